@@ -1,0 +1,101 @@
+/*
+ * tapstack: the core's public interface.
+ *
+ * The core is a pure state machine with no I/O. It never reads a clock, never touches a file
+ * descriptor and holds no global state. Everything comes in through these functions:
+ *
+ *     frame in  --> ts_stack_receive(stack, now, frame, len)
+ *     time      --> ts_stack_poll(stack, now); ts_stack_poll_at(stack) says when to call it next
+ *     frame out <-- ts_stack_transmit(stack, now, buf, cap) -> len, 0 when nothing is queued
+ *
+ * Time is a 64-bit count of microseconds on any monotonic clock the caller picks.
+ */
+#ifndef TAPSTACK_STACK_H
+#define TAPSTACK_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t ts_time_t;              /* microseconds */
+#define TS_TIME_NEVER UINT64_MAX
+#define TS_MS(x) ((ts_time_t)(x) * 1000u)
+#define TS_SEC(x) ((ts_time_t)(x) * 1000000u)
+
+/* RFC 6056 ephemeral port selection algorithms. */
+enum ts_port_alg {
+    TS_PORT_ALG_DOUBLE_HASH = 0, /* RFC 6056 §3.3.4, algorithm 4 (the default) */
+    TS_PORT_ALG_SEQUENTIAL,      /* a single global counter (§3.3.? "traditional BSD") */
+    TS_PORT_ALG_RANDOM,          /* §3.3.1, algorithm 1: simple port randomization */
+    TS_PORT_ALG_SIMPLE_HASH,     /* §3.3.3, algorithm 3: F(localaddr, remote) + counter */
+};
+
+struct ts_trace_event;
+typedef void (*ts_trace_fn)(void *arg, const struct ts_trace_event *ev);
+
+/* Everything the core is told at birth. Addresses are IPv4 in host byte order. */
+struct ts_config {
+    uint8_t mac[6];            /* our Ethernet address */
+    uint32_t ip;               /* our IPv4 address */
+    uint8_t prefix_len;        /* 0..32 */
+    uint32_t gateway;          /* 0 = none: off-link destinations are unreachable */
+    uint16_t mtu;              /* IP MTU, 576..9000; 0 means 1500 */
+    uint64_t seed;             /* all randomness (ISN keys, port keys, IP IDs) derives from it */
+    uint16_t port_low, port_high;   /* ephemeral range; 0,0 means IANA 49152-65535 */
+    enum ts_port_alg port_alg;
+    ts_time_t tcp_msl;         /* TIME_WAIT lasts 2*MSL; 0 means 30 s */
+    ts_time_t tcp_rto_min;     /* 0 means 200 ms */
+    unsigned tcp_max_conns;    /* 0 means 65536 */
+    unsigned arp_cache_size;   /* 0 means 256 entries */
+    ts_trace_fn trace;         /* optional: every frame, state change, drop (see trace.h) */
+    void *trace_arg;
+};
+
+struct ts_stack;
+
+/* Fill *cfg with the defaults (10.0.0.2/24, MAC 02:00:00:00:00:02, MTU 1500, IANA dynamic ports). */
+void ts_config_default(struct ts_config *cfg);
+
+/* Create a stack. Returns NULL only when memory is exhausted or cfg is invalid (then *why, if
+ * given, names what is wrong). The stack owns all of its memory; free it with ts_stack_free. */
+struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why);
+
+/* Destroy a stack and every socket in it. Safe on NULL. */
+void ts_stack_free(struct ts_stack *s);
+
+/* One Ethernet frame (no preamble, no FCS) arrived at time now. Never fails: a frame that is not
+ * for us, or is malformed, is dropped and counted under the reason. The stack does not keep the
+ * pointer. */
+void ts_stack_receive(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
+
+/* Copy the next frame to send into buf (cap bytes, at least mtu+14) and return its length, or 0
+ * when nothing is waiting. Calling it may let TCP produce more segments. */
+size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap);
+
+/* Run every timer whose deadline is at or before now (retransmission, delayed ACK, ARP, ...). */
+void ts_stack_poll(struct ts_stack *s, ts_time_t now);
+
+/* The earliest time at which ts_stack_poll must be called, or TS_TIME_NEVER. */
+ts_time_t ts_stack_poll_at(const struct ts_stack *s);
+
+/* Deliver pending socket events to the applications' callbacks (see socket.h). Call it after
+ * receive/poll; callbacks may freely call the socket API. Returns how many were delivered. */
+unsigned ts_stack_dispatch(struct ts_stack *s, ts_time_t now);
+
+/* The configuration the stack runs with (defaults filled in). */
+const struct ts_config *ts_stack_config(const struct ts_stack *s);
+
+/* Format an IPv4 address (host order) into buf (>= 16 bytes); returns buf. */
+char *ts_ip_str(uint32_t ip, char *buf);
+
+/* Parse dotted-quad text into *ip (host order); false if it is not exactly a.b.c.d. */
+bool ts_ip_parse(const char *text, uint32_t *ip);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

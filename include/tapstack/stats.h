@@ -1,0 +1,40 @@
+/*
+ * tapstack: counters. Every drop has a reason and a counter named for it.
+ * The lists live in include/tapstack/counters/<protocol>.def, one X(proto, name, desc) per line.
+ */
+#ifndef TAPSTACK_STATS_H
+#define TAPSTACK_STATS_H
+
+#include <stdint.h>
+#include "tapstack/stack.h"
+
+
+enum ts_counter_id {
+#define X(proto, name, desc) TS_CTR_##proto##_##name,
+#include "tapstack/counters/eth.def"
+#include "tapstack/counters/arp.def"
+#include "tapstack/counters/ipv4.def"
+#include "tapstack/counters/icmp.def"
+#include "tapstack/counters/udp.def"
+#include "tapstack/counters/tcp.def"
+#include "tapstack/counters/fault.def"
+#undef X
+    TS_CTR__COUNT
+};
+
+struct ts_stats {
+    uint64_t v[TS_CTR__COUNT];
+};
+
+/* The stack's counters (read-only view; valid until the stack is freed). */
+const struct ts_stats *ts_stack_stats(const struct ts_stack *s);
+
+/* Writable counters, for the driver's own (fault injection) counters. */
+struct ts_stats *ts_stack_stats_mut(struct ts_stack *s);
+
+/* "tcp", "drop_bad_checksum", and the description, for counter id (NULL if out of range). */
+const char *ts_counter_proto(enum ts_counter_id id);
+const char *ts_counter_name(enum ts_counter_id id);
+const char *ts_counter_desc(enum ts_counter_id id);
+
+#endif

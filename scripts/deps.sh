@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|test|bench|fuzz
+# build: gcc, make, liburing-dev, libcmocka-dev.  test: + iproute2, python3, curl, wget, lftp, nftables, tcpdump...
+set -u
+what=${1:-build}
+need_pkgs=()
+have_hdr() { echo "#include <$1>" | ${CC:-gcc} -E -x c - >/dev/null 2>&1; }
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+have_hdr liburing.h || need_pkgs+=(liburing-dev)
+have_hdr stdarg.h && { printf '#include <stdarg.h>\n#include <stddef.h>\n#include <setjmp.h>\n#include <stdint.h>\n#include <cmocka.h>\n' | ${CC:-gcc} -E -x c - >/dev/null 2>&1 || need_pkgs+=(libcmocka-dev); }
+have_cmd ip || need_pkgs+=(iproute2)
+if [ "$what" != build ]; then
+  have_cmd python3 || need_pkgs+=(python3)
+  have_cmd curl || need_pkgs+=(curl)
+  have_cmd wget || need_pkgs+=(wget)
+  have_cmd lftp || need_pkgs+=(lftp)
+  have_cmd nft || need_pkgs+=(nftables)
+  have_cmd tcpdump || need_pkgs+=(tcpdump)
+  have_cmd ping || need_pkgs+=(iputils-ping)
+  have_cmd clang || need_pkgs+=(clang)
+  [ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_pkgs+=(libclang-rt-14-dev)
+  have_cmd wrk || need_pkgs+=(wrk)
+  have_cmd chromium || need_pkgs+=(chromium)
+fi
+if [ "$what" = bench ]; then
+  have_cmd iperf3 || need_pkgs+=(iperf3)
+  have_cmd nginx || need_pkgs+=(nginx-light)
+  have_cmd valgrind || need_pkgs+=(valgrind)
+fi
+[ ${#need_pkgs[@]} -eq 0 ] && exit 0
+echo "deps: missing Debian packages: ${need_pkgs[*]}" >&2
+if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
+  echo "deps: run as root on Debian, or install them yourself: apt-get install ${need_pkgs[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null 2>&1 || echo "deps: apt-get update failed; trying the install anyway" >&2
+if ! apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/tmp/tapstack-deps.log 2>&1; then
+  echo "deps: apt-get install ${need_pkgs[*]} failed; see /tmp/tapstack-deps.log" >&2
+  exit 1
+fi
+echo "deps: installed ${need_pkgs[*]}" >&2

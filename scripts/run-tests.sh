@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make test: every suite in turn; the last line sums the suites.
+set -u
+cd "$(dirname "$0")/.."
+suites=0; bad=0; badnames=()
+run() { local name=$1; shift; echo "=== $name"; suites=$((suites+1)); if "$@"; then :; else bad=$((bad+1)); badnames+=("$name"); fi; }
+run unit scripts/run-unit.sh build/asan/tests/test_*
+if [ -x tests/integration/run.sh ]; then run integration tests/integration/run.sh; fi
+if [ -x scripts/fuzz.sh ]; then run fuzz-smoke scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-10}"; fi
+echo "=== suites failed: ${badnames[*]:-none}"
+echo "$((suites-bad)) passed, $bad failed"
+[ "$bad" -eq 0 ]

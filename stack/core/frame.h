@@ -1,0 +1,36 @@
+/*
+ * Frame buffers: a fixed pool made when the stack is born, a transmit FIFO, and the parking used
+ * by ARP's pending queues. No allocation happens per frame.
+ */
+#ifndef TS_CORE_FRAME_H
+#define TS_CORE_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tapstack/stack.h"
+
+struct ts_frame {
+    struct ts_frame *next;
+    uint32_t len;        /* bytes of data[] in use: a whole Ethernet frame once queued */
+    uint32_t nexthop;    /* next-hop IPv4 address, while parked on an ARP pending queue */
+    ts_time_t parked_at; /* when it was parked */
+    uint8_t data[];      /* ts_frame_cap(s) bytes */
+};
+
+/* A free frame from the pool, or NULL when every frame is in use (the caller counts the drop).
+ * len is 0. */
+struct ts_frame *ts_frame_alloc(struct ts_stack *s);
+
+/* Give a frame back to the pool. Safe on NULL. */
+void ts_frame_free(struct ts_stack *s, struct ts_frame *f);
+
+/* Bytes each frame buffer holds: MTU + 14. */
+size_t ts_frame_cap(const struct ts_stack *s);
+
+/* Frames left in the pool (for TCP: stop producing segments when this runs low). */
+unsigned ts_frame_pool_free(const struct ts_stack *s);
+
+/* Append a complete Ethernet frame (f->len bytes) to the transmit FIFO; the stack owns it. */
+void ts_txq_push(struct ts_stack *s, struct ts_frame *f);
+
+#endif

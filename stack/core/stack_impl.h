@@ -1,0 +1,69 @@
+/*
+ * struct ts_stack: everything the core knows hangs off it. No global mutable state anywhere.
+ * Each protocol module keeps its own state behind a pointer it allocates in its init function.
+ */
+#ifndef TS_CORE_STACK_IMPL_H
+#define TS_CORE_STACK_IMPL_H
+
+#include "tapstack/stack.h"
+#include "tapstack/stats.h"
+#include "tapstack/trace.h"
+#include "core/frame.h"
+#include "core/rand.h"
+
+struct ts_arp;
+struct ts_frag;
+struct ts_udp;
+struct ts_tcp;
+struct ts_demux;
+struct ts_ports;
+struct ts_sock;
+
+struct ts_stack {
+    struct ts_config cfg;          /* defaults filled in */
+    uint32_t netmask;              /* from prefix_len */
+    uint32_t bcast;                /* directed broadcast of our subnet */
+    struct ts_stats stats;
+    struct ts_rng rng;
+
+    /* frame pool and transmit FIFO */
+    size_t frame_cap;
+    unsigned frames_total, frames_free;
+    struct ts_frame *free_list;
+    struct ts_frame *txq_head, *txq_tail;
+    unsigned txq_len;
+    void *frame_mem;
+
+    /* event queue for applications */
+    struct ts_sock *ev_head, *ev_tail;
+
+    uint16_t ip_id_next;           /* IPv4 identification counter, randomly started */
+    ts_time_t icmp_rl_last;        /* ICMP error rate limit: token bucket */
+    double icmp_rl_tokens;
+
+    struct ts_arp *arp;
+    struct ts_frag *frag;
+    struct ts_demux *demux;        /* both protocols */
+    struct ts_ports *ports;
+    struct ts_udp *udp;
+    struct ts_tcp *tcp;
+};
+
+/* Count one event: TS_COUNT(s, tcp, drop_bad_checksum). */
+#define TS_COUNT(s, proto, name) ((s)->stats.v[TS_CTR_##proto##_##name]++)
+#define TS_COUNT_ADD(s, proto, name, n) ((s)->stats.v[TS_CTR_##proto##_##name] += (n))
+
+/* Count a drop and tell the tracer. frame/len may be NULL/0. */
+void ts_drop(struct ts_stack *s, ts_time_t now, enum ts_counter_id id, const uint8_t *frame, size_t len);
+#define TS_DROP(s, now, proto, name, frame, len) ts_drop((s), (now), TS_CTR_##proto##_##name, (frame), (len))
+
+/* Emit a trace event if tracing is on (cheap when off). */
+static inline void ts_trace(struct ts_stack *s, const struct ts_trace_event *ev)
+{
+    if (s->cfg.trace) s->cfg.trace(s->cfg.trace_arg, ev);
+}
+
+/* Is addr one of ours (our unicast address)? */
+static inline int ts_is_our_ip(const struct ts_stack *s, uint32_t addr) { return addr == s->cfg.ip; }
+
+#endif
