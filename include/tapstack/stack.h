@@ -86,6 +86,10 @@ ts_time_t ts_stack_poll_at(const struct ts_stack *s);
  * receive/poll; callbacks may freely call the socket API. Returns how many were delivered. */
 unsigned ts_stack_dispatch(struct ts_stack *s, ts_time_t now);
 
+/* Put a neighbour into the ARP cache as if it had answered (static: never expires). For tests,
+ * fuzzers and `tapstack arp -s`. Returns 0, or -1 if ip is not on our subnet. */
+int ts_stack_arp_add(struct ts_stack *s, ts_time_t now, uint32_t ip, const uint8_t mac[6], bool is_static);
+
 /* The configuration the stack runs with (defaults filled in). */
 const struct ts_config *ts_stack_config(const struct ts_stack *s);
 
