@@ -237,7 +237,6 @@ static void dgram_deliver(struct ts_stack *s, ts_time_t now, struct frag_dgram *
  */
 void ts_frag_input(struct ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
 {
-    TS_COUNT(s, ipv4, frag_received);
     size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
     uint16_t fo = ts_get16(pkt + 6);
     bool mf = (fo & 0x2000) != 0;
