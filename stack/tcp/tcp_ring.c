@@ -72,8 +72,7 @@ void ts_ring_peek(const struct ts_ring *r, uint32_t off, void *dst, uint32_t n)
 void ts_ring_consume(struct ts_ring *r, uint32_t n)
 {
     r->head = (r->head + n) & (r->cap - 1);
-    r->len -= n;
-    if (r->len == 0) r->head = 0;
+    r->len -= n;   /* head stays put even when empty: out-of-order bytes may sit beyond it */
 }
 
 uint32_t ts_ring_read(struct ts_ring *r, void *dst, uint32_t n)
