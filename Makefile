@@ -35,7 +35,7 @@ obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
 .PHONY: all deps test unit scripts-test integration fuzz-smoke fuzz run bench demo clean
-all: $(B)/tapstack $(B)/libtapstack.a
+all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
 	$(Q)scripts/deps.sh build

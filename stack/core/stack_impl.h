@@ -19,6 +19,8 @@ struct ts_demux;
 struct ts_ports;
 struct ts_sock;
 
+#define TS_SCRATCH_LEN 65536
+
 struct ts_stack {
     struct ts_config cfg;          /* defaults filled in */
     uint32_t netmask;              /* from prefix_len */
@@ -36,6 +38,8 @@ struct ts_stack {
 
     /* event queue for applications */
     struct ts_sock *ev_head, *ev_tail;
+
+    uint8_t *scratch;              /* TS_SCRATCH_LEN bytes for building one datagram (ICMP echo, UDP) */
 
     uint16_t ip_id_next;           /* IPv4 identification counter, randomly started */
     ts_time_t icmp_rl_last;        /* ICMP error rate limit: token bucket */

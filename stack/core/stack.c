@@ -1,0 +1,182 @@
+/*
+ * The stack object: birth, death, and the three entry points of DESIGN.md
+ * (frames in, time in, frames out).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/modules.h"
+#include "core/demux.h"
+#include "core/ports.h"
+#include "core/sock.h"
+#include "wire/bytes.h"
+
+#define TS_FRAME_POOL 2048    /* frames in the pool; ~3 MB at MTU 1500 */
+
+void ts_config_default(struct ts_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    static const uint8_t mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+    memcpy(cfg->mac, mac, 6);
+    cfg->ip = 0x0a000002;         /* 10.0.0.2 */
+    cfg->prefix_len = 24;
+    cfg->mtu = 1500;
+    cfg->port_low = 49152;
+    cfg->port_high = 65535;
+}
+
+static const char *config_fill(struct ts_config *c)
+{
+    if (c->mtu == 0) c->mtu = 1500;
+    if (c->mtu < 576 || c->mtu > 9000) return "mtu must be 576..9000";
+    if (c->prefix_len > 32) return "prefix length must be 0..32";
+    if (c->ip == 0) return "an IPv4 address is required";
+    if (c->mac[0] & 1) return "the MAC address must be unicast (first octet even)";
+    if (c->port_low == 0 && c->port_high == 0) { c->port_low = 49152; c->port_high = 65535; }
+    if (c->port_low == 0 || c->port_low > c->port_high) return "ephemeral port range must be LOW-HIGH with 1 <= LOW <= HIGH";
+    if (c->tcp_msl == 0) c->tcp_msl = TS_SEC(30);
+    if (c->tcp_rto_min == 0) c->tcp_rto_min = TS_MS(200);
+    if (c->tcp_max_conns == 0) c->tcp_max_conns = 65536;
+    if (c->arp_cache_size == 0) c->arp_cache_size = 256;
+    return NULL;
+}
+
+struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why)
+{
+    const char *dummy;
+    if (!why) why = &dummy;
+    *why = NULL;
+    struct ts_stack *s = calloc(1, sizeof *s);
+    if (!s) { *why = "out of memory"; return NULL; }
+    s->cfg = *cfg;
+    if ((*why = config_fill(&s->cfg))) { free(s); return NULL; }
+    s->netmask = s->cfg.prefix_len ? ~0u << (32 - s->cfg.prefix_len) : 0;
+    s->bcast = (s->cfg.ip & s->netmask) | ~s->netmask;
+    ts_rng_seed(&s->rng, s->cfg.seed);
+    s->ip_id_next = (uint16_t)ts_rng_next(&s->rng);
+
+    /* the frame pool */
+    s->frame_cap = (size_t)s->cfg.mtu + TS_ETH_HLEN;
+    size_t stride = (sizeof(struct ts_frame) + s->frame_cap + 63) & ~(size_t)63;
+    s->frame_mem = calloc(TS_FRAME_POOL, stride);
+    if (!s->frame_mem) { free(s); *why = "out of memory"; return NULL; }
+    for (unsigned i = 0; i < TS_FRAME_POOL; i++)
+        ts_frame_free(s, (struct ts_frame *)((uint8_t *)s->frame_mem + (size_t)i * stride));
+    s->frames_total = TS_FRAME_POOL;
+
+    struct ts_siphash_key dk = ts_rng_key(&s->rng);
+    s->demux = ts_demux_new(dk.k0, dk.k1);
+    s->ports = ts_ports_new(s->cfg.port_low, s->cfg.port_high, s->cfg.port_alg, &s->rng);
+    s->scratch = malloc(TS_SCRATCH_LEN);
+    if (!s->scratch || !s->demux || !s->ports || ts_arp_init(s) || ts_frag_init(s) || ts_udp_init(s) || ts_tcp_init(s)) {
+        ts_stack_free(s);
+        *why = "out of memory";
+        return NULL;
+    }
+    return s;
+}
+
+void ts_stack_free(struct ts_stack *s)
+{
+    if (!s) return;
+    ts_tcp_free(s);
+    ts_udp_free(s);
+    ts_frag_free(s);
+    ts_arp_free(s);
+    ts_ports_free(s->ports);
+    ts_demux_free(s->demux);
+    free(s->frame_mem);
+    free(s->scratch);
+    free(s);
+}
+
+const struct ts_config *ts_stack_config(const struct ts_stack *s) { return &s->cfg; }
+
+/*
+ * Ethernet II input.
+ *   OFFSET SIZE DESCRIPTION
+ *   0      6    destination MAC
+ *   6      6    source MAC
+ *   12     2    EtherType (0x0800 IPv4, 0x0806 ARP)
+ *   14     ...  payload
+ */
+void ts_stack_receive(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)
+{
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    TS_COUNT(s, eth, rx_frames);
+    if (s->cfg.trace) {
+        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_IN, .now = now, .frame = frame, .len = len };
+        s->cfg.trace(s->cfg.trace_arg, &ev);
+    }
+    if (len < TS_ETH_HLEN) { TS_DROP(s, now, eth, drop_short, frame, len); return; }
+    if (memcmp(frame, s->cfg.mac, 6) != 0 && memcmp(frame, bcast, 6) != 0) {
+        TS_DROP(s, now, eth, drop_not_for_us, frame, len);
+        return;
+    }
+    uint16_t type = ts_get16(frame + 12);
+    if (type == 0x0800) ts_ipv4_input(s, now, frame + TS_ETH_HLEN, len - TS_ETH_HLEN);
+    else if (type == 0x0806) ts_arp_input(s, now, frame + TS_ETH_HLEN, len - TS_ETH_HLEN);
+    else TS_DROP(s, now, eth, drop_unknown_type, frame, len);
+}
+
+size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap)
+{
+    if (!s->txq_head) ts_tcp_output_resume(s, now);
+    struct ts_frame *f = s->txq_head;
+    if (!f) return 0;
+    if (f->len > cap) return 0;     /* contract: cap >= mtu + 14; never truncate a frame */
+    s->txq_head = f->next;
+    if (!s->txq_head) s->txq_tail = NULL;
+    s->txq_len--;
+    size_t n = f->len;
+    memcpy(buf, f->data, n);
+    TS_COUNT(s, eth, tx_frames);
+    if (s->cfg.trace) {
+        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = buf, .len = n };
+        s->cfg.trace(s->cfg.trace_arg, &ev);
+    }
+    ts_frame_free(s, f);
+    return n;
+}
+
+void ts_stack_poll(struct ts_stack *s, ts_time_t now)
+{
+    ts_arp_poll(s, now);
+    ts_frag_poll(s, now);
+    ts_tcp_poll(s, now);
+}
+
+ts_time_t ts_stack_poll_at(const struct ts_stack *s)
+{
+    ts_time_t t = ts_arp_poll_at(s);
+    ts_time_t u = ts_frag_poll_at(s);
+    if (u < t) t = u;
+    u = ts_tcp_poll_at(s);
+    if (u < t) t = u;
+    return t;
+}
+
+char *ts_ip_str(uint32_t ip, char *buf)
+{
+    snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+    return buf;
+}
+
+bool ts_ip_parse(const char *text, uint32_t *ip)
+{
+    uint32_t v = 0;
+    const char *p = text;
+    for (int i = 0; i < 4; i++) {
+        if (*p < '0' || *p > '9') return false;
+        unsigned n = 0, digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            n = n * 10 + (unsigned)(*p++ - '0');
+            if (++digits > 3 || n > 255) return false;
+        }
+        v = (v << 8) | n;
+        if (i < 3 && *p++ != '.') return false;
+    }
+    if (*p) return false;
+    *ip = v;
+    return true;
+}
