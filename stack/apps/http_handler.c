@@ -251,6 +251,20 @@ static bool try_bytes(struct http_resp *r, const struct ts_http_request *req, co
 
 /* ---- routes and built-in pages ---- */
 
+int ts_http_add_route(struct ts_http_server *srv, const char *path, const char *title,
+                      ts_http_route_fn fn, void *arg)
+{
+    if (!srv || !path || path[0] != '/' || !fn || strlen(path) >= sizeof srv->routes[0].path ||
+        srv->nroutes == HTTP_MAX_ROUTES)
+        return -TS_EINVAL;
+    struct http_route *r = &srv->routes[srv->nroutes++];
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->title, sizeof r->title, "%s", title ? title : "");
+    r->fn = fn;
+    r->arg = arg;
+    return 0;
+}
+
 static const struct http_route *find_route(const struct ts_http_server *srv, const char *path)
 {
     for (unsigned i = 0; i < srv->nroutes; i++) {

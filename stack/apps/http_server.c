@@ -129,7 +129,8 @@ static void conn_fail(struct http_conn *c, int status, ts_time_t now)
 {
     if (c->parser.req.version_major != 0 && !c->logreq[0])
         conn_note_request(c);          /* the request line was complete (405, 501, 400 ...) */
-    http_error_response(c->srv, c, status, false);
+    bool head = c->parser.req.version_major != 0 && c->parser.req.method == TS_HTTP_HEAD;
+    http_error_response(c->srv, c, status, head);
     conn_respond(c, now);
 }
 
@@ -438,20 +439,6 @@ struct ts_http_server *ts_http_server_of(const struct ts_app *app)
     if (!app || !app->name || strcmp(app->name, "http") != 0 || app->poll != http_poll)
         return NULL;
     return app->ctx;
-}
-
-int ts_http_add_route(struct ts_http_server *srv, const char *path, const char *title,
-                      ts_http_route_fn fn, void *arg)
-{
-    if (!srv || !path || path[0] != '/' || !fn || strlen(path) >= sizeof srv->routes[0].path ||
-        srv->nroutes == HTTP_MAX_ROUTES)
-        return -TS_EINVAL;
-    struct http_route *r = &srv->routes[srv->nroutes++];
-    snprintf(r->path, sizeof r->path, "%s", path);
-    snprintf(r->title, sizeof r->title, "%s", title ? title : "");
-    r->fn = fn;
-    r->arg = arg;
-    return 0;
 }
 
 void ts_http_server_stats(const struct ts_http_server *srv, struct ts_http_server_stats *out)
