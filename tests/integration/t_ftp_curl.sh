@@ -48,6 +48,7 @@ echo "$head" | grep -q '^Last-Modified: ' || ts_fail "MDTM not reported"
 ts_log "refusals ok"
 ts_stop
 
+: >"$TS_OUT"    # lib.sh waits for a ready line in it: forget the first run's
 ts_start --ftp-root "$ROOT" --ftp-user alice:s3cret --ftp-writable
 "${CURL[@]}" -u alice:s3cret -T "$ROOT/pub/5m.bin" "$URL/upload/up.bin" || ts_fail "upload failed"
 same "$ROOT/pub/5m.bin" "$ROOT/upload/up.bin" "STOR 5 MB (EPSV)"
