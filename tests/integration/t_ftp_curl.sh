@@ -56,7 +56,7 @@ same "$ROOT/pub/5m.bin" "$ROOT/upload/up.bin" "STOR 5 MB (EPSV)"
 same "$ROOT/pub/text.txt" "$ROOT/upload/t.txt" "STOR active (EPRT)"
 "${CURL[@]}" -u alice:s3cret --ftp-create-dirs -T "$ROOT/pub/text.txt" "$URL/upload/new/dir/t.txt" || ts_fail "MKD + upload failed"
 same "$ROOT/pub/text.txt" "$ROOT/upload/new/dir/t.txt" "MKD + STOR"
-"${CURL[@]}" -u alice:s3cret -Q "DELE upload/t.txt" -Q "RMD upload/new/dir" "$URL/" -o /dev/null 2>/dev/null
+"${CURL[@]}" -u alice:s3cret -Q "DELE upload/t.txt" -Q "DELE upload/new/dir/t.txt" -Q "RMD upload/new/dir" "$URL/" -o /dev/null 2>/dev/null
 [ -e "$ROOT/upload/t.txt" ] && ts_fail "DELE did not delete"
 [ -e "$ROOT/upload/new/dir" ] && ts_fail "RMD did not remove"
 "${CURL[@]}" -u alice:wrong -o /dev/null "$URL/pub/text.txt" 2>/dev/null; rc=$?
