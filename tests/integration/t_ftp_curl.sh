@@ -6,6 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init ftp_curl
+"$TS_BIN" up --help 2>&1 | grep -q -- --ftp-root || { echo "SKIP: this tapstack has no FTP server"; exit 77; }
 ROOT=$TS_LOGDIR/ftp_curl.root
 OUT=$TS_LOGDIR/ftp_curl.out
 trap 'rc=$?; rm -rf "$ROOT" "$OUT"; (exit $rc); ts_cleanup' EXIT

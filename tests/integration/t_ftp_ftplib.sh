@@ -8,6 +8,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init ftp_ftplib
+"$TS_BIN" up --help 2>&1 | grep -q -- --ftp-root || { echo "SKIP: this tapstack has no FTP server"; exit 77; }
 ROOT=$TS_LOGDIR/ftp_ftplib.root
 trap 'rc=$?; rm -rf "$ROOT"; (exit $rc); ts_cleanup' EXIT
 rm -rf "$ROOT"
