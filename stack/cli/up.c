@@ -19,6 +19,7 @@
 #include "driver/clock.h"
 #include "driver/loop.h"
 #include "driver/netns.h"
+#include "driver/obs.h"
 #include "driver/rtnl.h"
 #include "driver/signals.h"
 #include "driver/tap.h"
@@ -31,6 +32,7 @@ struct up_run {
     struct ts_tap tap;
     struct ts_stack *stack;
     struct ts_loop *loop;
+    struct ts_obs *obs;         /* --pcap, --trace, --loss ...; NULL when none */
     struct ts_app apps[TS_CLI_APPS_MAX];
     unsigned napps;
     char err[256];
@@ -68,14 +70,20 @@ static int up_stack(struct up_run *r)
     struct ts_config cfg = r->o->cfg;
     if (!r->o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
         cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
+    r->obs = ts_obs_new(&r->o->obs, &cfg, r->err, sizeof r->err);
+    if (!r->obs && r->err[0]) return -1;
+    if (r->obs && !r->o->seed_set)
+        fprintf(stderr, "tapstack: seed %llu (give --seed %llu to reproduce, e.g. to tapstack replay)\n",
+                (unsigned long long)cfg.seed, (unsigned long long)cfg.seed);
     const char *why = NULL;
     r->stack = ts_stack_new(&cfg, &why);
     if (!r->stack) {
         snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory");
         return -1;
     }
+    if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
-    struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18 };
+    struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs };
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
     return r->loop ? 0 : -1;
 }
@@ -150,6 +158,7 @@ static void up_teardown(struct up_run *r)
     }
     ts_loop_free(r->loop);
     ts_stack_free(r->stack);
+    ts_obs_free(r->obs, stderr);    /* after the stack: it traces until freed */
     ts_tap_close(&r->tap);
     ts_netns_leave(&r->ns);
     if (r->sig_fd >= 0) close(r->sig_fd);

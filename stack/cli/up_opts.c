@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/obs_opts.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/netns.h"
@@ -192,6 +193,7 @@ void ts_up_usage(FILE *out)
         print_flag(out, onoff, NULL, line);
         for (const struct ts_cli_flag *f = a->flags; f && f->name; f++) print_flag(out, f->name, f->arg, f->help);
     }
+    ts_obs_usage(out);
     fprintf(out, "\nExamples:\n"
                  "  tapstack up --netns tapstack          # then: ip netns exec tapstack ping 10.0.0.2\n"
                  "  tapstack up --tap tap1 --ip 192.168.7.2/24 --gateway 192.168.7.1\n");
@@ -264,7 +266,10 @@ static int apply_flag(int argc, char **argv, int *i, struct ts_up_opts *o, char 
     memcpy(name, arg + 2, len);
     name[len] = '\0';
     struct flag_ref r;
-    if (!find_flag(name, &r)) return BAD("unknown flag --%s", name);
+    if (!find_flag(name, &r)) {
+        int rc = ts_obs_flag_apply(&o->obs, name, eq ? eq + 1 : NULL, argc, argv, i, err, n);
+        return rc <= 0 ? rc : BAD("unknown flag --%s", name);
+    }
     const char *want = r.core ? r.core->arg : r.app_flag ? r.app_flag->arg : NULL;
     const char *value = NULL;
     if (want) {

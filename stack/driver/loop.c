@@ -9,6 +9,7 @@
 
 #include "driver/clock.h"
 #include "driver/loop.h"
+#include "driver/obs.h"
 #include "driver/signals.h"
 
 /* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
@@ -31,6 +32,7 @@ struct ts_loop {
     unsigned tx_nfree;
     unsigned rx_err_run;        /* consecutive failed reads */
     int stop;                   /* signal number, or -errno when fatal */
+    struct ts_obs *obs;         /* capture/trace/faults, or NULL */
     struct ts_loop_stats st;
 };
 
@@ -87,6 +89,7 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     }
     l->tap_fd = cfg->tap_fd;
     l->sig_fd = cfg->sig_fd;
+    l->obs = cfg->obs;
     l->frame_cap = (cfg->frame_cap + 63) & ~(size_t)63;
     l->rx_depth = cfg->rx_depth ? cfg->rx_depth : 32;
     l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
@@ -115,9 +118,11 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
 }
 
 /* The earliest deadline of the stack and the apps. */
-static ts_time_t next_deadline(struct ts_stack *s, struct ts_app *apps, unsigned napps)
+static ts_time_t next_deadline(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps)
 {
     ts_time_t d = ts_stack_poll_at(s);
+    ts_time_t o = ts_obs_poll_at(l->obs);
+    if (o < d) d = o;
     for (unsigned i = 0; i < napps; i++) {
         if (!apps[i].poll_at) continue;
         ts_time_t a = apps[i].poll_at(apps[i].ctx);
@@ -127,9 +132,9 @@ static ts_time_t next_deadline(struct ts_stack *s, struct ts_app *apps, unsigned
 }
 
 /* Run the timers that are due: the stack's, then each app's; then deliver events. */
-static void run_due(struct ts_stack *s, struct ts_app *apps, unsigned napps, ts_time_t now)
+static void run_due(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps, ts_time_t now)
 {
-    bool ran = false;
+    bool ran = ts_obs_poll_at(l->obs) <= now && ts_obs_poll(l->obs, s, now);
     if (ts_stack_poll_at(s) <= now) {
         ts_stack_poll(s, now);
         ran = true;
@@ -147,7 +152,7 @@ static void drain_tx(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
 {
     while (l->tx_nfree > 0) {
         unsigned i = l->tx_free[l->tx_nfree - 1];
-        size_t len = ts_stack_transmit(s, now, tx_buf(l, i), l->frame_cap);
+        size_t len = ts_obs_transmit(l->obs, s, now, tx_buf(l, i), l->frame_cap);
         if (len == 0) return;
         struct io_uring_sqe *sqe = loop_sqe(l);
         if (!sqe) return;   /* cannot happen: the SQ has room for every buffer */
@@ -166,7 +171,7 @@ static void on_rx(struct ts_loop *l, struct ts_stack *s, unsigned i, int res, ts
         l->rx_err_run = 0;
         l->st.rx_frames++;
         l->st.rx_bytes += (unsigned)res;
-        ts_stack_receive(s, now, rx_buf(l, i), (size_t)res);
+        ts_obs_receive(l->obs, s, now, rx_buf(l, i), (size_t)res);
         ts_stack_dispatch(s, now);
     } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
         l->st.rx_errors++;
@@ -242,9 +247,9 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
     l->stop = 0;
     while (!l->stop) {
         ts_time_t now = ts_clock_now();
-        run_due(s, apps, napps, now);
+        run_due(l, s, apps, napps, now);
         drain_tx(l, s, now);
-        int r = submit_and_wait(l, now, next_deadline(s, apps, napps));
+        int r = submit_and_wait(l, now, next_deadline(l, s, apps, napps));
         if (r < 0) {
             fprintf(stderr, "tapstack: io_uring wait failed: %s\n", strerror(-r));
             return r;

@@ -19,12 +19,15 @@
 #include "tapstack/app.h"
 #include "tapstack/stack.h"
 
+struct ts_obs;
+
 struct ts_loop_cfg {
     int tap_fd;
     int sig_fd;            /* a signalfd (see signals.h), or -1 */
     size_t frame_cap;      /* bytes per buffer: at least the MTU + 14 */
     unsigned rx_depth;     /* reads in flight; 0 means 32 */
     unsigned tx_depth;     /* write buffers; 0 means 256 */
+    struct ts_obs *obs;    /* capture, trace, fault injection (driver/obs.h), or NULL */
 };
 
 struct ts_loop_stats {
