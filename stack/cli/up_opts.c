@@ -246,11 +246,12 @@ static bool find_flag(const char *name, struct flag_ref *r)
         const struct ts_cli_app *a = ts_cli_app_at(i);
         if (!a) continue;
         r->app = (int)i;
-        if (strcmp(name, a->name) == 0) { r->app_switch = 1; return true; }
-        if (strncmp(name, "no-", 3) == 0 && strcmp(name + 3, a->name) == 0) { r->app_switch = 0; return true; }
+        /* An app's own flag may take its name (--http PORT): it also switches the app on. */
         for (const struct ts_cli_flag *f = a->flags; f && f->name; f++) {
             if (strcmp(name, f->name) == 0) { r->app_flag = f; return true; }
         }
+        if (strcmp(name, a->name) == 0) { r->app_switch = 1; return true; }
+        if (strncmp(name, "no-", 3) == 0 && strcmp(name + 3, a->name) == 0) { r->app_switch = 0; return true; }
     }
     return false;
 }
@@ -284,6 +285,7 @@ static int apply_flag(int argc, char **argv, int *i, struct ts_up_opts *o, char 
         o->app_on[r.app] = r.app_switch == 1;
         return 0;
     }
+    if (strcmp(r.app_flag->name, ts_cli_app_at((unsigned)r.app)->name) == 0) o->app_on[r.app] = true;
     return r.app_flag->set(o->app_opts[r.app], value, err, n);
 }
 
