@@ -193,7 +193,17 @@ int ts_obs_free(struct ts_obs *obs, FILE *log)
         if (fflush(obs->trace_out) != 0) rc = -1;
         if (obs->own_trace_out && fclose(obs->trace_out) != 0) rc = -1;
     }
-    for (int d = 0; d < 2; d++) ts_fault_free(obs->fault[d]);
+    for (int d = 0; d < 2; d++) {
+        if (!obs->fault[d]) continue;
+        const struct ts_fault_counts *c = ts_fault_counts(obs->fault[d]);
+        if (log)
+            fprintf(log, "tapstack: faults injected %s: loss %llu, dup %llu, reorder %llu, corrupt %llu, delayed %llu, "
+                         "rate_limited %llu, overflow %llu\n", d ? "out" : "in", (unsigned long long)c->loss,
+                    (unsigned long long)c->dup, (unsigned long long)c->reorder, (unsigned long long)c->corrupt,
+                    (unsigned long long)c->delayed, (unsigned long long)c->rate_limited,
+                    (unsigned long long)c->overflow);
+        ts_fault_free(obs->fault[d]);
+    }
     if (rc < 0 && log) fprintf(log, "tapstack: some capture or trace output could not be written\n");
     free(obs);
     return rc;
