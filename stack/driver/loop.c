@@ -13,7 +13,7 @@
 #include "driver/signals.h"
 
 /* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
-enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3 };
+enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4 };
 #define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 #define UD_KIND(ud) ((unsigned)((ud) >> 32))
 #define UD_IDX(ud) ((unsigned)((ud) & 0xffffffffu))
@@ -32,6 +32,8 @@ struct ts_loop {
     unsigned tx_nfree;
     unsigned rx_err_run;        /* consecutive failed reads */
     int stop;                   /* signal number, or -errno when fatal */
+    struct ts_loop_watch watch[TS_LOOP_WATCH_MAX];
+    unsigned nwatch;
     struct ts_obs *obs;         /* capture/trace/faults, or NULL */
     struct ts_loop_stats st;
 };
@@ -64,6 +66,22 @@ static void queue_signal_poll(struct ts_loop *l)
     if (!sqe) return;
     io_uring_prep_poll_add(sqe, l->sig_fd, POLLIN);
     io_uring_sqe_set_data64(sqe, UD(OP_SIGNAL, 0));
+}
+
+static void queue_watch(struct ts_loop *l, unsigned i)
+{
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    if (!sqe) return;
+    io_uring_prep_poll_add(sqe, l->watch[i].fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, UD(OP_WATCH, i));
+}
+
+int ts_loop_watch(struct ts_loop *l, const struct ts_loop_watch *w)
+{
+    if (l->nwatch >= TS_LOOP_WATCH_MAX) return -1;
+    l->watch[l->nwatch] = *w;
+    queue_watch(l, l->nwatch++);
+    return 0;
 }
 
 static int ring_init(struct ts_loop *l, unsigned entries)
@@ -103,7 +121,7 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     }
     for (unsigned i = 0; i < l->tx_depth; i++) l->tx_free[i] = l->tx_depth - 1 - i;
     l->tx_nfree = l->tx_depth;
-    int r = ring_init(l, l->rx_depth + l->tx_depth + 4);
+    int r = ring_init(l, l->rx_depth + l->tx_depth + 2 + TS_LOOP_WATCH_MAX);
     if (r < 0) {
         snprintf(err, errlen, "io_uring setup failed: %s%s", strerror(-r),
                  r == -ENOMEM ? " (raise the locked-memory limit: ulimit -l)" :
@@ -216,6 +234,12 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         case OP_RX: on_rx(l, s, UD_IDX(ud), cqe->res, now); break;
         case OP_TX: on_tx(l, UD_IDX(ud), cqe->res); break;
         case OP_SIGNAL: on_signal(l); break;
+        case OP_WATCH:
+            if (UD_IDX(ud) < l->nwatch) {
+                l->watch[UD_IDX(ud)].ready(l->watch[UD_IDX(ud)].arg, now);
+                queue_watch(l, UD_IDX(ud));
+            }
+            break;
         default: break;
         }
         n++;

@@ -50,6 +50,17 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
  * done. For shutdown: after the apps are stopped and before the stack is freed. */
 void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t timeout);
 
+/* Another fd the loop should watch (the control socket ...): when it is readable, ready() runs
+ * in the loop's thread, between frames, with the current time; it may use the stack freely.
+ * It is watched again after each call. At most TS_LOOP_WATCH_MAX. Returns 0 or -1 if full. */
+#define TS_LOOP_WATCH_MAX 4
+struct ts_loop_watch {
+    int fd;
+    void (*ready)(void *arg, ts_time_t now);
+    void *arg;
+};
+int ts_loop_watch(struct ts_loop *l, const struct ts_loop_watch *w);
+
 /* Counters of the loop itself. */
 const struct ts_loop_stats *ts_loop_stats(const struct ts_loop *l);
 
