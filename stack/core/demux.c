@@ -13,8 +13,9 @@
  * TS_DEMUX_MAX_BUCKETS, so lookups stay O(1) on average from ten sockets to hundreds of
  * thousands. Each node keeps its 32-bit hash: a rehash never recomputes SipHash, and chain walks
  * compare the hash before the fields. A per-protocol array counts the sockets on each local
- * port, which answers ts_demux_port_used in O(1) and lets a lookup for a port nobody uses return
- * at once without hashing (a port scan costs one array read per probe).
+ * port, and a second how many of those are bound, which answers ts_demux_port_used in O(1) and
+ * lets a lookup for a port nobody uses return at once without hashing (a port scan costs one
+ * array read per probe), and a bound-table probe be skipped on a port with no bound socket.
  *
  * No allocation happens on lookup or removal; insertion allocates only when a table grows.
  */
@@ -38,6 +39,7 @@ struct ts_demux {
     struct ts_siphash_key key;
     struct ts_demux_table exact, bound;
     uint32_t *port_users[2];       /* [0] TCP, [1] UDP: sockets per local port */
+    uint16_t *port_bound[2];       /* of which bound/listening (one per local address at most) */
 };
 
 /* 0 for TCP, 1 for UDP, -1 for anything else. */
@@ -122,7 +124,10 @@ struct ts_demux *ts_demux_new(uint64_t hash_key0, uint64_t hash_key1)
     d->key.k1 = hash_key1;
     d->port_users[0] = calloc(TS_DEMUX_PORTS, sizeof *d->port_users[0]);
     d->port_users[1] = calloc(TS_DEMUX_PORTS, sizeof *d->port_users[1]);
-    if (!d->port_users[0] || !d->port_users[1] || table_init(&d->exact) || table_init(&d->bound)) {
+    d->port_bound[0] = calloc(TS_DEMUX_PORTS, sizeof *d->port_bound[0]);
+    d->port_bound[1] = calloc(TS_DEMUX_PORTS, sizeof *d->port_bound[1]);
+    if (!d->port_users[0] || !d->port_users[1] || !d->port_bound[0] || !d->port_bound[1] ||
+        table_init(&d->exact) || table_init(&d->bound)) {
         ts_demux_free(d);
         return NULL;
     }
@@ -137,6 +142,8 @@ void ts_demux_free(struct ts_demux *d)
     free(d->bound.bucket);
     free(d->port_users[0]);
     free(d->port_users[1]);
+    free(d->port_bound[0]);
+    free(d->port_bound[1]);
     free(d);
 }
 
@@ -145,7 +152,10 @@ int ts_demux_insert(struct ts_demux *d, struct ts_demux_node *n)
     int slot = proto_slot(n->proto);
     if (slot < 0 || n->in_table)
         return -TS_EINVAL;
-    struct ts_demux_table *t = is_connected(n) ? &d->exact : &d->bound;
+    bool conn = is_connected(n);
+    struct ts_demux_table *t = conn ? &d->exact : &d->bound;
+    if (!conn && d->port_bound[slot][n->lport] == UINT16_MAX)
+        return -TS_ENOMEM;   /* 65535 local addresses bound to one port: not reachable in practice */
     uint32_t h = key_hash(d, n->proto, n->laddr, n->lport, n->raddr, n->rport);
     if (d->port_users[slot][n->lport] &&
         table_find(t, h, n->proto, n->laddr, n->lport, n->raddr, n->rport))
@@ -159,6 +169,8 @@ int ts_demux_insert(struct ts_demux *d, struct ts_demux_node *n)
     n->in_table = 1;
     t->count++;
     d->port_users[slot][n->lport]++;
+    if (!conn)
+        d->port_bound[slot][n->lport]++;
     return 0;
 }
 
@@ -166,14 +178,18 @@ void ts_demux_remove(struct ts_demux *d, struct ts_demux_node *n)
 {
     if (!n->in_table)
         return;
-    struct ts_demux_table *t = is_connected(n) ? &d->exact : &d->bound;
+    bool conn = is_connected(n);
+    struct ts_demux_table *t = conn ? &d->exact : &d->bound;
     for (struct ts_demux_node **pp = &t->bucket[n->hash & t->mask]; *pp; pp = &(*pp)->next) {
         if (*pp == n) {
             *pp = n->next;
             n->next = NULL;
             n->in_table = 0;
             t->count--;
-            d->port_users[proto_slot(n->proto)][n->lport]--;
+            int slot = proto_slot(n->proto);
+            d->port_users[slot][n->lport]--;
+            if (!conn)
+                d->port_bound[slot][n->lport]--;
             return;
         }
     }
@@ -192,7 +208,7 @@ struct ts_demux_node *ts_demux_lookup(const struct ts_demux *d, uint8_t proto, u
         if (n)
             return n;
     }
-    if (!d->bound.count)
+    if (d->port_bound[slot][lport] == 0)
         return NULL;
     n = table_find(&d->bound, key_hash(d, proto, laddr, lport, 0, 0), proto, laddr, lport, 0, 0);
     if (n || laddr == 0)
@@ -206,8 +222,9 @@ bool ts_demux_in_use(const struct ts_demux *d, uint8_t proto, uint32_t laddr, ui
     int slot = proto_slot(proto);
     if (slot < 0 || d->port_users[slot][lport] == 0)
         return false;
-    const struct ts_demux_table *t = (raddr || rport) ? &d->exact : &d->bound;
-    if (!t->count)
+    bool conn = raddr || rport;
+    const struct ts_demux_table *t = conn ? &d->exact : &d->bound;
+    if (!t->count || (!conn && d->port_bound[slot][lport] == 0))
         return false;
     return table_find(t, key_hash(d, proto, laddr, lport, raddr, rport), proto, laddr, lport,
                       raddr, rport) != NULL;
