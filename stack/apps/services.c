@@ -15,6 +15,7 @@
 #include "tapstack/socket.h"
 
 #define RETRY_DELAY TS_MS(1)
+#define RETRY_MAX 200   /* then the held reply is dropped (ARP may never answer) */
 
 void ts_services_opts_default(struct ts_services_opts *o)
 {
@@ -76,11 +77,12 @@ static void udp_drain(struct svc_ctx *c, struct svc_udp *u, ts_time_t now)
     c->now = now;
     if (u->pend) {
         long r = ts_udp_sendto(u->sock, now, u->pend_addr, u->pend_port, u->pend_buf, u->pend_len);
-        if (r == -TS_ENOMEM) {
+        if (r == -TS_ENOMEM && ++u->retries < RETRY_MAX) {
             u->retry_at = now + RETRY_DELAY;
             return;
         }
         u->pend = false;
+        u->retries = 0;
         if (r >= 0) {
             if (u->kind == SVC_ECHO) c->st.udp_echoed++;
             else c->st.udp_daytime++;

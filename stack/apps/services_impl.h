@@ -23,6 +23,7 @@ struct svc_udp {
     size_t pend_len;
     uint8_t *pend_buf;        /* 64 KiB for echo, small_buf for daytime */
     ts_time_t retry_at;
+    unsigned retries;         /* attempts for the held reply */
     uint8_t small_buf[128];
 };
 

@@ -1,0 +1,193 @@
+/*
+ * `tapstack up`: set up the namespace, the TAP and the kernel side, create the stack, start the
+ * applications, announce readiness, run the io_uring loop until a stop signal, tear it all down.
+ *
+ * The applications are not named here: they come from the table in apps_table.c (one file per
+ * app, stack/cli/app_<name>.c), so adding one does not touch this file.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <net/if.h>
+
+#include "cli/cli.h"
+#include "cli/parse.h"
+#include "cli/up_opts.h"
+#include "driver/clock.h"
+#include "driver/loop.h"
+#include "driver/netns.h"
+#include "driver/rtnl.h"
+#include "driver/signals.h"
+#include "driver/tap.h"
+
+/* Everything one run creates, so that teardown can undo exactly that. */
+struct up_run {
+    const struct ts_up_opts *o;
+    int sig_fd;
+    struct ts_netns ns;
+    struct ts_tap tap;
+    struct ts_stack *stack;
+    struct ts_loop *loop;
+    struct ts_app apps[TS_CLI_APPS_MAX];
+    unsigned napps;
+    char err[256];
+};
+
+/* --netns: bring up lo and the TAP, set the TAP's MTU, give the kernel side its address. */
+static int up_kernel_side(struct up_run *r)
+{
+    const struct ts_config *c = &r->o->cfg;
+    int fd = ts_rtnl_open();
+    if (fd < 0) {
+        snprintf(r->err, sizeof r->err, "cannot open rtnetlink: %s", strerror(-fd));
+        return -1;
+    }
+    unsigned lo = if_nametoindex("lo");
+    int e = lo ? ts_rtnl_link_set(fd, lo, true, 0) : 0;
+    if (e == 0) e = ts_rtnl_link_set(fd, r->tap.ifindex, true, c->mtu ? c->mtu : 1500);
+    uint32_t peer = ts_up_peer_ip(c);
+    if (e == 0) {
+        e = ts_rtnl_addr_add(fd, r->tap.ifindex, peer, c->prefix_len);
+        if (e == -EEXIST) e = 0;
+    }
+    close(fd);
+    if (e < 0) {
+        char a[16];
+        snprintf(r->err, sizeof r->err, "cannot configure %s (up, mtu, %s/%u) in namespace %s: %s",
+                 r->tap.name, ts_ip_str(peer, a), c->prefix_len, r->o->netns, strerror(-e));
+        return -1;
+    }
+    return 0;
+}
+
+static int up_stack(struct up_run *r)
+{
+    struct ts_config cfg = r->o->cfg;
+    if (!r->o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
+        cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
+    const char *why = NULL;
+    r->stack = ts_stack_new(&cfg, &why);
+    if (!r->stack) {
+        snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory");
+        return -1;
+    }
+    size_t mtu = ts_stack_config(r->stack)->mtu;
+    struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18 };
+    r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
+    return r->loop ? 0 : -1;
+}
+
+/* Start every app that is switched on, in table order. */
+static int up_apps(struct up_run *r, ts_time_t now)
+{
+    for (unsigned i = 0; i < TS_CLI_APPS_MAX; i++) {
+        const struct ts_cli_app *a = ts_cli_app_at(i);
+        if (!a || !r->o->app_on[i] || !a->start) continue;
+        struct ts_app *out = &r->apps[r->napps];
+        memset(out, 0, sizeof *out);
+        char why[200] = "";
+        if (a->start(r->stack, now, r->o->app_opts[i], out, why, sizeof why) < 0) {
+            snprintf(r->err, sizeof r->err, "cannot start %s: %s (switch it off with --no-%s)", a->name,
+                     why[0] ? why : "unknown error", a->name);
+            return -1;
+        }
+        if (!out->name) out->name = a->name;
+        r->napps++;
+    }
+    return 0;
+}
+
+static int up_setup(struct up_run *r)
+{
+    const struct ts_up_opts *o = r->o;
+    if (o->netns && ts_netns_enter(&r->ns, o->netns, r->err, sizeof r->err) < 0) return -1;
+    if (ts_tap_open(&r->tap, o->tap, r->err, sizeof r->err) < 0) return -1;
+    if (o->netns && up_kernel_side(r) < 0) return -1;
+    if (!o->netns && r->tap.created)
+        fprintf(stderr, "tapstack: created %s; it is not configured: bring it up and give it an address "
+                        "yourself, or use --netns\n", r->tap.name);
+    if (up_stack(r) < 0) return -1;
+    return up_apps(r, ts_clock_now());
+}
+
+static void up_ready(const struct up_run *r)
+{
+    const struct ts_config *c = ts_stack_config(r->stack);
+    char ip[16], mac[18];
+    printf("tapstack: up on %s %s/%u mac %s", r->tap.name, ts_ip_str(c->ip, ip), c->prefix_len,
+           ts_format_mac(c->mac, mac));
+    if (r->o->netns) printf(" (netns %s)", r->o->netns);
+    printf("\n");
+    fflush(stdout);
+    if (!r->o->hints) return;
+    const char *ns = r->o->netns;
+    fprintf(stderr, "tapstack: try%s:\n", ns ? " (from another shell)" : "");
+    fprintf(stderr, "  %s%s%sping %s\n", ns ? "ip netns exec " : "", ns ? ns : "", ns ? " " : "", ip);
+    for (unsigned i = 0; i < r->napps; i++) {
+        for (unsigned k = 0; k < TS_CLI_APPS_MAX; k++) {
+            const struct ts_cli_app *a = ts_cli_app_at(k);
+            if (!a || !a->hint || strcmp(a->name, r->apps[i].name) != 0) continue;
+            fprintf(stderr, "  %s%s%s", ns ? "ip netns exec " : "", ns ? ns : "", ns ? " " : "");
+            fprintf(stderr, a->hint, ip);
+            fprintf(stderr, "\n");
+        }
+    }
+    fprintf(stderr, "  (Ctrl-C stops it)\n");
+}
+
+/* Undo what up_setup did, in reverse: stop the apps, send their last frames, free the stack. */
+static void up_teardown(struct up_run *r)
+{
+    ts_time_t now = ts_clock_now();
+    for (unsigned i = r->napps; i-- > 0;)
+        if (r->apps[i].stop) r->apps[i].stop(r->apps[i].ctx, now);
+    if (r->stack && r->loop) {
+        ts_stack_dispatch(r->stack, now);
+        ts_loop_flush(r->loop, r->stack, now, TS_MS(200));
+    }
+    ts_loop_free(r->loop);
+    ts_stack_free(r->stack);
+    ts_tap_close(&r->tap);
+    ts_netns_leave(&r->ns);
+    if (r->sig_fd >= 0) close(r->sig_fd);
+}
+
+int ts_cmd_up(int argc, char **argv)
+{
+    struct ts_up_opts o;
+    char err[256];
+    int p = ts_up_parse(argc, argv, &o, err, sizeof err);
+    if (p != 0) {
+        if (p > 0) ts_up_usage(stdout);
+        else fprintf(stderr, "tapstack up: %s\n(see tapstack up --help)\n", err);
+        ts_up_opts_free(&o);
+        return p > 0 ? TS_EXIT_OK : TS_EXIT_USAGE;
+    }
+    struct up_run r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    r.tap.fd = -1;
+    r.sig_fd = ts_signals_open();
+    int rc = TS_EXIT_OK;
+    if (r.sig_fd < 0) {
+        snprintf(r.err, sizeof r.err, "cannot set up signal handling: %s", strerror(-r.sig_fd));
+        rc = TS_EXIT_FAIL;
+    } else if (up_setup(&r) < 0) {
+        rc = TS_EXIT_FAIL;
+    } else {
+        up_ready(&r);
+        int how = ts_loop_run(r.loop, r.stack, r.apps, r.napps);
+        const struct ts_loop_stats *st = ts_loop_stats(r.loop);
+        fprintf(stderr, "tapstack: stopping (%s); %llu frames in, %llu out, %llu write errors\n",
+                how > 0 ? strsignal(how) : strerror(-how), (unsigned long long)st->rx_frames,
+                (unsigned long long)st->tx_frames, (unsigned long long)st->tx_errors);
+        if (how < 0) rc = TS_EXIT_FAIL;
+    }
+    if (rc != TS_EXIT_OK && r.err[0]) fprintf(stderr, "tapstack up: %s\n", r.err);
+    up_teardown(&r);
+    ts_up_opts_free(&o);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * The options of `tapstack up`, parsed without side effects (no I/O but the --help text), so
+ * that tests/unit/test_cli_up.c can check every flag.
+ */
+#ifndef TS_CLI_UP_OPTS_H
+#define TS_CLI_UP_OPTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tapstack/stack.h"
+#include "cli/apps_table.h"
+
+struct ts_up_opts {
+    const char *tap;          /* TAP name; default "tap0" */
+    const char *netns;        /* namespace to create or join; NULL: attach here, configure nothing */
+    const char *ctl;          /* control socket path; NULL: none */
+    struct ts_config cfg;     /* the stack's configuration */
+    bool seed_set;            /* --seed given (else the caller picks a random seed) */
+    bool hints;               /* print what to try once up */
+    bool app_on[TS_CLI_APPS_MAX];
+    void *app_opts[TS_CLI_APPS_MAX];   /* each app's options (opts_size bytes), or NULL */
+};
+
+/* Parse the arguments of `tapstack up` (argv[0] is "up"; flags as "--flag VALUE" or
+ * "--flag=VALUE") into *o, starting from the defaults. Returns 0, 1 if --help was asked, or -1
+ * with a message in err saying what is wrong and what to do. Free with ts_up_opts_free even on
+ * failure. */
+int ts_up_parse(int argc, char **argv, struct ts_up_opts *o, char *err, size_t errlen);
+
+/* Free what ts_up_parse allocated. */
+void ts_up_opts_free(struct ts_up_opts *o);
+
+/* The help text of `tapstack up`. */
+void ts_up_usage(FILE *out);
+
+/* The address the kernel side of the TAP gets with --netns: the first host address of the
+ * prefix, or the second if the first is the stack's own. Host order. */
+uint32_t ts_up_peer_ip(const struct ts_config *cfg);
+
+#endif

@@ -1,0 +1,291 @@
+/* The io_uring driver loop (see loop.h). */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <liburing.h>
+
+#include "driver/clock.h"
+#include "driver/loop.h"
+#include "driver/signals.h"
+
+/* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
+enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3 };
+#define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
+#define UD_KIND(ud) ((unsigned)((ud) >> 32))
+#define UD_IDX(ud) ((unsigned)((ud) & 0xffffffffu))
+
+/* Consecutive failed reads after which the TAP is considered gone. */
+#define RX_ERRORS_FATAL 64
+
+struct ts_loop {
+    struct io_uring ring;
+    bool ring_ok;
+    int tap_fd, sig_fd;
+    size_t frame_cap;
+    unsigned rx_depth, tx_depth;
+    uint8_t *rx_mem, *tx_mem;
+    unsigned *tx_free;          /* stack of free write-buffer indices */
+    unsigned tx_nfree;
+    unsigned rx_err_run;        /* consecutive failed reads */
+    int stop;                   /* signal number, or -errno when fatal */
+    struct ts_loop_stats st;
+};
+
+static uint8_t *rx_buf(struct ts_loop *l, unsigned i) { return l->rx_mem + (size_t)i * l->frame_cap; }
+static uint8_t *tx_buf(struct ts_loop *l, unsigned i) { return l->tx_mem + (size_t)i * l->frame_cap; }
+
+/* An SQE, submitting what is queued first if the SQ is full (it is sized so that it is not). */
+static struct io_uring_sqe *loop_sqe(struct ts_loop *l)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+    if (!sqe) {
+        io_uring_submit(&l->ring);
+        sqe = io_uring_get_sqe(&l->ring);
+    }
+    return sqe;
+}
+
+static void queue_read(struct ts_loop *l, unsigned i)
+{
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    if (!sqe) return;
+    io_uring_prep_read(sqe, l->tap_fd, rx_buf(l, i), (unsigned)l->frame_cap, 0);
+    io_uring_sqe_set_data64(sqe, UD(OP_RX, i));
+}
+
+static void queue_signal_poll(struct ts_loop *l)
+{
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    if (!sqe) return;
+    io_uring_prep_poll_add(sqe, l->sig_fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, UD(OP_SIGNAL, 0));
+}
+
+static int ring_init(struct ts_loop *l, unsigned entries)
+{
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    /* One thread submits and reaps: let the kernel skip cross-thread work (Linux 6.1+). */
+    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    int r = io_uring_queue_init_params(entries, &l->ring, &p);
+    if (r == -EINVAL) {
+        memset(&p, 0, sizeof p);
+        r = io_uring_queue_init_params(entries, &l->ring, &p);
+    }
+    return r;
+}
+
+struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t errlen)
+{
+    struct ts_loop *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->tap_fd = cfg->tap_fd;
+    l->sig_fd = cfg->sig_fd;
+    l->frame_cap = (cfg->frame_cap + 63) & ~(size_t)63;
+    l->rx_depth = cfg->rx_depth ? cfg->rx_depth : 32;
+    l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
+    l->rx_mem = calloc(l->rx_depth, l->frame_cap);
+    l->tx_mem = calloc(l->tx_depth, l->frame_cap);
+    l->tx_free = calloc(l->tx_depth, sizeof *l->tx_free);
+    if (!l->rx_mem || !l->tx_mem || !l->tx_free) {
+        snprintf(err, errlen, "out of memory for %u+%u frame buffers", l->rx_depth, l->tx_depth);
+        ts_loop_free(l);
+        return NULL;
+    }
+    for (unsigned i = 0; i < l->tx_depth; i++) l->tx_free[i] = l->tx_depth - 1 - i;
+    l->tx_nfree = l->tx_depth;
+    int r = ring_init(l, l->rx_depth + l->tx_depth + 4);
+    if (r < 0) {
+        snprintf(err, errlen, "io_uring setup failed: %s%s", strerror(-r),
+                 r == -ENOMEM ? " (raise the locked-memory limit: ulimit -l)" :
+                 r == -ENOSYS || r == -EPERM ? " (io_uring disabled? see sysctl kernel.io_uring_disabled)" : "");
+        ts_loop_free(l);
+        return NULL;
+    }
+    l->ring_ok = true;
+    for (unsigned i = 0; i < l->rx_depth; i++) queue_read(l, i);
+    if (l->sig_fd >= 0) queue_signal_poll(l);
+    return l;
+}
+
+/* The earliest deadline of the stack and the apps. */
+static ts_time_t next_deadline(struct ts_stack *s, struct ts_app *apps, unsigned napps)
+{
+    ts_time_t d = ts_stack_poll_at(s);
+    for (unsigned i = 0; i < napps; i++) {
+        if (!apps[i].poll_at) continue;
+        ts_time_t a = apps[i].poll_at(apps[i].ctx);
+        if (a < d) d = a;
+    }
+    return d;
+}
+
+/* Run the timers that are due: the stack's, then each app's; then deliver events. */
+static void run_due(struct ts_stack *s, struct ts_app *apps, unsigned napps, ts_time_t now)
+{
+    bool ran = false;
+    if (ts_stack_poll_at(s) <= now) {
+        ts_stack_poll(s, now);
+        ran = true;
+    }
+    for (unsigned i = 0; i < napps; i++) {
+        if (!apps[i].poll || !apps[i].poll_at || apps[i].poll_at(apps[i].ctx) > now) continue;
+        apps[i].poll(apps[i].ctx, now);
+        ran = true;
+    }
+    if (ran) ts_stack_dispatch(s, now);
+}
+
+/* Move queued frames from the stack into write SQEs while write buffers are free. */
+static void drain_tx(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
+{
+    while (l->tx_nfree > 0) {
+        unsigned i = l->tx_free[l->tx_nfree - 1];
+        size_t len = ts_stack_transmit(s, now, tx_buf(l, i), l->frame_cap);
+        if (len == 0) return;
+        struct io_uring_sqe *sqe = loop_sqe(l);
+        if (!sqe) return;   /* cannot happen: the SQ has room for every buffer */
+        l->tx_nfree--;
+        io_uring_prep_write(sqe, l->tap_fd, tx_buf(l, i), (unsigned)len, 0);
+        io_uring_sqe_set_data64(sqe, UD(OP_TX, i));
+        l->st.tx_frames++;
+        l->st.tx_bytes += len;
+    }
+    l->st.tx_full++;
+}
+
+static void on_rx(struct ts_loop *l, struct ts_stack *s, unsigned i, int res, ts_time_t now)
+{
+    if (res > 0) {
+        l->rx_err_run = 0;
+        l->st.rx_frames++;
+        l->st.rx_bytes += (unsigned)res;
+        ts_stack_receive(s, now, rx_buf(l, i), (size_t)res);
+        ts_stack_dispatch(s, now);
+    } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
+        l->st.rx_errors++;
+        if (l->rx_err_run++ == 0) fprintf(stderr, "tapstack: read from TAP failed: %s\n", strerror(-res));
+        if (res == -EBADFD || l->rx_err_run >= RX_ERRORS_FATAL) {
+            fprintf(stderr, "tapstack: the TAP is gone (%s); stopping\n", strerror(-res));
+            l->stop = res;
+            return;
+        }
+    }
+    queue_read(l, i);
+}
+
+static void on_tx(struct ts_loop *l, unsigned i, int res)
+{
+    if (res < 0) {
+        if (l->st.tx_errors++ == 0) fprintf(stderr, "tapstack: write to TAP failed: %s\n", strerror(-res));
+    } else if (res == 0) {
+        l->st.tx_short++;
+    }
+    l->tx_free[l->tx_nfree++] = i;
+}
+
+static void on_signal(struct ts_loop *l)
+{
+    int sig = ts_signals_take(l->sig_fd);
+    if (sig > 0) {
+        l->stop = sig;
+        return;
+    }
+    queue_signal_poll(l);   /* spurious wakeup: watch again */
+}
+
+/* Handle every completion that is ready. Returns how many. */
+static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
+{
+    struct io_uring_cqe *cqe;
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(&l->ring, head, cqe) {
+        uint64_t ud = io_uring_cqe_get_data64(cqe);
+        switch (UD_KIND(ud)) {
+        case OP_RX: on_rx(l, s, UD_IDX(ud), cqe->res, now); break;
+        case OP_TX: on_tx(l, UD_IDX(ud), cqe->res); break;
+        case OP_SIGNAL: on_signal(l); break;
+        default: break;
+        }
+        n++;
+    }
+    io_uring_cq_advance(&l->ring, n);
+    return n;
+}
+
+/* Submit what is queued and wait for one completion, at most until deadline. */
+static int submit_and_wait(struct ts_loop *l, ts_time_t now, ts_time_t deadline)
+{
+    struct io_uring_cqe *cqe = NULL;
+    struct __kernel_timespec ts;
+    struct __kernel_timespec *tsp = NULL;
+    if (deadline != TS_TIME_NEVER) {
+        ts_time_t us = deadline > now ? deadline - now : 0;
+        ts.tv_sec = (long long)(us / 1000000u);
+        ts.tv_nsec = (long long)(us % 1000000u) * 1000;
+        tsp = &ts;
+    }
+    l->st.waits++;
+    int r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) return r;
+    return 0;
+}
+
+int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps)
+{
+    l->stop = 0;
+    while (!l->stop) {
+        ts_time_t now = ts_clock_now();
+        run_due(s, apps, napps, now);
+        drain_tx(l, s, now);
+        int r = submit_and_wait(l, now, next_deadline(s, apps, napps));
+        if (r < 0) {
+            fprintf(stderr, "tapstack: io_uring wait failed: %s\n", strerror(-r));
+            return r;
+        }
+        reap(l, s, ts_clock_now());
+    }
+    return l->stop;
+}
+
+void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t timeout)
+{
+    ts_time_t end = now + timeout;
+    drain_tx(l, s, now);
+    io_uring_submit(&l->ring);
+    while (l->tx_nfree < l->tx_depth) {
+        ts_time_t t = ts_clock_now();
+        if (t >= end) break;
+        struct io_uring_cqe *cqe = NULL;
+        struct __kernel_timespec ts = { .tv_sec = (long long)((end - t) / 1000000u),
+                                        .tv_nsec = (long long)((end - t) % 1000000u) * 1000 };
+        int r = io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts);
+        if (r < 0 && r != -EINTR) break;
+        /* Reads that complete now are dropped: the stack is shutting down. */
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(&l->ring, head, cqe) {
+            uint64_t ud = io_uring_cqe_get_data64(cqe);
+            if (UD_KIND(ud) == OP_TX) on_tx(l, UD_IDX(ud), cqe->res);
+            n++;
+        }
+        io_uring_cq_advance(&l->ring, n);
+    }
+}
+
+const struct ts_loop_stats *ts_loop_stats(const struct ts_loop *l) { return &l->st; }
+
+void ts_loop_free(struct ts_loop *l)
+{
+    if (!l) return;
+    if (l->ring_ok) io_uring_queue_exit(&l->ring);
+    free(l->rx_mem);
+    free(l->tx_mem);
+    free(l->tx_free);
+    free(l);
+}

@@ -1,0 +1,56 @@
+/*
+ * The driver loop: one io_uring that carries every read from and write to the TAP, the stop
+ * signal, and the wait for the stack's next deadline.
+ *
+ *   - rx_depth reads are always in flight, each into its own buffer. A completed read goes to
+ *     ts_stack_receive(now) and then ts_stack_dispatch, and the read is queued again.
+ *   - After a batch of completions: ts_stack_poll and each app's poll if due, ts_stack_dispatch,
+ *     then ts_stack_transmit is drained into free write buffers, one write SQE per frame.
+ *   - One io_uring_enter both submits everything queued and waits for the next completion,
+ *     bounded by the earliest deadline of the stack and the apps (no timer fd, no tick).
+ * No syscalls per frame beyond the ring.
+ */
+#ifndef TS_DRIVER_LOOP_H
+#define TS_DRIVER_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tapstack/app.h"
+#include "tapstack/stack.h"
+
+struct ts_loop_cfg {
+    int tap_fd;
+    int sig_fd;            /* a signalfd (see signals.h), or -1 */
+    size_t frame_cap;      /* bytes per buffer: at least the MTU + 14 */
+    unsigned rx_depth;     /* reads in flight; 0 means 32 */
+    unsigned tx_depth;     /* write buffers; 0 means 256 */
+};
+
+struct ts_loop_stats {
+    uint64_t rx_frames, rx_bytes, rx_errors;
+    uint64_t tx_frames, tx_bytes, tx_errors, tx_short;
+    uint64_t tx_full;      /* times the transmit drain stopped for want of a free write buffer */
+    uint64_t waits;        /* io_uring_enter calls that waited */
+};
+
+struct ts_loop;
+
+/* Set up the ring and the buffers. Returns NULL with a message in err on failure. */
+struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t errlen);
+
+/* Run s and its apps until a stop signal arrives. Returns the signal's number, or -errno after
+ * a fatal error of the ring or the TAP (logged to stderr). */
+int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps);
+
+/* Write every frame the stack has queued now and wait, at most timeout, until the writes are
+ * done. For shutdown: after the apps are stopped and before the stack is freed. */
+void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t timeout);
+
+/* Counters of the loop itself. */
+const struct ts_loop_stats *ts_loop_stats(const struct ts_loop *l);
+
+/* Cancel what is in flight and free everything. Safe on NULL. Does not close the fds. */
+void ts_loop_free(struct ts_loop *l);
+
+#endif

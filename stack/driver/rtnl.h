@@ -1,0 +1,22 @@
+/*
+ * A few rtnetlink requests, sent directly (no shelling out to `ip`): bring a link up, set its
+ * MTU, give it an IPv4 address. Each call talks to the network namespace the socket was
+ * opened in.
+ */
+#ifndef TS_DRIVER_RTNL_H
+#define TS_DRIVER_RTNL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Open a NETLINK_ROUTE socket in the current network namespace. Returns the fd or -errno. */
+int ts_rtnl_open(void);
+
+/* Set the link up (or down) and, if mtu is not 0, its MTU. Returns 0 or -errno. */
+int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu);
+
+/* Add IPv4 address ip/prefix_len (host order) to the link. Returns 0, -EEXIST if it is already
+ * there, or another -errno. */
+int ts_rtnl_addr_add(int fd, unsigned ifindex, uint32_t ip, uint8_t prefix_len);
+
+#endif

@@ -1,0 +1,73 @@
+/* Attach to or create a TAP interface (see tap.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/if_tun.h>
+
+#include "driver/tap.h"
+
+static void tap_explain(const char *name, int e, char *err, size_t errlen)
+{
+    switch (e) {
+    case EPERM:
+    case EACCES:
+        snprintf(err, errlen, "TAP %s: permission denied: run as root (or with CAP_NET_ADMIN)", name);
+        break;
+    case EBUSY:
+        snprintf(err, errlen, "TAP %s is already in use by another process: stop it, or pick another name with --tap", name);
+        break;
+    case EINVAL:
+        snprintf(err, errlen, "%s exists but is not a TAP (a TUN or another kind of link?): pick another name with --tap", name);
+        break;
+    default:
+        snprintf(err, errlen, "TAP %s: TUNSETIFF failed: %s", name, strerror(e));
+        break;
+    }
+}
+
+int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
+{
+    tap->fd = -1;
+    if (strlen(name) >= sizeof tap->name) {
+        snprintf(err, errlen, "TAP name '%s' is too long (at most %zu characters)", name, sizeof tap->name - 1);
+        return -1;
+    }
+    tap->created = if_nametoindex(name) == 0;
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENODEV)
+            snprintf(err, errlen, "no /dev/net/tun: load the tun module (modprobe tun)");
+        else
+            snprintf(err, errlen, "cannot open /dev/net/tun: %s%s", strerror(e),
+                     e == EACCES || e == EPERM ? ": run as root" : "");
+        return -1;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    memcpy(ifr.ifr_name, name, strlen(name));
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        tap_explain(name, errno, err, errlen);
+        close(fd);
+        return -1;
+    }
+    tap->fd = fd;
+    snprintf(tap->name, sizeof tap->name, "%s", ifr.ifr_name);
+    tap->ifindex = if_nametoindex(tap->name);
+    if (tap->ifindex == 0) {
+        snprintf(err, errlen, "TAP %s: cannot find its interface index: %s", tap->name, strerror(errno));
+        ts_tap_close(tap);
+        return -1;
+    }
+    return 0;
+}
+
+void ts_tap_close(struct ts_tap *tap)
+{
+    if (tap->fd >= 0) close(tap->fd);
+    tap->fd = -1;
+}

@@ -1,0 +1,29 @@
+/*
+ * The TAP device: the stack's wire. Opening /dev/net/tun with IFF_TAP | IFF_NO_PI gives a file
+ * descriptor on which each read() returns one Ethernet frame sent by the kernel side and each
+ * write() injects one frame into it. The fd stays blocking: io_uring polls it for us.
+ */
+#ifndef TS_DRIVER_TAP_H
+#define TS_DRIVER_TAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+
+struct ts_tap {
+    int fd;                   /* -1 when closed */
+    char name[IF_NAMESIZE];
+    unsigned ifindex;
+    bool created;             /* no interface of that name existed before we opened it */
+};
+
+/* Attach to the TAP called name in the current network namespace, creating it if there is
+ * none. A TAP that we create disappears when ts_tap_close() closes the fd; one that existed
+ * before (persistent, `ip tuntap add`) is left as it was. Returns 0, or -1 with a message in
+ * err (what went wrong and what to do). */
+int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen);
+
+/* Close the fd (which removes a TAP we created). Safe to call twice. */
+void ts_tap_close(struct ts_tap *tap);
+
+#endif

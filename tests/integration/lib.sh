@@ -1,0 +1,153 @@
+# shellcheck shell=bash
+# Helpers for the integration tests (tests/integration/t_<name>.sh). Source it, then:
+#
+#   ts_init NAME          Start a test: skip it (exit 77) unless root with build/asan/tapstack built,
+#                         name its namespace TS_NS=ts-NAME-$$ and set an EXIT trap that cleans up.
+#                         Logs go to build/integration/NAME.*.
+#   ts_start [FLAGS...]   Start build/asan/tapstack up --netns $TS_NS --seed 1 FLAGS... in the
+#                         background (TS_PID holds its PID; its output goes to $TS_OUT) and wait,
+#                         at most $TS_READY_TIMEOUT seconds (10), for its ready line. Fails the test
+#                         if it exits or does not get ready. tapstack creates the namespace and
+#                         gives the kernel side 10.0.0.1/24 (the stack is 10.0.0.2/24 unless FLAGS
+#                         say otherwise).
+#   ts_ns CMD...          Run CMD inside the namespace (ip netns exec $TS_NS CMD...).
+#   ts_stop               Stop tapstack (SIGTERM, then SIGKILL after 5 s), wait for it, and fail
+#                         the test if it did not exit with 0 or a sanitizer (ASan, LSan, UBSan)
+#                         printed anything. The EXIT trap calls it if the test did not.
+#   ts_fail MSG           Print "FAIL: MSG" and exit 1 (the trap still cleans up).
+#   ts_log MSG            Print a line with the time since the test started.
+#   ts_bg CMD...          Run CMD in the background and record its PID for cleanup (sets TS_BG_PID).
+#
+# The EXIT trap kills what the test started (by PID, recorded in build/integration/NAME.pids so
+# the runner can also clean up after a timeout), checks the sanitizer output, and deletes the
+# namespace if it is still there. Tests configure nothing outside their own namespace.
+
+TS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TS_BIN=${TS_BIN:-$TS_ROOT/build/asan/tapstack}
+TS_LOGDIR=$TS_ROOT/build/integration
+TS_READY_TIMEOUT=${TS_READY_TIMEOUT:-10}
+TS_PID=
+TS_STOPPED=0
+TS_START_SECONDS=$SECONDS
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=66}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=66}
+
+ts_log() { echo "[$((SECONDS - TS_START_SECONDS))s] $*"; }
+
+ts_fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+ts_init() {
+    TS_NAME=$1
+    if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: $TS_NAME needs root (network namespaces and TAPs)"
+        exit 77
+    fi
+    if [ ! -x "$TS_BIN" ]; then
+        echo "SKIP: $TS_BIN is not built (make build/asan/tapstack)"
+        exit 77
+    fi
+    TS_NS=ts-$TS_NAME-$$
+    mkdir -p "$TS_LOGDIR"
+    TS_OUT=$TS_LOGDIR/$TS_NAME.tapstack.log
+    TS_PIDS=$TS_LOGDIR/$(basename "$0" .sh | sed 's/^t_//').pids   # the runner's name for the test
+    : >"$TS_OUT"
+    echo "netns $TS_NS" >"$TS_PIDS"
+    trap ts_cleanup EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
+}
+
+# Is the process with PID $1 still running (and not a zombie)?
+ts_alive() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
+
+ts_start() {
+    "$TS_BIN" up --netns "$TS_NS" --seed 1 "$@" >>"$TS_OUT" 2>&1 &
+    TS_PID=$!
+    TS_STOPPED=0
+    echo "pid $TS_PID" >>"$TS_PIDS"
+    local deadline=$((SECONDS + TS_READY_TIMEOUT))
+    while [ $SECONDS -lt $deadline ]; do
+        if grep -q '^tapstack: up on ' "$TS_OUT"; then
+            ts_log "tapstack ready (pid $TS_PID, netns $TS_NS)"
+            return 0
+        fi
+        if ! ts_alive "$TS_PID"; then
+            cat "$TS_OUT"
+            TS_STOPPED=1
+            ts_fail "tapstack exited before it was ready"
+        fi
+        sleep 0.1
+    done
+    cat "$TS_OUT"
+    ts_fail "tapstack not ready after ${TS_READY_TIMEOUT}s"
+}
+
+ts_ns() { ip netns exec "$TS_NS" "$@"; }
+
+ts_bg() {
+    "$@" &
+    TS_BG_PID=$!
+    echo "pid $TS_BG_PID" >>"$TS_PIDS"
+}
+
+# Did a sanitizer say anything in the tapstack log?
+ts_sanitizer_clean() {
+    ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer' "$TS_OUT"
+}
+
+# Stop tapstack and check how it ended; returns 1 (after saying why) instead of exiting.
+ts_stop_check() {
+    [ -n "$TS_PID" ] && [ "$TS_STOPPED" = 0 ] || return 0
+    TS_STOPPED=1
+    kill -TERM "$TS_PID" 2>/dev/null
+    local i rc
+    for i in $(seq 50); do ts_alive "$TS_PID" || break; sleep 0.1; done
+    if ts_alive "$TS_PID"; then
+        echo "tapstack did not stop within 5 s of SIGTERM; killing it"
+        kill -KILL "$TS_PID" 2>/dev/null
+    fi
+    wait "$TS_PID" 2>/dev/null
+    rc=$?
+    if ! ts_sanitizer_clean; then
+        echo "--- tapstack output (sanitizer report):"
+        cat "$TS_OUT"
+        echo "FAIL: the sanitizer reported an error"
+        return 1
+    fi
+    if [ "$rc" != 0 ]; then
+        tail -20 "$TS_OUT"
+        echo "FAIL: tapstack exited with status $rc (expected 0 after SIGTERM)"
+        return 1
+    fi
+    if [ -e "/run/netns/$TS_NS" ]; then
+        echo "FAIL: tapstack left its namespace $TS_NS behind"
+        return 1
+    fi
+    ts_log "tapstack stopped cleanly"
+}
+
+ts_stop() { ts_stop_check || exit 1; }
+
+ts_cleanup() {
+    local rc=$?
+    trap - EXIT
+    local kind pid
+    # Background helpers first (recorded by ts_bg), then tapstack.
+    if [ -f "$TS_PIDS" ]; then
+        while read -r kind pid; do
+            [ "$kind" = pid ] && [ "$pid" != "$TS_PID" ] && kill -TERM "$pid" 2>/dev/null
+        done <"$TS_PIDS"
+    fi
+    ts_stop_check || rc=1
+    if [ -e "/run/netns/$TS_NS" ]; then ip netns del "$TS_NS" 2>/dev/null; fi
+    rm -f "$TS_PIDS"
+    exit "$rc"
+}
