@@ -94,7 +94,9 @@ $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC[fuzz] $<")
 	$(Q)$(FUZZ_CC) $(CSTD) -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Istack -Itests/fuzz -MMD -MP -D_GNU_SOURCE -DTS_FUZZING $(FUZZ_FLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c $< -o $@
-$(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(patsubst %.c,$(B)/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
+$(B)/fuzz/libfz.a: $(patsubst %.c,$(B)/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libfz.a
 	@$(if $(Q),echo "  LD[fuzz] $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 fuzz-build: $(FUZZ_BINS)
