@@ -66,6 +66,10 @@ $(BA)/libtapstack.a: $(call objasan,$(CORE_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(BA)/libtsapps.a: $(call objasan,$(APP_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
+# Driver and command modules, so that unit tests can test them (pcap, fault, trace); archive
+# members are pulled only when referenced, so main() never clashes with a test's.
+$(BA)/libtsdriver.a: $(call objasan,$(DRIVER_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # The sanitized tapstack binary, used by the integration tests so that a crash under real traffic is caught.
 $(BA)/tapstack: $(call objasan,$(DRIVER_SRCS)) $(BA)/libtsapps.a $(BA)/libtapstack.a
@@ -73,10 +77,10 @@ $(BA)/tapstack: $(call objasan,$(DRIVER_SRCS)) $(BA)/libtsapps.a $(BA)/libtapsta
 	$(Q)$(CC) $(SANFLAGS) -o $@ $^ -luring
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(UNIT_SRCS))
-$(BA)/tests/%: tests/unit/%.c $(call objasan,$(TESTLIB_SRCS)) $(BA)/libtsapps.a $(BA)/libtapstack.a
+$(BA)/tests/%: tests/unit/%.c $(call objasan,$(TESTLIB_SRCS)) $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libtapstack.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(call objasan,$(TESTLIB_SRCS)) $(BA)/libtsapps.a $(BA)/libtapstack.a -lcmocka
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(call objasan,$(TESTLIB_SRCS)) $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libtapstack.a -lcmocka -luring
 
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: tests/bench/%.c $(B)/libtsapps.a $(B)/libtapstack.a

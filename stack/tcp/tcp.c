@@ -1,11 +1,235 @@
-/* STUB (to be replaced by the TCP module): drops every segment. */
-#include "core/modules.h"
-int ts_tcp_init(struct ts_stack *s) { (void)s; return 0; }
-void ts_tcp_free(struct ts_stack *s) { (void)s; }
-void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
-                  const uint8_t *seg, size_t len) { (void)ip; TS_DROP(s, now, tcp, drop_no_socket, seg, len); }
-void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code,
-                       const uint8_t *orig, size_t len) { (void)s; (void)now; (void)type; (void)code; (void)orig; (void)len; }
-ts_time_t ts_tcp_poll_at(const struct ts_stack *s) { (void)s; return TS_TIME_NEVER; }
-void ts_tcp_poll(struct ts_stack *s, ts_time_t now) { (void)s; (void)now; }
-void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now) { (void)s; (void)now; }
+/*
+ * TCP module: init and teardown, the life of a TCB (birth, state changes through one function
+ * that records them, death), and the read-only views for netstat.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tcp/tcp_impl.h"
+#include "core/demux.h"
+
+int ts_tcp_init(struct ts_stack *s)
+{
+    struct ts_tcp *tcp = calloc(1, sizeof *tcp);
+    if (!tcp) return -TS_ENOMEM;
+    tcp->isn_key = ts_rng_key(&s->rng);
+    tcp->cookie_key = ts_rng_key(&s->rng);
+    s->tcp = tcp;
+    return 0;
+}
+
+static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
+{
+    struct ts_tcp *tcp = s->tcp;
+    ts_sock_unqueue(s, &t->sock);
+    if (t->sock.node.in_table) ts_demux_remove(s->demux, &t->sock.node);
+    tcp_heap_remove(tcp, t);
+    if (t->flags & TF_BLOCKED) {
+        struct ts_tcb *prev = NULL;
+        for (struct ts_tcb *b = tcp->blk_head; b; prev = b, b = b->blk_next) {
+            if (b != t) continue;
+            if (prev) prev->blk_next = b->blk_next; else tcp->blk_head = b->blk_next;
+            if (tcp->blk_tail == b) tcp->blk_tail = prev;
+            break;
+        }
+    }
+    if (t->all_prev) t->all_prev->all_next = t->all_next; else tcp->all = t->all_next;
+    if (t->all_next) t->all_next->all_prev = t->all_prev;
+    ts_ring_release(&t->snd);
+    ts_ring_release(&t->rcv);
+    tcp->nconns--;
+    free(t);
+}
+
+void ts_tcp_free(struct ts_stack *s)
+{
+    struct ts_tcp *tcp = s->tcp;
+    if (!tcp) return;
+    while (tcp->all) tcb_free(s, tcp->all);
+    free(tcp->heap);
+    free(tcp);
+    s->tcp = NULL;
+}
+
+uint16_t tcp_our_mss(const struct ts_stack *s)
+{
+    size_t cap = ts_ipv4_l4_cap(s);
+    return (uint16_t)(cap > TS_TCP_HLEN + TS_TCP_MSS_MIN ? cap - TS_TCP_HLEN : TS_TCP_MSS_MIN);
+}
+
+struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                           uint16_t rport, const struct ts_tcb *parent)
+{
+    struct ts_tcp *tcp = s->tcp;
+    unsigned max = s->cfg.tcp_max_conns ? s->cfg.tcp_max_conns : 65536;
+    if (tcp->nconns >= max) return NULL;
+    struct ts_tcb *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->sock.node.laddr = laddr;
+    t->sock.node.lport = lport;
+    t->sock.node.raddr = raddr;
+    t->sock.node.rport = rport;
+    t->sock.node.proto = TS_IPPROTO_TCP;
+    t->sock.proto = TS_IPPROTO_TCP;
+    t->stack = s;
+    t->state = TS_TCP_CLOSED;
+    t->heap_idx = UINT_MAX;
+    t->deadline = TS_TIME_NEVER;
+    for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) t->timer[i] = TS_TIME_NEVER;
+    t->buf_snd = parent ? parent->buf_snd : TS_TCP_BUF_DEFAULT;
+    t->buf_rcv = parent ? parent->buf_rcv : TS_TCP_BUF_DEFAULT;
+    if (parent) t->flags |= parent->flags & (TF_NODELAY | TF_KEEPALIVE);
+    if (parent) { t->keep_idle = parent->keep_idle; t->keep_intvl = parent->keep_intvl; t->keep_count = parent->keep_count; }
+    ts_ring_init(&t->snd, t->buf_snd);
+    ts_ring_init(&t->rcv, t->buf_rcv);
+    ts_rtt_init(&t->rtt, s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200), TS_RTO_MAX);
+    t->mss = TS_TCP_MSS_DEFAULT;
+    t->all_next = tcp->all;
+    if (tcp->all) tcp->all->all_prev = t;
+    tcp->all = t;
+    tcp->nconns++;
+    return t;
+}
+
+void tcp_notify(struct ts_stack *s, struct ts_tcb *t, unsigned events)
+{
+    if (t->listener) return;         /* not accepted yet: the application has no handle */
+    if (t->state == TS_TCP_LISTEN && !(events & TS_EV_READABLE)) return;
+    ts_sock_notify(s, &t->sock, events);
+}
+
+void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t)
+{
+    if (t->state != TS_TCP_CLOSED || !tcp_app_gone(t) || (t->flags & TF_DEAD)) return;
+    t->flags |= TF_DEAD;
+    t->reap_next = s->tcp->reap;
+    s->tcp->reap = t;
+}
+
+void tcp_reap(struct ts_stack *s)
+{
+    struct ts_tcp *tcp = s->tcp;
+    while (tcp->reap) {
+        struct ts_tcb *t = tcp->reap;
+        tcp->reap = t->reap_next;
+        tcb_free(s, t);
+    }
+}
+
+static void record(struct ts_stack *s, struct ts_tcb *t, enum ts_tcp_state old, const char *why,
+                   ts_time_t now)
+{
+    struct ts_tcp_hist *h = &t->hist[t->hist_pos];
+    h->when = now;
+    h->old_state = (uint8_t)old;
+    h->new_state = (uint8_t)t->state;
+    h->why = why;
+    t->hist_pos = (uint8_t)((t->hist_pos + 1) % TS_TCP_HIST);
+    if (t->hist_len < TS_TCP_HIST) t->hist_len++;
+    struct ts_trace_event ev = { .kind = TS_TRACE_STATE, .now = now, .sock = &t->sock,
+                                 .old_state = old, .new_state = t->state, .why = why };
+    ts_trace(s, &ev);
+}
+
+/*
+ * The one place a connection changes state. Besides recording the change it does what every
+ * entry into a state implies: CLOSED leaves the demultiplexer, its timers and (when nobody owns
+ * it any more) memory; TIME_WAIT starts the 2*MSL timer and gives back the send buffer.
+ */
+void tcp_set_state(struct ts_stack *s, struct ts_tcb *t, enum ts_tcp_state st, const char *why,
+                   ts_time_t now)
+{
+    enum ts_tcp_state old = t->state;
+    if (old == st) return;
+    t->state = st;
+    record(s, t, old, why, now);
+    if (st == TS_TCP_CLOSED) {
+        bool orphan = tcp_app_gone(t) || t->listener;
+        if (t->listener) {
+            tcp_child_unlink(t);
+            t->sock.flags |= TS_SOCK_F_APP_GONE;
+        }
+        if (t->sock.node.in_table) ts_demux_remove(s->demux, &t->sock.node);
+        tcp_timers_clear(s, t);
+        ts_ring_release(&t->snd);
+        if (orphan) tcp_maybe_reap(s, t);
+        else if (old != TS_TCP_LISTEN) tcp_notify(s, t, TS_EV_CLOSED | TS_EV_READABLE);
+    } else if (st == TS_TCP_TIME_WAIT) {
+        for (unsigned i = 0; i < TS_TCP_NTIMERS; i++)
+            if (i != TS_TCP_T_DELACK) tcp_timer_stop(s, t, i);
+        ts_time_t msl = s->cfg.tcp_msl ? s->cfg.tcp_msl : TS_SEC(30);
+        tcp_timer_set(s, t, TS_TCP_T_2MSL, now + 2 * msl);
+        ts_ring_release(&t->snd);
+        if (t->rcv.len == 0) ts_ring_release(&t->rcv);
+    } else if (st == TS_TCP_FIN_WAIT_2 && tcp_app_gone(t)) {
+        tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
+    }
+}
+
+/* End a connection at once: the application learns err (0: a normal end) and the TCB closes.
+ * Sends nothing: the caller sends a RST first when one is due. */
+void tcp_drop_conn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, int err, const char *why)
+{
+    if (err) {
+        t->sock.error = err;
+        tcp_notify(s, t, TS_EV_ERROR);
+    }
+    tcp_set_state(s, t, TS_TCP_CLOSED, why, now);
+}
+
+void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    struct ts_trace_event ev = { .kind = TS_TRACE_CWND, .now = now, .sock = &t->sock,
+                                 .cwnd = t->cwnd, .ssthresh = t->ssthresh, .rto = t->rtt.rto };
+    ts_trace(s, &ev);
+}
+
+const char *ts_tcp_state_name(enum ts_tcp_state st)
+{
+    static const char *const names[] = {
+        "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
+        "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+    };
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+void ts_tcp_get_info(const struct ts_sock *sock, struct ts_tcp_info *in)
+{
+    const struct ts_tcb *t = ts_tcb_of_c(sock);
+    memset(in, 0, sizeof *in);
+    in->state = t->state;
+    in->laddr = sock->node.laddr; in->lport = sock->node.lport;
+    in->raddr = sock->node.raddr; in->rport = sock->node.rport;
+    in->iss = t->iss; in->irs = t->irs;
+    in->snd_una = t->snd_una; in->snd_nxt = t->snd_nxt; in->snd_max = t->snd_max;
+    in->snd_wnd = t->snd_wnd;
+    in->rcv_nxt = t->rcv_nxt;
+    in->rcv_wnd = t->rcv_adv - t->rcv_nxt;
+    in->cwnd = t->cwnd; in->ssthresh = t->ssthresh;
+    in->srtt = t->rtt.srtt; in->rttvar = t->rtt.rttvar; in->rto = t->rtt.rto;
+    in->retransmits = t->retransmits;
+    in->rxt_shift = t->rxt_shift;
+    in->mss = t->mss;
+    in->snd_wscale = t->snd_wscale; in->rcv_wscale = t->rcv_wscale;
+    in->snd_queued = t->snd.len;
+    in->rcv_queued = t->rcv.len;
+    in->ooo_bytes = ts_reass_bytes(&t->reass);
+    for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) in->timer[i] = t->timer[i];
+    in->backlog = t->backlog; in->syn_queue = t->syn_qlen; in->accept_queue = t->acc_qlen;
+    in->hist_len = t->hist_len;
+    unsigned start = (unsigned)(t->hist_pos + TS_TCP_HIST - t->hist_len) % TS_TCP_HIST;
+    for (unsigned i = 0; i < t->hist_len; i++) in->hist[i] = t->hist[(start + i) % TS_TCP_HIST];
+}
+
+void ts_tcp_foreach(const struct ts_stack *s,
+                    bool (*fn)(void *arg, const struct ts_sock *sock, const struct ts_tcp_info *info),
+                    void *arg)
+{
+    if (!s->tcp) return;
+    struct ts_tcp_info info;
+    for (const struct ts_tcb *t = s->tcp->all; t; t = t->all_next) {
+        if (t->flags & TF_DEAD) continue;
+        ts_tcp_get_info(&t->sock, &info);
+        if (!fn(arg, &t->sock, &info)) return;
+    }
+}

@@ -1,0 +1,302 @@
+/*
+ * The FTP server: the control listener, sessions and their control connections, timeouts.
+ * Commands are in ftp_cmds.c, data connections and transfers in ftp_data.c.
+ *
+ * A session is freed only at the end of a top-level entry (a socket callback or poll), after
+ * everything it owns is closed: handlers just mark it dead.
+ */
+#include "apps/ftp_session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ftp_log(struct ftp_server *srv, const char *fmt, ...)
+{
+    if (!srv->o.log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    srv->o.log(srv->o.log_arg, line);
+}
+
+void ftp_touch(struct ftp_session *se, ts_time_t now)
+{
+    se->idle_deadline = now + se->srv->o.idle_timeout;
+}
+
+void ftp_flush(struct ftp_session *se, ts_time_t now)
+{
+    while (se->out_len > 0 && se->ctrl) {
+        long n = ts_tcp_send(se->ctrl, now, se->out, se->out_len);
+        if (n == -TS_EAGAIN || n == 0) break;
+        if (n < 0) {
+            se->dead = true;
+            se->out_len = 0;
+            return;
+        }
+        memmove(se->out, se->out + n, se->out_len - (size_t)n);
+        se->out_len -= (size_t)n;
+    }
+    if (se->quitting && se->out_len == 0) se->dead = true;
+}
+
+void ftp_reply_raw(struct ftp_session *se, ts_time_t now, const char *text, size_t len)
+{
+    if (len == 0) return;
+    if (len > sizeof se->out - se->out_len) {
+        se->dead = true;
+        return;
+    }
+    memcpy(se->out + se->out_len, text, len);
+    se->out_len += len;
+    ftp_flush(se, now);
+}
+
+void ftp_reply(struct ftp_session *se, ts_time_t now, int code, const char *fmt, ...)
+{
+    char text[FTP_PATH_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    size_t n = ftp_fmt_reply(se->out + se->out_len, sizeof se->out - se->out_len, code, text);
+    if (n == 0) {                       /* the client does not read its replies: give up on it */
+        ftp_log(se->srv, "ftp: session %lu: control output full, closing", se->id);
+        se->dead = true;
+        return;
+    }
+    se->out_len += n;
+    ftp_flush(se, now);
+}
+
+/* Handle one complete input line; returns false if processing must pause (deferred line). */
+static bool handle_line(struct ftp_session *se, ts_time_t now)
+{
+    struct ftp_cmd c;
+    enum ftp_parse_status ps = ftp_cmd_parse(se->line.buf, se->line.len, &c);
+    if (ps == FTP_PARSE_OK && se->xfer != FTP_XFER_NONE && !ftp_cmd_during_transfer(c.verb)) {
+        se->line_deferred = true;       /* runs when the transfer ends */
+        return false;
+    }
+    se->line_deferred = false;
+    switch (ps) {
+    case FTP_PARSE_OK:
+        ftp_command(se, now, &c);
+        break;
+    case FTP_PARSE_BAD_CHAR:
+        ftp_reply(se, now, 501, "CR, LF or NUL inside the command line.");
+        break;
+    default:
+        ftp_reply(se, now, 500, "Syntax error, command unrecognized.");
+        break;
+    }
+    return true;
+}
+
+void ftp_process_input(struct ftp_session *se, ts_time_t now)
+{
+    if (se->line_deferred) {
+        if (se->xfer != FTP_XFER_NONE) return;
+        if (!handle_line(se, now)) return;
+    }
+    for (;;) {
+        if (se->dead || se->quitting || sizeof se->out - se->out_len < FTP_OUT_RESERVE) return;
+        if (se->in_off == se->in_len) {
+            long n = ts_tcp_recv(se->ctrl, now, se->in, sizeof se->in);
+            if (n == -TS_EAGAIN) return;
+            if (n <= 0) {               /* end of stream or error: the client is gone */
+                se->dead = true;
+                return;
+            }
+            se->in_off = 0;
+            se->in_len = (size_t)n;
+            ftp_touch(se, now);
+        }
+        size_t used;
+        enum ftp_line_status ls = ftp_line_feed(&se->line, se->in + se->in_off, se->in_len - se->in_off, &used);
+        se->in_off += used;
+        if (ls == FTP_LINE_TOO_LONG) {
+            ftp_reply(se, now, 500, "Command line too long.");
+        } else if (ls == FTP_LINE_READY) {
+            if (!handle_line(se, now)) return;
+        }
+    }
+}
+
+/* Close everything a session owns and free it. */
+static void session_free(struct ftp_session *se, ts_time_t now)
+{
+    if (se->quitting && se->out_len > 0) ftp_flush(se, now);   /* last words, if they fit */
+    struct ftp_server *srv = se->srv;
+    ftp_data_reset(se, now);
+    if (se->ctrl) ts_tcp_close(se->ctrl, now);
+    for (struct ftp_session **pp = &srv->sessions; *pp; pp = &(*pp)->next) {
+        if (*pp == se) {
+            *pp = se->next;
+            break;
+        }
+    }
+    srv->nsessions--;
+    ftp_log(srv, "ftp: session %lu closed", se->id);
+    free(se);
+}
+
+void ftp_session_reap(struct ftp_session *se, ts_time_t now)
+{
+    if (se->dead) session_free(se, now);
+}
+
+static void ctrl_event(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct ftp_session *se = arg;
+    (void)sock;
+    if (events & (TS_EV_ERROR | TS_EV_CLOSED)) se->dead = true;
+    if (!se->dead && (events & TS_EV_WRITABLE)) ftp_flush(se, now);
+    if (!se->dead && (events & (TS_EV_READABLE | TS_EV_WRITABLE))) ftp_process_input(se, now);
+    if (se->dead) session_free(se, now);
+}
+
+/* A new control connection: a session, or a 421 when there are too many. */
+static void accept_one(struct ftp_server *srv, struct ts_sock *conn, ts_time_t now)
+{
+    uint32_t laddr, raddr;
+    uint16_t rport;
+    ts_sock_name(conn, &laddr, NULL, &raddr, &rport);
+    char ip[16];
+    struct ftp_session *se = srv->nsessions < srv->o.max_sessions ? calloc(1, sizeof *se) : NULL;
+    if (!se) {
+        static const char busy[] = "421 Too many connections, try again later.\r\n";
+        ts_tcp_send(conn, now, busy, sizeof busy - 1);
+        ts_tcp_close(conn, now);
+        ftp_log(srv, "ftp: refused %s:%u: %u sessions", ts_ip_str(raddr, ip), rport, srv->nsessions);
+        return;
+    }
+    se->srv = srv;
+    se->id = ++srv->next_id;
+    se->ctrl = conn;
+    se->laddr = laddr;
+    se->raddr = raddr;
+    se->rport = rport;
+    se->xfer_fd = -1;
+    se->type = FTP_TYPE_ASCII;
+    se->xfer_list.limit = FTP_LIST_LIMIT;
+    strcpy(se->cwd, "/");
+    ftp_line_init(&se->line);
+    ftp_touch(se, now);
+    se->next = srv->sessions;
+    srv->sessions = se;
+    srv->nsessions++;
+    ts_sock_set_callback(conn, ctrl_event, se);
+    ftp_log(srv, "ftp: session %lu from %s:%u", se->id, ts_ip_str(raddr, ip), rport);
+    ftp_reply(se, now, 220, "tapstack FTP server ready.");
+    if (se->dead) session_free(se, now);
+}
+
+static void listener_event(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct ftp_server *srv = arg;
+    if (!(events & TS_EV_READABLE)) return;
+    struct ts_sock *conn;
+    for (int i = 0; i < 64 && (conn = ts_tcp_accept(sock, NULL, NULL)) != NULL; i++)
+        accept_one(srv, conn, now);
+}
+
+static ts_time_t ftp_poll_at(void *ctx)
+{
+    struct ftp_server *srv = ctx;
+    ts_time_t t = TS_TIME_NEVER;
+    for (struct ftp_session *se = srv->sessions; se; se = se->next) {
+        if (se->idle_deadline < t) t = se->idle_deadline;
+        if (se->data_deadline && se->data_deadline < t) t = se->data_deadline;
+    }
+    return t;
+}
+
+static void ftp_poll(void *ctx, ts_time_t now)
+{
+    struct ftp_server *srv = ctx;
+    struct ftp_session *se = srv->sessions;
+    while (se) {
+        struct ftp_session *next = se->next;
+        ftp_data_poll(se, now);
+        if (!se->dead && now >= se->idle_deadline) {
+            ftp_log(srv, "ftp: session %lu idle, closing", se->id);
+            ftp_reply(se, now, 421, "Timeout: closing the control connection.");
+            se->dead = true;
+        }
+        if (se->dead) session_free(se, now);
+        se = next;
+    }
+}
+
+static void ftp_stop(void *ctx, ts_time_t now)
+{
+    struct ftp_server *srv = ctx;
+    while (srv->sessions) session_free(srv->sessions, now);
+    if (srv->listener) ts_tcp_close(srv->listener, now);
+    ftp_fs_close(&srv->fs);
+    free(srv);
+}
+
+/* Copy the options, fill in defaults; false if a string is too long. */
+static bool set_opts(struct ftp_server *srv, const struct ts_ftp_opts *o)
+{
+    srv->o = *o;
+    if (!srv->o.port) srv->o.port = 21;
+    if (!srv->o.max_sessions) srv->o.max_sessions = 32;
+    if (!srv->o.max_login_failures) srv->o.max_login_failures = 3;
+    if (!srv->o.idle_timeout) srv->o.idle_timeout = TS_SEC(300);
+    if (!srv->o.data_timeout) srv->o.data_timeout = TS_SEC(30);
+    if (o->user) {
+        const char *pw = o->password ? o->password : "";
+        if (!o->user[0] || strlen(o->user) >= sizeof srv->user || strlen(pw) >= sizeof srv->password)
+            return false;
+        strcpy(srv->user, o->user);
+        strcpy(srv->password, pw);
+        srv->o.user = srv->user;
+        srv->o.password = srv->password;
+    }
+    srv->o.root = NULL;                 /* only used at start */
+    return true;
+}
+
+int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o, struct ts_app *out)
+{
+    (void)now;
+    struct ftp_server *srv = calloc(1, sizeof *srv);
+    if (!srv) return -TS_ENOMEM;
+    srv->s = s;
+    srv->fs.root_fd = -1;
+    if (!set_opts(srv, o)) {
+        if (o->why) *o->why = "--ftp-user NAME:PASSWORD too long or empty";
+        free(srv);
+        return -TS_EINVAL;
+    }
+    const char *why = NULL;
+    if (ftp_fs_open(&srv->fs, o->root, &why) < 0) {
+        if (o->why) *o->why = why;
+        free(srv);
+        return -TS_EINVAL;
+    }
+    int r = ts_tcp_listen(s, 0, srv->o.port, 64, listener_event, srv, &srv->listener);
+    if (r < 0) {
+        if (o->why) *o->why = "cannot listen on the FTP port";
+        ftp_fs_close(&srv->fs);
+        free(srv);
+        return r;
+    }
+    ftp_log(srv, "ftp: listening on port %u, root %s%s%s", srv->o.port,
+            o->root ? o->root : srv->fs.sample_dir, o->root ? "" : " (sample tree)",
+            srv->o.writable ? ", writable" : "");
+    memset(out, 0, sizeof *out);
+    out->name = "ftp";
+    out->ctx = srv;
+    out->poll_at = ftp_poll_at;
+    out->poll = ftp_poll;
+    out->stop = ftp_stop;
+    return 0;
+}

@@ -1,0 +1,447 @@
+/*
+ * tapstack apps: the HTTP server's connections: accept, read and parse, send, time out, log.
+ *
+ * Each connection is one small state machine driven by socket events and one deadline:
+ *
+ *     C_READ --complete request--> C_SEND --sent, keep-alive--> C_READ (next pipelined request)
+ *        |  \--broken request / 408--> C_SEND --sent, close--> C_LINGER --peer FIN--> closed
+ *        \--peer FIN, idle timeout, error--> closed
+ *
+ * Socket events are treated as hints: every event runs conn_pump, which reads, parses and sends
+ * until the socket says EAGAIN. While a response is being sent nothing more is read, so a client
+ * pipelining requests is held back by TCP's window, not by our memory. Closing after a response
+ * first sends FIN and drains what the client still sends (lingering close), so that the close does
+ * not turn into a reset that could destroy the response in flight (socket.h: close with unread
+ * data resets).
+ */
+#include "apps/http_date.h"
+#include "apps/http_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void conn_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now);
+
+/* ---- logging ---- */
+
+/* Copy s into out (cap bytes) for the log: printable ASCII kept, '"' and '\\' and the rest as
+ * \xHH, cut at max source bytes. */
+static void log_escape(char *out, size_t cap, const char *s, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; s[i] && i < max && n + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+            out[n++] = (char)ch;
+        else
+            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
+    }
+    out[n] = '\0';
+}
+
+static void conn_note_request(struct http_conn *c)
+{
+    const struct ts_http_request *req = &c->parser.req;
+    char target[240];
+    log_escape(target, sizeof target, req->target, 200);
+    snprintf(c->logreq, sizeof c->logreq, "%s %s%s HTTP/1.%u", req->method_text, target,
+             req->target_len > 200 ? "..." : "", req->version_minor);
+}
+
+/* One line per response, like the common log format:
+ *   10.0.0.1:41234 10.0.0.2:80 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1234 */
+static void conn_log(struct http_conn *c)
+{
+    struct ts_http_server *srv = c->srv;
+    struct ts_http_server_stats *s = &srv->stats;
+    int st = c->resp.status;
+    s->bytes_sent += c->resp.body_sent;
+    s->responses_2xx += st >= 200 && st < 300;
+    s->responses_3xx += st >= 300 && st < 400;
+    s->responses_4xx += st >= 400 && st < 500;
+    s->responses_5xx += st >= 500;
+    if (srv->opts.quiet)
+        return;
+    char ra[16], la[16], when[40], line[512];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    snprintf(line, sizeof line, "%s:%u %s:%u - - [%s] \"%s\" %d %llu", ts_ip_str(c->raddr, ra),
+             c->rport, ts_ip_str(c->laddr, la), c->lport, when, c->logreq[0] ? c->logreq : "-", st,
+             (unsigned long long)c->resp.body_sent);
+    if (srv->opts.log)
+        srv->opts.log(srv->opts.log_arg, line);
+    else
+        fprintf(stderr, "%s\n", line);
+}
+
+/* ---- connection lifetime ---- */
+
+static void conn_free(struct http_conn *c, ts_time_t now, bool abort)
+{
+    struct ts_http_server *srv = c->srv;
+    if (c->sock) {
+        if (abort)
+            ts_tcp_abort(c->sock, now);
+        else
+            ts_tcp_close(c->sock, now);
+    }
+    http_resp_release(&c->resp);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->stats.open_conns--;
+    free(c);
+}
+
+/* Back to waiting for a request (after a kept-alive response, or at accept). */
+static void conn_expect_request(struct http_conn *c, ts_time_t now)
+{
+    const struct ts_http_opts *o = &c->srv->opts;
+    c->st = C_READ;
+    c->logreq[0] = '\0';
+    ts_http_parser_init(&c->parser);
+    c->deadline = now + (c->requests ? o->idle_timeout : o->request_timeout);
+}
+
+/* The response in c->resp is ready: start sending it. */
+static void conn_respond(struct http_conn *c, ts_time_t now)
+{
+    c->st = C_SEND;
+    c->resp.head_sent = 0;
+    c->resp.body_sent = 0;
+    c->deadline = now + c->srv->opts.send_timeout;
+}
+
+/* A parse error, or a request timeout: answer and close. */
+static void conn_fail(struct http_conn *c, int status, ts_time_t now)
+{
+    if (c->parser.req.version_major != 0 && !c->logreq[0])
+        conn_note_request(c);          /* the request line was complete (405, 501, 400 ...) */
+    bool head = c->parser.req.version_major != 0 && c->parser.req.method == TS_HTTP_HEAD;
+    http_error_response(c->srv, c, status, head);
+    conn_respond(c, now);
+}
+
+/* ---- the pump ---- */
+
+/* Feed buffered input to the parser. Returns true if a response was prepared. */
+static bool conn_parse(struct http_conn *c, ts_time_t now)
+{
+    bool was_idle = !ts_http_parser_in_request(&c->parser);
+    size_t used = 0;
+    enum ts_http_parse_result r =
+        ts_http_parse(&c->parser, c->in + c->in_off, c->in_len - c->in_off, &used);
+    c->in_off += used;
+    if (was_idle && ts_http_parser_in_request(&c->parser)) {
+        c->request_start = now;
+        c->deadline = now + c->srv->opts.request_timeout;
+    }
+    if (r == TS_HTTP_NEED_MORE)
+        return false;
+    c->srv->stats.requests++;
+    if (r == TS_HTTP_ERROR) {
+        conn_fail(c, c->parser.status, now);
+        return true;
+    }
+    conn_note_request(c);
+    http_handle_request(c->srv, c, now);
+    conn_respond(c, now);
+    return true;
+}
+
+/* Body bytes from the source into the socket. Returns 1 when the body is all sent, 0 when the
+ * socket is full, -1 on a fatal error. */
+static int conn_send_body(struct http_conn *c, ts_time_t now)
+{
+    struct http_resp *r = &c->resp;
+    struct ts_http_server *srv = c->srv;
+    while (r->left > 0) {
+        size_t space = ts_tcp_send_space(c->sock);
+        size_t n = space ? space : 1024;    /* 0: probe; the send answers EAGAIN if truly full */
+        if (n > HTTP_SCRATCH)
+            n = HTTP_SCRATCH;
+        if (n > r->left)
+            n = (size_t)r->left;
+        const void *data = srv->scratch;
+        if (r->src == SRC_MEM) {
+            data = r->mem + r->off;
+        } else if (r->src == SRC_GEN) {
+            http_gen_fill(srv->scratch, r->off, n);
+        } else {
+            ssize_t got = pread(r->fd, srv->scratch, n, (off_t)r->off);
+            if (got <= 0)
+                return -1;                  /* the file shrank or failed: the length is a lie */
+            n = (size_t)got;
+        }
+        long sent = ts_tcp_send(c->sock, now, data, n);
+        if (sent == -TS_EAGAIN || sent == 0)
+            return 0;
+        if (sent < 0)
+            return -1;
+        r->off += (uint64_t)sent;
+        r->left -= (uint64_t)sent;
+        r->body_sent += (uint64_t)sent;
+        c->deadline = now + srv->opts.send_timeout;
+        if ((size_t)sent < n)
+            return 0;
+    }
+    return 1;
+}
+
+/* Returns 1 when the whole response is out, 0 to wait for send space, -1 to abort. */
+static int conn_send(struct http_conn *c, ts_time_t now)
+{
+    struct http_resp *r = &c->resp;
+    while (r->head_sent < r->head_len) {
+        long sent = ts_tcp_send(c->sock, now, r->head + r->head_sent, r->head_len - r->head_sent);
+        if (sent == -TS_EAGAIN || sent == 0)
+            return 0;
+        if (sent < 0)
+            return -1;
+        r->head_sent += (size_t)sent;
+        c->deadline = now + c->srv->opts.send_timeout;
+    }
+    return conn_send_body(c, now);
+}
+
+/* Response done: next request, or close gracefully. */
+static void conn_sent(struct http_conn *c, ts_time_t now)
+{
+    conn_log(c);
+    c->requests++;
+    bool close = c->resp.close;
+    http_resp_release(&c->resp);
+    if (!close) {
+        conn_expect_request(c, now);
+        return;
+    }
+    c->st = C_LINGER;
+    c->deadline = now + HTTP_LINGER;
+    ts_tcp_shutdown(c->sock, now);
+}
+
+/* Read what the socket has into c->in (only when all buffered input is parsed). Returns bytes
+ * read, 0 at EOF, -TS_EAGAIN, or another -error. */
+static long conn_read(struct http_conn *c, ts_time_t now)
+{
+    long n = ts_tcp_recv(c->sock, now, c->in, sizeof c->in);
+    if (n > 0) {
+        c->in_off = 0;
+        c->in_len = (size_t)n;
+    }
+    return n;
+}
+
+/* Make every step possible now. Returns false if the connection was freed. */
+static bool conn_pump(struct http_conn *c, ts_time_t now)
+{
+    for (int guard = 0; guard < 100000; guard++) {
+        if (c->st == C_SEND) {
+            int r = conn_send(c, now);
+            if (r < 0) {
+                c->srv->stats.aborted++;
+                conn_log(c);
+                conn_free(c, now, true);
+                return false;
+            }
+            if (r == 0)
+                return true;
+            conn_sent(c, now);
+            continue;
+        }
+        if (c->st == C_READ && c->in_off < c->in_len) {
+            conn_parse(c, now);
+            continue;
+        }
+        long n = conn_read(c, now);
+        if (n == -TS_EAGAIN)
+            return true;
+        if (n > 0) {
+            if (c->st == C_LINGER)
+                c->in_len = c->in_off = 0;       /* discard */
+            continue;
+        }
+        /* EOF or error: nothing more will come. An unanswered partial request is dropped; all
+         * input was read, so the close is graceful. */
+        conn_free(c, now, false);
+        return false;
+    }
+    return true;
+}
+
+static void conn_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct http_conn *c = arg;
+    (void)sock;
+    if (events & (TS_EV_ERROR | TS_EV_CLOSED)) {
+        if (c->st == C_SEND)
+            conn_log(c);
+        conn_free(c, now, false);
+        return;
+    }
+    conn_pump(c, now);
+}
+
+/* ---- accepting ---- */
+
+static void accept_one(struct ts_http_server *srv, struct ts_sock *sock, ts_time_t now)
+{
+    struct http_conn *c = srv->stats.open_conns < srv->opts.max_conns ? malloc(sizeof *c) : NULL;
+    if (!c) {
+        srv->stats.refused_full++;
+        ts_tcp_close(sock, now);
+        return;
+    }
+    memset(c, 0, offsetof(struct http_conn, in));
+    c->resp.fd = -1;
+    c->srv = srv;
+    c->sock = sock;
+    ts_sock_name(sock, &c->laddr, &c->lport, &c->raddr, &c->rport);
+    c->next = srv->conns;
+    if (c->next)
+        c->next->prev = c;
+    srv->conns = c;
+    srv->stats.open_conns++;
+    srv->stats.accepted++;
+    ts_sock_set_callback(sock, conn_cb, c);
+    conn_expect_request(c, now);
+    conn_pump(c, now);
+}
+
+static void listener_cb(void *arg, struct ts_sock *listener, unsigned events, ts_time_t now)
+{
+    struct ts_http_server *srv = arg;
+    for (int i = 0; i < 1024; i++) {
+        struct ts_sock *s = ts_tcp_accept(listener, NULL, NULL);
+        if (!s)
+            break;
+        accept_one(srv, s, now);
+    }
+}
+
+/* ---- timers ---- */
+
+static ts_time_t http_poll_at(void *ctx)
+{
+    struct ts_http_server *srv = ctx;
+    ts_time_t t = TS_TIME_NEVER;
+    for (struct http_conn *c = srv->conns; c; c = c->next)
+        if (c->deadline < t)
+            t = c->deadline;
+    return t;
+}
+
+static void conn_timeout(struct http_conn *c, ts_time_t now)
+{
+    struct ts_http_server *srv = c->srv;
+    if (c->st == C_READ && ts_http_parser_in_request(&c->parser)) {
+        srv->stats.timeouts_408++;
+        c->in_len = c->in_off = 0;
+        conn_fail(c, 408, now);               /* slowloris: answer 408 and close */
+        conn_pump(c, now);
+        return;
+    }
+    if (c->st == C_READ)
+        srv->stats.idle_closed++;
+    else if (c->st == C_SEND) {
+        srv->stats.aborted++;
+        conn_log(c);
+    }
+    /* idle: close quietly; stalled send or linger over: reset */
+    conn_free(c, now, c->st != C_READ);
+}
+
+static void http_poll(void *ctx, ts_time_t now)
+{
+    struct ts_http_server *srv = ctx;
+    struct http_conn *c = srv->conns;
+    while (c) {
+        struct http_conn *next = c->next;
+        if (c->deadline <= now)
+            conn_timeout(c, now);
+        c = next;
+    }
+}
+
+static void http_stop(void *ctx, ts_time_t now)
+{
+    struct ts_http_server *srv = ctx;
+    while (srv->conns)
+        conn_free(srv->conns, now, true);
+    if (srv->listener)
+        ts_tcp_close(srv->listener, now);
+    if (srv->rootfd >= 0)
+        close(srv->rootfd);
+    free(srv);
+}
+
+/* ---- public ---- */
+
+static int open_root(struct ts_http_server *srv, const char *root)
+{
+    srv->rootfd = -1;
+    if (!root)
+        return 0;
+    if (!realpath(root, srv->root_real))
+        return -TS_EINVAL;
+    srv->rootfd = open(srv->root_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return srv->rootfd < 0 ? -TS_EINVAL : 0;
+}
+
+int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *o, struct ts_app *out)
+{
+    struct ts_http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return -TS_ENOMEM;
+    srv->stack = s;
+    srv->opts = *o;
+    struct ts_http_opts *d = &srv->opts;
+    d->port = d->port ? d->port : 80;
+    d->max_conns = d->max_conns ? d->max_conns : 512;
+    d->backlog = d->backlog ? d->backlog : 128;
+    d->request_timeout = d->request_timeout ? d->request_timeout : TS_SEC(10);
+    d->idle_timeout = d->idle_timeout ? d->idle_timeout : TS_SEC(15);
+    d->send_timeout = d->send_timeout ? d->send_timeout : TS_SEC(60);
+    d->root = NULL;                       /* the caller's string is not kept */
+    int rc = open_root(srv, o->root);
+    if (rc == 0)
+        rc = ts_tcp_listen(s, d->addr, d->port, d->backlog, listener_cb, srv, &srv->listener);
+    if (rc != 0) {
+        if (srv->rootfd >= 0)
+            close(srv->rootfd);
+        free(srv);
+        return rc < 0 ? rc : -rc;
+    }
+    (void)now;
+    memset(out, 0, sizeof *out);
+    out->name = "http";
+    out->ctx = srv;
+    out->poll_at = http_poll_at;
+    out->poll = http_poll;
+    out->stop = http_stop;
+    return 0;
+}
+
+struct ts_http_server *ts_http_server_of(const struct ts_app *app)
+{
+    if (!app || !app->name || strcmp(app->name, "http") != 0 || app->poll != http_poll)
+        return NULL;
+    return app->ctx;
+}
+
+void ts_http_server_stats(const struct ts_http_server *srv, struct ts_http_server_stats *out)
+{
+    *out = srv->stats;
+}

@@ -1,0 +1,247 @@
+/*
+ * The TCP half of the socket API (include/tapstack/socket.h): RFC 9293 §3.10 user calls
+ * OPEN (listen/connect), SEND, RECEIVE, CLOSE (shutdown/close), ABORT, STATUS.
+ */
+#include "tcp/tcp_impl.h"
+#include "core/demux.h"
+#include "core/ports.h"
+
+#define KEEP_IDLE_DEFAULT TS_SEC(7200)
+#define KEEP_INTVL_DEFAULT TS_SEC(75)
+#define KEEP_COUNT_DEFAULT 9
+
+static uint8_t wscale_for(uint32_t buf)
+{
+    uint8_t ws = 0;
+    while (ws < TS_TCP_WSCALE_MAX && (65535u << ws) < buf) ws++;
+    return ws;
+}
+
+int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned backlog,
+                  ts_sock_cb cb, void *arg, struct ts_sock **out)
+{
+    if (lport == 0 || backlog == 0 || (laddr && !ts_is_our_ip(s, laddr))) return -TS_EINVAL;
+    if (backlog > 4096) backlog = 4096;
+    if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, 0, 0)) return -TS_EADDRINUSE;
+    struct ts_tcb *l = tcp_tcb_new(s, laddr, lport, 0, 0, NULL);
+    if (!l) return -TS_ENOMEM;
+    if (ts_demux_insert(s->demux, &l->sock.node) < 0) {
+        l->sock.flags |= TS_SOCK_F_APP_GONE;
+        tcp_maybe_reap(s, l);
+        tcp_reap(s);
+        return -TS_EADDRINUSE;
+    }
+    l->backlog = (uint16_t)backlog;
+    l->sock.cb = cb;
+    l->sock.cb_arg = arg;
+    tcp_set_state(s, l, TS_TCP_LISTEN, "listen", 0);
+    *out = &l->sock;
+    return 0;
+}
+
+int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport,
+                   uint32_t raddr, uint16_t rport, ts_sock_cb cb, void *arg,
+                   struct ts_sock **out)
+{
+    if (laddr == 0) laddr = s->cfg.ip;
+    if (!ts_is_our_ip(s, laddr) || raddr == 0 || rport == 0 || raddr == laddr) return -TS_EINVAL;
+    if (lport == 0) {
+        lport = ts_ports_pick(s->ports, s->demux, TS_IPPROTO_TCP, laddr, raddr, rport);
+        if (lport == 0) return -TS_EADDRNOTAVAIL;
+    } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, raddr, rport)) {
+        return -TS_EADDRINUSE;
+    }
+    struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
+    if (!t) return -TS_ENOMEM;
+    if (ts_demux_insert(s->demux, &t->sock.node) < 0) {
+        t->sock.flags |= TS_SOCK_F_APP_GONE;
+        tcp_maybe_reap(s, t);
+        tcp_reap(s);
+        return -TS_EADDRINUSE;
+    }
+    t->sock.cb = cb;
+    t->sock.cb_arg = arg;
+    t->iss = tcp_isn(s->tcp, now, laddr, lport, raddr, rport);
+    t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+    t->snd_buf_seq = t->iss + 1;
+    t->recover = t->iss;
+    t->rcv_wscale = wscale_for(t->rcv.cap);
+    t->mss = tcp_our_mss(s);
+    t->last_rcv = now;
+    tcp_cc_init(t);
+    TS_COUNT(s, tcp, active_opens);
+    tcp_set_state(s, t, TS_TCP_SYN_SENT, "connect", now);
+    tcp_output(s, t, now);
+    *out = &t->sock;
+    return 0;
+}
+
+long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t len)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (t->state == TS_TCP_CLOSED) return sock->error ? -sock->error : -TS_ENOTCONN;
+    if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
+    if (t->flags & TF_SHUT_WR) return -TS_EPIPE;
+    if (t->state != TS_TCP_SYN_SENT && t->state != TS_TCP_SYN_RECEIVED &&
+        t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return -TS_EPIPE;
+    if (len == 0) return 0;
+    uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    if (ts_ring_space(&t->snd) == 0) { t->flags |= TF_SND_FULL; return -TS_EAGAIN; }
+    uint32_t n = ts_ring_write(&t->snd, buf, want);
+    if (n == 0) return -TS_ENOMEM;
+    if (n < want) t->flags |= TF_SND_FULL;
+    if (tcp_synchronized(t->state)) tcp_output(t->stack, t, now);
+    return (long)n;
+}
+
+long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
+    if (t->rcv.len) {
+        uint32_t n = ts_ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+        if (tcp_window_update_due(t)) tcp_output(t->stack, t, now);
+        return (long)n;
+    }
+    if (t->flags & TF_FIN_RCVD) return 0;
+    if (sock->error) return -sock->error;
+    if (t->state == TS_TCP_CLOSED) return 0;
+    return -TS_EAGAIN;
+}
+
+size_t ts_tcp_send_space(const struct ts_sock *sock)
+{
+    const struct ts_tcb *t = ts_tcb_of_c(sock);
+    if (t->flags & TF_SHUT_WR) return 0;
+    if (t->state != TS_TCP_SYN_SENT && t->state != TS_TCP_SYN_RECEIVED &&
+        t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return 0;
+    return ts_ring_space(&t->snd);
+}
+
+size_t ts_tcp_recv_avail(const struct ts_sock *sock) { return ts_tcb_of_c(sock)->rcv.len; }
+
+size_t ts_tcp_send_queued(const struct ts_sock *sock) { return ts_tcb_of_c(sock)->snd.len; }
+
+/* Half close: FIN after the queued data (RFC 9293 §3.10.4 for our direction only). */
+int ts_tcp_shutdown(struct ts_sock *sock, ts_time_t now)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    struct ts_stack *s = t->stack;
+    if (t->flags & TF_SHUT_WR) return 0;
+    switch (t->state) {
+    case TS_TCP_SYN_SENT: case TS_TCP_SYN_RECEIVED:
+        t->flags |= TF_SHUT_WR;            /* FIN once established */
+        return 0;
+    case TS_TCP_ESTABLISHED:
+        t->flags |= TF_SHUT_WR;
+        tcp_set_state(s, t, TS_TCP_FIN_WAIT_1, "shutdown", now);
+        break;
+    case TS_TCP_CLOSE_WAIT:
+        t->flags |= TF_SHUT_WR;
+        tcp_set_state(s, t, TS_TCP_LAST_ACK, "shutdown", now);
+        break;
+    default:
+        return -TS_ENOTCONN;
+    }
+    tcp_output(s, t, now);
+    tcp_reap(s);
+    return 0;
+}
+
+static void reset_now(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const char *why)
+{
+    if (t->state == TS_TCP_SYN_RECEIVED || (tcp_synchronized(t->state) && t->state != TS_TCP_TIME_WAIT))
+        tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                     t->sock.node.rport, t->snd_max, t->rcv_nxt, true);
+    tcp_set_state(s, t, TS_TCP_CLOSED, why, now);
+}
+
+void ts_tcp_close(struct ts_sock *sock, ts_time_t now)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    struct ts_stack *s = t->stack;
+    sock->flags |= TS_SOCK_F_APP_GONE;
+    ts_sock_unqueue(s, sock);
+    switch (t->state) {
+    case TS_TCP_LISTEN:
+        tcp_listener_close(s, t, now);
+        break;
+    case TS_TCP_CLOSED:
+        tcp_maybe_reap(s, t);
+        break;
+    case TS_TCP_SYN_SENT:
+        tcp_set_state(s, t, TS_TCP_CLOSED, "close in SYN_SENT", now);
+        break;
+    default:
+        if (t->rcv.len || t->reass.n) {        /* unread data: RST (RFC 9293 §3.10.4, RFC 2525) */
+            TS_COUNT(s, tcp, resets_on_close);
+            reset_now(s, t, now, "close with unread data");
+            break;
+        }
+        if (!(t->flags & TF_SHUT_WR)) ts_tcp_shutdown(sock, now);
+        if (t->state == TS_TCP_FIN_WAIT_2)
+            tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
+        break;
+    }
+    tcp_reap(s);
+}
+
+void ts_tcp_abort(struct ts_sock *sock, ts_time_t now)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    struct ts_stack *s = t->stack;
+    sock->flags |= TS_SOCK_F_APP_GONE;
+    ts_sock_unqueue(s, sock);
+    if (t->state == TS_TCP_LISTEN) tcp_listener_close(s, t, now);
+    else if (t->state == TS_TCP_CLOSED) tcp_maybe_reap(s, t);
+    else reset_now(s, t, now, "abort");
+    tcp_reap(s);
+}
+
+enum ts_tcp_state ts_tcp_get_state(const struct ts_sock *sock) { return ts_tcb_of_c(sock)->state; }
+
+int ts_tcp_set_nodelay(struct ts_sock *sock, bool on)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (on) t->flags |= TF_NODELAY; else t->flags &= ~TF_NODELAY;
+    return 0;
+}
+
+int ts_tcp_set_keepalive(struct ts_sock *sock, bool on, ts_time_t idle, ts_time_t interval,
+                         unsigned count)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (!on) {
+        t->flags &= ~TF_KEEPALIVE;
+        if (t->state != TS_TCP_LISTEN) tcp_timer_stop(t->stack, t, TS_TCP_T_KEEP);
+        return 0;
+    }
+    t->flags |= TF_KEEPALIVE;
+    t->keep_idle = idle ? idle : KEEP_IDLE_DEFAULT;
+    t->keep_intvl = interval ? interval : KEEP_INTVL_DEFAULT;
+    t->keep_count = (uint8_t)(count ? (count > 255 ? 255 : count) : KEEP_COUNT_DEFAULT);
+    t->keep_probes = 0;
+    if (tcp_synchronized(t->state) && t->state != TS_TCP_TIME_WAIT)
+        tcp_timer_set(t->stack, t, TS_TCP_T_KEEP, t->last_rcv + t->keep_idle);
+    return 0;
+}
+
+int ts_tcp_set_buffers(struct ts_sock *sock, size_t sndbuf, size_t rcvbuf)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (tcp_synchronized(t->state) || t->snd.buf || t->rcv.buf) return -TS_EINVAL;
+    if (sndbuf) {
+        t->buf_snd = ts_ring_size(sndbuf > TS_TCP_BUF_MAX ? TS_TCP_BUF_MAX : (uint32_t)sndbuf,
+                                  TS_TCP_BUF_MIN, TS_TCP_BUF_MAX);
+        ts_ring_init(&t->snd, t->buf_snd);
+    }
+    if (rcvbuf) {
+        uint32_t want = ts_ring_size(rcvbuf > TS_TCP_BUF_MAX ? TS_TCP_BUF_MAX : (uint32_t)rcvbuf,
+                                     TS_TCP_BUF_MIN, TS_TCP_BUF_MAX);
+        /* after our SYN went out the window scale is fixed: the buffer cannot outgrow it */
+        if (t->state == TS_TCP_SYN_SENT && want > (65535u << t->rcv_wscale)) want = 65536u << t->rcv_wscale;
+        t->buf_rcv = want;
+        ts_ring_init(&t->rcv, t->buf_rcv);
+    }
+    return 0;
+}

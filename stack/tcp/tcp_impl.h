@@ -1,0 +1,190 @@
+/*
+ * TCP internals shared by the files of stack/tcp: the connection block (TCB, RFC 9293 §3.3.1),
+ * the module state, and the functions the files call on each other.
+ */
+#ifndef TS_TCP_IMPL_H
+#define TS_TCP_IMPL_H
+
+#include "core/modules.h"
+#include "core/sock.h"
+#include "core/rand.h"
+#include "wire/tcp.h"
+#include "tcp/tcp_seq.h"
+#include "tcp/tcp_ring.h"
+#include "tcp/tcp_reass.h"
+#include "tcp/tcp_rtt.h"
+#include "tcp/tcp_info.h"
+
+#define TS_TCP_BUF_DEFAULT (64u * 1024)
+#define TS_TCP_BUF_MIN (4u * 1024)
+#define TS_TCP_BUF_MAX (16u * 1024 * 1024)
+#define TS_TCP_MSS_MIN 48              /* floor for a peer's MSS option */
+#define TS_TCP_MSS_DEFAULT 536         /* RFC 9293 §3.7.1 when the option is absent */
+#define TS_TCP_DELACK TS_MS(40)        /* delayed ACK (<= 200 ms, RFC 9293 §3.8.6.3) */
+#define TS_TCP_SYN_RETRIES 6
+#define TS_TCP_DATA_RETRIES 15
+#define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
+#define TS_TCP_PERSIST_MIN TS_MS(200)
+#define TS_TCP_PERSIST_MAX TS_SEC(60)
+#define TS_TCP_CHALLENGE_PER_SEC 10    /* RFC 5961 §7 challenge ACK limit, per connection */
+
+/* tcb->flags */
+enum {
+    TF_ACKNOW      = 1u << 0,   /* send an ACK at the next tcp_output */
+    TF_NODELAY     = 1u << 1,   /* Nagle off */
+    TF_SHUT_WR     = 1u << 2,   /* the application will send no more: FIN after the data */
+    TF_FIN_RCVD    = 1u << 3,   /* the peer's FIN has been consumed (end of stream) */
+    TF_FIN_OOO     = 1u << 4,   /* a FIN arrived out of order at fin_seq */
+    TF_BLOCKED     = 1u << 5,   /* on the "waiting for frames" list */
+    TF_SND_FULL    = 1u << 6,   /* send ring filled up: raise WRITABLE when space opens */
+    TF_WSCALE      = 1u << 7,   /* window scaling agreed */
+    TF_PASSIVE     = 1u << 8,   /* born from a listener */
+    TF_FORCE       = 1u << 9,   /* persist timer: send despite Nagle / SWS */
+    TF_RTT_TIMING  = 1u << 10,  /* rtt_seq is being timed */
+    TF_IN_RECOVERY = 1u << 11,  /* NewReno fast recovery */
+    TF_KEEPALIVE   = 1u << 12,
+    TF_DEAD        = 1u << 13,  /* on the reap list */
+    TF_EOF_TOLD    = 1u << 14,  /* READABLE for end of stream raised */
+};
+
+struct ts_tcp;
+
+struct ts_tcb {
+    struct ts_sock sock;            /* first: the stack and applications see this */
+    struct ts_stack *stack;
+    enum ts_tcp_state state;
+    uint32_t flags;
+
+    /* send sequence variables (RFC 9293 §3.3.1) */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t snd_buf_seq;           /* sequence number of the send ring's byte 0 */
+    /* receive sequence variables */
+    uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window last advertised */
+    uint32_t fin_seq;               /* with TF_FIN_OOO */
+    uint32_t rcv_unacked;           /* bytes received since the last ACK we sent */
+    uint16_t mss;                   /* send MSS */
+    uint8_t snd_wscale, rcv_wscale;
+
+    /* congestion control (RFC 5681, RFC 6582) */
+    uint32_t cwnd, ssthresh, recover, bytes_acked;
+    uint8_t dupacks;
+
+    /* retransmission (RFC 6298) */
+    struct ts_rtt rtt;
+    uint32_t rtt_seq;
+    ts_time_t rtt_start;
+    uint8_t rxt_shift, persist_shift, keep_probes, keep_count;
+    uint32_t retransmits;
+    ts_time_t keep_idle, keep_intvl, last_rcv;
+
+    /* RFC 5961 challenge ACK rate limit */
+    ts_time_t chal_start;
+    uint8_t chal_count;
+
+    /* timers: deadlines, and this TCB's place in the module's min-heap */
+    ts_time_t timer[TS_TCP_NTIMERS];
+    ts_time_t deadline;
+    unsigned heap_idx;
+
+    struct ts_ring snd, rcv;
+    struct ts_reass reass;
+
+    /* listener side */
+    struct ts_tcb *listener;        /* the listener while in its SYN or accept queue */
+    struct ts_tcb *q_next;          /* accept queue link */
+    struct ts_tcb *acc_head, *acc_tail;
+    uint16_t backlog, syn_qlen, acc_qlen;
+    uint32_t buf_snd, buf_rcv;      /* ring sizes to use */
+
+    /* module lists */
+    struct ts_tcb *all_prev, *all_next;
+    struct ts_tcb *blk_next, *reap_next;
+
+    /* transition history (netstat) */
+    uint8_t hist_pos, hist_len;
+    struct ts_tcp_hist hist[TS_TCP_HIST];
+};
+
+struct ts_tcp {
+    struct ts_siphash_key isn_key, cookie_key;
+    struct ts_tcb **heap;           /* min-heap on tcb->deadline */
+    unsigned heap_len, heap_cap;
+    struct ts_tcb *all;             /* every TCB, listeners included */
+    struct ts_tcb *blk_head, *blk_tail;   /* waiting for frames */
+    struct ts_tcb *reap;            /* closed and unowned: free at the end of the call */
+    unsigned nconns;
+};
+
+static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }
+static inline const struct ts_tcb *ts_tcb_of_c(const struct ts_sock *sock)
+{
+    return (const struct ts_tcb *)sock;
+}
+static inline bool tcp_app_gone(const struct ts_tcb *t) { return t->sock.flags & TS_SOCK_F_APP_GONE; }
+static inline bool tcp_synchronized(enum ts_tcp_state st) { return st >= TS_TCP_ESTABLISHED; }
+
+/* tcp.c: the TCB's life */
+struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                           uint16_t rport, const struct ts_tcb *parent);
+void tcp_set_state(struct ts_stack *s, struct ts_tcb *t, enum ts_tcp_state st, const char *why,
+                   ts_time_t now);
+void tcp_notify(struct ts_stack *s, struct ts_tcb *t, unsigned events);
+void tcp_drop_conn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, int err, const char *why);
+void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
+void tcp_reap(struct ts_stack *s);
+void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+uint16_t tcp_our_mss(const struct ts_stack *s);
+
+/* tcp_timer.c */
+void tcp_timer_set(struct ts_stack *s, struct ts_tcb *t, unsigned which, ts_time_t when);
+static inline void tcp_timer_stop(struct ts_stack *s, struct ts_tcb *t, unsigned which)
+{
+    tcp_timer_set(s, t, which, TS_TIME_NEVER);
+}
+void tcp_timers_clear(struct ts_stack *s, struct ts_tcb *t);
+void tcp_heap_remove(struct ts_tcp *tcp, struct ts_tcb *t);
+void tcp_rexmt_restart(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+
+/* tcp_output.c */
+void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_send_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                  uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack);
+void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
+                            const struct ts_tcp_hdr *h, uint32_t iss, uint16_t wnd);
+uint32_t tcp_rcv_window(const struct ts_tcb *t);
+bool tcp_window_update_due(const struct ts_tcb *t);
+
+/* tcp_cc.c */
+void tcp_cc_init(struct ts_tcb *t);
+void tcp_cc_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t acked, ts_time_t now);
+void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_cc_timeout(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+uint32_t tcp_flight(const struct ts_tcb *t);
+
+/* tcp_isn.c */
+uint32_t tcp_isn(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,
+                 uint32_t raddr, uint16_t rport);
+uint32_t tcp_cookie_make(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,
+                         uint32_t raddr, uint16_t rport, uint32_t peer_isn, uint16_t mss);
+/* 0 when the cookie is not valid, else the MSS it encoded. */
+uint16_t tcp_cookie_check(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,
+                          uint32_t raddr, uint16_t rport, uint32_t peer_isn, uint32_t cookie);
+
+/* tcp_input.c */
+void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_hdr *h,
+                    const uint8_t *opt, size_t optlen, const uint8_t *data, uint32_t dlen,
+                    const uint8_t *raw, size_t raw_len);
+void tcp_apply_syn_opts(struct ts_stack *s, struct ts_tcb *t, const struct ts_tcp_opts *o);
+
+/* tcp_listen.c */
+void tcp_listen_input(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
+                      const struct ts_ipv4_info *ip, const struct ts_tcp_hdr *h, const uint8_t *opt,
+                      size_t optlen, const uint8_t *data, uint32_t dlen, const uint8_t *raw,
+                      size_t raw_len);
+void tcp_child_established(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_child_unlink(struct ts_tcb *t);
+void tcp_listener_close(struct ts_stack *s, struct ts_tcb *l, ts_time_t now);
+
+#endif

@@ -1,0 +1,481 @@
+/*
+ * TCP input: RFC 9293 §3.10.7 "SEGMENT ARRIVES", in the RFC's order, with the RFC 5961
+ * hardening (challenge ACKs, ACK range checks). Read it beside the RFC:
+ *   §3.10.7.1 CLOSED          -> closed_port()
+ *   §3.10.7.2 LISTEN          -> tcp_listen_input() in tcp_listen.c
+ *   §3.10.7.3 SYN-SENT        -> syn_sent()
+ *   §3.10.7.4 other states    -> tcp_conn_input(): first check sequence number, second RST,
+ *                                fourth SYN, fifth ACK, sixth URG, seventh text, eighth FIN
+ * Input never sends data itself: it sets TF_ACKNOW and the like and calls tcp_output().
+ */
+#include "tcp/tcp_impl.h"
+#include "core/demux.h"
+#include "wire/bytes.h"
+
+/* The segment being processed, trimmed to the window as we go. */
+struct seg {
+    uint32_t seq, ack, len;     /* len: data bytes */
+    uint8_t flags;
+    uint32_t wnd;               /* unscaled */
+    const uint8_t *data;
+    const uint8_t *raw;         /* for drop tracing */
+    size_t raw_len;
+};
+
+#define DROP(s, now, name, sg) TS_DROP((s), (now), tcp, name, (sg)->raw, (sg)->raw_len)
+
+static uint32_t seg_len(const struct seg *sg)      /* SEG.LEN: data + SYN + FIN */
+{
+    return sg->len + ((sg->flags & TS_TCP_SYN) ? 1 : 0) + ((sg->flags & TS_TCP_FIN) ? 1 : 0);
+}
+
+static uint8_t pick_wscale(uint32_t buf)
+{
+    uint8_t ws = 0;
+    while (ws < TS_TCP_WSCALE_MAX && (65535u << ws) < buf) ws++;
+    return ws;
+}
+
+/* MSS and window scale from a SYN (RFC 9293 §3.7.1, RFC 7323 §2). */
+void tcp_apply_syn_opts(struct ts_stack *s, struct ts_tcb *t, const struct ts_tcp_opts *o)
+{
+    uint16_t ours = tcp_our_mss(s);
+    uint16_t peer = o->has_mss ? o->mss : TS_TCP_MSS_DEFAULT;
+    if (peer < TS_TCP_MSS_MIN) peer = TS_TCP_MSS_MIN;
+    t->mss = peer < ours ? peer : ours;
+    if (o->has_wscale) {
+        t->flags |= TF_WSCALE;
+        t->snd_wscale = o->wscale > TS_TCP_WSCALE_MAX ? TS_TCP_WSCALE_MAX : o->wscale;
+        t->rcv_wscale = pick_wscale(t->rcv.cap);
+    } else {
+        t->flags &= ~TF_WSCALE;
+        t->snd_wscale = 0;
+        t->rcv_wscale = 0;
+    }
+}
+
+/* RFC 5961 §7: a challenge ACK, at most TS_TCP_CHALLENGE_PER_SEC a second per connection. */
+static void challenge_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    if (now - t->chal_start >= TS_SEC(1)) { t->chal_start = now; t->chal_count = 0; }
+    if (t->chal_count >= TS_TCP_CHALLENGE_PER_SEC) { TS_COUNT(s, tcp, challenge_acks_limited); return; }
+    t->chal_count++;
+    TS_COUNT(s, tcp, challenge_acks);
+    t->flags |= TF_ACKNOW;
+    tcp_output(s, t, now);
+}
+
+/* ---- §3.10.7.3 SYN-SENT ---- */
+static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg,
+                     const struct ts_tcp_opts *o)
+{
+    bool ack = sg->flags & TS_TCP_ACK;
+    /* first: check the ACK bit */
+    if (ack && (SEQ_LEQ(sg->ack, t->iss) || SEQ_GT(sg->ack, t->snd_max))) {
+        DROP(s, now, drop_bad_ack, sg);
+        if (!(sg->flags & TS_TCP_RST))
+            tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                         t->sock.node.rport, sg->ack, 0, false);
+        return;
+    }
+    /* second: the RST bit */
+    if (sg->flags & TS_TCP_RST) {
+        if (!ack) { DROP(s, now, drop_syn_sent_other, sg); return; }
+        TS_COUNT(s, tcp, rsts_received);
+        tcp_drop_conn(s, t, now, TS_ECONNREFUSED, "rcv RST in SYN_SENT");
+        return;
+    }
+    /* fourth: the SYN bit */
+    if (!(sg->flags & TS_TCP_SYN)) { DROP(s, now, drop_syn_sent_other, sg); return; }
+    tcp_apply_syn_opts(s, t, o);
+    t->irs = sg->seq;
+    t->rcv_nxt = sg->seq + 1;
+    t->rcv_adv = t->rcv_nxt;
+    t->snd_wnd = sg->wnd;                   /* a SYN's window is never scaled */
+    t->max_snd_wnd = t->snd_wnd;
+    t->snd_wl1 = sg->seq;
+    t->snd_wl2 = sg->ack;
+    tcp_cc_init(t);
+    if (!ack) {                             /* simultaneous open: answer SYN,ACK */
+        t->snd_nxt = t->iss;
+        tcp_set_state(s, t, TS_TCP_SYN_RECEIVED, "rcv SYN (simultaneous open)", now);
+        tcp_output(s, t, now);
+        return;
+    }
+    if ((t->flags & TF_RTT_TIMING) && SEQ_GT(sg->ack, t->rtt_seq)) {
+        ts_rtt_sample(&t->rtt, now - t->rtt_start, t->stack->cfg.tcp_rto_min ? t->stack->cfg.tcp_rto_min : TS_MS(200), TS_RTO_MAX);
+        t->flags &= ~TF_RTT_TIMING;
+    }
+    t->snd_una = sg->ack;
+    t->rxt_shift = 0;
+    tcp_timer_stop(s, t, TS_TCP_T_REXMT);
+    TS_COUNT(s, tcp, established);
+    tcp_set_state(s, t, TS_TCP_ESTABLISHED, "rcv SYN,ACK", now);
+    if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
+    tcp_notify(s, t, TS_EV_CONNECTED | TS_EV_WRITABLE);
+    if (t->flags & TF_SHUT_WR) tcp_set_state(s, t, TS_TCP_FIN_WAIT_1, "shutdown before connected", now);
+    t->flags |= TF_ACKNOW;                  /* data in a SYN,ACK is not taken: it comes again */
+    tcp_output(s, t, now);
+}
+
+/* ---- §3.10.7.4 first: sequence number check, then trim to the window ---- */
+static bool acceptable(const struct ts_tcb *t, const struct seg *sg)
+{
+    uint32_t wnd = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    uint32_t len = seg_len(sg);
+    if (len == 0) return wnd == 0 ? sg->seq == t->rcv_nxt : ts_seq_in(sg->seq, t->rcv_nxt, t->rcv_nxt + wnd);
+    if (wnd == 0) return false;
+    return ts_seq_in(sg->seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
+           ts_seq_in(sg->seq + len - 1, t->rcv_nxt, t->rcv_nxt + wnd);
+}
+
+static void trim(const struct ts_tcb *t, struct seg *sg)
+{
+    if (SEQ_LT(sg->seq, t->rcv_nxt)) {
+        uint32_t d = t->rcv_nxt - sg->seq;
+        if (sg->flags & TS_TCP_SYN) { d--; sg->seq++; }  /* the SYN is old; keep the bit for step 4 */
+        uint32_t cut = d < sg->len ? d : sg->len;
+        sg->data += cut;
+        sg->len -= cut;
+        sg->seq += cut;
+        if (d > cut) sg->flags &= (uint8_t)~TS_TCP_FIN;    /* an old FIN */
+    }
+    uint32_t wnd = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    uint32_t end = t->rcv_nxt + wnd;
+    if (SEQ_GT(sg->seq + sg->len, end)) {
+        sg->len = SEQ_GT(sg->seq, end) ? 0 : end - sg->seq;
+        sg->flags &= (uint8_t)~TS_TCP_FIN;                 /* the FIN lies past the window */
+    }
+}
+
+/* ---- second: the RST bit (RFC 5961 §3.2) ---- */
+static void step_rst(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    if (sg->seq != t->rcv_nxt) {
+        DROP(s, now, drop_rst_in_window, sg);
+        challenge_ack(s, t, now);
+        return;
+    }
+    TS_COUNT(s, tcp, rsts_received);
+    switch (t->state) {
+    case TS_TCP_SYN_RECEIVED:
+        if (t->flags & TF_PASSIVE) tcp_set_state(s, t, TS_TCP_CLOSED, "rcv RST in SYN_RECEIVED", now);
+        else tcp_drop_conn(s, t, now, TS_ECONNREFUSED, "rcv RST in SYN_RECEIVED");
+        break;
+    case TS_TCP_ESTABLISHED: case TS_TCP_FIN_WAIT_1: case TS_TCP_FIN_WAIT_2: case TS_TCP_CLOSE_WAIT:
+        tcp_drop_conn(s, t, now, TS_ECONNRESET, "rcv RST");
+        break;
+    default:  /* CLOSING, LAST_ACK, TIME_WAIT */
+        tcp_set_state(s, t, TS_TCP_CLOSED, "rcv RST", now);
+        break;
+    }
+}
+
+/* ---- fourth: the SYN bit (RFC 5961 §4.2) ---- */
+static void step_syn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    if (t->state == TS_TCP_SYN_RECEIVED && (t->flags & TF_PASSIVE)) {
+        DROP(s, now, drop_syn_in_window, sg);           /* back to LISTEN: forget this one */
+        tcp_set_state(s, t, TS_TCP_CLOSED, "rcv new SYN in SYN_RECEIVED", now);
+        return;
+    }
+    DROP(s, now, drop_syn_in_window, sg);
+    challenge_ack(s, t, now);
+}
+
+/* New data acknowledged: RTT, send buffer, congestion window, timers, WRITABLE. */
+static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t ack)
+{
+    uint32_t acked = ack - t->snd_una;
+    if ((t->flags & TF_RTT_TIMING) && SEQ_GT(ack, t->rtt_seq)) {
+        ts_time_t min = s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200);
+        ts_rtt_sample(&t->rtt, now - t->rtt_start, min, TS_RTO_MAX);
+        t->flags &= ~TF_RTT_TIMING;
+    }
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    uint32_t lo = ts_seq_max(t->snd_una, t->snd_buf_seq), hi = ts_seq_min(ack, data_end);
+    if (SEQ_GT(hi, lo)) {
+        ts_ring_consume(&t->snd, hi - lo);
+        t->snd_buf_seq = hi;
+    }
+    t->snd_una = ack;
+    if (SEQ_LT(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
+    t->rxt_shift = 0;
+    tcp_cc_ack(s, t, acked, now);
+    if (t->snd_una == t->snd_max) tcp_timer_stop(s, t, TS_TCP_T_REXMT);
+    else if (!(t->flags & TF_IN_RECOVERY)) tcp_rexmt_restart(s, t, now);
+    if ((t->flags & TF_SND_FULL) && (ts_ring_space(&t->snd) >= t->snd.cap / 4 || t->snd.len == 0)) {
+        t->flags &= ~TF_SND_FULL;
+        tcp_notify(s, t, TS_EV_WRITABLE);
+    }
+}
+
+static bool fin_acked(const struct ts_tcb *t)
+{
+    return (t->flags & TF_SHUT_WR) && SEQ_GT(t->snd_max, t->snd_buf_seq + t->snd.len) &&
+           t->snd_una == t->snd_buf_seq + t->snd.len + 1;
+}
+
+/* SYN_RECEIVED and an acceptable ACK: the handshake is complete. false: drop the segment. */
+static bool syn_rcvd_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    if (!(SEQ_LT(t->snd_una, sg->ack) && SEQ_LEQ(sg->ack, t->snd_max))) {
+        DROP(s, now, drop_bad_ack, sg);
+        tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                     t->sock.node.rport, sg->ack, 0, false);
+        return false;
+    }
+    if (t->listener && t->listener->acc_qlen >= t->listener->backlog) {
+        DROP(s, now, drop_accept_queue_full, sg);        /* the peer will send the ACK again */
+        return false;
+    }
+    t->snd_wnd = sg->wnd << t->snd_wscale;
+    t->max_snd_wnd = t->snd_wnd;
+    t->snd_wl1 = sg->seq;
+    t->snd_wl2 = sg->ack;
+    TS_COUNT(s, tcp, established);
+    tcp_set_state(s, t, TS_TCP_ESTABLISHED, "rcv ACK of SYN,ACK", now);
+    if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
+    if (t->listener) tcp_child_established(s, t, now);
+    else tcp_notify(s, t, TS_EV_CONNECTED | TS_EV_WRITABLE);
+    if (t->flags & TF_SHUT_WR) tcp_set_state(s, t, TS_TCP_FIN_WAIT_1, "shutdown before established", now);
+    return true;
+}
+
+/* ---- fifth: the ACK field. false: stop processing the segment. ---- */
+static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    if (t->state == TS_TCP_SYN_RECEIVED && !syn_rcvd_ack(s, t, now, sg)) return false;
+    if (SEQ_GT(sg->ack, t->snd_max)) {                  /* RFC 5961 §5.2 */
+        DROP(s, now, drop_ack_unsent, sg);
+        t->flags |= TF_ACKNOW;
+        tcp_output(s, t, now);
+        return false;
+    }
+    if (SEQ_LT(sg->ack, t->snd_una - t->max_snd_wnd)) {
+        DROP(s, now, drop_ack_too_old, sg);
+        t->flags |= TF_ACKNOW;
+        tcp_output(s, t, now);
+        return false;
+    }
+    uint32_t wnd = sg->wnd << t->snd_wscale;
+    if (SEQ_GT(sg->ack, t->snd_una)) {
+        ack_new(s, t, now, sg->ack);
+    } else if (sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
+               wnd == t->snd_wnd && t->snd_max != t->snd_una) {
+        tcp_cc_dupack(s, t, now);                        /* RFC 5681 §2 duplicate ACK */
+    }
+    /* window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED) */
+    if (SEQ_LT(t->snd_wl1, sg->seq) || (t->snd_wl1 == sg->seq && SEQ_LEQ(t->snd_wl2, sg->ack))) {
+        t->snd_wnd = wnd;
+        t->snd_wl1 = sg->seq;
+        t->snd_wl2 = sg->ack;
+        if (wnd > t->max_snd_wnd) t->max_snd_wnd = wnd;
+        if (wnd > 0) { tcp_timer_stop(s, t, TS_TCP_T_PERSIST); t->persist_shift = 0; }
+    }
+    switch (t->state) {
+    case TS_TCP_FIN_WAIT_1:
+        if (fin_acked(t)) tcp_set_state(s, t, TS_TCP_FIN_WAIT_2, "rcv ACK of FIN", now);
+        break;
+    case TS_TCP_CLOSING:
+        if (fin_acked(t)) tcp_set_state(s, t, TS_TCP_TIME_WAIT, "rcv ACK of FIN", now);
+        break;
+    case TS_TCP_LAST_ACK:
+        if (fin_acked(t)) { tcp_set_state(s, t, TS_TCP_CLOSED, "rcv ACK of FIN", now); return false; }
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* The peer's FIN has been reached in sequence (eighth step). */
+static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    t->flags &= ~TF_FIN_OOO;
+    if (t->flags & TF_FIN_RCVD) { t->flags |= TF_ACKNOW; return; }
+    t->rcv_nxt++;
+    t->flags |= TF_FIN_RCVD | TF_ACKNOW;
+    tcp_notify(s, t, TS_EV_READABLE);
+    switch (t->state) {
+    case TS_TCP_SYN_RECEIVED: case TS_TCP_ESTABLISHED:
+        tcp_set_state(s, t, TS_TCP_CLOSE_WAIT, "rcv FIN", now);
+        break;
+    case TS_TCP_FIN_WAIT_1:
+        if (fin_acked(t)) tcp_set_state(s, t, TS_TCP_TIME_WAIT, "rcv FIN", now);
+        else tcp_set_state(s, t, TS_TCP_CLOSING, "rcv FIN (simultaneous close)", now);
+        break;
+    case TS_TCP_FIN_WAIT_2:
+        tcp_set_state(s, t, TS_TCP_TIME_WAIT, "rcv FIN", now);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Data at offset off from RCV.NXT into the ring; out of order into the reassembly ranges. */
+static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    uint32_t off = sg->seq - t->rcv_nxt, len = sg->len, space = ts_ring_space(&t->rcv);
+    if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
+    if (off >= space) { DROP(s, now, drop_out_of_window, sg); return; }   /* never past the ring */
+    if (len > space - off) len = space - off;
+    uint32_t got;
+    if (off == 0 && t->reass.n == 0) {
+        got = ts_ring_write(&t->rcv, sg->data, len);
+        t->rcv_unacked += got;
+        if (t->rcv_unacked > t->mss) t->flags |= TF_ACKNOW;   /* every second full segment */
+        else if (t->timer[TS_TCP_T_DELACK] == TS_TIME_NEVER)
+            tcp_timer_set(s, t, TS_TCP_T_DELACK, now + TS_TCP_DELACK);
+    } else {
+        if (ts_reass_add(&t->reass, off, len) < 0) {
+            DROP(s, now, drop_reass_full, sg);
+            t->flags |= TF_ACKNOW;
+            return;
+        }
+        ts_ring_write_beyond(&t->rcv, off, sg->data, len);
+        got = ts_reass_front(&t->reass);
+        ts_reass_advance(&t->reass, got);
+        ts_ring_commit(&t->rcv, got);
+        if (off > 0) TS_COUNT(s, tcp, rx_out_of_order);
+        t->flags |= TF_ACKNOW;                 /* out of order, or a hole filled: ACK at once */
+    }
+    t->rcv_nxt += got;
+    if (got) tcp_notify(s, t, TS_EV_READABLE);
+}
+
+/* ---- seventh: segment text; eighth: FIN ---- */
+static void step_data_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    bool open = t->state == TS_TCP_ESTABLISHED || t->state == TS_TCP_FIN_WAIT_1 ||
+                t->state == TS_TCP_FIN_WAIT_2;
+    if (sg->len) {
+        if (open && !(t->flags & TF_FIN_RCVD)) take_data(s, t, now, sg);
+        else DROP(s, now, drop_data_after_fin, sg);
+    }
+    if (sg->flags & TS_TCP_FIN) {
+        uint32_t fseq = sg->seq + sg->len;
+        if (fseq == t->rcv_nxt || (t->flags & TF_FIN_RCVD)) {
+            do_fin(s, t, now);
+            if (t->state == TS_TCP_TIME_WAIT) {
+                ts_time_t msl = s->cfg.tcp_msl ? s->cfg.tcp_msl : TS_SEC(30);
+                tcp_timer_set(s, t, TS_TCP_T_2MSL, now + 2 * msl);
+            }
+        } else if (open) {
+            t->flags |= TF_FIN_OOO;
+            t->fin_seq = fseq;
+        }
+    } else if ((t->flags & TF_FIN_OOO) && t->rcv_nxt == t->fin_seq) {
+        do_fin(s, t, now);
+    }
+}
+
+void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_hdr *h,
+                    const uint8_t *opt, size_t optlen, const uint8_t *data, uint32_t dlen,
+                    const uint8_t *raw, size_t raw_len)
+{
+    struct seg sg = { .seq = h->seq, .ack = h->ack, .len = dlen, .flags = h->flags, .wnd = h->wnd,
+                      .data = data, .raw = raw, .raw_len = raw_len };
+    t->last_rcv = now;
+    if (t->state == TS_TCP_SYN_SENT) {
+        struct ts_tcp_opts o;
+        ts_tcp_parse_opts(opt, optlen, &o);
+        syn_sent(s, t, now, &sg, &o);
+        return;
+    }
+    if (t->state == TS_TCP_SYN_RECEIVED && (sg.flags & TS_TCP_SYN) && !(sg.flags & TS_TCP_RST) &&
+        sg.seq == t->irs) {
+        t->snd_nxt = t->iss;                    /* the SYN again: so is our SYN,ACK */
+        tcp_output(s, t, now);
+        return;
+    }
+    /* first: check sequence number */
+    if (!acceptable(t, &sg)) {
+        bool zero_wnd_ack = t->rcv_adv == t->rcv_nxt && sg.seq == t->rcv_nxt && (sg.flags & TS_TCP_ACK);
+        if (!zero_wnd_ack) {
+            DROP(s, now, drop_out_of_window, &sg);
+            if (!(sg.flags & TS_TCP_RST)) { t->flags |= TF_ACKNOW; tcp_output(s, t, now); }
+            return;
+        }
+        t->flags |= TF_ACKNOW;                  /* zero window: take the ACK, not the data */
+        sg.len = 0;
+        sg.flags &= (uint8_t)~(TS_TCP_FIN | TS_TCP_SYN);
+    }
+    uint32_t orig_len = sg.len;
+    trim(t, &sg);
+    if (sg.len < orig_len) t->flags |= TF_ACKNOW;
+    if (sg.flags & TS_TCP_RST) { step_rst(s, t, now, &sg); return; }   /* second */
+    if (sg.flags & TS_TCP_SYN) { step_syn(s, t, now, &sg); return; }   /* fourth */
+    if (!(sg.flags & TS_TCP_ACK)) { DROP(s, now, drop_no_ack, &sg); return; }  /* fifth */
+    if (!step_ack(s, t, now, &sg)) return;
+    /* sixth: URG. The urgent pointer is never used (RFC 6093): the data is ordinary data. */
+    step_data_fin(s, t, now, &sg);
+    tcp_output(s, t, now);
+}
+
+/* §3.10.7.1: a segment for no connection gets a RST, unless it is one. */
+static void closed_port(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
+                        const struct ts_tcp_hdr *h, uint32_t dlen, const uint8_t *seg, size_t len)
+{
+    if (h->flags & TS_TCP_RST) { TS_DROP(s, now, tcp, drop_rst_closed, seg, len); return; }
+    TS_DROP(s, now, tcp, drop_no_socket, seg, len);
+    if (h->flags & TS_TCP_ACK) {
+        tcp_send_rst(s, now, ip->dst, h->dport, ip->src, h->sport, h->ack, 0, false);
+    } else {
+        uint32_t sl = dlen + ((h->flags & TS_TCP_SYN) ? 1 : 0) + ((h->flags & TS_TCP_FIN) ? 1 : 0);
+        tcp_send_rst(s, now, ip->dst, h->dport, ip->src, h->sport, 0, h->seq + sl, true);
+    }
+}
+
+void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
+                  const uint8_t *seg, size_t len)
+{
+    struct ts_tcp_hdr h;
+    TS_COUNT(s, tcp, rx_segments);
+    if (ip->to_broadcast) { TS_DROP(s, now, tcp, drop_broadcast, seg, len); return; }
+    int r = ts_tcp_parse(seg, len, &h);
+    if (r == -1) { TS_DROP(s, now, tcp, drop_short, seg, len); return; }
+    if (r < 0) { TS_DROP(s, now, tcp, drop_bad_offset, seg, len); return; }
+    if (!ts_tcp_csum_ok(seg, len, ip->src, ip->dst)) { TS_DROP(s, now, tcp, drop_bad_checksum, seg, len); return; }
+    if (ip->src == ip->dst) { TS_DROP(s, now, tcp, drop_land, seg, len); return; }
+    if ((h.flags & TS_TCP_SYN) && (h.flags & TS_TCP_FIN)) { TS_DROP(s, now, tcp, drop_syn_fin, seg, len); return; }
+    if (h.sport == 0 || h.dport == 0) { TS_DROP(s, now, tcp, drop_bad_port, seg, len); return; }
+    const uint8_t *opt = seg + TS_TCP_HLEN, *data = seg + h.hlen;
+    size_t optlen = h.hlen - TS_TCP_HLEN;
+    uint32_t dlen = (uint32_t)(len - h.hlen);
+    struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
+    struct ts_tcb *t = (struct ts_tcb *)n;
+    /* RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN beyond a TIME_WAIT may start afresh. */
+    if (t && t->state == TS_TCP_TIME_WAIT && (h.flags & TS_TCP_SYN) && !(h.flags & (TS_TCP_ACK | TS_TCP_RST)) &&
+        SEQ_GT(h.seq, t->rcv_nxt)) {
+        TS_COUNT(s, tcp, timewait_reuse);
+        tcp_set_state(s, t, TS_TCP_CLOSED, "rcv SYN in TIME_WAIT (reuse)", now);
+        n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
+        t = (struct ts_tcb *)n;
+    }
+    if (!t) closed_port(s, now, ip, &h, dlen, seg, len);
+    else if (t->state == TS_TCP_LISTEN) tcp_listen_input(s, t, now, ip, &h, opt, optlen, data, dlen, seg, len);
+    else tcp_conn_input(s, t, now, &h, opt, optlen, data, dlen, seg, len);
+    tcp_reap(s);
+}
+
+/* An ICMP error quoting one of our segments (RFC 5927: check the quoted sequence number). */
+void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code,
+                       const uint8_t *orig, size_t len)
+{
+    if (len < 20) return;
+    size_t ihl = (size_t)(orig[0] & 15) * 4;
+    if (ihl < 20 || len < ihl + 8) return;
+    uint32_t src = ts_get32(orig + 12), dst = ts_get32(orig + 16);
+    const uint8_t *th = orig + ihl;
+    struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, src, ts_get16(th), dst, ts_get16(th + 2));
+    struct ts_tcb *t = (struct ts_tcb *)n;
+    if (!t || t->state == TS_TCP_LISTEN || n->raddr != dst) return;
+    uint32_t seq = ts_get32(th + 4);
+    if (!(SEQ_GEQ(seq, t->snd_una) && SEQ_LT(seq, t->snd_max))) return;
+    TS_COUNT(s, tcp, icmp_errors);
+    /* Hard errors end a connection that is still opening; on others TCP keeps trying (RFC 5461). */
+    if (type == 3 && (code == 2 || code == 3) && t->state == TS_TCP_SYN_SENT)
+        tcp_drop_conn(s, t, now, TS_ECONNREFUSED, "ICMP unreachable in SYN_SENT");
+    tcp_reap(s);
+}

@@ -1,0 +1,267 @@
+/*
+ * TCP output. One idempotent function, tcp_output(), answers "what may this connection send
+ * now?" from its state alone: SYN, data within min(SND.WND, cwnd) cut to the MSS with Nagle
+ * (RFC 9293 §3.8.6.2.2) and sender SWS avoidance, FIN after the last byte, a pending ACK or a
+ * window update. Input and timers only set flags (TF_ACKNOW ...) and call it.
+ * Also the segments sent outside that logic: retransmission of the first unacknowledged
+ * segment, window/keepalive probes, RSTs and SYN-cookie SYN,ACKs, which keep no state.
+ */
+#include "tcp/tcp_impl.h"
+#include "core/frame.h"
+
+struct plan {
+    uint32_t seq, len;
+    uint8_t flags;
+};
+
+static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Frames kept back for ACKs, RSTs and ARP: data segments stop when the pool gets this low. */
+static unsigned frame_reserve(const struct ts_stack *s)
+{
+    unsigned r = s->frames_total / 8;
+    return r < 2 ? 2 : r;
+}
+
+/* The receive window to advertise now (bytes): the ring's free space, capped by what the
+ * window field can say; never less than what was already offered (no shrinking, RFC 9293
+ * §3.8.6.2.1), and held back until it can grow by min(MSS, buffer/2) (receiver SWS avoidance,
+ * RFC 1122 §4.2.3.3). */
+uint32_t tcp_rcv_window(const struct ts_tcb *t)
+{
+    uint32_t space = min32(t->rcv.cap - t->rcv.len, 65535u << t->rcv_wscale);
+    uint32_t cur = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    if (space <= cur) return cur;
+    if (space - cur < min32(t->rcv.cap / 2, t->mss)) return cur;
+    return space;
+}
+
+/* Has the application read enough that the peer should hear of the larger window now? */
+bool tcp_window_update_due(const struct ts_tcb *t)
+{
+    if (!tcp_synchronized(t->state) || (t->flags & TF_FIN_RCVD)) return false;
+    uint32_t space = min32(t->rcv.cap - t->rcv.len, 65535u << t->rcv_wscale);
+    uint32_t cur = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    if (space <= cur) return false;
+    uint32_t inc = space - cur;
+    return inc >= 2u * t->mss || inc >= t->rcv.cap / 2 || (cur < t->mss && inc >= t->mss);
+}
+
+/* Build and send one segment. Returns 0, or -1 when no frame could be had (nothing sent). */
+static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
+{
+    if (p->len > 0 && ts_frame_pool_free(s) <= frame_reserve(s)) return -1;
+    struct ts_frame *f = ts_ipv4_frame_alloc(s, now);
+    if (!f) return -1;
+    uint8_t *seg = f->data + TS_L4_OFFSET;
+    struct ts_tcp_hdr h = { .sport = t->sock.node.lport, .dport = t->sock.node.rport,
+                            .seq = p->seq, .flags = p->flags };
+    struct ts_tcp_opts o = { 0 };
+    uint32_t win = tcp_rcv_window(t);
+    if (p->flags & TS_TCP_ACK) h.ack = t->rcv_nxt;
+    if (p->flags & TS_TCP_SYN) {
+        h.wnd = (uint16_t)min32(win, 65535);                 /* never scaled in a SYN */
+        o.has_mss = true;
+        o.mss = tcp_our_mss(s);
+        if (t->state == TS_TCP_SYN_SENT || (t->flags & TF_WSCALE)) {
+            o.has_wscale = true;
+            o.wscale = t->rcv_wscale;
+        }
+        if (t->state != TS_TCP_SYN_SENT) t->rcv_adv = t->rcv_nxt + h.wnd;
+    } else {
+        uint32_t w = min32(win >> t->rcv_wscale, 65535);
+        h.wnd = (uint16_t)w;
+        uint32_t edge = t->rcv_nxt + (w << t->rcv_wscale);
+        if (SEQ_GT(edge, t->rcv_adv)) t->rcv_adv = edge;
+    }
+    size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) ? &o : NULL);
+    if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
+    ts_tcp_fill_csum(seg, hlen + p->len, t->sock.node.laddr, t->sock.node.raddr);
+    ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
+    TS_COUNT(s, tcp, tx_segments);
+    if (p->flags & TS_TCP_ACK) {
+        t->flags &= ~TF_ACKNOW;
+        t->rcv_unacked = 0;
+        tcp_timer_stop(s, t, TS_TCP_T_DELACK);
+    }
+    return 0;
+}
+
+/* SYN_SENT / SYN_RECEIVED: the SYN (or SYN,ACK), or an ACK asked for. */
+static bool plan_syn(const struct ts_tcb *t, struct plan *p)
+{
+    p->len = 0;
+    if (t->snd_nxt == t->iss) {
+        p->seq = t->iss;
+        p->flags = TS_TCP_SYN | (t->state == TS_TCP_SYN_RECEIVED ? TS_TCP_ACK : 0);
+        return true;
+    }
+    if ((t->flags & TF_ACKNOW) && t->state == TS_TCP_SYN_RECEIVED) {
+        p->seq = t->snd_nxt;
+        p->flags = TS_TCP_ACK;
+        return true;
+    }
+    return false;
+}
+
+static bool may_send_data(enum ts_tcp_state st)
+{
+    return st == TS_TCP_ESTABLISHED || st == TS_TCP_CLOSE_WAIT || st == TS_TCP_FIN_WAIT_1 ||
+           st == TS_TCP_CLOSING || st == TS_TCP_LAST_ACK;
+}
+
+/* Synchronized states: data, FIN, ACK, window update. */
+static bool plan_data(const struct ts_tcb *t, struct plan *p)
+{
+    uint32_t data_end = t->snd_buf_seq + t->snd.len, len = 0, avail = 0;
+    bool fin = false, send = false;
+    if (may_send_data(t->state)) {
+        avail = SEQ_LT(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
+        uint32_t wnd = min32(t->snd_wnd, t->cwnd), inflight = t->snd_nxt - t->snd_una;
+        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+        len = min32(min32(avail, usable), t->mss);
+        fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&
+              SEQ_LEQ(t->snd_nxt, data_end) && len == avail;
+        if (len > 0) {
+            if (len == t->mss) send = true;                               /* a full segment */
+            else if (len == avail && ((t->flags & TF_NODELAY) || inflight == 0 || fin)) send = true; /* Nagle */
+            else if (t->max_snd_wnd && len >= t->max_snd_wnd / 2) send = true;  /* sender SWS */
+            else if (t->flags & TF_FORCE) send = true;                    /* persist */
+        }
+        if (fin) send = true;
+    }
+    if (t->flags & TF_ACKNOW) send = true;
+    if (!send && tcp_window_update_due(t)) send = true;
+    if (!send) return false;
+    if (len == 0 && !fin) {
+        p->seq = t->snd_max;             /* a pure ACK carries the highest sequence sent */
+        p->len = 0;
+        p->flags = TS_TCP_ACK;
+        return true;
+    }
+    p->seq = t->snd_nxt;
+    p->len = len;
+    p->flags = (uint8_t)(TS_TCP_ACK | (fin ? TS_TCP_FIN : 0) | (len && len == avail ? TS_TCP_PSH : 0));
+    return true;
+}
+
+static void block(struct ts_stack *s, struct ts_tcb *t)
+{
+    struct ts_tcp *tcp = s->tcp;
+    if (t->flags & TF_BLOCKED) return;
+    t->flags |= TF_BLOCKED;
+    t->blk_next = NULL;
+    if (tcp->blk_tail) tcp->blk_tail->blk_next = t; else tcp->blk_head = t;
+    tcp->blk_tail = t;
+    TS_COUNT(s, tcp, output_blocked);
+}
+
+/* After sending p: advance SND.NXT/SND.MAX, time it (one segment at a time, never a
+ * retransmission: Karn), and make sure the retransmission timer runs. */
+static void sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
+{
+    uint32_t used = p->len + ((p->flags & TS_TCP_SYN) ? 1 : 0) + ((p->flags & TS_TCP_FIN) ? 1 : 0);
+    if (used == 0) return;
+    if (!(t->flags & TF_RTT_TIMING) && p->seq == t->snd_max) {
+        t->flags |= TF_RTT_TIMING;
+        t->rtt_seq = p->seq;
+        t->rtt_start = now;
+    }
+    t->snd_nxt = p->seq + used;
+    if (SEQ_GT(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) {
+        tcp_rexmt_restart(s, t, now);
+        tcp_timer_stop(s, t, TS_TCP_T_PERSIST);
+    }
+}
+
+void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    if (t->state == TS_TCP_CLOSED || t->state == TS_TCP_LISTEN) return;
+    struct plan p;
+    for (unsigned guard = 0; guard < 100000; guard++) {
+        bool any = tcp_synchronized(t->state) ? plan_data(t, &p) : plan_syn(t, &p);
+        if (!any) break;
+        if (xmit(s, t, now, &p) < 0) { block(s, t); return; }
+        sent(s, t, now, &p);
+        if (p.len == 0 && !(p.flags & (TS_TCP_SYN | TS_TCP_FIN))) break;   /* one ACK is enough */
+    }
+    /* Unsent data and nothing in flight to bring an ACK: the persist timer takes over. */
+    if (may_send_data(t->state) && t->snd_max == t->snd_una &&
+        SEQ_LT(t->snd_nxt, t->snd_buf_seq + t->snd.len) &&
+        t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER && t->timer[TS_TCP_T_PERSIST] == TS_TIME_NEVER) {
+        ts_time_t iv = ts_rtt_backoff(&t->rtt, t->persist_shift, TS_TCP_PERSIST_MAX);
+        tcp_timer_set(s, t, TS_TCP_T_PERSIST, now + (iv < TS_TCP_PERSIST_MIN ? TS_TCP_PERSIST_MIN : iv));
+    }
+}
+
+void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now)
+{
+    struct ts_tcp *tcp = s->tcp;
+    if (!tcp) return;
+    /* Take the list: connections that block again put themselves back at the tail. */
+    struct ts_tcb *t = tcp->blk_head;
+    tcp->blk_head = tcp->blk_tail = NULL;
+    while (t) {
+        struct ts_tcb *next = t->blk_next;
+        t->flags &= ~TF_BLOCKED;
+        t->blk_next = NULL;
+        if (ts_frame_pool_free(s) > frame_reserve(s)) tcp_output(s, t, now);
+        else block(s, t);
+        t = next;
+    }
+    tcp_reap(s);
+}
+
+/* Resend the segment at SND.UNA (fast retransmit, NewReno partial ACK) without moving SND.NXT. */
+void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    struct plan p = { .seq = t->snd_una, .flags = TS_TCP_ACK };
+    p.len = SEQ_LT(t->snd_una, data_end) ? min32(data_end - t->snd_una, t->mss) : 0;
+    if ((t->flags & TF_SHUT_WR) && p.seq + p.len == data_end && SEQ_GT(t->snd_max, data_end))
+        p.flags |= TS_TCP_FIN;
+    if (p.len == 0 && !(p.flags & TS_TCP_FIN)) return;
+    t->flags &= ~TF_RTT_TIMING;
+    if (xmit(s, t, now, &p) < 0) return;
+    t->retransmits++;
+    TS_COUNT(s, tcp, retransmits);
+}
+
+/* An ACK with SEQ = SND.UNA - 1: outside the peer's window, so it must answer with an ACK
+ * telling its window (zero-window probe, keepalive). */
+void tcp_send_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    struct plan p = { .seq = t->snd_una - 1, .len = 0, .flags = TS_TCP_ACK };
+    if (xmit(s, t, now, &p) < 0) block(s, t);
+}
+
+static void send_bare(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint32_t raddr,
+                      const struct ts_tcp_hdr *h, const struct ts_tcp_opts *o)
+{
+    struct ts_frame *f = ts_ipv4_frame_alloc(s, now);
+    if (!f) return;
+    uint8_t *seg = f->data + TS_L4_OFFSET;
+    size_t hlen = ts_tcp_emit(seg, h, o);
+    ts_tcp_fill_csum(seg, hlen, laddr, raddr);
+    ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, laddr, raddr, hlen);
+    TS_COUNT(s, tcp, tx_segments);
+}
+
+void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                  uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack)
+{
+    struct ts_tcp_hdr h = { .sport = lport, .dport = rport, .seq = seq, .ack = with_ack ? ack : 0,
+                            .flags = (uint8_t)(TS_TCP_RST | (with_ack ? TS_TCP_ACK : 0)) };
+    TS_COUNT(s, tcp, rsts_sent);
+    send_bare(s, now, laddr, raddr, &h, NULL);
+}
+
+void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
+                            const struct ts_tcp_hdr *in, uint32_t iss, uint16_t wnd)
+{
+    struct ts_tcp_hdr h = { .sport = in->dport, .dport = in->sport, .seq = iss, .ack = in->seq + 1,
+                            .flags = TS_TCP_SYN | TS_TCP_ACK, .wnd = wnd };
+    struct ts_tcp_opts o = { .has_mss = true, .mss = tcp_our_mss(s) };
+    send_bare(s, now, ip->dst, ip->src, &h, &o);
+}

@@ -1,0 +1,84 @@
+/*
+ * Byte rings (see tcp_ring.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "tcp/tcp_ring.h"
+
+uint32_t ts_ring_size(uint32_t n, uint32_t lo, uint32_t hi)
+{
+    uint32_t c = lo;
+    while (c < n && c < hi) c <<= 1;
+    return c;
+}
+
+void ts_ring_init(struct ts_ring *r, uint32_t cap)
+{
+    r->buf = NULL;
+    r->cap = cap;
+    r->head = 0;
+    r->len = 0;
+}
+
+int ts_ring_alloc(struct ts_ring *r)
+{
+    if (r->buf) return 0;
+    r->buf = malloc(r->cap);
+    return r->buf ? 0 : -1;
+}
+
+void ts_ring_release(struct ts_ring *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+    r->head = 0;
+    r->len = 0;
+}
+
+/* Copy n bytes into the ring starting at absolute position pos (wrapping). */
+static void put_at(struct ts_ring *r, uint32_t pos, const uint8_t *src, uint32_t n)
+{
+    uint32_t i = pos & (r->cap - 1);
+    uint32_t first = r->cap - i < n ? r->cap - i : n;
+    memcpy(r->buf + i, src, first);
+    if (n > first) memcpy(r->buf, src + first, n - first);
+}
+
+uint32_t ts_ring_write(struct ts_ring *r, const void *src, uint32_t n)
+{
+    if (n > ts_ring_space(r)) n = ts_ring_space(r);
+    if (n == 0 || ts_ring_alloc(r) < 0) return 0;
+    put_at(r, r->head + r->len, src, n);
+    r->len += n;
+    return n;
+}
+
+void ts_ring_write_beyond(struct ts_ring *r, uint32_t off, const void *src, uint32_t n)
+{
+    if (n) put_at(r, r->head + r->len + off, src, n);
+}
+
+void ts_ring_commit(struct ts_ring *r, uint32_t n) { r->len += n; }
+
+void ts_ring_peek(const struct ts_ring *r, uint32_t off, void *dst, uint32_t n)
+{
+    if (n == 0) return;
+    uint32_t i = (r->head + off) & (r->cap - 1);
+    uint32_t first = r->cap - i < n ? r->cap - i : n;
+    memcpy(dst, r->buf + i, first);
+    if (n > first) memcpy((uint8_t *)dst + first, r->buf, n - first);
+}
+
+void ts_ring_consume(struct ts_ring *r, uint32_t n)
+{
+    r->head = (r->head + n) & (r->cap - 1);
+    r->len -= n;   /* head stays put even when empty: out-of-order bytes may sit beyond it */
+}
+
+uint32_t ts_ring_read(struct ts_ring *r, void *dst, uint32_t n)
+{
+    if (n > r->len) n = r->len;
+    ts_ring_peek(r, 0, dst, n);
+    ts_ring_consume(r, n);
+    return n;
+}

@@ -1,0 +1,54 @@
+/*
+ * Byte rings for TCP send and receive buffers. The size is a power of two fixed at init; the
+ * storage is allocated only when the first byte needs it (ts_ring_alloc), so thousands of idle
+ * connections cost no buffer memory. Bytes are addressed by offset from the oldest byte.
+ * The receive side also writes out-of-order data past the readable end (ts_ring_write_beyond)
+ * and makes it readable later (ts_ring_commit).
+ */
+#ifndef TS_TCP_RING_H
+#define TS_TCP_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ts_ring {
+    uint8_t *buf;     /* NULL until allocated */
+    uint32_t cap;     /* power of two */
+    uint32_t head;    /* index of the oldest byte */
+    uint32_t len;     /* bytes held */
+};
+
+/* Round n up to a power of two within [lo, hi]. */
+uint32_t ts_ring_size(uint32_t n, uint32_t lo, uint32_t hi);
+
+/* Set up an empty ring of cap bytes (a power of two); allocates nothing. */
+void ts_ring_init(struct ts_ring *r, uint32_t cap);
+
+/* Make sure storage exists. Returns 0, or -1 when memory is exhausted. */
+int ts_ring_alloc(struct ts_ring *r);
+
+/* Free the storage (the ring becomes empty; cap stays). */
+void ts_ring_release(struct ts_ring *r);
+
+static inline uint32_t ts_ring_space(const struct ts_ring *r) { return r->cap - r->len; }
+
+/* Append up to n bytes (allocating if needed); returns how many were stored. */
+uint32_t ts_ring_write(struct ts_ring *r, const void *src, uint32_t n);
+
+/* Store n bytes at offset len+off without making them readable; off + n <= space.
+ * The ring must be allocated. */
+void ts_ring_write_beyond(struct ts_ring *r, uint32_t off, const void *src, uint32_t n);
+
+/* Make n bytes past the readable end readable (after ts_ring_write_beyond). */
+void ts_ring_commit(struct ts_ring *r, uint32_t n);
+
+/* Copy n bytes starting at offset off (off + n <= len) to dst without consuming them. */
+void ts_ring_peek(const struct ts_ring *r, uint32_t off, void *dst, uint32_t n);
+
+/* Drop the n oldest bytes (n <= len). */
+void ts_ring_consume(struct ts_ring *r, uint32_t n);
+
+/* Copy out and consume up to n bytes; returns the count. */
+uint32_t ts_ring_read(struct ts_ring *r, void *dst, uint32_t n);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * RFC 6298 estimator (see tcp_rtt.h).
+ */
+#include "tcp/tcp_rtt.h"
+
+static ts_time_t clamp(ts_time_t v, ts_time_t lo, ts_time_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+void ts_rtt_init(struct ts_rtt *r, ts_time_t rto_min, ts_time_t rto_max)
+{
+    r->srtt = 0;
+    r->rttvar = 0;
+    r->valid = false;
+    r->rto = clamp(TS_RTO_INITIAL, rto_min, rto_max);
+}
+
+void ts_rtt_sample(struct ts_rtt *r, ts_time_t m, ts_time_t rto_min, ts_time_t rto_max)
+{
+    if (!r->valid) {
+        /* §2.2: the first measurement R */
+        r->srtt = m;
+        r->rttvar = m / 2;
+        r->valid = true;
+    } else {
+        /* §2.3: RTTVAR first, with the old SRTT; beta = 1/4, alpha = 1/8 */
+        ts_time_t delta = r->srtt > m ? r->srtt - m : m - r->srtt;
+        r->rttvar = (3 * r->rttvar + delta) / 4;
+        r->srtt = (7 * r->srtt + m) / 8;
+    }
+    ts_time_t k = 4 * r->rttvar;
+    r->rto = clamp(r->srtt + (k > TS_RTT_G ? k : TS_RTT_G), rto_min, rto_max);
+}
+
+ts_time_t ts_rtt_backoff(const struct ts_rtt *r, unsigned shift, ts_time_t max)
+{
+    ts_time_t v = r->rto;
+    for (unsigned i = 0; i < shift && v < max; i++) v *= 2;
+    return v > max ? max : v;
+}

@@ -1,0 +1,108 @@
+/* Byte rings (stack/tcp/tcp_ring.c): lazy allocation, wrap, write beyond + commit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "tcp/tcp_ring.h"
+
+static void lazy_and_sizes(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 16);
+    assert_null(r.buf);
+    assert_int_equal(ts_ring_space(&r), 16);
+    assert_int_equal(ts_ring_write(&r, "abc", 3), 3);
+    assert_non_null(r.buf);
+    ts_ring_release(&r);
+    assert_null(r.buf);
+    assert_int_equal(ts_ring_size(5000, 4096, 1 << 20), 8192);
+    assert_int_equal(ts_ring_size(1, 4096, 1 << 20), 4096);
+    assert_int_equal(ts_ring_size(1u << 30, 4096, 1 << 20), 1 << 20);
+}
+
+static void wraps(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 8);
+    uint8_t out[16];
+    assert_int_equal(ts_ring_write(&r, "0123456", 7), 7);
+    assert_int_equal(ts_ring_read(&r, out, 5), 5);
+    assert_memory_equal(out, "01234", 5);
+    assert_int_equal(ts_ring_write(&r, "abcdefghij", 10), 6);   /* only 6 fit */
+    assert_int_equal(r.len, 8);
+    ts_ring_peek(&r, 1, out, 7);
+    assert_memory_equal(out, "6abcdef", 7);
+    assert_int_equal(ts_ring_read(&r, out, 100), 8);
+    assert_memory_equal(out, "56abcdef", 8);
+    assert_int_equal(r.len, 0);
+    ts_ring_release(&r);
+}
+
+static void beyond_and_commit(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 8);
+    uint8_t out[8];
+    assert_int_equal(ts_ring_write(&r, "xxxxxx", 6), 6);
+    ts_ring_consume(&r, 6);                  /* empty, head at 6 */
+    assert_int_equal(ts_ring_write(&r, "ABCDEF", 6), 6);
+    ts_ring_consume(&r, 5);                  /* head at 3, one byte left */
+    ts_ring_write_beyond(&r, 3, "XY", 2);    /* out of order, wraps */
+    ts_ring_write_beyond(&r, 0, "abc", 3);   /* fills the hole */
+    ts_ring_commit(&r, 5);
+    assert_int_equal(r.len, 6);
+    assert_int_equal(ts_ring_read(&r, out, 8), 6);
+    assert_memory_equal(out, "FabcXY", 6);
+    ts_ring_release(&r);
+}
+
+/* Reading the ring empty must not move the place where out-of-order bytes wait. */
+static void beyond_survives_empty_read(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 16);
+    uint8_t out[16];
+    assert_int_equal(ts_ring_write(&r, "abc", 3), 3);
+    ts_ring_write_beyond(&r, 2, "XY", 2);    /* bytes 5,6 of the stream */
+    assert_int_equal(ts_ring_read(&r, out, 3), 3);
+    ts_ring_write_beyond(&r, 0, "de", 2);    /* bytes 3,4 */
+    ts_ring_commit(&r, 4);
+    assert_int_equal(ts_ring_read(&r, out, 16), 4);
+    assert_memory_equal(out, "deXY", 4);
+    ts_ring_release(&r);
+}
+
+static void long_stream_crosses_many_wraps(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 64);
+    uint8_t in[37], out[37];
+    uint32_t next_in = 0, next_out = 0;
+    for (int round = 0; round < 1000; round++) {
+        uint32_t n = (uint32_t)(round % 37) + 1;
+        for (uint32_t i = 0; i < n; i++) in[i] = (uint8_t)(next_in + i);
+        uint32_t w = ts_ring_write(&r, in, n);
+        next_in += w;
+        uint32_t m = ts_ring_read(&r, out, (uint32_t)(round * 7 % 37) + 1);
+        for (uint32_t i = 0; i < m; i++) assert_int_equal(out[i], (uint8_t)(next_out + i));
+        next_out += m;
+    }
+    assert_int_equal(next_in - next_out, r.len);
+    ts_ring_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lazy_and_sizes), cmocka_unit_test(wraps),
+        cmocka_unit_test(beyond_and_commit), cmocka_unit_test(beyond_survives_empty_read), cmocka_unit_test(long_stream_crosses_many_wraps),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

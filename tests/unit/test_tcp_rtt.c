@@ -1,0 +1,75 @@
+/* RFC 6298 estimator (stack/tcp/tcp_rtt.c): the numbers of §2 by hand, clamps, back-off. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "tcp/tcp_rtt.h"
+
+#define MIN TS_MS(200)
+
+static void initial_one_second(void **st)
+{
+    (void)st;
+    struct ts_rtt r;
+    ts_rtt_init(&r, MIN, TS_RTO_MAX);
+    assert_int_equal(r.rto, TS_SEC(1));
+    assert_false(r.valid);
+}
+
+static void first_then_second_sample(void **st)
+{
+    (void)st;
+    struct ts_rtt r;
+    ts_rtt_init(&r, MIN, TS_RTO_MAX);
+    ts_rtt_sample(&r, TS_MS(100), MIN, TS_RTO_MAX);
+    /* §2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4*RTTVAR = 100 + 200 */
+    assert_int_equal(r.srtt, 100000);
+    assert_int_equal(r.rttvar, 50000);
+    assert_int_equal(r.rto, 300000);
+    ts_rtt_sample(&r, TS_MS(200), MIN, TS_RTO_MAX);
+    /* §2.3: RTTVAR = 3/4*50 + 1/4*|100-200| = 62.5; SRTT = 7/8*100 + 1/8*200 = 112.5 */
+    assert_int_equal(r.rttvar, 62500);
+    assert_int_equal(r.srtt, 112500);
+    assert_int_equal(r.rto, 112500 + 250000);
+}
+
+static void clamps(void **st)
+{
+    (void)st;
+    struct ts_rtt r;
+    ts_rtt_init(&r, MIN, TS_RTO_MAX);
+    ts_rtt_sample(&r, 100, MIN, TS_RTO_MAX);           /* 100 us on a LAN: RTO floors at min */
+    assert_int_equal(r.rto, MIN);
+    for (int i = 0; i < 50; i++) ts_rtt_sample(&r, 100, MIN, TS_RTO_MAX);
+    assert_int_equal(r.srtt, 100);
+    assert_int_equal(r.rto, MIN);
+    ts_rtt_init(&r, MIN, TS_RTO_MAX);
+    ts_rtt_sample(&r, TS_SEC(40), MIN, TS_RTO_MAX);    /* 40 + 80 s caps at 60 s */
+    assert_int_equal(r.rto, TS_RTO_MAX);
+    /* with no variance, G = 1 ms still counts */
+    ts_rtt_init(&r, 0, TS_RTO_MAX);
+    for (int i = 0; i < 200; i++) ts_rtt_sample(&r, TS_MS(10), 0, TS_RTO_MAX);
+    assert_int_equal(r.rto, TS_MS(10) + TS_RTT_G);
+}
+
+static void backoff_doubles_to_max(void **st)
+{
+    (void)st;
+    struct ts_rtt r;
+    ts_rtt_init(&r, MIN, TS_RTO_MAX);
+    assert_int_equal(ts_rtt_backoff(&r, 0, TS_RTO_MAX), TS_SEC(1));
+    assert_int_equal(ts_rtt_backoff(&r, 1, TS_RTO_MAX), TS_SEC(2));
+    assert_int_equal(ts_rtt_backoff(&r, 5, TS_RTO_MAX), TS_SEC(32));
+    assert_int_equal(ts_rtt_backoff(&r, 6, TS_RTO_MAX), TS_SEC(60));
+    assert_int_equal(ts_rtt_backoff(&r, 200, TS_RTO_MAX), TS_SEC(60));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(initial_one_second), cmocka_unit_test(first_then_second_sample),
+        cmocka_unit_test(clamps), cmocka_unit_test(backoff_doubles_to_max),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
