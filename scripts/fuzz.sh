@@ -36,7 +36,7 @@ for t in "${targets[@]}"; do
   corpus=build/fuzz/corpus/$t; seeds=tests/fuzz/corpus/$t
   mkdir -p "$corpus" "$seeds"
   log=build/fuzz/logs/$t.log
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout -k 10 $((secs + 120)) "$bin" \
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=16:malloc_context_size=10} timeout -k 10 $((secs + 120)) "$bin" \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=4096 \
     -artifact_prefix="build/fuzz/artifacts/$t-" -print_final_stats=1 "$corpus" "$seeds" >"$log" 2>&1
   rc=$?
