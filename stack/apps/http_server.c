@@ -161,59 +161,62 @@ static bool conn_parse(struct http_conn *c, ts_time_t now)
     return true;
 }
 
-/* Body bytes from the source into the socket. Returns 1 when the body is all sent, 0 when the
- * socket is full, -1 on a fatal error. */
-static int conn_send_body(struct http_conn *c, ts_time_t now)
+/* Fill buf with up to cap body bytes of the response's source. Returns the count, or -1 when a
+ * file read fails (the file shrank: the Content-Length already sent would be a lie). */
+static long body_fill(struct http_resp *r, uint8_t *buf, size_t cap)
 {
-    struct http_resp *r = &c->resp;
-    struct ts_http_server *srv = c->srv;
-    while (r->left > 0) {
-        size_t space = ts_tcp_send_space(c->sock);
-        size_t n = space ? space : 1024;    /* 0: probe; the send answers EAGAIN if truly full */
-        if (n > HTTP_SCRATCH)
-            n = HTTP_SCRATCH;
-        if (n > r->left)
-            n = (size_t)r->left;
-        const void *data = srv->scratch;
-        if (r->src == SRC_MEM) {
-            data = r->mem + r->off;
-        } else if (r->src == SRC_GEN) {
-            http_gen_fill(srv->scratch, r->off, n);
-        } else {
-            ssize_t got = pread(r->fd, srv->scratch, n, (off_t)r->off);
-            if (got <= 0)
-                return -1;                  /* the file shrank or failed: the length is a lie */
-            n = (size_t)got;
-        }
-        long sent = ts_tcp_send(c->sock, now, data, n);
-        if (sent == -TS_EAGAIN || sent == 0)
-            return 0;
-        if (sent < 0)
+    size_t n = cap < r->left ? cap : (size_t)r->left;
+    if (n == 0)
+        return 0;
+    if (r->src == SRC_MEM) {
+        memcpy(buf, r->mem + r->off, n);
+    } else if (r->src == SRC_GEN) {
+        http_gen_fill(buf, r->off, n);
+    } else {
+        ssize_t got = pread(r->fd, buf, n, (off_t)r->off);
+        if (got <= 0)
             return -1;
-        r->off += (uint64_t)sent;
-        r->left -= (uint64_t)sent;
-        r->body_sent += (uint64_t)sent;
-        c->deadline = now + srv->opts.send_timeout;
-        if ((size_t)sent < n)
-            return 0;
+        n = (size_t)got;
     }
-    return 1;
+    return (long)n;
 }
 
-/* Returns 1 when the whole response is out, 0 to wait for send space, -1 to abort. */
+/* Send what the socket takes: the rest of the head and body bytes, gathered into one send so
+ * that a small response leaves as one segment. Returns 1 when the whole response is out, 0 to
+ * wait for send space, -1 to abort. */
 static int conn_send(struct http_conn *c, ts_time_t now)
 {
     struct http_resp *r = &c->resp;
-    while (r->head_sent < r->head_len) {
-        long sent = ts_tcp_send(c->sock, now, r->head + r->head_sent, r->head_len - r->head_sent);
+    uint8_t *buf = c->srv->scratch;
+    for (int guard = 0; guard < 1 << 20; guard++) {
+        size_t hl = r->head_len - r->head_sent;
+        if (hl == 0 && r->left == 0)
+            return 1;
+        size_t space = ts_tcp_send_space(c->sock);
+        size_t cap = space ? space : 1024;   /* 0: probe; the send answers EAGAIN if truly full */
+        if (cap > HTTP_SCRATCH)
+            cap = HTTP_SCRATCH;
+        size_t h = hl < cap ? hl : cap;
+        memcpy(buf, r->head + r->head_sent, h);
+        long b = body_fill(r, buf + h, cap - h);
+        if (b < 0)
+            return -1;
+        size_t n = h + (size_t)b;
+        long sent = ts_tcp_send(c->sock, now, buf, n);
         if (sent == -TS_EAGAIN || sent == 0)
             return 0;
         if (sent < 0)
             return -1;
-        r->head_sent += (size_t)sent;
+        size_t hs = (size_t)sent < h ? (size_t)sent : h;
+        r->head_sent += hs;
+        r->off += (uint64_t)sent - hs;
+        r->left -= (uint64_t)sent - hs;
+        r->body_sent += (uint64_t)sent - hs;
         c->deadline = now + c->srv->opts.send_timeout;
+        if ((size_t)sent < n)
+            return 0;
     }
-    return conn_send_body(c, now);
+    return 0;
 }
 
 /* Response done: next request, or close gracefully. */
@@ -316,6 +319,7 @@ static void accept_one(struct ts_http_server *srv, struct ts_sock *sock, ts_time
     srv->stats.open_conns++;
     srv->stats.accepted++;
     ts_sock_set_callback(sock, conn_cb, c);
+    ts_tcp_set_nodelay(sock, true);       /* responses are written whole: no tinygrams to hold */
     conn_expect_request(c, now);
     conn_pump(c, now);
 }

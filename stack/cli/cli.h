@@ -14,6 +14,7 @@
 #define TS_EXIT_USAGE 2
 
 int ts_cmd_up(int argc, char **argv);
+int ts_cmd_status(int argc, char **argv);
 int ts_cmd_netstat(int argc, char **argv) __attribute__((weak));
 int ts_cmd_arp(int argc, char **argv) __attribute__((weak));
 int ts_cmd_fetch(int argc, char **argv) __attribute__((weak));

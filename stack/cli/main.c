@@ -12,6 +12,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     { "up", ts_cmd_up, "run the stack on a TAP (see tapstack up --help)" },
+    { "status", ts_cmd_status, "show the address and frame counts of a running stack" },
     { "netstat", ts_cmd_netstat, "show the sockets and counters of a running stack" },
     { "arp", ts_cmd_arp, "show or change the ARP cache of a running stack" },
     { "fetch", ts_cmd_fetch, "fetch a URL through a stack of its own" },

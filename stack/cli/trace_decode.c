@@ -404,7 +404,10 @@ size_t ts_dec_text(const struct ts_dec *d, char *buf, size_t cap)
     switch (d->l3) {
     case TS_DEC_L3_ARP: text_arp(d, &sb); break;
     case TS_DEC_L3_IPV4: text_ipv4(d, &sb); break;
-    case TS_DEC_L3_OTHER: ts_sb_printf(&sb, "ethertype 0x%04x, length %zu", d->ethertype, d->len); break;
+    case TS_DEC_L3_OTHER:
+        if (d->ethertype == 0x86dd) ts_sb_printf(&sb, "IP6 (not decoded), length %zu", d->len);
+        else ts_sb_printf(&sb, "ethertype 0x%04x, length %zu", d->ethertype, d->len);
+        break;
     default: ts_sb_printf(&sb, "[malformed: %s], length %zu", d->malformed ? d->malformed : "?", d->len); break;
     }
     return sb.len;

@@ -17,8 +17,10 @@
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/clock.h"
+#include "driver/ctl.h"
 #include "driver/loop.h"
 #include "driver/netns.h"
+#include "driver/obs.h"
 #include "driver/rtnl.h"
 #include "driver/signals.h"
 #include "driver/tap.h"
@@ -31,6 +33,9 @@ struct up_run {
     struct ts_tap tap;
     struct ts_stack *stack;
     struct ts_loop *loop;
+    struct ts_ctl *ctl;
+    ts_time_t started;
+    struct ts_obs *obs;         /* --pcap, --trace, --loss ...; NULL when none */
     struct ts_app apps[TS_CLI_APPS_MAX];
     unsigned napps;
     char err[256];
@@ -68,16 +73,57 @@ static int up_stack(struct up_run *r)
     struct ts_config cfg = r->o->cfg;
     if (!r->o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
         cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
+    r->obs = ts_obs_new(&r->o->obs, &cfg, r->err, sizeof r->err);
+    if (!r->obs && r->err[0]) return -1;
+    if (r->obs && !r->o->seed_set)
+        fprintf(stderr, "tapstack: seed %llu (give --seed %llu to reproduce, e.g. to tapstack replay)\n",
+                (unsigned long long)cfg.seed, (unsigned long long)cfg.seed);
     const char *why = NULL;
     r->stack = ts_stack_new(&cfg, &why);
     if (!r->stack) {
         snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory");
         return -1;
     }
+    if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
-    struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18 };
+    struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs };
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
     return r->loop ? 0 : -1;
+}
+
+/* What `tapstack status` prints besides the address. */
+static void up_status(void *arg, FILE *out)
+{
+    const struct up_run *r = arg;
+    const struct ts_loop_stats *st = ts_loop_stats(r->loop);
+    fprintf(out, "tap %s%s%s, up %llu s, %u apps\n", r->tap.name, r->o->netns ? " netns " : "",
+            r->o->netns ? r->o->netns : "", (unsigned long long)((ts_clock_now() - r->started) / 1000000u), r->napps);
+    fprintf(out, "frames in %llu (%llu bytes), out %llu (%llu bytes)\n", (unsigned long long)st->rx_frames,
+            (unsigned long long)st->rx_bytes, (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes);
+    fprintf(out, "read errors %llu, write errors %llu, write buffers exhausted %llu, ring waits %llu\n",
+            (unsigned long long)st->rx_errors, (unsigned long long)st->tx_errors, (unsigned long long)st->tx_full,
+            (unsigned long long)st->waits);
+}
+
+/* The control socket: --ctl PATH must work; the default path is best effort. */
+static int up_ctl(struct up_run *r)
+{
+    char path[128], why[256];
+    if (r->o->ctl) snprintf(path, sizeof path, "%s", r->o->ctl);
+    else ts_ctl_default_path(r->o->netns, r->tap.name, path, sizeof path);
+    r->ctl = ts_ctl_open(path, r->stack, why, sizeof why);
+    if (!r->ctl) {
+        if (r->o->ctl) {
+            snprintf(r->err, sizeof r->err, "%s", why);
+            return -1;
+        }
+        fprintf(stderr, "tapstack: no control socket (%s); status/netstat/arp will not reach this stack\n", why);
+        return 0;
+    }
+    ts_ctl_set_status(r->ctl, up_status, r);
+    struct ts_loop_watch w = { .fd = ts_ctl_fd(r->ctl), .ready = ts_ctl_ready, .arg = r->ctl };
+    ts_loop_watch(r->loop, &w);
+    return 0;
 }
 
 /* Start every app that is switched on, in table order. */
@@ -109,8 +155,9 @@ static int up_setup(struct up_run *r)
     if (!o->netns && r->tap.created)
         fprintf(stderr, "tapstack: created %s; it is not configured: bring it up and give it an address "
                         "yourself, or use --netns\n", r->tap.name);
-    if (up_stack(r) < 0) return -1;
-    return up_apps(r, ts_clock_now());
+    if (up_stack(r) < 0 || up_ctl(r) < 0) return -1;
+    r->started = ts_clock_now();
+    return up_apps(r, r->started);
 }
 
 static void up_ready(const struct up_run *r)
@@ -148,8 +195,10 @@ static void up_teardown(struct up_run *r)
         ts_stack_dispatch(r->stack, now);
         ts_loop_flush(r->loop, r->stack, now, TS_MS(200));
     }
+    ts_ctl_close(r->ctl);
     ts_loop_free(r->loop);
     ts_stack_free(r->stack);
+    ts_obs_free(r->obs, stderr);    /* after the stack: it traces until freed */
     ts_tap_close(&r->tap);
     ts_netns_leave(&r->ns);
     if (r->sig_fd >= 0) close(r->sig_fd);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/obs_opts.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/netns.h"
@@ -192,6 +193,7 @@ void ts_up_usage(FILE *out)
         print_flag(out, onoff, NULL, line);
         for (const struct ts_cli_flag *f = a->flags; f && f->name; f++) print_flag(out, f->name, f->arg, f->help);
     }
+    ts_obs_usage(out);
     fprintf(out, "\nExamples:\n"
                  "  tapstack up --netns tapstack          # then: ip netns exec tapstack ping 10.0.0.2\n"
                  "  tapstack up --tap tap1 --ip 192.168.7.2/24 --gateway 192.168.7.1\n");
@@ -244,11 +246,12 @@ static bool find_flag(const char *name, struct flag_ref *r)
         const struct ts_cli_app *a = ts_cli_app_at(i);
         if (!a) continue;
         r->app = (int)i;
-        if (strcmp(name, a->name) == 0) { r->app_switch = 1; return true; }
-        if (strncmp(name, "no-", 3) == 0 && strcmp(name + 3, a->name) == 0) { r->app_switch = 0; return true; }
+        /* An app's own flag may take its name (--http PORT): it also switches the app on. */
         for (const struct ts_cli_flag *f = a->flags; f && f->name; f++) {
             if (strcmp(name, f->name) == 0) { r->app_flag = f; return true; }
         }
+        if (strcmp(name, a->name) == 0) { r->app_switch = 1; return true; }
+        if (strncmp(name, "no-", 3) == 0 && strcmp(name + 3, a->name) == 0) { r->app_switch = 0; return true; }
     }
     return false;
 }
@@ -264,7 +267,10 @@ static int apply_flag(int argc, char **argv, int *i, struct ts_up_opts *o, char 
     memcpy(name, arg + 2, len);
     name[len] = '\0';
     struct flag_ref r;
-    if (!find_flag(name, &r)) return BAD("unknown flag --%s", name);
+    if (!find_flag(name, &r)) {
+        int rc = ts_obs_flag_apply(&o->obs, name, eq ? eq + 1 : NULL, argc, argv, i, err, n);
+        return rc <= 0 ? rc : BAD("unknown flag --%s", name);
+    }
     const char *want = r.core ? r.core->arg : r.app_flag ? r.app_flag->arg : NULL;
     const char *value = NULL;
     if (want) {
@@ -279,6 +285,7 @@ static int apply_flag(int argc, char **argv, int *i, struct ts_up_opts *o, char 
         o->app_on[r.app] = r.app_switch == 1;
         return 0;
     }
+    if (strcmp(r.app_flag->name, ts_cli_app_at((unsigned)r.app)->name) == 0) o->app_on[r.app] = true;
     return r.app_flag->set(o->app_opts[r.app], value, err, n);
 }
 

@@ -10,6 +10,7 @@
 
 #include "tapstack/stack.h"
 #include "cli/apps_table.h"
+#include "driver/obs.h"
 
 struct ts_up_opts {
     const char *tap;          /* TAP name; default "tap0" */
@@ -20,6 +21,7 @@ struct ts_up_opts {
     bool hints;               /* print what to try once up */
     bool app_on[TS_CLI_APPS_MAX];
     void *app_opts[TS_CLI_APPS_MAX];   /* each app's options (opts_size bytes), or NULL */
+    struct ts_obs_opts obs;   /* --pcap, --trace, --loss ... (cli/obs_opts.h) */
 };
 
 /* Parse the arguments of `tapstack up` (argv[0] is "up"; flags as "--flag VALUE" or

@@ -27,6 +27,7 @@ struct ts_fault {
     enum ts_fault_dir dir;
     struct ts_rng rng;
     struct ts_stats *stats;
+    struct ts_fault_counts counts;
     uint64_t seq;
 
     struct held *heap;
@@ -51,8 +52,9 @@ static const enum ts_counter_id ctr_rate[2] = { TS_CTR_fault_rate_limited_in,
                                                  TS_CTR_fault_rate_limited_out };
 static const enum ts_counter_id ctr_overflow[2] = { TS_CTR_fault_overflow_in, TS_CTR_fault_overflow_out };
 
-static void count(struct ts_fault *f, const enum ts_counter_id ids[2])
+static void count(struct ts_fault *f, const enum ts_counter_id ids[2], uint64_t *mine)
 {
+    (*mine)++;
     if (f->stats) f->stats->v[ids[f->dir]]++;
 }
 
@@ -208,7 +210,7 @@ unsigned ts_fault_push(struct ts_fault *f, ts_time_t now, const uint8_t *frame, 
     ts_time_t last = now;                       /* release time of the last copy queued */
 
     if (chance(u[0], f->cfg.loss)) {
-        count(f, ctr_loss);
+        count(f, ctr_loss, &f->counts.loss);
         release_aside(f, now);
         return TS_FAULT_LOST;
     }
@@ -220,7 +222,7 @@ unsigned ts_fault_push(struct ts_fault *f, ts_time_t now, const uint8_t *frame, 
         tmp[pos] ^= (uint8_t)(1 + (u[3] & 0xff) % 255);
         src = tmp;
         what |= TS_FAULT_CORRUPT;
-        count(f, ctr_corrupt);
+        count(f, ctr_corrupt, &f->counts.corrupt);
     }
     int copies = chance(u[1], f->cfg.dup) ? 2 : 1;
     bool hold = chance(u[4], f->cfg.reorder) && !f->aside_used;
@@ -228,18 +230,18 @@ unsigned ts_fault_push(struct ts_fault *f, ts_time_t now, const uint8_t *frame, 
         bool waited;
         ts_time_t t = rate_release(f, now, len, &waited);
         if (t > now + TS_FAULT_RATE_QUEUE) {
-            count(f, ctr_overflow);
+            count(f, ctr_overflow, &f->counts.overflow);
             what |= TS_FAULT_OVERFLOW;
             continue;
         }
         if (waited) {
-            count(f, ctr_rate);
+            count(f, ctr_rate, &f->counts.rate_limited);
             what |= TS_FAULT_RATE;
         }
         ts_time_t d = f->cfg.delay + jitter_of(f, u[5 + c]);
         if (d) {
             t += d;
-            count(f, ctr_delayed);
+            count(f, ctr_delayed, &f->counts.delayed);
             what |= TS_FAULT_DELAYED;
         }
         if (c == 0 && hold) {
@@ -249,18 +251,18 @@ unsigned ts_fault_push(struct ts_fault *f, ts_time_t now, const uint8_t *frame, 
                 f->aside = (struct held){ t, 0, (uint32_t)len, data };
                 f->aside_used = true;
                 f->aside_deadline = t + TS_FAULT_REORDER_HOLD;
-                count(f, ctr_reorder);
+                count(f, ctr_reorder, &f->counts.reorder);
                 what |= TS_FAULT_REORDERED;
                 continue;
             }
         }
         if (!enqueue(f, t, src, len)) {
-            count(f, ctr_overflow);
+            count(f, ctr_overflow, &f->counts.overflow);
             what |= TS_FAULT_OVERFLOW;
             continue;
         }
         if (c == 1) {
-            count(f, ctr_dup);
+            count(f, ctr_dup, &f->counts.dup);
             what |= TS_FAULT_DUP;
         }
         last = t;
@@ -286,5 +288,7 @@ ts_time_t ts_fault_poll_at(const struct ts_fault *f)
     if (f->aside_used && f->aside_deadline < t) t = f->aside_deadline;
     return t;
 }
+
+const struct ts_fault_counts *ts_fault_counts(const struct ts_fault *f) { return &f->counts; }
 
 unsigned ts_fault_held(const struct ts_fault *f) { return f->n + (f->aside_used ? 1u : 0u); }

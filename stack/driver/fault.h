@@ -79,6 +79,12 @@ size_t ts_fault_pop(struct ts_fault *f, ts_time_t now, uint8_t *buf, size_t cap)
 /* When the next held frame is due, or TS_TIME_NEVER when none is held. */
 ts_time_t ts_fault_poll_at(const struct ts_fault *f);
 
+/* What one injector did so far (the same numbers it adds to the stack's fault counters). */
+struct ts_fault_counts {
+    uint64_t loss, dup, reorder, corrupt, delayed, rate_limited, overflow;
+};
+const struct ts_fault_counts *ts_fault_counts(const struct ts_fault *f);
+
 /* Frames held now (queued or set aside for reordering). */
 unsigned ts_fault_held(const struct ts_fault *f);
 

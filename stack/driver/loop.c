@@ -9,10 +9,11 @@
 
 #include "driver/clock.h"
 #include "driver/loop.h"
+#include "driver/obs.h"
 #include "driver/signals.h"
 
 /* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
-enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3 };
+enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4 };
 #define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 #define UD_KIND(ud) ((unsigned)((ud) >> 32))
 #define UD_IDX(ud) ((unsigned)((ud) & 0xffffffffu))
@@ -31,6 +32,9 @@ struct ts_loop {
     unsigned tx_nfree;
     unsigned rx_err_run;        /* consecutive failed reads */
     int stop;                   /* signal number, or -errno when fatal */
+    struct ts_loop_watch watch[TS_LOOP_WATCH_MAX];
+    unsigned nwatch;
+    struct ts_obs *obs;         /* capture/trace/faults, or NULL */
     struct ts_loop_stats st;
 };
 
@@ -64,6 +68,22 @@ static void queue_signal_poll(struct ts_loop *l)
     io_uring_sqe_set_data64(sqe, UD(OP_SIGNAL, 0));
 }
 
+static void queue_watch(struct ts_loop *l, unsigned i)
+{
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    if (!sqe) return;
+    io_uring_prep_poll_add(sqe, l->watch[i].fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, UD(OP_WATCH, i));
+}
+
+int ts_loop_watch(struct ts_loop *l, const struct ts_loop_watch *w)
+{
+    if (l->nwatch >= TS_LOOP_WATCH_MAX) return -1;
+    l->watch[l->nwatch] = *w;
+    queue_watch(l, l->nwatch++);
+    return 0;
+}
+
 static int ring_init(struct ts_loop *l, unsigned entries)
 {
     struct io_uring_params p;
@@ -87,6 +107,7 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     }
     l->tap_fd = cfg->tap_fd;
     l->sig_fd = cfg->sig_fd;
+    l->obs = cfg->obs;
     l->frame_cap = (cfg->frame_cap + 63) & ~(size_t)63;
     l->rx_depth = cfg->rx_depth ? cfg->rx_depth : 32;
     l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
@@ -100,7 +121,7 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     }
     for (unsigned i = 0; i < l->tx_depth; i++) l->tx_free[i] = l->tx_depth - 1 - i;
     l->tx_nfree = l->tx_depth;
-    int r = ring_init(l, l->rx_depth + l->tx_depth + 4);
+    int r = ring_init(l, l->rx_depth + l->tx_depth + 2 + TS_LOOP_WATCH_MAX);
     if (r < 0) {
         snprintf(err, errlen, "io_uring setup failed: %s%s", strerror(-r),
                  r == -ENOMEM ? " (raise the locked-memory limit: ulimit -l)" :
@@ -115,9 +136,11 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
 }
 
 /* The earliest deadline of the stack and the apps. */
-static ts_time_t next_deadline(struct ts_stack *s, struct ts_app *apps, unsigned napps)
+static ts_time_t next_deadline(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps)
 {
     ts_time_t d = ts_stack_poll_at(s);
+    ts_time_t o = ts_obs_poll_at(l->obs);
+    if (o < d) d = o;
     for (unsigned i = 0; i < napps; i++) {
         if (!apps[i].poll_at) continue;
         ts_time_t a = apps[i].poll_at(apps[i].ctx);
@@ -127,9 +150,9 @@ static ts_time_t next_deadline(struct ts_stack *s, struct ts_app *apps, unsigned
 }
 
 /* Run the timers that are due: the stack's, then each app's; then deliver events. */
-static void run_due(struct ts_stack *s, struct ts_app *apps, unsigned napps, ts_time_t now)
+static void run_due(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps, ts_time_t now)
 {
-    bool ran = false;
+    bool ran = ts_obs_poll_at(l->obs) <= now && ts_obs_poll(l->obs, s, now);
     if (ts_stack_poll_at(s) <= now) {
         ts_stack_poll(s, now);
         ran = true;
@@ -147,7 +170,7 @@ static void drain_tx(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
 {
     while (l->tx_nfree > 0) {
         unsigned i = l->tx_free[l->tx_nfree - 1];
-        size_t len = ts_stack_transmit(s, now, tx_buf(l, i), l->frame_cap);
+        size_t len = ts_obs_transmit(l->obs, s, now, tx_buf(l, i), l->frame_cap);
         if (len == 0) return;
         struct io_uring_sqe *sqe = loop_sqe(l);
         if (!sqe) return;   /* cannot happen: the SQ has room for every buffer */
@@ -166,7 +189,7 @@ static void on_rx(struct ts_loop *l, struct ts_stack *s, unsigned i, int res, ts
         l->rx_err_run = 0;
         l->st.rx_frames++;
         l->st.rx_bytes += (unsigned)res;
-        ts_stack_receive(s, now, rx_buf(l, i), (size_t)res);
+        ts_obs_receive(l->obs, s, now, rx_buf(l, i), (size_t)res);
         ts_stack_dispatch(s, now);
     } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
         l->st.rx_errors++;
@@ -211,6 +234,12 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         case OP_RX: on_rx(l, s, UD_IDX(ud), cqe->res, now); break;
         case OP_TX: on_tx(l, UD_IDX(ud), cqe->res); break;
         case OP_SIGNAL: on_signal(l); break;
+        case OP_WATCH:
+            if (UD_IDX(ud) < l->nwatch) {
+                l->watch[UD_IDX(ud)].ready(l->watch[UD_IDX(ud)].arg, now);
+                queue_watch(l, UD_IDX(ud));
+            }
+            break;
         default: break;
         }
         n++;
@@ -242,9 +271,9 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
     l->stop = 0;
     while (!l->stop) {
         ts_time_t now = ts_clock_now();
-        run_due(s, apps, napps, now);
+        run_due(l, s, apps, napps, now);
         drain_tx(l, s, now);
-        int r = submit_and_wait(l, now, next_deadline(s, apps, napps));
+        int r = submit_and_wait(l, now, next_deadline(l, s, apps, napps));
         if (r < 0) {
             fprintf(stderr, "tapstack: io_uring wait failed: %s\n", strerror(-r));
             return r;

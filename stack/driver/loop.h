@@ -19,12 +19,15 @@
 #include "tapstack/app.h"
 #include "tapstack/stack.h"
 
+struct ts_obs;
+
 struct ts_loop_cfg {
     int tap_fd;
     int sig_fd;            /* a signalfd (see signals.h), or -1 */
     size_t frame_cap;      /* bytes per buffer: at least the MTU + 14 */
     unsigned rx_depth;     /* reads in flight; 0 means 32 */
     unsigned tx_depth;     /* write buffers; 0 means 256 */
+    struct ts_obs *obs;    /* capture, trace, fault injection (driver/obs.h), or NULL */
 };
 
 struct ts_loop_stats {
@@ -46,6 +49,17 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
 /* Write every frame the stack has queued now and wait, at most timeout, until the writes are
  * done. For shutdown: after the apps are stopped and before the stack is freed. */
 void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t timeout);
+
+/* Another fd the loop should watch (the control socket ...): when it is readable, ready() runs
+ * in the loop's thread, between frames, with the current time; it may use the stack freely.
+ * It is watched again after each call. At most TS_LOOP_WATCH_MAX. Returns 0 or -1 if full. */
+#define TS_LOOP_WATCH_MAX 4
+struct ts_loop_watch {
+    int fd;
+    void (*ready)(void *arg, ts_time_t now);
+    void *arg;
+};
+int ts_loop_watch(struct ts_loop *l, const struct ts_loop_watch *w);
 
 /* Counters of the loop itself. */
 const struct ts_loop_stats *ts_loop_stats(const struct ts_loop *l);

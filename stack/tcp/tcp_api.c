@@ -20,9 +20,14 @@ static uint8_t wscale_for(uint32_t buf)
 int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned backlog,
                   ts_sock_cb cb, void *arg, struct ts_sock **out)
 {
-    if (lport == 0 || backlog == 0 || (laddr && !ts_is_our_ip(s, laddr))) return -TS_EINVAL;
+    if (backlog == 0 || (laddr && !ts_is_our_ip(s, laddr))) return -TS_EINVAL;
     if (backlog > 4096) backlog = 4096;
-    if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, 0, 0)) return -TS_EADDRINUSE;
+    if (lport == 0) {                        /* an ephemeral port (FTP passive data) */
+        lport = ts_ports_pick(s->ports, s->demux, TS_IPPROTO_TCP, laddr, 0, 0);
+        if (lport == 0) return -TS_EADDRNOTAVAIL;
+    } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, 0, 0)) {
+        return -TS_EADDRINUSE;
+    }
     struct ts_tcb *l = tcp_tcb_new(s, laddr, lport, 0, 0, NULL);
     if (!l) return -TS_ENOMEM;
     if (ts_demux_insert(s->demux, &l->sock.node) < 0) {

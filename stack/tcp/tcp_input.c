@@ -289,6 +289,12 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     return true;
 }
 
+static void restart_2msl(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    ts_time_t msl = s->cfg.tcp_msl ? s->cfg.tcp_msl : TS_SEC(30);
+    tcp_timer_set(s, t, TS_TCP_T_2MSL, now + 2 * msl);
+}
+
 /* The peer's FIN has been reached in sequence (eighth step). */
 static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
@@ -357,10 +363,7 @@ static void step_data_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, c
         uint32_t fseq = sg->seq + sg->len;
         if (fseq == t->rcv_nxt || (t->flags & TF_FIN_RCVD)) {
             do_fin(s, t, now);
-            if (t->state == TS_TCP_TIME_WAIT) {
-                ts_time_t msl = s->cfg.tcp_msl ? s->cfg.tcp_msl : TS_SEC(30);
-                tcp_timer_set(s, t, TS_TCP_T_2MSL, now + 2 * msl);
-            }
+            if (t->state == TS_TCP_TIME_WAIT) restart_2msl(s, t, now);
         } else if (open) {
             t->flags |= TF_FIN_OOO;
             t->fin_seq = fseq;
@@ -394,6 +397,8 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
         bool zero_wnd_ack = t->rcv_adv == t->rcv_nxt && sg.seq == t->rcv_nxt && (sg.flags & TS_TCP_ACK);
         if (!zero_wnd_ack) {
             DROP(s, now, drop_out_of_window, &sg);
+            if (t->state == TS_TCP_TIME_WAIT && (sg.flags & TS_TCP_FIN) && sg.seq + sg.len + 1 == t->rcv_nxt)
+                restart_2msl(s, t, now);        /* the peer's FIN again: ACK it, restart 2 MSL */
             if (!(sg.flags & TS_TCP_RST)) { t->flags |= TF_ACKNOW; tcp_output(s, t, now); }
             return;
         }

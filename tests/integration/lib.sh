@@ -12,8 +12,10 @@
 #                         say otherwise).
 #   ts_ns CMD...          Run CMD inside the namespace (ip netns exec $TS_NS CMD...).
 #   ts_stop               Stop tapstack (SIGTERM, then SIGKILL after 5 s), wait for it, and fail
-#                         the test if it did not exit with 0 or a sanitizer (ASan, LSan, UBSan)
-#                         printed anything. The EXIT trap calls it if the test did not.
+#                         the test if it did not exit with 0, a sanitizer (ASan, LSan, UBSan)
+#                         printed anything, or it left its namespace behind (unless the test made
+#                         the namespace itself and set TS_NS_KEEP=1). The EXIT trap calls it if the
+#                         test did not.
 #   ts_fail MSG           Print "FAIL: MSG" and exit 1 (the trap still cleans up).
 #   ts_log MSG            Print a line with the time since the test started.
 #   ts_bg CMD...          Run CMD in the background and record its PID for cleanup (sets TS_BG_PID).
@@ -69,13 +71,16 @@ ts_alive() {
 }
 
 ts_start() {
+    # The log may already hold an earlier run's lines: look only at what this run adds.
+    local from
+    from=$(($(wc -l <"$TS_OUT") + 1))
     "$TS_BIN" up --netns "$TS_NS" --seed 1 "$@" >>"$TS_OUT" 2>&1 &
     TS_PID=$!
     TS_STOPPED=0
     echo "pid $TS_PID" >>"$TS_PIDS"
     local deadline=$((SECONDS + TS_READY_TIMEOUT))
     while [ $SECONDS -lt $deadline ]; do
-        if grep -q '^tapstack: up on ' "$TS_OUT"; then
+        if tail -n +"$from" "$TS_OUT" | grep -q '^tapstack: up on '; then
             ts_log "tapstack ready (pid $TS_PID, netns $TS_NS)"
             return 0
         fi
@@ -127,7 +132,7 @@ ts_stop_check() {
         echo "FAIL: tapstack exited with status $rc (expected 0 after SIGTERM)"
         return 1
     fi
-    if [ -e "/run/netns/$TS_NS" ]; then
+    if [ "${TS_NS_KEEP:-0}" != 1 ] && [ -e "/run/netns/$TS_NS" ]; then
         echo "FAIL: tapstack left its namespace $TS_NS behind"
         return 1
     fi

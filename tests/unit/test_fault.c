@@ -70,6 +70,7 @@ static void test_loss_rate_and_determinism(void **state)
     /* 10 % of 100,000 is 10,000 with a standard deviation near 95: allow 5 of them */
     assert_in_range(lost, 9525, 10475);
     assert_int_equal(na + lost, N_FRAMES);
+    assert_int_equal(ts_fault_counts(a)->loss, lost);       /* its own count agrees */
     assert_int_equal(s1.v[TS_CTR_fault_loss_out], 0);
     /* same seed: the very same frames pass */
     assert_int_equal(na, nb);

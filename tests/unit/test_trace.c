@@ -92,7 +92,9 @@ static void test_malformed(void **state)
     expect_text(f, n, "IP 10.0.0.1 > 10.0.0.2: [malformed: IP version is not 4], length 54");
     f[12] = 0x86;
     f[13] = 0xdd;
-    expect_text(f, n, "ethertype 0x86dd, length 54");
+    expect_text(f, n, "IP6 (not decoded), length 54");
+    f[13] = 0x99;
+    expect_text(f, n, "ethertype 0x8699, length 54");
     /* every prefix of a valid frame decodes without reading past its end (ASan watches) */
     uint8_t *heap = NULL;
     n = obsf_tcp(f, A, 43210, B, 80, 1, 0, OBSF_SYN, 64240, SYN_OPTS, 20, NULL, 0);

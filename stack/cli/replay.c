@@ -1,0 +1,270 @@
+/*
+ * `tapstack replay FILE.pcap [FLAGS]`: play a capture through a stack with a virtual clock.
+ *
+ * The clock is the capture's timestamps: before each frame the stack's (and the apps') timers
+ * that fall due are run at their exact deadlines, then the frame is received at its timestamp.
+ * Frames whose source MAC is the stack's own were sent by the stack in the live run: they are
+ * not fed in, only counted, so that a capture of `tapstack up --pcap` replays as it happened —
+ * with the same --seed (and --ip, --mac, apps) the stack makes the same ISNs and goes through
+ * the same state changes. What the stack sends now is traced as "out" and counted.
+ *
+ * Takes every flag of `tapstack up` that makes sense without a TAP (--ip, --mac, --seed, --mtu,
+ * the apps and their flags, --pcap, --trace ..., fault injection), plus:
+ *   --json      the trace as JSON lines (same as --trace=json)
+ *   --quiet     no trace, only the summary
+ *   --after MS  keep running timers for MS of virtual time after the last frame (default 0)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/parse.h"
+#include "cli/up_opts.h"
+#include "driver/obs.h"
+#include "driver/pcap.h"
+
+#define REPLAY_MAX_ARGS 256
+#define REPLAY_BUF 65536u
+#define REPLAY_MAX_STEPS 10000000u   /* timer runs per gap, against a stack whose deadline never moves */
+
+struct replay {
+    struct ts_up_opts o;
+    const char *file;
+    bool quiet;
+    ts_time_t after;
+    struct ts_obs *obs;
+    struct ts_stack *stack;
+    struct ts_app apps[TS_CLI_APPS_MAX];
+    unsigned napps;
+    ts_time_t now;
+    uint64_t rec_in, rec_own, out_frames;
+    char err[256];
+    uint8_t buf[REPLAY_BUF];
+};
+
+static void replay_usage(FILE *out)
+{
+    fprintf(out, "usage: tapstack replay FILE.pcap [--seed N] [--ip A/P] [--mac M] [--json|--quiet] [--after MS] [FLAGS]\n\n"
+                 "Feed the frames of a capture (classic pcap, Ethernet) into a stack whose clock is the\n"
+                 "capture's timestamps; print the trace (frames in and out, state changes, timers, drops)\n"
+                 "and a summary. Frames from the stack's own MAC (what it sent live) are not fed in.\n"
+                 "Give the same --seed, --ip and --mac as the live run to reproduce it exactly.\n"
+                 "Every flag of `tapstack up` that needs no TAP is accepted (see tapstack up --help).\n\n"
+                 "  --json                  the trace as JSON lines (docs/trace-json.md)\n"
+                 "  --quiet                 no trace, only the summary\n"
+                 "  --after MS              run timers for MS ms of virtual time after the last frame\n");
+}
+
+/* Split argv: the file, replay's own flags; the rest goes to ts_up_parse. Returns 0, 1 for
+ * --help, -1 with r->err on error. */
+static int replay_args(struct replay *r, int argc, char **argv)
+{
+    char *rest[REPLAY_MAX_ARGS];
+    int nrest = 0;
+    rest[nrest++] = "replay";
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        uint64_t ms;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
+        if (strcmp(a, "--json") == 0) json = true;
+        else if (strcmp(a, "--quiet") == 0) r->quiet = true;
+        else if (strcmp(a, "--after") == 0 || strncmp(a, "--after=", 8) == 0) {
+            const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
+            if (!ts_parse_uint(v, 0, 3600000, &ms)) {
+                snprintf(r->err, sizeof r->err, "--after '%s': expected milliseconds from 0 to 3600000", v);
+                return -1;
+            }
+            r->after = TS_MS(ms);
+        } else if (a[0] != '-' && !r->file) r->file = a;
+        else if (nrest < REPLAY_MAX_ARGS - 1) rest[nrest++] = argv[i];
+    }
+    rest[nrest] = NULL;
+    if (!r->file) {
+        snprintf(r->err, sizeof r->err, "which capture? give a FILE.pcap");
+        return -1;
+    }
+    int p = ts_up_parse(nrest, rest, &r->o, r->err, sizeof r->err);
+    if (p != 0) return p;
+    if (json) {
+        r->o.obs.trace = true;
+        r->o.obs.trace_fmt = TS_TRACE_FMT_JSON;
+    } else if (!r->quiet && !r->o.obs.trace) {
+        r->o.obs.trace = true;
+    }
+    if (r->quiet) r->o.obs.trace_file = r->o.obs.trace_file ? r->o.obs.trace_file : "/dev/null";
+    return 0;
+}
+
+/* Everything the stack wants to send now. */
+static void drain(struct replay *r)
+{
+    while (ts_obs_transmit(r->obs, r->stack, r->now, r->buf, sizeof r->buf) > 0) r->out_frames++;
+}
+
+static ts_time_t next_deadline(struct replay *r)
+{
+    ts_time_t d = ts_stack_poll_at(r->stack), o = ts_obs_poll_at(r->obs);
+    if (o < d) d = o;
+    for (unsigned i = 0; i < r->napps; i++) {
+        if (!r->apps[i].poll_at) continue;
+        ts_time_t a = r->apps[i].poll_at(r->apps[i].ctx);
+        if (a < d) d = a;
+    }
+    return d;
+}
+
+/* Run every timer due up to t, each at its own deadline (the virtual clock jumps). */
+static void advance(struct replay *r, ts_time_t t)
+{
+    for (unsigned step = 0; step < REPLAY_MAX_STEPS; step++) {
+        ts_time_t d = next_deadline(r);
+        if (d > t) break;
+        if (d > r->now) r->now = d;
+        ts_obs_poll(r->obs, r->stack, r->now);
+        if (ts_stack_poll_at(r->stack) <= r->now) ts_stack_poll(r->stack, r->now);
+        for (unsigned i = 0; i < r->napps; i++) {
+            struct ts_app *a = &r->apps[i];
+            if (a->poll && a->poll_at && a->poll_at(a->ctx) <= r->now) a->poll(a->ctx, r->now);
+        }
+        ts_stack_dispatch(r->stack, r->now);
+        drain(r);
+    }
+    if (t > r->now) r->now = t;
+}
+
+static int start_apps(struct replay *r)
+{
+    for (unsigned i = 0; i < TS_CLI_APPS_MAX; i++) {
+        const struct ts_cli_app *a = ts_cli_app_at(i);
+        if (!a || !r->o.app_on[i] || !a->start) continue;
+        struct ts_app *out = &r->apps[r->napps];
+        memset(out, 0, sizeof *out);
+        char why[200] = "";
+        if (a->start(r->stack, r->now, r->o.app_opts[i], out, why, sizeof why) < 0) {
+            snprintf(r->err, sizeof r->err, "cannot start %s: %s (switch it off with --no-%s)", a->name,
+                     why[0] ? why : "unknown error", a->name);
+            return -1;
+        }
+        if (!out->name) out->name = a->name;
+        r->napps++;
+    }
+    return 0;
+}
+
+static int make_stack(struct replay *r)
+{
+    struct ts_config cfg = r->o.cfg;
+    r->obs = ts_obs_new(&r->o.obs, &cfg, r->err, sizeof r->err);
+    if (!r->obs && r->err[0]) return -1;
+    const char *why = NULL;
+    r->stack = ts_stack_new(&cfg, &why);
+    if (!r->stack) {
+        snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory");
+        return -1;
+    }
+    if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
+    return start_apps(r);
+}
+
+/* One record of the capture at its time. */
+static void feed(struct replay *r, const struct ts_pcap_rec *rec)
+{
+    ts_time_t t = rec->t < r->now ? r->now : rec->t;   /* a capture that goes back in time */
+    advance(r, t);
+    if (rec->incl_len >= 12 && memcmp(rec->data + 6, ts_stack_config(r->stack)->mac, 6) == 0) {
+        r->rec_own++;
+        return;
+    }
+    r->rec_in++;
+    ts_obs_receive(r->obs, r->stack, r->now, rec->data, rec->incl_len);
+    ts_stack_dispatch(r->stack, r->now);
+    drain(r);
+}
+
+/* Make the stack when the first record says what time it is, then feed every record. Returns 0,
+ * or -1 with r->err. */
+static int play(struct replay *r, struct ts_pcap_reader *rd)
+{
+    struct ts_pcap_rec rec;
+    int rc;
+    char err[200];
+    while ((rc = ts_pcap_read(rd, &rec, err, sizeof err)) == 1) {
+        if (!r->stack) {
+            r->now = rec.t;
+            if (make_stack(r) < 0) return -1;
+        }
+        feed(r, &rec);
+    }
+    if (rc < 0) {
+        snprintf(r->err, sizeof r->err, "%s: %s", r->file, err);
+        return -1;
+    }
+    if (!r->stack && make_stack(r) < 0) return -1;      /* an empty capture */
+    advance(r, r->now + r->after);
+    return 0;
+}
+
+static void summary(const struct replay *r, struct ts_tracer *t)
+{
+    FILE *f = t && t->fmt == TS_TRACE_FMT_JSON && !r->quiet ? stderr : stdout;
+    fprintf(f, "replay: %llu frames in the capture: %llu fed to the stack, %llu sent by the stack live\n",
+            (unsigned long long)(r->rec_in + r->rec_own), (unsigned long long)r->rec_in,
+            (unsigned long long)r->rec_own);
+    fprintf(f, "replay: the stack sent %llu frames now\n", (unsigned long long)r->out_frames);
+    if (t) {
+        fprintf(f, "replay: %llu state changes, %llu timers fired, %llu drops\n", (unsigned long long)t->states,
+                (unsigned long long)t->timers, (unsigned long long)t->drops);
+        for (unsigned i = 0; i < TS_CTR__COUNT; i++) {
+            if (!t->drop_by[i]) continue;
+            fprintf(f, "replay:   drop %s.%s: %llu\n", ts_counter_proto((enum ts_counter_id)i),
+                    ts_counter_name((enum ts_counter_id)i), (unsigned long long)t->drop_by[i]);
+        }
+    }
+}
+
+static void finish(struct replay *r)
+{
+    for (unsigned i = r->napps; i-- > 0;)
+        if (r->apps[i].stop) r->apps[i].stop(r->apps[i].ctx, r->now);
+    if (r->stack) {
+        ts_stack_dispatch(r->stack, r->now);
+        drain(r);
+    }
+    ts_stack_free(r->stack);
+    ts_obs_free(r->obs, NULL);
+    ts_up_opts_free(&r->o);
+}
+
+int ts_cmd_replay(int argc, char **argv)
+{
+    struct replay *r = calloc(1, sizeof *r);
+    if (!r) return TS_EXIT_FAIL;
+    int p = replay_args(r, argc, argv), rc = TS_EXIT_OK;
+    if (p != 0) {
+        if (p > 0) replay_usage(stdout);
+        else fprintf(stderr, "tapstack replay: %s\n(see tapstack replay --help)\n", r->err);
+        ts_up_opts_free(&r->o);
+        free(r);
+        return p > 0 ? TS_EXIT_OK : TS_EXIT_USAGE;
+    }
+    char err[200];
+    struct ts_pcap_reader *rd = ts_pcap_reader_open(r->file, err, sizeof err);
+    if (!rd) {
+        snprintf(r->err, sizeof r->err, "%s", err);
+        rc = TS_EXIT_FAIL;
+    } else if (ts_pcap_reader_linktype(rd) != TS_PCAP_LINKTYPE_ETHERNET) {
+        snprintf(r->err, sizeof r->err, "%s: link type %u; only Ethernet captures (1) can be replayed", r->file,
+                 ts_pcap_reader_linktype(rd));
+        rc = TS_EXIT_FAIL;
+    } else if (play(r, rd) < 0) {
+        rc = TS_EXIT_FAIL;
+    }
+    ts_pcap_reader_close(rd);
+    if (rc == TS_EXIT_OK) summary(r, ts_obs_tracer(r->obs));
+    else fprintf(stderr, "tapstack replay: %s\n", r->err);
+    finish(r);
+    free(r);
+    return rc;
+}

@@ -1,0 +1,88 @@
+/*
+ * -s: every counter of include/tapstack/counters/<protocol>.def, grouped by protocol as net-tools groups
+ * its Ip:/Icmp:/Tcp:/Udp: sections. -t or -u keeps only that protocol; -e adds each counter's
+ * name, which is how it is spelled in the code (TS_DROP(s, now, tcp, drop_bad_checksum ...)).
+ */
+#include <string.h>
+
+#include "tapstack/stats.h"
+#include "netstat/view_impl.h"
+
+struct group { const char *proto, *title; };
+static const struct group groups[] = {
+    { "eth", "Ethernet" }, { "arp", "Arp" }, { "ipv4", "Ip" }, { "icmp", "Icmp" },
+    { "udp", "Udp" }, { "tcp", "Tcp" }, { "fault", "Fault injection" },
+};
+#define N_GROUPS (sizeof groups / sizeof groups[0])
+
+static bool group_wanted(const struct ts_netstat_opts *o, const char *proto)
+{
+    if (o->tcp || o->udp) return (o->tcp && strcmp(proto, "tcp") == 0) || (o->udp && strcmp(proto, "udp") == 0);
+    return true;
+}
+
+/* Is any counter of proto non-zero? (The fault section shows only when faults were injected.) */
+static bool group_moved(const struct ts_stats *st, const char *proto)
+{
+    for (unsigned id = 0; id < TS_CTR__COUNT; id++)
+        if (st->v[id] && strcmp(ts_counter_proto((enum ts_counter_id)id), proto) == 0) return true;
+    return false;
+}
+
+static bool count_established(void *arg, const struct ns_row *r)
+{
+    if (r->state == TS_TCP_ESTABLISHED || r->state == TS_TCP_CLOSE_WAIT) ++*(unsigned *)arg;
+    return true;
+}
+
+void ns_text_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts *o, struct ts_nsbuf *b)
+{
+    const struct ts_stats *st = ts_stack_stats(c->stack);
+    for (size_t g = 0; g < N_GROUPS; g++) {
+        if (!group_wanted(o, groups[g].proto)) continue;
+        if (strcmp(groups[g].proto, "fault") == 0 && !group_moved(st, "fault")) continue;
+        ts_nsbuf_printf(b, "%s:\n", groups[g].title);
+        if (NS_HAVE_TCP && strcmp(groups[g].proto, "tcp") == 0) {
+            unsigned est = 0;
+            struct ts_netstat_opts all = { .all = true, .tcp = true };
+            ns_foreach_row(c->stack, &all, count_established, &est);
+            ts_nsbuf_printf(b, "    %u connections currently established\n", est);
+        }
+        for (unsigned id = 0; id < TS_CTR__COUNT; id++) {
+            if (strcmp(ts_counter_proto((enum ts_counter_id)id), groups[g].proto) != 0) continue;
+            ts_nsbuf_printf(b, "    %llu %s", (unsigned long long)st->v[id], ts_counter_desc((enum ts_counter_id)id));
+            if (o->extend) ts_nsbuf_printf(b, " [%s]", ts_counter_name((enum ts_counter_id)id));
+            ts_nsbuf_puts(b, "\n");
+        }
+    }
+}
+
+void ns_json_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts *o, struct ts_nsbuf *b)
+{
+    const struct ts_stats *st = ts_stack_stats(c->stack);
+    ts_nsbuf_puts(b, "\"stats\":{");
+    bool first_group = true;
+    for (size_t g = 0; g < N_GROUPS; g++) {
+        if (!group_wanted(o, groups[g].proto)) continue;
+        ts_nsbuf_printf(b, "%s\n  \"%s\":{", first_group ? "" : ",", groups[g].proto);
+        first_group = false;
+        bool first = true;
+        for (unsigned id = 0; id < TS_CTR__COUNT; id++) {
+            if (strcmp(ts_counter_proto((enum ts_counter_id)id), groups[g].proto) != 0) continue;
+            ts_nsbuf_printf(b, "%s\"%s\":%llu", first ? "" : ",", ts_counter_name((enum ts_counter_id)id),
+                            (unsigned long long)st->v[id]);
+            first = false;
+        }
+        ts_nsbuf_puts(b, "}");
+    }
+    ts_nsbuf_puts(b, "\n}");
+    if (o->extend) {
+        ts_nsbuf_puts(b, ",\"counter_descriptions\":{");
+        for (unsigned id = 0; id < TS_CTR__COUNT; id++) {
+            ts_nsbuf_printf(b, "%s\"%s.%s\":", id ? "," : "", ts_counter_proto((enum ts_counter_id)id),
+                            ts_counter_name((enum ts_counter_id)id));
+            ts_nsbuf_json_str(b, ts_counter_desc((enum ts_counter_id)id));
+        }
+        ts_nsbuf_puts(b, "}");
+    }
+}

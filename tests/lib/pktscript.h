@@ -1,0 +1,140 @@
+/*
+ * pktscript: packet scripts in the spirit of packetdrill, played against one tapstack core with a
+ * virtual clock. The script is the peer; the stack under test is driven through its public API.
+ *
+ * Syntax (one event per line; '//' or '#' start a comment; blank lines are ignored):
+ *
+ *   Directives (no time; they apply to the whole script, wherever they stand):
+ *     isn N                 the peer's ISN (default 1000); inbound seq numbers are relative to it
+ *     peer_port N           the peer's TCP port for passive opens (default 40000)
+ *     stack_port N          the stack's port before listen/connect sets it (default 80)
+ *     tolerance S           timing tolerance in seconds (default 0.010)
+ *     strict on|off         on (default): any outbound segment no line expects fails the script
+ *     config KEY VALUE      stack config: tcp_msl S, tcp_rto_min S, mtu N, seed N
+ *
+ *   Timed events: a time, then the event. A time is seconds, absolute ("0.100") or relative to
+ *   the previous event ("+0.010"); "A~B" is a window (no tolerance added), e.g. "+0~+0.2".
+ *
+ *     0.100 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>     a segment into the stack
+ *     0.100 > S. 0:0(0) ack 1 win 65535 <mss 1460,...>        a segment the stack must send
+ *     +1.0  > nothing                                         the stack sends nothing until then
+ *     +0    listen(80, backlog=5)                             a socket call (see below)
+ *
+ *   Segments: flags (S F P R . U E W; "." is ACK; outbound, a flag followed by "?" may be set or not, and "p" is "P?"), seq:end(len), then optional "ack N",
+ *   "win N", "urg N", "<options>" and (inbound only) "badsum". Inbound seq is relative to the
+ *   peer's ISN and inbound ack to the stack's ISN; outbound the other way round. The stack's ISN
+ *   and (after connect) its port are learned from its first SYN. Outbound fields that are
+ *   omitted, or written "*", match anything; "<...>" or omitted options match any options; an
+ *   option list ending in "..." matches any further options. Options: mss N, wscale N, sackOK,
+ *   TS val N ecr N, sack A:B ..., nop, eol, raw HH HH ... (hex bytes, for malformed options).
+ *   Inbound payload bytes come from a fixed pattern indexed by stream offset; outbound payload
+ *   is checked against the bytes the script wrote.
+ *
+ *   Calls (parentheses optional): listen(PORT[, backlog=N]), accept(), connect(PORT[, lport=N]),
+ *   write(N) or write("text"), read(N), shutdown(), close(), abort(),
+ *   set_buffers(SND, RCV), nodelay(), expect_state(NAME), expect_error(NAME or 0),
+ *   expect_counter(proto.name), new_peer(PORT[, isn=N]) (forget the connection: a new peer port,
+ *   the stack's ISN learned afresh, streams restart). An optional "= RESULT" checks the result: a number, an error
+ *   name (EAGAIN, ECONNRESET ...) or "text" for read. Without it, write(N)/read(N) must return
+ *   N, and other calls must succeed.
+ */
+#ifndef TESTS_LIB_PKTSCRIPT_H
+#define TESTS_LIB_PKTSCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "frames.h"
+
+enum pks_kind { PKS_IN, PKS_OUT, PKS_NOTHING, PKS_CALL };
+
+enum pks_op {
+    PKS_OP_LISTEN, PKS_OP_ACCEPT, PKS_OP_CONNECT, PKS_OP_WRITE, PKS_OP_READ, PKS_OP_SHUTDOWN,
+    PKS_OP_CLOSE, PKS_OP_ABORT, PKS_OP_SET_BUFFERS, PKS_OP_NODELAY, PKS_OP_EXPECT_STATE,
+    PKS_OP_EXPECT_ERROR, PKS_OP_EXPECT_COUNTER, PKS_OP_NEW_PEER,
+};
+
+enum pks_res_kind { PKS_RES_NONE, PKS_RES_NUM, PKS_RES_ERR, PKS_RES_TEXT };
+
+enum pks_opt_kind { PKS_O_MSS, PKS_O_WS, PKS_O_SACKOK, PKS_O_TS, PKS_O_SACK, PKS_O_NOP,
+                    PKS_O_EOL, PKS_O_RAW, PKS_O_REST };
+
+#define PKS_ANY UINT64_MAX   /* a field written "*" */
+
+struct pks_opt {
+    enum pks_opt_kind kind;
+    uint64_t v[8];            /* mss/ws: v[0]; TS: val v[0], ecr v[1]; sack: pairs; PKS_ANY = "*" */
+    unsigned nv;
+    uint8_t raw[40];
+    uint8_t raw_len;
+};
+
+struct pks_seg {
+    uint8_t flags;
+    uint8_t flags_opt;            /* bits that may or may not be set ("p": PSH optional) */
+    uint32_t seq, len;
+    bool seq_any;
+    bool has_ack; uint64_t ack;   /* PKS_ANY allowed outbound */
+    bool has_win; uint64_t win;
+    bool has_urg; uint64_t urg;
+    bool has_opts;                /* false, or "<...>": any options */
+    struct pks_opt opts[16];
+    unsigned n_opts;
+    bool bad_csum;
+};
+
+struct pks_call {
+    enum pks_op op;
+    long n[3];                    /* numeric arguments in order */
+    unsigned nn;
+    long backlog, lport, isn;     /* keyword args (-1 when absent) */
+    char *text;                   /* write("...") / expect_state(NAME) / counter name */
+    size_t text_len;
+    enum pks_res_kind res;
+    long res_num;                 /* NUM: the value; ERR: the TS_E* code */
+    char *res_text;
+    size_t res_text_len;
+};
+
+struct pks_event {
+    int line;
+    char *src;                    /* the line as written, for messages */
+    enum pks_kind kind;
+    bool rel, rel_hi, has_hi;
+    int64_t t_us, t_hi_us;        /* offset or absolute time */
+    struct pks_seg seg;
+    struct pks_call call;
+};
+
+struct pks_script {
+    char *name;
+    uint32_t isn;
+    uint16_t peer_port, stack_port;
+    int64_t tolerance_us;
+    bool strict;
+    int64_t cfg_msl_us, cfg_rto_min_us;   /* -1: stack default */
+    long cfg_mtu;
+    uint64_t cfg_seed;
+    struct pks_event *ev;
+    size_t n_ev, cap_ev;
+};
+
+/* Parse script text. Returns NULL on a syntax error, with "line N: why" in err. name is kept for
+ * messages. Free with pks_free. */
+struct pks_script *pks_parse(const char *name, const char *text, char *err, size_t errcap);
+void pks_free(struct pks_script *sc);
+
+/* Play a parsed script against a fresh stack. Returns true if every line held; otherwise false
+ * with "line N: ..." (expected vs got, decoded) in msg. If log is not NULL every event is
+ * written to it as it happens. */
+bool pks_run(const struct pks_script *sc, char *msg, size_t cap, FILE *log);
+
+/* Read, parse and run one file. */
+bool pks_run_file(const char *path, char *msg, size_t cap, FILE *log);
+
+/* The byte a peer's stream carries at offset i (the pattern inbound payloads are made of). */
+static inline uint8_t pks_peer_byte(uint32_t i) { return (uint8_t)((i * 2654435761u) >> 24); }
+
+#endif

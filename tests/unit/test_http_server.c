@@ -1,0 +1,498 @@
+/* Unit tests: the HTTP server end to end over tapstack's TCP, in one process: a client stack and
+ * a server stack joined by a perfect in-memory link, a virtual clock that jumps to the next
+ * deadline, and a client written on the socket API. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apps/http_internal.h"
+#include "apps/http_server.h"
+#include "tapstack/socket.h"
+#include "tapstack/stack.h"
+
+#define CLIENT_IP 0x0a000001u
+#define SERVER_IP 0x0a000002u
+
+struct client {
+    struct ts_sock *sock;
+    char *rx;
+    size_t rx_len, rx_cap;
+    bool connected, eof;
+    int error;
+};
+
+struct net {
+    struct ts_stack *c, *s;
+    ts_time_t now;
+    struct ts_app app;
+    struct ts_http_server *srv;
+    char logs[16][256];
+    unsigned nlogs;
+    char tmp[256];
+};
+
+static void log_cb(void *arg, const char *line)
+{
+    struct net *n = arg;
+    if (n->nlogs < 16)
+        snprintf(n->logs[n->nlogs++], sizeof n->logs[0], "%s", line);
+}
+
+static void client_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct client *cl = arg;
+    if (events & TS_EV_CONNECTED)
+        cl->connected = true;
+    if (events & TS_EV_ERROR)
+        cl->error = ts_sock_error(sock);
+    for (;;) {
+        if (cl->rx_cap - cl->rx_len < 65536) {
+            cl->rx_cap = cl->rx_cap ? cl->rx_cap * 2 : 1 << 17;
+            cl->rx = realloc(cl->rx, cl->rx_cap);
+            assert_non_null(cl->rx);
+        }
+        long r = ts_tcp_recv(sock, now, cl->rx + cl->rx_len, cl->rx_cap - cl->rx_len - 1);
+        if (r > 0) {
+            cl->rx_len += (size_t)r;
+            cl->rx[cl->rx_len] = '\0';
+            continue;
+        }
+        if (r == 0)
+            cl->eof = true;
+        else if (r != -TS_EAGAIN)
+            cl->error = (int)-r;
+        break;
+    }
+}
+
+/* Move frames both ways and deliver events until nothing moves. */
+static void net_settle(struct net *n)
+{
+    uint8_t buf[2048];
+    for (int i = 0; i < 1000000; i++) {
+        bool any = false;
+        size_t len;
+        while ((len = ts_stack_transmit(n->c, n->now, buf, sizeof buf)) > 0) {
+            ts_stack_receive(n->s, n->now, buf, len);
+            any = true;
+        }
+        while ((len = ts_stack_transmit(n->s, n->now, buf, sizeof buf)) > 0) {
+            ts_stack_receive(n->c, n->now, buf, len);
+            any = true;
+        }
+        any |= ts_stack_dispatch(n->c, n->now) > 0;
+        any |= ts_stack_dispatch(n->s, n->now) > 0;
+        if (n->app.poll_at && n->app.poll_at(n->app.ctx) <= n->now) {
+            n->app.poll(n->app.ctx, n->now);
+            any = true;
+        }
+        if (!any)
+            return;
+    }
+    fail_msg("the link never settled");
+}
+
+/* Settle, then let time pass (jumping from deadline to deadline) up to now + dt. */
+static void net_run(struct net *n, ts_time_t dt)
+{
+    ts_time_t end = n->now + dt;
+    net_settle(n);
+    for (int i = 0; i < 100000; i++) {
+        ts_time_t t = ts_stack_poll_at(n->c);
+        ts_time_t t2 = ts_stack_poll_at(n->s);
+        ts_time_t t3 = n->app.poll_at ? n->app.poll_at(n->app.ctx) : TS_TIME_NEVER;
+        if (t2 < t)
+            t = t2;
+        if (t3 < t)
+            t = t3;
+        if (t > end)
+            break;
+        if (t > n->now)
+            n->now = t;
+        ts_stack_poll(n->c, n->now);
+        ts_stack_poll(n->s, n->now);
+        net_settle(n);
+    }
+    n->now = end;
+    net_settle(n);
+}
+
+static struct net *net_new(const char *root, unsigned max_conns)
+{
+    struct net *n = calloc(1, sizeof *n);
+    struct ts_config cc, sc;
+    ts_config_default(&cc);
+    ts_config_default(&sc);
+    cc.ip = CLIENT_IP;
+    cc.mac[5] = 1;
+    cc.seed = 1;
+    sc.seed = 2;
+    n->c = ts_stack_new(&cc, NULL);
+    n->s = ts_stack_new(&sc, NULL);
+    assert_non_null(n->c);
+    assert_non_null(n->s);
+    n->now = TS_SEC(1);
+    ts_stack_arp_add(n->c, n->now, SERVER_IP, sc.mac, true);
+    ts_stack_arp_add(n->s, n->now, CLIENT_IP, cc.mac, true);
+    struct ts_http_opts o = {.port = 80, .root = root, .log = log_cb, .log_arg = n,
+                             .max_conns = max_conns};
+    assert_int_equal(ts_http_start(n->s, n->now, &o, &n->app), 0);
+    n->srv = ts_http_server_of(&n->app);
+    assert_non_null(n->srv);
+    return n;
+}
+
+static void net_free(struct net *n)
+{
+    n->app.stop(n->app.ctx, n->now);
+    memset(&n->app, 0, sizeof n->app);
+    net_settle(n);
+    ts_stack_free(n->c);
+    ts_stack_free(n->s);
+    free(n);
+}
+
+static struct client *client_open(struct net *n)
+{
+    struct client *cl = calloc(1, sizeof *cl);
+    assert_int_equal(ts_tcp_connect(n->c, n->now, CLIENT_IP, 0, SERVER_IP, 80, client_cb, cl,
+                                    &cl->sock), 0);
+    ts_tcp_set_nodelay(cl->sock, true);
+    net_settle(n);
+    assert_true(cl->connected);
+    return cl;
+}
+
+static void client_free(struct net *n, struct client *cl)
+{
+    if (cl->sock)
+        ts_tcp_abort(cl->sock, n->now);
+    free(cl->rx);
+    free(cl);
+}
+
+static void client_send(struct net *n, struct client *cl, const char *data, size_t len)
+{
+    size_t off = 0;
+    for (int i = 0; off < len && i < 10000; i++) {
+        long r = ts_tcp_send(cl->sock, n->now, data + off, len - off);
+        if (r > 0)
+            off += (size_t)r;
+        net_settle(n);
+    }
+    assert_int_equal(off, len);
+    net_settle(n);
+}
+
+static void client_say(struct net *n, struct client *cl, const char *text)
+{
+    client_send(n, cl, text, strlen(text));
+}
+
+/* One response taken off the front of cl->rx: status, a header value, the body. Returns false if
+ * no complete response is there. head_only: the body is not expected (HEAD, 304). */
+struct resp {
+    int status;
+    char head[4096];
+    size_t body_len;
+    char *body;
+};
+
+static bool take_response(struct client *cl, struct resp *r, bool head_only)
+{
+    char *end = cl->rx ? strstr(cl->rx, "\r\n\r\n") : NULL;
+    if (!end) {
+        fprintf(stderr, "no response head in %zu bytes (eof %d, error %d)\n", cl->rx_len, cl->eof,
+                cl->error);
+        return false;
+    }
+    size_t hl = (size_t)(end + 4 - cl->rx);
+    assert_true(hl < sizeof r->head);
+    memcpy(r->head, cl->rx, hl);
+    r->head[hl] = '\0';
+    assert_int_equal(sscanf(r->head, "HTTP/1.1 %d", &r->status), 1);
+    const char *cl_h = strstr(r->head, "\r\nContent-Length: ");
+    assert_non_null(cl_h);
+    unsigned long long blen = strtoull(cl_h + 18, NULL, 10);
+    if (head_only)
+        blen = 0;
+    if (cl->rx_len < hl + blen) {
+        fprintf(stderr, "response %d: %zu of %llu body bytes (eof %d, error %d)\n", r->status,
+                cl->rx_len - hl, blen, cl->eof, cl->error);
+        return false;
+    }
+    r->body = cl->rx + hl;
+    r->body_len = (size_t)blen;
+    return true;
+}
+
+static void consume(struct client *cl, const struct resp *r)
+{
+    size_t used = (size_t)(r->body + r->body_len - cl->rx);
+    memmove(cl->rx, cl->rx + used, cl->rx_len - used + 1);
+    cl->rx_len -= used;
+}
+
+static void test_get_keepalive(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    struct resp r;
+    for (int i = 0; i < 3; i++) {
+        char req[128];
+        snprintf(req, sizeof req, "GET /bytes/%d HTTP/1.1\r\nHost: x\r\n\r\n", 100 + i);
+        client_say(n, cl, req);
+        if (!take_response(cl, &r, false))
+            fprintf(stderr, "rx %zu bytes: %.200s\n", cl->rx_len, cl->rx ? cl->rx : "");
+        assert_true(take_response(cl, &r, false));
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, 100 + i);
+        assert_memory_equal(r.body, "0123456789", 10);
+        consume(cl, &r);
+        assert_false(cl->eof);
+    }
+    client_say(n, cl, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(take_response(cl, &r, true));
+    assert_int_equal(r.status, 200);
+    consume(cl, &r);
+    assert_int_equal(cl->rx_len, 0);              /* HEAD: no body bytes */
+    assert_int_equal(n->nlogs, 4);
+    assert_non_null(strstr(n->logs[0], "10.0.0.1:"));
+    assert_non_null(strstr(n->logs[0], " 10.0.0.2:80 "));
+    assert_non_null(strstr(n->logs[0], "\"GET /bytes/100 HTTP/1.1\" 200 100"));
+    assert_non_null(strstr(n->logs[3], "\"HEAD / HTTP/1.1\" 200 0"));
+    client_free(n, cl);
+    net_free(n);
+}
+
+static void test_pipelined(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    client_say(n, cl, "GET /bytes/10 HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /bytes/200000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /bytes/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                      "GET /bytes/6 HTTP/1.1\r\nHost: x\r\n\r\n");
+    net_run(n, TS_SEC(1));
+    struct resp r;
+    int want_status[] = {200, 404, 200, 200};
+    size_t want_len[] = {10, 14, 200000, 5};
+    for (int i = 0; i < 4; i++) {
+        assert_true(take_response(cl, &r, false));
+        assert_int_equal(r.status, want_status[i]);
+        assert_int_equal(r.body_len, want_len[i]);
+        consume(cl, &r);
+    }
+    assert_int_equal(cl->rx_len, 0);             /* nothing after Connection: close */
+    assert_true(cl->eof);
+    assert_int_equal(cl->error, 0);               /* closed with FIN, not reset */
+    client_free(n, cl);
+    net_free(n);
+}
+
+static void test_byte_by_byte(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    const char *req = "GET /bytes/33?x=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n\r\n";
+    for (size_t i = 0; req[i]; i++) {
+        client_send(n, cl, req + i, 1);
+        net_run(n, TS_MS(10));
+        if (req[i + 1])
+            assert_int_equal(cl->rx_len, 0);
+    }
+    struct resp r;
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 33);
+    client_free(n, cl);
+    net_free(n);
+}
+
+static void check_pattern(const char *body, size_t len, uint64_t off)
+{
+    uint8_t want[4096];
+    for (size_t i = 0; i < len; i += sizeof want) {
+        size_t k = len - i < sizeof want ? len - i : sizeof want;
+        http_gen_fill(want, off + i, k);
+        assert_memory_equal(body + i, want, k);
+    }
+}
+
+static void test_large_stream_and_range(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    client_say(n, cl, "GET /bytes/5000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    net_run(n, TS_SEC(5));
+    struct resp r;
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 5000000);
+    check_pattern(r.body, r.body_len, 0);
+    consume(cl, &r);
+    client_say(n, cl, "GET /bytes/5000000 HTTP/1.1\r\nHost: x\r\nRange: bytes=4999990-\r\n\r\n");
+    net_run(n, TS_SEC(1));
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 206);
+    assert_non_null(strstr(r.head, "Content-Range: bytes 4999990-4999999/5000000\r\n"));
+    check_pattern(r.body, 10, 4999990);
+    client_free(n, cl);
+    net_free(n);
+}
+
+static void test_bad_request_closes_without_reset(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    /* The 400 comes back and then a FIN, even though more bytes follow the broken line. */
+    client_say(n, cl, "GET / HTTP/1.1\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    net_run(n, TS_SEC(1));
+    struct resp r;
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.head, "Connection: close\r\n"));
+    consume(cl, &r);
+    assert_int_equal(cl->rx_len, 0);
+    assert_true(cl->eof);
+    assert_int_equal(cl->error, 0);
+    client_free(n, cl);
+    net_free(n);
+}
+
+static void test_slowloris_408(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    client_say(n, cl, "GET / HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 9; i++) {                 /* a header line a second: still too slow */
+        client_say(n, cl, "X-A: b\r\n");
+        net_run(n, TS_SEC(1));
+        assert_int_equal(cl->rx_len, 0);
+    }
+    net_run(n, TS_SEC(2));
+    struct resp r;
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 408);
+    consume(cl, &r);
+    net_run(n, TS_SEC(1));
+    assert_true(cl->eof);
+    struct ts_http_server_stats st;
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.timeouts_408, 1);
+    client_free(n, cl);
+    net_free(n);
+}
+
+static void test_idle_close(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    client_say(n, cl, "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    net_run(n, TS_SEC(14));
+    assert_false(cl->eof);                        /* kept alive ... */
+    net_run(n, TS_SEC(2));
+    assert_true(cl->eof);                         /* ... until 15 s idle */
+    struct resp r;
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 200);
+    struct ts_http_server_stats st;
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.open_conns, 0);
+    assert_int_equal(st.idle_closed, 1);
+    client_free(n, cl);
+    net_free(n);
+}
+
+static void test_http10_and_limits(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 1);
+    struct client *a = client_open(n);
+    struct client *b = client_open(n);            /* over max_conns: closed at once */
+    net_run(n, TS_MS(100));
+    assert_true(b->eof || b->error);
+    client_say(n, a, "GET /bytes/3 HTTP/1.0\r\n\r\n");
+    net_run(n, TS_MS(100));
+    struct resp r;
+    assert_true(take_response(a, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.head, "Connection: close\r\n"));
+    assert_true(a->eof);
+    struct ts_http_server_stats st;
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.refused_full, 1);
+    client_free(n, a);
+    client_free(n, b);
+    net_free(n);
+}
+
+static void test_file_from_root(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ts-http-srv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/big.bin", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    size_t size = 3 * 1024 * 1024 + 17;
+    char *data = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        data[i] = (char)(i * 2654435761u >> 13);
+    assert_int_equal(fwrite(data, 1, size, f), size);
+    fclose(f);
+    struct net *n = net_new(dir, 0);
+    struct client *cl = client_open(n);
+    client_say(n, cl, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    net_run(n, TS_SEC(5));
+    struct resp r;
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, size);
+    assert_memory_equal(r.body, data, size);
+    consume(cl, &r);
+    client_say(n, cl, "GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n");
+    net_run(n, TS_SEC(1));
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 400);
+    assert_true(cl->eof);
+    client_free(n, cl);
+    net_free(n);
+    unlink(path);
+    rmdir(dir);
+    free(data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_keepalive),
+        cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_byte_by_byte),
+        cmocka_unit_test(test_large_stream_and_range),
+        cmocka_unit_test(test_bad_request_closes_without_reset),
+        cmocka_unit_test(test_slowloris_408),
+        cmocka_unit_test(test_idle_close),
+        cmocka_unit_test(test_http10_and_limits),
+        cmocka_unit_test(test_file_from_root),
+    };
+    return cmocka_run_group_tests_name("http_server", tests, NULL, NULL);
+}

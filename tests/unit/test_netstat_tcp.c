@@ -1,0 +1,204 @@
+/* netstat views of TCP: two stacks joined in-process, a listener on 80 and a connection to it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tapstack/socket.h"
+#include "tapstack/stats.h"
+#include "netstat/netstat_view.h"
+
+#if __has_include("tcp/tcp_info.h")
+
+#define SRV_IP 0x0a000002u   /* 10.0.0.2: the stack we look at */
+#define CLI_IP 0x0a000001u   /* 10.0.0.1: the peer */
+
+static const uint8_t SRV_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t CLI_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+
+struct pair {
+    struct ts_stack *srv, *cli;
+    struct ts_sock *l80, *l21, *conn, *accepted;
+    ts_time_t now;
+};
+
+static struct ts_stack *make(uint32_t ip, const uint8_t mac[6], uint64_t seed)
+{
+    struct ts_config c;
+    ts_config_default(&c);
+    c.ip = ip;
+    memcpy(c.mac, mac, 6);
+    c.seed = seed;
+    struct ts_stack *s = ts_stack_new(&c, NULL);
+    assert_non_null(s);
+    return s;
+}
+
+static void on_listen(void *arg, struct ts_sock *sock, unsigned ev, ts_time_t now)
+{
+    (void)ev; (void)now;
+    struct pair *p = arg;
+    struct ts_sock *a = ts_tcp_accept(sock, NULL, NULL);
+    if (a) p->accepted = a;
+}
+
+/* Move frames both ways until both are quiet, advancing time 1 ms per round. */
+static void shuttle(struct pair *p)
+{
+    uint8_t f[1600];
+    for (int round = 0; round < 50; round++) {
+        bool moved = false;
+        size_t n;
+        while ((n = ts_stack_transmit(p->cli, p->now, f, sizeof f)) > 0) {
+            ts_stack_receive(p->srv, p->now, f, n);
+            moved = true;
+        }
+        while ((n = ts_stack_transmit(p->srv, p->now, f, sizeof f)) > 0) {
+            ts_stack_receive(p->cli, p->now, f, n);
+            moved = true;
+        }
+        ts_stack_dispatch(p->srv, p->now);
+        ts_stack_dispatch(p->cli, p->now);
+        p->now += TS_MS(1);
+        if (!moved && round > 2) break;
+    }
+}
+
+static int setup(void **state)
+{
+    struct pair *p = calloc(1, sizeof *p);
+    p->now = TS_SEC(100);
+    p->srv = make(SRV_IP, SRV_MAC, 1);
+    p->cli = make(CLI_IP, CLI_MAC, 2);
+    assert_int_equal(ts_stack_arp_add(p->srv, p->now, CLI_IP, CLI_MAC, true), 0);
+    assert_int_equal(ts_stack_arp_add(p->cli, p->now, SRV_IP, SRV_MAC, true), 0);
+    assert_int_equal(ts_tcp_listen(p->srv, 0, 80, 16, on_listen, p, &p->l80), 0);
+    assert_int_equal(ts_tcp_listen(p->srv, 0, 21, 16, on_listen, p, &p->l21), 0);
+    assert_int_equal(ts_tcp_connect(p->cli, p->now, 0, 0, SRV_IP, 80, NULL, NULL, &p->conn), 0);
+    shuttle(p);
+    assert_non_null(p->accepted);
+    assert_int_equal(ts_tcp_get_state(p->accepted), TS_TCP_ESTABLISHED);
+    *state = p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct pair *p = *state;
+    ts_stack_free(p->srv);
+    ts_stack_free(p->cli);
+    free(p);
+    return 0;
+}
+
+static char *render(struct pair *p, const char *line)
+{
+    struct ts_netstat_opts o;
+    char err[200];
+    assert_int_equal(ts_netstat_parse_line(line, &o, err, sizeof err), 0);
+    struct ts_netstat_ctx c = { .stack = p->srv, .ifname = "tap0" };
+    struct ts_nsbuf b;
+    ts_nsbuf_init(&b, 0);
+    assert_int_equal(ts_netstat_render(&c, p->now, &o, &b), 0);
+    return b.data;
+}
+
+/* Like EXPECT(t, s)), but shows the text when it fails. */
+#define EXPECT(t, s) do { if (!strstr((t), (s))) { print_error("missing [%s] in:\n%s\n", (s), (t)); fail(); } } while (0)
+
+static void test_conversation(void **state)
+{
+    struct pair *p = *state;
+    uint16_t cport;
+    ts_sock_name(p->conn, NULL, &cport, NULL, NULL);
+    char line[160], *t;
+
+    t = render(p, "netstat -n");
+    snprintf(line, sizeof line, "tcp        0      0 10.0.0.2:80             10.0.0.1:%-5u          ESTABLISHED\n",
+             (unsigned)cport);
+    EXPECT(t, line);
+    assert_null(strstr(t, "LISTEN"));
+    free(t);
+
+    t = render(p, "netstat");
+    EXPECT(t, "10.0.0.2:http ");
+    free(t);
+
+    t = render(p, "netstat -l");
+    EXPECT(t, "tcp        0     16 0.0.0.0:ftp             0.0.0.0:*               LISTEN\n");
+    EXPECT(t, "tcp        0     16 0.0.0.0:http            0.0.0.0:*               LISTEN\n");
+    assert_null(strstr(t, "ESTABLISHED"));
+    free(t);
+
+    /* -a: listeners come first, as in net-tools */
+    t = render(p, "netstat -a -n");
+    char *l = strstr(t, "LISTEN"), *e = strstr(t, "ESTABLISHED");
+    assert_non_null(l);
+    assert_non_null(e);
+    assert_true(l < e);
+    free(t);
+}
+
+static void test_extend_history(void **state)
+{
+    struct pair *p = *state;
+    char *t = render(p, "netstat -n -e --history");
+    EXPECT(t, "        ports: local 80 well-known (http), foreign ");
+    EXPECT(t, " dynamic/private\n");
+    EXPECT(t, "        snd_una ");
+    EXPECT(t, "  snd_wnd ");
+    EXPECT(t, "        rcv_nxt ");
+    EXPECT(t, "        cwnd ");
+    EXPECT(t, "  rto ");
+    EXPECT(t, "        timers:");
+    EXPECT(t, "        history (oldest first):\n");
+    EXPECT(t, "-> SYN_RECEIVED: ");
+    EXPECT(t, "SYN_RECEIVED -> ESTABLISHED: ");
+    free(t);
+
+    t = render(p, "netstat -n -e --history --json");
+    EXPECT(t, "\"state\":\"ESTABLISHED\"");
+    EXPECT(t, "\"tcp\":{\"iss\":");
+    EXPECT(t, "\"timers\":{\"rexmt\":");
+    EXPECT(t, "\"history\":[{\"at_us\":");
+    EXPECT(t, "\"to\":\"ESTABLISHED\"");
+    free(t);
+}
+
+static void test_close_time_wait(void **state)
+{
+    struct pair *p = *state;
+    /* The server closes first, so the server side goes through FIN_WAIT to TIME_WAIT. */
+    ts_tcp_close(p->accepted, p->now);
+    shuttle(p);
+    ts_tcp_close(p->conn, p->now);
+    shuttle(p);
+    char *t = render(p, "netstat -n -t");
+    EXPECT(t, "TIME_WAIT");
+    free(t);
+    t = render(p, "netstat -s -t");
+    EXPECT(t, "Tcp:\n    0 connections currently established\n");
+    EXPECT(t, "1 connections opened passively");
+    free(t);
+}
+
+#endif
+
+int main(void)
+{
+#if !__has_include("tcp/tcp_info.h")
+    print_message("skipped: TCP is not built yet\n");
+    return 0;
+#else
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_conversation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extend_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_time_wait, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+#endif
+}

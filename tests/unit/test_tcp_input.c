@@ -1,0 +1,331 @@
+/* TCP input rules with hand-built segments (stack/tcp/tcp_input.c, tcp_listen.c): RSTs for
+ * closed ports, listener queues and SYN cookies, RFC 5961 challenge ACKs and ACK checks,
+ * SYN+FIN and land drops, MSS floor, zero window probes. */
+#include <stdlib.h>
+#include "lib/tcp_frames.h"
+#include "tapstack/socket.h"
+#include "tcp/tcp_info.h"
+
+#define T0 TS_SEC(10)
+
+static struct ts_stack *stack_with_peer(void)
+{
+    struct ts_stack *s = new_stack();
+    assert_int_equal(ts_stack_arp_add(s, T0, PEER_IP, PEER_MAC, true), 0);
+    return s;
+}
+
+static struct ts_sock *accepted;
+static void acc_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    (void)arg; (void)now;
+    if (events & TS_EV_READABLE) {
+        struct ts_sock *c = ts_tcp_accept(sock, NULL, NULL);
+        if (c) accepted = c;
+    }
+}
+
+/* Handshake from the peer: returns our ISS; the connection is on the accept queue. */
+static uint32_t handshake(struct ts_stack *s, uint16_t sport, uint16_t dport, uint32_t peer_isn)
+{
+    struct tseg g;
+    tcp_in(s, T0, sport, dport, peer_isn, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.flags, TS_TCP_SYN | TS_TCP_ACK);
+    assert_int_equal(g.h.ack, peer_isn + 1);
+    tcp_in(s, T0, sport, dport, peer_isn + 1, g.h.seq + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    return g.h.seq;
+}
+
+static void rst_for_closed_port(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct tseg g;
+    /* no ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, the SYN counting one */
+    tcp_in(s, T0, 4000, 81, 1000, 0, TS_TCP_SYN, 1000, NULL, 0, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.flags, TS_TCP_RST | TS_TCP_ACK);
+    assert_int_equal(g.h.seq, 0);
+    assert_int_equal(g.h.ack, 1001);
+    tcp_in(s, T0, 4000, 81, 1000, 0, TS_TCP_PSH, 1000, NULL, 0, "abcde", 5);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.ack, 1005);
+    /* with ACK: <SEQ=SEG.ACK><CTL=RST> */
+    tcp_in(s, T0, 4000, 81, 1000, 777, TS_TCP_ACK, 1000, NULL, 0, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.flags, TS_TCP_RST);
+    assert_int_equal(g.h.seq, 777);
+    /* never a RST for a RST */
+    tcp_in(s, T0, 4000, 81, 1000, 777, TS_TCP_RST | TS_TCP_ACK, 0, NULL, 0, NULL, 0);
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_no_socket), 3);
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_rst_closed), 1);
+    ts_stack_free(s);
+}
+
+static void syn_fin_and_land_dropped(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 8, acc_cb, NULL, &l), 0);
+    tcp_in(s, T0, 4000, 80, 1, 0, TS_TCP_SYN | TS_TCP_FIN, 1000, NULL, 0, NULL, 0);
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_syn_fin), 1);
+    /* land: source address = destination address */
+    uint8_t f[128];
+    size_t n = put_eth(f, OUR_MAC, 0x0800);
+    n += put_ip(f + n, 6, OUR_IP, OUR_IP, 20, 1, 0);
+    struct ts_tcp_hdr h = { .sport = 80, .dport = 80, .seq = 5, .flags = TS_TCP_SYN, .wnd = 100 };
+    ts_tcp_emit(f + n, &h, NULL);
+    ts_tcp_fill_csum(f + n, 20, OUR_IP, OUR_IP);
+    ts_stack_receive(s, T0, f, n + 20);
+    assert_false(tcp_out(s, T0, &g));
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
+static void syn_flood_gets_cookies_and_real_client_gets_in(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    accepted = NULL;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, acc_cb, NULL, &l), 0);
+    uint32_t cookie_isn[20] = { 0 };
+    for (uint16_t i = 0; i < 20; i++) {
+        tcp_in(s, T0, (uint16_t)(1000 + i), 80, 5000u * i, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);
+        assert_true(tcp_out(s, T0, &g));
+        assert_int_equal(g.h.flags, TS_TCP_SYN | TS_TCP_ACK);
+        assert_int_equal(g.h.ack, 5000u * i + 1);
+        assert_true(g.o.has_mss);
+        cookie_isn[i] = g.h.seq;
+    }
+    struct ts_tcp_info in;
+    ts_tcp_get_info(l, &in);
+    assert_int_equal(in.syn_queue, 4);
+    assert_int_equal(ctr(s, TS_CTR_tcp_syncookies_sent), 16);
+    /* a real client answers its cookie SYN,ACK: the connection is made from the cookie */
+    tcp_in(s, T0, 1010, 80, 50001, cookie_isn[10] + 1, TS_TCP_ACK, 65535, NULL, 0, "hi", 2);
+    assert_int_equal(ctr(s, TS_CTR_tcp_syncookies_ok), 1);
+    ts_stack_dispatch(s, T0);
+    assert_non_null(accepted);
+    assert_int_equal(ts_tcp_get_state(accepted), TS_TCP_ESTABLISHED);
+    char buf[8];
+    assert_int_equal(ts_tcp_recv(accepted, T0, buf, sizeof buf), 2);
+    assert_memory_equal(buf, "hi", 2);
+    ts_tcp_get_info(accepted, &in);
+    assert_int_equal(in.mss, 1460);
+    /* a forged ACK (wrong cookie) gets a RST */
+    tcp_in(s, T0, 1011, 80, 55001, cookie_isn[11] + 2, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    assert_int_equal(ctr(s, TS_CTR_tcp_syncookies_failed), 1);
+    while (tcp_out(s, T0, &g) && !(g.h.flags & TS_TCP_RST)) {}
+    assert_true(g.h.flags & TS_TCP_RST);
+    assert_int_equal(g.h.seq, cookie_isn[11] + 2);
+    ts_tcp_close(accepted, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
+static void accept_queue_bounded(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 2, NULL, NULL, &l), 0);
+    handshake(s, 2000, 80, 100);
+    handshake(s, 2001, 80, 200);
+    struct ts_tcp_info in;
+    ts_tcp_get_info(l, &in);
+    assert_int_equal(in.accept_queue, 2);
+    tcp_in(s, T0, 2002, 80, 300, 0, TS_TCP_SYN, 65535, NULL, 0, NULL, 0);
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_accept_queue_full), 1);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    uint16_t rport;
+    ts_sock_name(c, NULL, NULL, NULL, &rport);
+    assert_int_equal(rport, 2000);
+    ts_tcp_close(c, T0);
+    ts_tcp_close(l, T0);          /* resets the one never accepted */
+    bool rst = false;
+    while (tcp_out(s, T0, &g)) if ((g.h.flags & TS_TCP_RST) && g.h.dport == 2001) rst = true;
+    assert_true(rst);
+    ts_stack_free(s);
+}
+
+/* An established connection with the peer at 3000 -> 80; *iss is ours. */
+static struct ts_sock *established(struct ts_stack *s, struct ts_sock **l, uint32_t peer_isn, uint32_t *iss)
+{
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, l), 0);
+    *iss = handshake(s, 3000, 80, peer_isn);
+    struct ts_sock *c = ts_tcp_accept(*l, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(ts_tcp_get_state(c), TS_TCP_ESTABLISHED);
+    return c;
+}
+
+static void rfc5961_rst_and_syn(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    uint32_t iss;
+    struct ts_sock *c = established(s, &l, 1000, &iss);
+    /* RST in window but not at RCV.NXT: challenge ACK, connection stays */
+    tcp_in(s, T0, 3000, 80, 1001 + 100, 0, TS_TCP_RST, 0, NULL, 0, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.flags, TS_TCP_ACK);
+    assert_int_equal(g.h.ack, 1001);
+    assert_int_equal(g.h.seq, iss + 1);
+    assert_int_equal(ts_tcp_get_state(c), TS_TCP_ESTABLISHED);
+    /* RST out of window: silently dropped */
+    tcp_in(s, T0, 3000, 80, 1001 + 10000000, 0, TS_TCP_RST, 0, NULL, 0, NULL, 0);
+    assert_false(tcp_out(s, T0, &g));
+    /* SYN on an established connection: challenge ACK */
+    tcp_in(s, T0, 3000, 80, 1001 + 50, 0, TS_TCP_SYN, 1000, NULL, 0, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.flags, TS_TCP_ACK);
+    assert_int_equal(g.h.ack, 1001);
+    assert_int_equal(ts_tcp_get_state(c), TS_TCP_ESTABLISHED);
+    assert_int_equal(ctr(s, TS_CTR_tcp_challenge_acks), 2);
+    /* ACK for data never sent: dropped and answered with an ACK */
+    tcp_in(s, T0, 3000, 80, 1001, iss + 5000, TS_TCP_ACK, 1000, NULL, 0, "zz", 2);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.ack, 1001);                    /* the data was not taken */
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_ack_unsent), 1);
+    /* the challenge ACK rate limit */
+    for (int i = 0; i < 20; i++) tcp_in(s, T0, 3000, 80, 1001 + 7, 0, TS_TCP_RST, 0, NULL, 0, NULL, 0);
+    int acks = 0;
+    while (tcp_out(s, T0, &g)) acks++;
+    assert_true(acks < 20);
+    assert_true(ctr(s, TS_CTR_tcp_challenge_acks_limited) > 0);
+    /* RST exactly at RCV.NXT: reset */
+    tcp_in(s, T0, 3000, 80, 1001, 0, TS_TCP_RST, 0, NULL, 0, NULL, 0);
+    assert_int_equal(ts_tcp_get_state(c), TS_TCP_CLOSED);
+    assert_int_equal(ts_sock_error(c), TS_ECONNRESET);
+    assert_false(tcp_out(s, T0, &g));
+    ts_tcp_close(c, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
+static void mss_floor_and_malformed_options(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
+    const uint8_t opt[8] = { 2, 4, 0, 10, 3, 3, 30, 0 };       /* MSS 10, wscale 30 */
+    tcp_in(s, T0, 3001, 80, 9, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.mss, 1460);                           /* ours: MTU - 40 */
+    assert_true(g.o.has_wscale);
+    tcp_in(s, T0, 3001, 80, 10, g.h.seq + 1, TS_TCP_ACK, 100, NULL, 0, NULL, 0);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    struct ts_tcp_info in;
+    ts_tcp_get_info(c, &in);
+    assert_int_equal(in.mss, 48);
+    assert_int_equal(in.snd_wscale, 14);                       /* capped */
+    assert_int_equal(in.snd_wnd, 100u << 14);
+    /* option length 0 and 1 in a SYN: parsed safely, MSS defaults to 536 */
+    const uint8_t bad[4] = { 2, 0, 1, 1 };
+    tcp_in(s, T0, 3002, 80, 9, 0, TS_TCP_SYN, 65535, bad, 4, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_false(g.o.has_wscale);                              /* the peer did not offer it */
+    tcp_in(s, T0, 3002, 80, 10, g.h.seq + 1, TS_TCP_ACK, 100, NULL, 0, NULL, 0);
+    struct ts_sock *c2 = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c2);
+    ts_tcp_get_info(c2, &in);
+    assert_int_equal(in.mss, 536);
+    assert_int_equal(in.snd_wscale, 0);
+    assert_int_equal(in.rcv_wscale, 0);
+    ts_tcp_close(c, T0);
+    ts_tcp_close(c2, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
+static void zero_window_persist(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    uint32_t iss;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
+    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    iss = g.h.seq;
+    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 0, NULL, 0, NULL, 0);   /* window 0 */
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(ts_tcp_send(c, T0, "hello", 5), 5);
+    assert_false(tcp_out(s, T0, &g));                           /* nothing fits */
+    ts_time_t t = ts_stack_poll_at(s);
+    assert_true(t > T0 && t < T0 + TS_SEC(2));
+    ts_stack_poll(s, t);
+    assert_true(tcp_out(s, t, &g));                             /* a probe */
+    assert_int_equal(g.h.seq, iss);                             /* SND.UNA - 1 */
+    assert_int_equal(g.dlen, 0);
+    ts_time_t t2 = ts_stack_poll_at(s);
+    assert_true(t2 - t > t - T0);                               /* backed off */
+    /* window opens: the data goes */
+    tcp_in(s, t2, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 1000, NULL, 0, NULL, 0);
+    assert_true(tcp_out(s, t2, &g));
+    assert_int_equal(g.dlen, 5);
+    assert_memory_equal(g.data, "hello", 5);
+    ts_tcp_abort(c, t2);
+    ts_tcp_close(l, t2);
+    ts_stack_free(s);
+}
+
+static void retransmit_then_give_up(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *c;
+    struct tseg g;
+    assert_int_equal(ts_tcp_connect(s, T0, 0, 5555, PEER_IP, 80, NULL, NULL, &c), 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.flags, TS_TCP_SYN);
+    uint32_t iss = g.h.seq;
+    ts_time_t now = T0, prev_gap = 0;
+    int syns = 1;
+    for (int i = 0; i < 20 && ts_tcp_get_state(c) != TS_TCP_CLOSED; i++) {
+        ts_time_t t = ts_stack_poll_at(s);
+        assert_true(t != TS_TIME_NEVER);
+        assert_true(t - now >= prev_gap);                       /* exponential back-off */
+        prev_gap = t - now;
+        now = t;
+        ts_stack_poll(s, now);
+        while (tcp_out(s, now, &g)) { assert_int_equal(g.h.seq, iss); syns++; }
+    }
+    assert_int_equal(ts_tcp_get_state(c), TS_TCP_CLOSED);
+    assert_int_equal(ts_sock_error(c), TS_ETIMEDOUT);
+    assert_int_equal(syns, 7);                                  /* 1 + 6 retries */
+    ts_tcp_close(c, now);
+    ts_stack_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rst_for_closed_port),
+        cmocka_unit_test(syn_fin_and_land_dropped),
+        cmocka_unit_test(syn_flood_gets_cookies_and_real_client_gets_in),
+        cmocka_unit_test(accept_queue_bounded),
+        cmocka_unit_test(rfc5961_rst_and_syn),
+        cmocka_unit_test(mss_floor_and_malformed_options),
+        cmocka_unit_test(zero_window_persist),
+        cmocka_unit_test(retransmit_then_give_up),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
