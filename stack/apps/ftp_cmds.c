@@ -197,7 +197,7 @@ static void cmd_cwd(struct ftp_session *se, ts_time_t now, const struct ftp_cmd 
 static void cmd_cdup(struct ftp_session *se, ts_time_t now, const struct ftp_cmd *c)
 {
     (void)c;
-    change_dir(se, now, strcmp(se->cwd, "/") == 0 ? "/" : "..");   /* the root is its own parent */
+    change_dir(se, now, "..");          /* at the root: 550, like CWD .. (nothing above "/") */
 }
 
 static void cmd_mkd(struct ftp_session *se, ts_time_t now, const struct ftp_cmd *c)
