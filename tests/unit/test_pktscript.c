@@ -190,6 +190,57 @@ static void test_frames_roundtrip(void **state)
     assert_int_equal(p.udp_len, 5);
 }
 
+/* ---- the runner must catch differences (against the real stack) ---- */
+
+static const char handshake[] =
+    "0     listen(80)\n"
+    "0.100 < S 0:0(0) win 65535 <mss 1460>\n"
+    "+0    > S. 0:0(0) ack 1 <mss 1460,...>\n"
+    "+0.1  < . 1:1(0) ack 1 win 65535\n"
+    "+0    accept()\n";
+
+/* Run handshake + tail; it must fail with a message containing needle (or pass if needle NULL). */
+static void run_tail(const char *tail, const char *needle)
+{
+    char text[2048], err[256], msg[4096];
+    snprintf(text, sizeof text, "%s%s", handshake, tail);
+    struct pks_script *sc = pks_parse("inline", text, err, sizeof err);
+    if (!sc) fail_msg("parse: %s", err);
+    bool ok = pks_run(sc, msg, sizeof msg, NULL);
+    pks_free(sc);
+    if (!needle && !ok) fail_msg("should pass: %s", msg);
+    if (needle && ok) fail_msg("should fail (%s):\n%s", needle, tail);
+    if (needle && !strstr(msg, needle)) fail_msg("message lacks \"%s\": %s", needle, msg);
+}
+
+static void test_runner_catches(void **state)
+{
+    run_tail("+0.1 write(5)\n+0 > P. 1:6(5) ack 1\n+0.05 < . 1:1(0) ack 6 win 65535\n", NULL);
+    run_tail("+0.1 write(5)\n+0 > P. 1:6(5) ack 2\n", "ack differs");
+    run_tail("+0.1 write(5)\n+0 > P. 1:7(6) ack 1\n", "sequence numbers or length differ");
+    run_tail("+0.1 write(5)\n+0 > . 1:6(5) ack 1\n", "flags differ");
+    run_tail("+0.1 write(5)\n+0 > P. 1:6(5) ack 1 win 1\n", "window differs");
+    run_tail("+0.1 write(5)\n+0.05 > P. 1:6(5) ack 1\n", "sent at 0.300 s, expected between");
+    /* the retransmission comes after one RTO (0.3 s here), not before 0.2 */
+    run_tail("+0.1 write(5)\n+0 > P. 1:6(5) ack 1\n+0.2 > P. 1:6(5) ack 1\n",
+             "the stack sent nothing");
+    /* strict: an unexpected segment before an inbound line, at a "> nothing", at the end */
+    run_tail("+0.1 write(5)\n+0.1 < . 1:1(0) ack 6 win 65535\n", "unexpected outbound segment");
+    run_tail("+0.1 write(5)\n+0.1 > nothing\n", "expected nothing by");
+    run_tail("+0.1 write(5)\n", "at the end of the script");
+    /* calls */
+    run_tail("+0 read(5)\n", "read returned -1");
+    run_tail("+0.1 < P. 1:6(5) ack 1 win 65535\n+0 read(5) = \"abcde\"\n", "expected \"abcde\"");
+    run_tail("+0 expect_state CLOSE_WAIT\n", "state is ESTABLISHED, expected CLOSE_WAIT");
+    run_tail("+0 expect_counter tcp.drop_bad_checksum = 1\n", "is 0, expected 1");
+    run_tail("+0 expect_counter tcp.no_such_thing = 1\n", "no counter named");
+    /* options */
+    run_tail("+0.1 new_peer(40001)\n+0 < S 0:0(0) win 65535 <mss 1000>\n"
+             "+0 > S. 0:0(0) ack 1 <mss 1400,...>\n", "options differ");
+    run_tail("+0.1 new_peer(40001)\n+0 < S 0:0(0) win 65535 <mss 1000>\n"
+             "+0 > S. 0:0(0) ack 1 <mss 1460,wscale *>\n", "options differ");
+}
+
 /* ---- the scripts ---- */
 
 struct script_case {
@@ -293,6 +344,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_parse_calls),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_frames_roundtrip),
+        cmocka_unit_test(test_runner_catches),
     };
     int failed = cmocka_run_group_tests_name("pktscript_parser", unit, NULL, NULL);
 
