@@ -239,7 +239,7 @@ static void on_reply(struct fetch_xfer *x, ts_time_t now, int code)
 static void ctl_read(struct fetch_xfer *x, ts_time_t now)
 {
     uint8_t buf[1024];
-    long r;
+    long r = -TS_EAGAIN;
     while (x->stage == FETCH_RUNNING && (r = ts_tcp_recv(x->ctl, now, buf, sizeof buf)) > 0) {
         size_t off = 0;
         while (off < (size_t)r && x->stage == FETCH_RUNNING) {
