@@ -43,9 +43,10 @@ static bool html_row(void *arg, const struct ns_row *r)
     ts_nsbuf_puts(b, "</td><td>");
     ts_nsbuf_html(b, ns_endpoint(h->c, h->o, r->proto, r->raddr, r->rport, ra));
     ts_nsbuf_printf(b, "</td><td class=\"%s\">%s</td></tr>\n", st, st);
-    if (NS_HAVE_TCP && r->tcp) {
+    {
         ts_nsbuf_reset(&h->detail);
-        ns_text_tcp_detail(r->tcp, h->now, true, "", &h->detail);
+        ns_text_ports(h->c, r, "", &h->detail);
+        if (NS_HAVE_TCP && r->tcp) ns_text_tcp_detail(r->tcp, h->now, !r->listening, "", &h->detail);
         ts_nsbuf_rtrim(&h->detail);
         if (h->detail.len && h->detail.data[h->detail.len - 1] == '\n') h->detail.data[--h->detail.len] = '\0';
         ts_nsbuf_puts(b, "<tr><td class=d colspan=6>");
