@@ -20,7 +20,11 @@ static const char style[] =
     "td.n{text-align:right}td.d{white-space:pre;color:#555;font-size:12px;padding-left:2em}"
     ".ESTABLISHED{color:#070;font-weight:600}.LISTEN{color:#05a}.TIME_WAIT,.CLOSED{color:#888}"
     ".SYN_SENT,.SYN_RECEIVED,.FIN_WAIT_1,.FIN_WAIT_2,.CLOSE_WAIT,.CLOSING,.LAST_ACK{color:#a60}"
-    ".meta{color:#666;font-size:.9em}a{color:#05a}";
+    ".meta{color:#666;font-size:.9em}a{color:#05a}"
+    /* A phone: each row becomes a block whose cells flow and wrap, the header row goes. */
+    "@media (max-width:640px){.box{overflow-x:visible}table,tbody,tr,td,th{display:block;min-width:0}"
+    "tr:first-child{display:none}tr{border-bottom:1px solid #e4e4e4;padding:3px 4px}"
+    "td{display:inline-block;padding:1px 8px 1px 0}td.d{display:block;white-space:pre-wrap;padding-left:1em}}";
 
 struct html_ctx {
     const struct ts_netstat_ctx *c;
