@@ -216,4 +216,59 @@ static inline void h_legit_exchange(struct ts_stack *s, ts_time_t now, struct ts
     drain(s, now);
 }
 
+/* One connection from the peer, accepted by the stack. nxt: the peer's next sequence number;
+ * una: the next byte the stack will send. */
+struct h_conn {
+    struct ts_sock *c;
+    uint32_t src_ip;
+    uint16_t sport, dport;
+    uint32_t peer_nxt, our_nxt;
+};
+
+/* Open a connection from src_ip:sport to listener l (SYN with MSS 1460 plus opt), accept it. */
+static inline struct h_conn h_open(struct ts_stack *s, ts_time_t now, struct ts_sock *l, uint32_t src_ip,
+                                   uint16_t sport, uint32_t isn)
+{
+    struct h_conn k = { .src_ip = src_ip, .sport = sport };
+    ts_sock_name(l, NULL, &k.dport, NULL, NULL);
+    uint8_t buf[FRM_MAX_FRAME];
+    struct frm_pkt p;
+    struct frm_tcp t = { .seq = isn, .flags = FRM_SYN, .win = 65535 };
+    frm_opt_mss(&t, 1460);
+    h_tcp_from(s, now, src_ip, sport, k.dport, &t);
+    assert_true(h_next_tcp(s, now, buf, sizeof buf, &p));
+    assert_int_equal(p.tcp.flags, FRM_SYN | FRM_ACK);
+    k.peer_nxt = isn + 1;
+    k.our_nxt = p.tcp.seq + 1;
+    struct frm_tcp a = { .seq = k.peer_nxt, .ack = k.our_nxt, .flags = FRM_ACK, .win = 65535 };
+    h_tcp_from(s, now, src_ip, sport, k.dport, &a);
+    k.c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(k.c);
+    assert_int_equal(ts_tcp_get_state(k.c), TS_TCP_ESTABLISHED);
+    return k;
+}
+
+/* Send a segment on k from the peer: flags, seq (absolute), data; ACKs what the stack sent. */
+static inline void h_send(struct ts_stack *s, ts_time_t now, const struct h_conn *k, uint32_t seq,
+                          uint8_t flags, uint16_t urg, const void *data, size_t len)
+{
+    struct frm_tcp t = { .seq = seq, .ack = k->our_nxt, .flags = flags, .win = 65535, .urg = urg,
+                         .data = data, .data_len = len };
+    h_tcp_from(s, now, k->src_ip, k->sport, k->dport, &t);
+}
+
+/* The last ACK number the stack sent on k (draining everything); false if it sent nothing. */
+static inline bool h_last_ack(struct ts_stack *s, ts_time_t now, const struct h_conn *k, uint32_t *ack)
+{
+    uint8_t buf[FRM_MAX_FRAME];
+    struct frm_pkt p;
+    bool any = false;
+    while (h_next_tcp(s, now, buf, sizeof buf, &p)) {
+        if (p.dport != k->sport || p.ip_dst != k->src_ip || !(p.tcp.flags & FRM_ACK)) continue;
+        *ack = p.tcp.ack;
+        any = true;
+    }
+    return any;
+}
+
 #endif
