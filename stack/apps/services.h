@@ -16,7 +16,7 @@ struct ts_services_opts {
     uint16_t discard_port;   /* 0 = off; default 9 */
     uint16_t daytime_port;   /* 0 = off; default 13 */
     bool udp, tcp;           /* which transports to serve on (default both) */
-    unsigned max_tcp_conns;  /* per service; 0 = 256 */
+    unsigned max_tcp_conns;  /* per service; 0 = 16384 (500 echo clients at once, 10,000 idle in the benchmark) */
     ts_time_t tcp_idle;      /* close a TCP connection idle this long; 0 = 5 minutes */
 };
 
