@@ -1,0 +1,226 @@
+/* The small services over TCP (stack/apps/services_tcp.c), end to end in one process: a client
+ * stack and a server stack joined by a perfect in-memory link and a virtual clock; the client is
+ * written on the socket API. */
+#include <stdlib.h>
+#include "unit/core_util.h"
+#include "apps/services.h"
+#include "tapstack/socket.h"
+
+#define CLIENT_IP 0x0a000001u
+#define SERVER_IP 0x0a000002u
+
+struct client {
+    struct ts_sock *sock;
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    const uint8_t *tx;
+    size_t tx_len, tx_off;
+    bool connected, eof, shut;
+    int error;
+};
+
+struct net {
+    struct ts_stack *c, *s;
+    ts_time_t now;
+    struct ts_app app;
+};
+
+static void client_pump(struct client *cl, ts_time_t now)
+{
+    while (cl->tx_off < cl->tx_len) {
+        long r = ts_tcp_send(cl->sock, now, cl->tx + cl->tx_off, cl->tx_len - cl->tx_off);
+        if (r <= 0) break;
+        cl->tx_off += (size_t)r;
+    }
+    if (cl->tx && cl->tx_off == cl->tx_len && !cl->shut) {
+        cl->shut = true;
+        assert_int_equal(ts_tcp_shutdown(cl->sock, now), 0);
+    }
+    for (;;) {
+        long r = ts_tcp_recv(cl->sock, now, cl->rx + cl->rx_len, cl->rx_cap - cl->rx_len);
+        if (r > 0) {
+            cl->rx_len += (size_t)r;
+            assert_true(cl->rx_len < cl->rx_cap);
+            continue;
+        }
+        if (r == 0) cl->eof = true;
+        else if (r != -TS_EAGAIN) cl->error = (int)-r;
+        break;
+    }
+}
+
+static void client_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct client *cl = arg;
+    if (events & TS_EV_CONNECTED) cl->connected = true;
+    if (events & TS_EV_ERROR) cl->error = ts_sock_error(sock);
+    if (!cl->error) client_pump(cl, now);
+}
+
+static void net_settle(struct net *n)
+{
+    uint8_t buf[2048];
+    for (int i = 0; i < 1000000; i++) {
+        bool any = false;
+        size_t len;
+        while ((len = ts_stack_transmit(n->c, n->now, buf, sizeof buf)) > 0) {
+            ts_stack_receive(n->s, n->now, buf, len);
+            any = true;
+        }
+        while ((len = ts_stack_transmit(n->s, n->now, buf, sizeof buf)) > 0) {
+            ts_stack_receive(n->c, n->now, buf, len);
+            any = true;
+        }
+        any |= ts_stack_dispatch(n->c, n->now) > 0;
+        any |= ts_stack_dispatch(n->s, n->now) > 0;
+        if (!any) return;
+    }
+    fail_msg("the link never settled");
+}
+
+/* Settle, then jump from deadline to deadline up to now + dt. */
+static void net_run(struct net *n, ts_time_t dt)
+{
+    ts_time_t end = n->now + dt;
+    net_settle(n);
+    for (int i = 0; i < 100000; i++) {
+        ts_time_t t = ts_stack_poll_at(n->c), t2 = ts_stack_poll_at(n->s);
+        ts_time_t t3 = n->app.poll_at(n->app.ctx);
+        if (t2 < t) t = t2;
+        if (t3 < t) t = t3;
+        if (t > end) break;
+        if (t > n->now) n->now = t;
+        ts_stack_poll(n->c, n->now);
+        ts_stack_poll(n->s, n->now);
+        if (n->app.poll_at(n->app.ctx) <= n->now) n->app.poll(n->app.ctx, n->now);
+        net_settle(n);
+    }
+    n->now = end;
+    net_settle(n);
+}
+
+static struct net *net_new(unsigned max_conns)
+{
+    struct net *n = calloc(1, sizeof *n);
+    struct ts_config cc, cs;
+    ts_config_default(&cc);
+    ts_config_default(&cs);
+    cc.ip = CLIENT_IP;
+    cc.mac[5] = 1;
+    cc.seed = 1;
+    cs.seed = 2;
+    n->c = ts_stack_new(&cc, NULL);
+    n->s = ts_stack_new(&cs, NULL);
+    assert_non_null(n->c);
+    assert_non_null(n->s);
+    n->now = TS_SEC(1);
+    struct ts_services_opts o;
+    ts_services_opts_default(&o);
+    o.udp = false;
+    o.max_tcp_conns = max_conns;
+    assert_int_equal(ts_services_start(n->s, n->now, &o, &n->app), 0);
+    return n;
+}
+
+static void net_free(struct net *n)
+{
+    n->app.stop(n->app.ctx, n->now);
+    ts_stack_free(n->c);
+    ts_stack_free(n->s);
+    free(n);
+}
+
+static void client_open(struct net *n, struct client *cl, uint16_t port, const uint8_t *tx, size_t len)
+{
+    memset(cl, 0, sizeof *cl);
+    cl->rx_cap = len + 4096;
+    cl->rx = malloc(cl->rx_cap);
+    cl->tx = tx;
+    cl->tx_len = len;
+    assert_int_equal(ts_tcp_connect(n->c, n->now, 0, 0, SERVER_IP, port, client_cb, cl, &cl->sock), 0);
+}
+
+static void client_close(struct net *n, struct client *cl)
+{
+    ts_tcp_close(cl->sock, n->now);
+    free(cl->rx);
+}
+
+/* 300 KB to echo comes back exactly; after our FIN the server closes too. */
+static void tcp_echo(void **st)
+{
+    (void)st;
+    struct net *n = net_new(0);
+    size_t len = 300000;
+    uint8_t *data = malloc(len);
+    for (size_t i = 0; i < len; i++) data[i] = (uint8_t)(i * 31 + i / 256);
+    struct client cl;
+    client_open(n, &cl, 7, data, len);
+    net_run(n, TS_SEC(5));
+    assert_true(cl.connected);
+    assert_int_equal(cl.error, 0);
+    assert_int_equal(cl.rx_len, len);
+    assert_memory_equal(cl.rx, data, len);
+    assert_true(cl.eof);
+    assert_int_equal(ts_services_stats(n->app.ctx)->tcp_echo_bytes, len);
+    client_close(n, &cl);
+    net_run(n, TS_SEC(1));
+    free(data);
+    net_free(n);
+}
+
+/* discard takes everything and sends nothing; daytime sends a line and closes. */
+static void tcp_discard_and_daytime(void **st)
+{
+    (void)st;
+    struct net *n = net_new(0);
+    size_t len = 200000;
+    uint8_t *data = calloc(1, len);
+    struct client d, t;
+    client_open(n, &d, 9, data, len);
+    client_open(n, &t, 13, NULL, 0);
+    net_run(n, TS_SEC(5));
+    assert_int_equal(d.error, 0);
+    assert_int_equal(d.rx_len, 0);
+    assert_true(d.eof);
+    assert_int_equal(ts_services_stats(n->app.ctx)->tcp_discard_bytes, len);
+    assert_int_equal(t.error, 0);
+    assert_true(t.eof);
+    assert_true(t.rx_len > 20);
+    assert_int_equal(t.rx[t.rx_len - 1], '\n');
+    assert_int_equal(ts_services_stats(n->app.ctx)->tcp_daytime, 1);
+    client_close(n, &d);
+    client_close(n, &t);
+    net_run(n, TS_SEC(1));
+    free(data);
+    net_free(n);
+}
+
+/* Connections over the cap are reset; one idle past the limit is aborted. */
+static void tcp_limits(void **st)
+{
+    (void)st;
+    struct net *n = net_new(2);
+    struct client c[3];
+    for (int i = 0; i < 3; i++) client_open(n, &c[i], 7, NULL, 0);
+    net_run(n, TS_SEC(2));
+    int refused = 0;
+    for (int i = 0; i < 3; i++) refused += c[i].error != 0;
+    assert_int_equal(refused, 1);
+    assert_int_equal(ts_services_stats(n->app.ctx)->tcp_accepted, 2);
+    net_run(n, TS_SEC(301));   /* the default idle limit is 300 s */
+    for (int i = 0; i < 3; i++) assert_int_not_equal(c[i].error, 0);
+    for (int i = 0; i < 3; i++) client_close(n, &c[i]);
+    net_run(n, TS_SEC(1));
+    net_free(n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tcp_echo),
+        cmocka_unit_test(tcp_discard_and_daytime),
+        cmocka_unit_test(tcp_limits),
+    };
+    return cmocka_run_group_tests_name("services_tcp", tests, NULL, NULL);
+}
