@@ -37,7 +37,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps test unit scripts-test integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all deps fuzz-build test unit scripts-test integration fuzz-smoke fuzz run bench demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -96,6 +96,24 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: tests/bench/%.c $(B)/libtsapps.a $(B)/libtapstack.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_BASE) -Itests $(OPT) -o $@ $^
+
+# Fuzz targets (clang libFuzzer + ASan + UBSan). Each tests/fuzz/fuzz_*.c links tests/fuzz/harness.c and
+# the whole core and apps. FUZZ_CC=afl-clang-fast builds the same targets for AFL++.
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1 -g
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) tests/fuzz/harness.c
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC[fuzz] $<")
+	$(Q)$(FUZZ_CC) $(CSTD) -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Istack -Itests/fuzz -MMD -MP -D_GNU_SOURCE -DTS_FUZZING $(FUZZ_FLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c $< -o $@
+$(B)/fuzz/libfz.a: $(patsubst %.c,$(B)/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libfz.a
+	@$(if $(Q),echo "  LD[fuzz] $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+fuzz-build: $(FUZZ_BINS)
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)

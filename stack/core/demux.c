@@ -27,7 +27,13 @@
 
 #define TS_DEMUX_MIN_BUCKETS 16u
 #define TS_DEMUX_MAX_BUCKETS (1u << 20)   /* 8 MiB of chain heads per table at most */
-#define TS_DEMUX_PORTS 65536u
+#define TS_DEMUX_PORT_BLOCK 256u   /* port counts live in blocks of 256 ports, made on first use */
+#define TS_DEMUX_PORT_BLOCKS (65536u / TS_DEMUX_PORT_BLOCK)
+
+struct ts_port_count {
+    uint32_t users;                /* sockets on the local port */
+    uint16_t bound;                /* of which bound/listening (one per local address at most) */
+};
 
 struct ts_demux_table {
     struct ts_demux_node **bucket;
@@ -38,9 +44,26 @@ struct ts_demux_table {
 struct ts_demux {
     struct ts_siphash_key key;
     struct ts_demux_table exact, bound;
-    uint32_t *port_users[2];       /* [0] TCP, [1] UDP: sockets per local port */
-    uint16_t *port_bound[2];       /* of which bound/listening (one per local address at most) */
+    /* [0] TCP, [1] UDP: per-port counts, two levels so a new stack allocates none of them */
+    struct ts_port_count *ports[2][TS_DEMUX_PORT_BLOCKS];
 };
+
+static const struct ts_port_count no_users;
+
+/* The counts for a port (all zero when its block was never made). */
+static const struct ts_port_count *port_count(const struct ts_demux *d, int slot, uint16_t port)
+{
+    const struct ts_port_count *b = d->ports[slot][port / TS_DEMUX_PORT_BLOCK];
+    return b ? &b[port % TS_DEMUX_PORT_BLOCK] : &no_users;
+}
+
+/* The counts for a port, making its block if needed (NULL when out of memory). */
+static struct ts_port_count *port_count_mut(struct ts_demux *d, int slot, uint16_t port)
+{
+    struct ts_port_count **b = &d->ports[slot][port / TS_DEMUX_PORT_BLOCK];
+    if (!*b) *b = calloc(TS_DEMUX_PORT_BLOCK, sizeof **b);
+    return *b ? &(*b)[port % TS_DEMUX_PORT_BLOCK] : NULL;
+}
 
 /* 0 for TCP, 1 for UDP, -1 for anything else. */
 static int proto_slot(uint8_t proto)
@@ -122,12 +145,7 @@ struct ts_demux *ts_demux_new(uint64_t hash_key0, uint64_t hash_key1)
         return NULL;
     d->key.k0 = hash_key0;
     d->key.k1 = hash_key1;
-    d->port_users[0] = calloc(TS_DEMUX_PORTS, sizeof *d->port_users[0]);
-    d->port_users[1] = calloc(TS_DEMUX_PORTS, sizeof *d->port_users[1]);
-    d->port_bound[0] = calloc(TS_DEMUX_PORTS, sizeof *d->port_bound[0]);
-    d->port_bound[1] = calloc(TS_DEMUX_PORTS, sizeof *d->port_bound[1]);
-    if (!d->port_users[0] || !d->port_users[1] || !d->port_bound[0] || !d->port_bound[1] ||
-        table_init(&d->exact) || table_init(&d->bound)) {
+    if (table_init(&d->exact) || table_init(&d->bound)) {
         ts_demux_free(d);
         return NULL;
     }
@@ -140,10 +158,9 @@ void ts_demux_free(struct ts_demux *d)
         return;
     free(d->exact.bucket);
     free(d->bound.bucket);
-    free(d->port_users[0]);
-    free(d->port_users[1]);
-    free(d->port_bound[0]);
-    free(d->port_bound[1]);
+    for (int slot = 0; slot < 2; slot++)
+        for (unsigned i = 0; i < TS_DEMUX_PORT_BLOCKS; i++)
+            free(d->ports[slot][i]);
     free(d);
 }
 
@@ -154,10 +171,11 @@ int ts_demux_insert(struct ts_demux *d, struct ts_demux_node *n)
         return -TS_EINVAL;
     bool conn = is_connected(n);
     struct ts_demux_table *t = conn ? &d->exact : &d->bound;
-    if (!conn && d->port_bound[slot][n->lport] == UINT16_MAX)
+    struct ts_port_count *pc = port_count_mut(d, slot, n->lport);
+    if (!pc || (!conn && pc->bound == UINT16_MAX))
         return -TS_ENOMEM;   /* 65535 local addresses bound to one port: not reachable in practice */
     uint32_t h = key_hash(d, n->proto, n->laddr, n->lport, n->raddr, n->rport);
-    if (d->port_users[slot][n->lport] &&
+    if (pc->users &&
         table_find(t, h, n->proto, n->laddr, n->lport, n->raddr, n->rport))
         return -TS_EADDRINUSE;
     if (t->count >= t->mask + 1)
@@ -168,9 +186,9 @@ int ts_demux_insert(struct ts_demux *d, struct ts_demux_node *n)
     *head = n;
     n->in_table = 1;
     t->count++;
-    d->port_users[slot][n->lport]++;
+    pc->users++;
     if (!conn)
-        d->port_bound[slot][n->lport]++;
+        pc->bound++;
     return 0;
 }
 
@@ -186,10 +204,10 @@ void ts_demux_remove(struct ts_demux *d, struct ts_demux_node *n)
             n->next = NULL;
             n->in_table = 0;
             t->count--;
-            int slot = proto_slot(n->proto);
-            d->port_users[slot][n->lport]--;
+            struct ts_port_count *pc = port_count_mut(d, proto_slot(n->proto), n->lport);
+            pc->users--;     /* the block exists: insert made it */
             if (!conn)
-                d->port_bound[slot][n->lport]--;
+                pc->bound--;
             return;
         }
     }
@@ -199,7 +217,10 @@ struct ts_demux_node *ts_demux_lookup(const struct ts_demux *d, uint8_t proto, u
                                       uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     int slot = proto_slot(proto);
-    if (slot < 0 || d->port_users[slot][lport] == 0)
+    if (slot < 0)
+        return NULL;
+    const struct ts_port_count *pc = port_count(d, slot, lport);
+    if (pc->users == 0)
         return NULL;
     struct ts_demux_node *n;
     if (d->exact.count && (raddr || rport)) {
@@ -208,7 +229,7 @@ struct ts_demux_node *ts_demux_lookup(const struct ts_demux *d, uint8_t proto, u
         if (n)
             return n;
     }
-    if (d->port_bound[slot][lport] == 0)
+    if (pc->bound == 0)
         return NULL;
     n = table_find(&d->bound, key_hash(d, proto, laddr, lport, 0, 0), proto, laddr, lport, 0, 0);
     if (n || laddr == 0)
@@ -220,11 +241,14 @@ bool ts_demux_in_use(const struct ts_demux *d, uint8_t proto, uint32_t laddr, ui
                      uint32_t raddr, uint16_t rport)
 {
     int slot = proto_slot(proto);
-    if (slot < 0 || d->port_users[slot][lport] == 0)
+    if (slot < 0)
+        return false;
+    const struct ts_port_count *pc = port_count(d, slot, lport);
+    if (pc->users == 0)
         return false;
     bool conn = raddr || rport;
     const struct ts_demux_table *t = conn ? &d->exact : &d->bound;
-    if (!t->count || (!conn && d->port_bound[slot][lport] == 0))
+    if (!t->count || (!conn && pc->bound == 0))
         return false;
     return table_find(t, key_hash(d, proto, laddr, lport, raddr, rport), proto, laddr, lport,
                       raddr, rport) != NULL;
@@ -233,13 +257,13 @@ bool ts_demux_in_use(const struct ts_demux *d, uint8_t proto, uint32_t laddr, ui
 bool ts_demux_port_used(const struct ts_demux *d, uint8_t proto, uint16_t lport)
 {
     int slot = proto_slot(proto);
-    return slot >= 0 && d->port_users[slot][lport] != 0;
+    return slot >= 0 && port_count(d, slot, lport)->users != 0;
 }
 
 unsigned ts_demux_port_users(const struct ts_demux *d, uint8_t proto, uint16_t lport)
 {
     int slot = proto_slot(proto);
-    return slot < 0 ? 0 : d->port_users[slot][lport];
+    return slot < 0 ? 0 : port_count(d, slot, lport)->users;
 }
 
 unsigned ts_demux_count(const struct ts_demux *d)

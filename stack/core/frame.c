@@ -1,12 +1,26 @@
 /* The frame pool and the transmit FIFO. */
+#include <stdlib.h>
 #include "core/frame.h"
 #include "core/stack_impl.h"
 
 struct ts_frame *ts_frame_alloc(struct ts_stack *s)
 {
     struct ts_frame *f = s->free_list;
-    if (!f) return NULL;
-    s->free_list = f->next;
+    if (f) {
+        s->free_list = f->next;
+    } else if (s->frames_carved < s->frames_total) {
+        /* The pool grows a chunk at a time on first use, up to its bound, so a new stack costs
+         * almost nothing and an idle one holds only the frames it ever needed at once. */
+        unsigned chunk = s->frames_carved / TS_FRAME_CHUNK, idx = s->frames_carved % TS_FRAME_CHUNK;
+        if (!s->frame_chunks[chunk]) {
+            s->frame_chunks[chunk] = malloc(TS_FRAME_CHUNK * s->frame_stride);
+            if (!s->frame_chunks[chunk]) return NULL;
+        }
+        f = (struct ts_frame *)((uint8_t *)s->frame_chunks[chunk] + (size_t)idx * s->frame_stride);
+        s->frames_carved++;
+    } else {
+        return NULL;
+    }
     s->frames_free--;
     f->next = NULL;
     f->len = 0;

@@ -38,6 +38,7 @@ struct ts_ports {
     struct ts_siphash_key secret1, secret2;
     uint32_t counter;                      /* sequential and algorithm 3; in [0, num) */
     uint32_t table[TS_PORTS_TABLE_LEN];    /* algorithm 4; each in [0, num) */
+    uint8_t table_set[TS_PORTS_TABLE_LEN / 8];  /* entries given their random start yet */
 };
 
 struct ts_ports *ts_ports_new(uint16_t low, uint16_t high, enum ts_port_alg alg, struct ts_rng *rng)
@@ -62,8 +63,8 @@ struct ts_ports *ts_ports_new(uint16_t low, uint16_t high, enum ts_port_alg alg,
     p->counter = 0;     /* sequential starts at low: the traditional, predictable order */
     if (alg == TS_PORT_ALG_SIMPLE_HASH)
         p->counter = ts_rng_below(rng, p->num);
-    for (unsigned i = 0; i < TS_PORTS_TABLE_LEN; i++)
-        p->table[i] = ts_rng_below(rng, p->num);
+    /* RFC 6056 starts every table entry at a random value; each is drawn from the allocator's
+     * own stream when first used, so that making a stack costs 1024 fewer draws. */
     return p;
 }
 
@@ -133,7 +134,14 @@ uint16_t ts_ports_pick(struct ts_ports *p, const struct ts_demux *d, uint8_t pro
         break;
     case TS_PORT_ALG_DOUBLE_HASH:
     default:
-        counter = &p->table[dest_hash(&p->secret2, laddr, raddr, rport) % TS_PORTS_TABLE_LEN];
+    {
+        uint32_t i = (uint32_t)(dest_hash(&p->secret2, laddr, raddr, rport) % TS_PORTS_TABLE_LEN);
+        if (!(p->table_set[i / 8] & (1u << (i % 8)))) {
+            p->table[i] = ts_rng_below(&p->rng, p->num);
+            p->table_set[i / 8] |= (uint8_t)(1u << (i % 8));
+        }
+        counter = &p->table[i];
+    }
         start = (dest_hash(&p->secret1, laddr, raddr, rport) % p->num + *counter) % p->num;
         break;
     }

@@ -11,7 +11,6 @@
 #include "core/sock.h"
 #include "wire/bytes.h"
 
-#define TS_FRAME_POOL 2048    /* frames in the pool; ~3 MB at MTU 1500 */
 
 void ts_config_default(struct ts_config *cfg)
 {
@@ -57,18 +56,13 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why)
 
     /* the frame pool */
     s->frame_cap = (size_t)s->cfg.mtu + TS_ETH_HLEN;
-    size_t stride = (sizeof(struct ts_frame) + s->frame_cap + 63) & ~(size_t)63;
-    s->frame_mem = calloc(TS_FRAME_POOL, stride);
-    if (!s->frame_mem) { free(s); *why = "out of memory"; return NULL; }
-    for (unsigned i = 0; i < TS_FRAME_POOL; i++)
-        ts_frame_free(s, (struct ts_frame *)((uint8_t *)s->frame_mem + (size_t)i * stride));
-    s->frames_total = TS_FRAME_POOL;
+    s->frame_stride = (sizeof(struct ts_frame) + s->frame_cap + 63) & ~(size_t)63;
+    s->frames_total = s->frames_free = TS_FRAME_POOL;
 
     struct ts_siphash_key dk = ts_rng_key(&s->rng);
     s->demux = ts_demux_new(dk.k0, dk.k1);
     s->ports = ts_ports_new(s->cfg.port_low, s->cfg.port_high, s->cfg.port_alg, &s->rng);
-    s->scratch = malloc(TS_SCRATCH_LEN);
-    if (!s->scratch || !s->demux || !s->ports || ts_arp_init(s) || ts_frag_init(s) || ts_udp_init(s) || ts_tcp_init(s)) {
+    if (!s->demux || !s->ports || ts_arp_init(s) || ts_frag_init(s) || ts_udp_init(s) || ts_tcp_init(s)) {
         ts_stack_free(s);
         *why = "out of memory";
         return NULL;
@@ -85,9 +79,15 @@ void ts_stack_free(struct ts_stack *s)
     ts_arp_free(s);
     ts_ports_free(s->ports);
     ts_demux_free(s->demux);
-    free(s->frame_mem);
+    for (unsigned i = 0; i < TS_FRAME_POOL / TS_FRAME_CHUNK; i++) free(s->frame_chunks[i]);
     free(s->scratch);
     free(s);
+}
+
+uint8_t *ts_stack_scratch(struct ts_stack *s)
+{
+    if (!s->scratch) s->scratch = malloc(TS_SCRATCH_LEN);
+    return s->scratch;
 }
 
 const struct ts_config *ts_stack_config(const struct ts_stack *s) { return &s->cfg; }

@@ -20,6 +20,8 @@ struct ts_ports;
 struct ts_sock;
 
 #define TS_SCRATCH_LEN 65536
+#define TS_FRAME_POOL 2048    /* frames at most; ~3.3 MB at MTU 1500 when all are in use */
+#define TS_FRAME_CHUNK 64     /* the pool grows by this many frames at a time */
 
 struct ts_stack {
     struct ts_config cfg;          /* defaults filled in */
@@ -30,16 +32,17 @@ struct ts_stack {
 
     /* frame pool and transmit FIFO */
     size_t frame_cap;
-    unsigned frames_total, frames_free;
+    size_t frame_stride;
+    unsigned frames_total, frames_free, frames_carved;
     struct ts_frame *free_list;
     struct ts_frame *txq_head, *txq_tail;
     unsigned txq_len;
-    void *frame_mem;
+    void *frame_chunks[TS_FRAME_POOL / TS_FRAME_CHUNK];
 
     /* event queue for applications */
     struct ts_sock *ev_head, *ev_tail;
 
-    uint8_t *scratch;              /* TS_SCRATCH_LEN bytes for building one datagram (ICMP echo, UDP) */
+    uint8_t *scratch;              /* TS_SCRATCH_LEN bytes, made on first use: see ts_stack_scratch */
 
     uint16_t ip_id_next;           /* IPv4 identification counter, randomly started */
     ts_time_t icmp_rl_last;        /* ICMP error rate limit: token bucket */
@@ -66,6 +69,11 @@ static inline void ts_trace(struct ts_stack *s, const struct ts_trace_event *ev)
 {
     if (s->cfg.trace) s->cfg.trace(s->cfg.trace_arg, ev);
 }
+
+/* A TS_SCRATCH_LEN buffer for building one datagram that exceeds a frame (a large UDP
+ * datagram, the echo of a reassembled ping), made on first use; NULL when out of memory. Its
+ * contents last only until the next call into the stack. */
+uint8_t *ts_stack_scratch(struct ts_stack *s);
 
 /* Is addr one of ours (our unicast address)? */
 static inline int ts_is_our_ip(const struct ts_stack *s, uint32_t addr) { return addr == s->cfg.ip; }

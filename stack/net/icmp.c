@@ -34,7 +34,8 @@ static void echo_reply(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_i
         if (!f) return;
         out = f->data + TS_L4_OFFSET;
     } else {
-        out = s->scratch;             /* a reassembled echo: sent back in fragments */
+        out = ts_stack_scratch(s);    /* a reassembled echo: sent back in fragments */
+        if (!out) return;
     }
     memcpy(out, msg, len);
     out[0] = ICMP_ECHO_REPLY;

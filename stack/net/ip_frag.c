@@ -19,6 +19,7 @@
  *   timing out anyway);
  * - each datagram lives at most TS_FRAG_TIMEOUT from its first fragment.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/modules.h"
@@ -51,7 +52,7 @@ struct ts_frag {
     struct frag_dgram *head, *tail;
     unsigned count;
     size_t mem;
-    uint8_t buf[65535];       /* the reassembled payload handed to ts_ipv4_deliver */
+    uint8_t *buf;             /* 65535 bytes, made on the first reassembly: handed to ts_ipv4_deliver */
 };
 
 #define PIECE_COST(n) (sizeof(struct frag_piece) + (n) + 16u)   /* 16: allocator overhead */
@@ -82,6 +83,7 @@ void ts_frag_free(struct ts_stack *s)
 {
     if (!s->frag) return;
     while (s->frag->head) dgram_drop(s->frag, NULL, s->frag->head);
+    free(s->frag->buf);
     free(s->frag);
     s->frag = NULL;
 }
@@ -210,6 +212,11 @@ static void dgram_deliver(struct ts_stack *s, ts_time_t now, struct frag_dgram *
                           struct frag_dgram *d)
 {
     struct ts_frag *fr = s->frag;
+    if (!fr->buf && !(fr->buf = malloc(65535))) {
+        dgram_drop(fr, prev, d);
+        TS_DROP(s, now, ipv4, frag_drop_memory, NULL, 0);
+        return;
+    }
     for (const struct frag_piece *p = d->pieces; p; p = p->next) memcpy(fr->buf + p->off, p->data, p->len);
     uint8_t hdr[60];
     struct ts_ipv4_info ip = {

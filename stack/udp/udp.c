@@ -9,6 +9,7 @@
  * by TS_UDP_MAX_SOCKETS. Sending uses one 64 KiB scratch buffer made at init for datagrams that
  * do not fit one frame (those go out through ts_ipv4_send_buf, which fragments).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/modules.h"
@@ -42,7 +43,6 @@ struct ts_udp {
     struct udp_sock *socks;
     unsigned nsocks;
     size_t mem;                    /* payload bytes queued over all sockets */
-    uint8_t scratch[TS_UDP_HLEN + TS_UDP_MAX_PAYLOAD];
 };
 
 static struct udp_sock *us_of(struct ts_sock *sock) { return (struct udp_sock *)sock; }
@@ -315,7 +315,11 @@ long ts_udp_sendto(struct ts_sock *sock, ts_time_t now, uint32_t raddr, uint16_t
         udp_emit(h, src, sock->node.lport, raddr, rport, len);
         rc = ts_ipv4_send(s, now, f, TS_IPPROTO_UDP, src, raddr, l4);
     } else {
-        uint8_t *h = s->udp->scratch;
+        uint8_t *h = ts_stack_scratch(s);   /* TS_SCRATCH_LEN >= TS_UDP_HLEN + TS_UDP_MAX_PAYLOAD */
+        if (!h) {
+            TS_COUNT(s, udp, tx_no_buffer);
+            return -TS_ENOMEM;
+        }
         memcpy(h + TS_UDP_HLEN, buf, len);
         udp_emit(h, src, sock->node.lport, raddr, rport, len);
         rc = ts_ipv4_send_buf(s, now, TS_IPPROTO_UDP, src, raddr, h, l4);

@@ -260,6 +260,48 @@ static void reassembled_unreach(void **st)
     assert_int_equal(ts_get16(o + 42 + 20 + 2), 9999); /* quoted UDP destination port */
 }
 
+/* Random fragments (ids, offsets, lengths, MF, time) under the sanitizers: no crash, memory and
+ * table always within bounds, and whatever completes is delivered intact. */
+static void random_fragments(void **st)
+{
+    struct fx *x = *st;
+    make_dgram(x, 6000);
+    uint64_t r = 0x9e3779b97f4a7c15ull;
+    ts_time_t now = T0;
+    uint8_t f[2048];
+    for (unsigned i = 0; i < 20000; i++) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        uint16_t id = (uint16_t)(r % 80);
+        size_t off = (size_t)((r >> 8) % 751) * 8;   /* < 6008 */
+        size_t n = (size_t)((r >> 20) % 1481);
+        if (r >> 40 & 1) n &= ~(size_t)7;
+        if (off + n > x->dlen) n = x->dlen - off;
+        bool mf = off + n < x->dlen ? (r >> 41 & 7) != 0 : (r >> 41 & 7) == 0;
+        size_t len = build_frag(f, 17, id, x->dgram, off, n, mf);
+        ts_stack_receive(x->s, now, f, len);
+        now += (r >> 44) % 20000;
+        ts_stack_poll(x->s, now);
+        assert_true(ts_frag_mem_used(x->s) <= TS_FRAG_MEM_CAP);
+        assert_true(ts_frag_in_progress(x->s) <= TS_FRAG_MAX_DGRAMS);
+        long got;
+        while ((got = ts_udp_recvfrom(x->so, x->got, sizeof x->got, NULL, NULL)) >= 0) {
+            assert_int_equal(got, 6000);
+            assert_memory_equal(x->got, x->dgram + 8, 6000);
+        }
+        drain(x->s, now);
+        if (i % 100 == 99) {   /* a whole datagram amid the noise, its fragments rotated */
+            for (unsigned k = 0; k < 5; k++) {
+                size_t o = ((k + i / 100) % 5) * 1480, m = o + 1480 < x->dlen ? 1480 : x->dlen - o;
+                len = build_frag(f, 17, (uint16_t)(1000 + i / 100), x->dgram, o, m, o + m < x->dlen);
+                ts_stack_receive(x->s, now, f, len);
+            }
+            assert_int_equal(ts_udp_recvfrom(x->so, x->got, sizeof x->got, NULL, NULL), 6000);
+            assert_memory_equal(x->got, x->dgram + 8, 6000);
+        }
+    }
+    assert_true(ctr(x->s, TS_CTR_ipv4_frag_reassembled) >= 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +315,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(many_holes, setup, teardown),
         cmocka_unit_test_setup_teardown(reassembled_unreach, setup, teardown),
+        cmocka_unit_test_setup_teardown(random_fragments, setup, teardown),
     };
     return cmocka_run_group_tests_name("ip_frag", tests, NULL, NULL);
 }

@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""make bench: tapstack against the Linux kernel's own stack, side by side, in one run.
+
+A = tapstack: `tapstack up --netns` in a namespace of its own; the load runs in that namespace
+    (the kernel on the far side of the TAP).
+B = the kernel: two namespaces joined by a veth pair; the same load from one to servers in the
+    other (bench_server for echo/discard, nginx for HTTP).
+Each scenario runs A B A B ... for --rounds rounds; the table shows medians, min-max and the ratio
+A/B. Figures are printed and written as JSON; nothing here fails on a number.
+Everything it makes (namespaces, files, processes) is its own, and is removed on exit.
+"""
+import argparse, json, os, platform, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+B = os.path.join(ROOT, "build")
+TAPSTACK = os.path.join(B, "tapstack")
+CLIENT = os.path.join(B, "bench", "bench_client")
+SERVER = os.path.join(B, "bench", "bench_server")
+PID = os.getpid()
+NS_T = f"tsb-tap-{PID}"
+NS_A = f"tsb-ka-{PID}"
+NS_B = f"tsb-kb-{PID}"
+TS_IP, K_SRV = "10.0.0.2", "10.1.0.2"
+BIG = 1_000_000_000
+
+procs, namespaces = [], []
+tmp = tempfile.mkdtemp(prefix="tapstack-bench-")
+
+
+def sh(cmd, ns=None, timeout=60, check=True, **kw):
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()[:300]}")
+    return r.stdout
+
+
+def spawn(cmd, ns=None, **kw):
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    p = subprocess.Popen(cmd, **kw)
+    procs.append(p)
+    return p
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    for ns in namespaces:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    if os.path.exists(f"/run/netns/{NS_T}"):
+        subprocess.run(["ip", "netns", "del", NS_T], capture_output=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def setup_kernel():
+    for ns in (NS_A, NS_B):
+        sh(["ip", "netns", "add", ns])
+        namespaces.append(ns)
+        sh(["ip", "link", "set", "lo", "up"], ns)
+    sh(["ip", "link", "add", "veth-a", "netns", NS_A, "type", "veth", "peer", "name", "veth-b", "netns", NS_B])
+    sh(["ip", "addr", "add", "10.1.0.1/24", "dev", "veth-a"], NS_A)
+    sh(["ip", "addr", "add", f"{K_SRV}/24", "dev", "veth-b"], NS_B)
+    sh(["ip", "link", "set", "veth-a", "up"], NS_A)
+    sh(["ip", "link", "set", "veth-b", "up"], NS_B)
+    www = os.path.join(tmp, "www")
+    os.makedirs(www)
+    with open(os.path.join(www, "bytes100"), "wb") as f:
+        f.write(b"x" * 100)
+    with open(os.path.join(www, "big.bin"), "wb") as f:
+        f.truncate(BIG)          # sparse: nginx reads zeros from the page cache
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""user root; worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
+events {{ worker_connections 20000; }}
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 10000000;
+  server {{ listen 80 backlog=4096; root {www}; }} }}
+""")
+    spawn(["nginx", "-c", conf], NS_B, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spawn([SERVER, "7", "9"], NS_B)
+    time.sleep(0.5)
+
+
+def setup_tapstack():
+    log = open(os.path.join(tmp, "tapstack.log"), "w")
+    p = spawn([TAPSTACK, "up", "--netns", NS_T, "--ip", f"{TS_IP}/24"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        line = p.stderr.readline()
+        if not line:
+            break
+        log.write(line)
+        if "up on" in line or "ready" in line:
+            break
+    else:
+        raise RuntimeError("tapstack did not come up")
+    # keep draining its stderr so it never blocks on a full pipe
+    import threading
+    threading.Thread(target=lambda: [log.write(l) for l in p.stderr], daemon=True).start()
+    sh(["ping", "-c", "1", "-W", "2", TS_IP], NS_T)
+    return p
+
+
+def kv(out):
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", out)}
+
+
+# Each scenario: (name, unit, better, fn(target) -> value). target is "A" or "B".
+def where(t):
+    return (NS_T, TS_IP) if t == "A" else (NS_A, K_SRV)
+
+
+def bulk_up(t):
+    ns, ip = where(t)
+    return kv(sh([CLIENT, "upload", ip, "9", "5", str(BIG)], ns, timeout=60))["MBps"]
+
+
+def bulk_down(t):
+    ns, ip = where(t)
+    url = f"http://{ip}/bytes/{BIG}" if t == "A" else f"http://{ip}/big.bin"
+    out = sh(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code} %{speed_download}", url],
+             ns, timeout=30, check=False).split()
+    if len(out) != 2 or out[0] not in ("200", "000"):
+        raise RuntimeError(f"download: HTTP status {out[0] if out else '?'}")
+    return float(out[1]) / 1e6
+
+
+def wrk(t, close):
+    ns, ip = where(t)
+    url = f"http://{ip}/bytes/100" if t == "A" else f"http://{ip}/bytes100"
+    cmd = ["wrk", "-t2", "-c50", "-d5s", url]
+    if close:
+        cmd[1:1] = ["-H", "Connection: close"]
+    out = sh(cmd, ns, timeout=60)
+    m = re.search(r"Requests/sec:\s*([0-9.]+)", out)
+    return float(m.group(1)) if m else 0.0
+
+
+def connrate(t):
+    ns, ip = where(t)
+    return kv(sh([CLIENT, "connrate", ip, "7", "5", "64"], ns, timeout=60))["conn_per_s"]
+
+
+def rr(t, key):
+    ns, ip = where(t)
+    return kv(sh([CLIENT, "rr", ip, "7", "3000"], ns, timeout=60))[key]
+
+
+def ping_rtt(t):
+    ns, ip = where(t)
+    out = sh(["ping", "-q", "-c", "200", "-i", "0.002", ip], ns, timeout=60)
+    m = re.search(r"= [0-9.]+/([0-9.]+)/", out)
+    return float(m.group(1)) if m else 0.0
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def slab_kb():
+    with open("/proc/meminfo") as f:
+        return int(re.search(r"Slab:\s+(\d+)", f.read()).group(1))
+
+
+def hold(t, n, tapstack_pid):
+    ns, ip = where(t)
+    before = rss_kb(tapstack_pid) if t == "A" else slab_kb()
+    p = spawn(["sh", "-c", f"ulimit -n $(ulimit -Hn); exec {CLIENT} hold {ip} 9 {n} 30"], ns, stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    held = kv(line).get("held", 0)
+    time.sleep(0.5)
+    after = rss_kb(tapstack_pid) if t == "A" else slab_kb()
+    p.stdin.close()
+    p.wait(timeout=40)
+    time.sleep(1)
+    if held < n:
+        print(f"  hold {t}: only {held:.0f} of {n} connections held", file=sys.stderr)
+    per = (after - before) * 1024 / max(held, 1)
+    # over veth both ends live in the same kernel: its slab holds two sockets per connection
+    return per / 2 if t == "B" else per
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"))
+    ap.add_argument("--only", default="", help="comma-separated scenario names")
+    ap.add_argument("--hold", type=int, default=10000, help="idle connections for the memory scenario")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (it makes network namespaces); run: sudo make bench")
+    for f in (TAPSTACK, CLIENT, SERVER):
+        if not os.path.exists(f):
+            sys.exit(f"bench: {f} is missing; run make bench (it builds them)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        setup_kernel()
+        ts = setup_tapstack()
+        scen = [
+            ("bulk_upload", "MB/s", "higher", bulk_up),
+            ("bulk_download_http", "MB/s", "higher", bulk_down),
+            ("http_keepalive", "req/s", "higher", lambda t: wrk(t, False)),
+            ("http_close", "req/s", "higher", lambda t: wrk(t, True)),
+            ("connect_1byte_close", "conn/s", "higher", connrate),
+            ("rr_1byte_p50", "us", "lower", lambda t: rr(t, "p50_us")),
+            ("rr_1byte_p99", "us", "lower", lambda t: rr(t, "p99_us")),
+            ("ping_rtt", "ms", "lower", ping_rtt),
+            (f"idle_conn_{a.hold}_mem", "B/conn", "lower", lambda t: hold(t, a.hold, ts.pid)),
+        ]
+        only = set(filter(None, a.only.split(",")))
+        rows = []
+        for name, unit, better, fn in scen:
+            if only and name not in only:
+                continue
+            vals = {"A": [], "B": []}
+            for r in range(a.rounds):
+                for t in ("A", "B"):
+                    try:
+                        vals[t].append(fn(t))
+                    except Exception as e:  # a failed run is reported, never fatal
+                        print(f"  {name} {t} round {r}: {e}", file=sys.stderr)
+            row = {"scenario": name, "unit": unit, "better": better}
+            for t, key in (("A", "tapstack"), ("B", "kernel")):
+                v = vals[t]
+                row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
+                            "max": max(v) if v else None, "runs": v}
+            ma, mb = row["tapstack"]["median"], row["kernel"]["median"]
+            row["ratio"] = (ma / mb) if ma is not None and mb else None
+            rows.append(row)
+            print_row(row)
+        micro = micro_bench()
+        result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "rounds": a.rounds,
+                  "command": "make bench", "rows": rows, "micro": micro}
+        os.makedirs(os.path.dirname(a.json), exist_ok=True)
+        with open(a.json, "w") as f:
+            json.dump(result, f, indent=1)
+        print(f"\nwrote {a.json}")
+    finally:
+        cleanup()
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.2f}"
+
+
+header_done = []
+
+
+def print_row(row):
+    if not header_done:
+        print(f"{'scenario':<28} {'unit':<7} {'tapstack median (min-max)':<30} {'kernel median (min-max)':<30} ratio")
+        header_done.append(1)
+    cell = lambda d: f"{fmt(d['median'])} ({fmt(d['min'])}-{fmt(d['max'])})"
+    ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+    print(f"{row['scenario']:<28} {row['unit']:<7} {cell(row['tapstack']):<30} {cell(row['kernel']):<30} {ratio}",
+          flush=True)
+
+
+def micro_bench():
+    out = {}
+    exe = os.path.join(B, "bench", "bench_demux")
+    if os.path.exists(exe):
+        r = subprocess.run([exe], capture_output=True, text=True, timeout=300)
+        print("\n" + r.stdout.strip())
+        out["demux"] = r.stdout
+    return out
+
+
+def machine():
+    return {"cores": os.cpu_count(), "kernel": platform.release(), "cpu": cpu_model()}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
+    except Exception:
+        return "?"
+
+
+if __name__ == "__main__":
+    main()
