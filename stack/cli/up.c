@@ -14,6 +14,7 @@
 #include <net/if.h>
 
 #include "cli/cli.h"
+#include "cli/netstat_srv.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/clock.h"
@@ -38,6 +39,7 @@ struct up_run {
     struct ts_obs *obs;         /* --pcap, --trace, --loss ...; NULL when none */
     struct ts_app apps[TS_CLI_APPS_MAX];
     unsigned napps;
+    struct ts_netstat_srv *netstat;   /* /netstat on the HTTP app (cli/netstat_srv.h) */
     char err[256];
 };
 
@@ -157,7 +159,9 @@ static int up_setup(struct up_run *r)
                         "yourself, or use --netns\n", r->tap.name);
     if (up_stack(r) < 0 || up_ctl(r) < 0) return -1;
     r->started = ts_clock_now();
-    return up_apps(r, r->started);
+    if (up_apps(r, r->started) < 0) return -1;
+    r->netstat = ts_netstat_srv_start(r->stack, r->tap.name, r->apps, r->napps);
+    return 0;
 }
 
 static void up_ready(const struct up_run *r)
@@ -196,6 +200,7 @@ static void up_teardown(struct up_run *r)
         ts_loop_flush(r->loop, r->stack, now, TS_MS(200));
     }
     ts_ctl_close(r->ctl);
+    ts_netstat_srv_stop(r->netstat);   /* after the apps: their /netstat routes point into it */
     ts_loop_free(r->loop);
     ts_stack_free(r->stack);
     ts_obs_free(r->obs, stderr);    /* after the stack: it traces until freed */
