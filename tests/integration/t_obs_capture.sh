@@ -12,7 +12,7 @@ ts_init obs_capture
 "$TS_BIN" up --help | grep -q -- '--http-root' || { echo "SKIP: the HTTP app is not built"; exit 77; }
 command -v tcpdump >/dev/null || { echo "SKIP: tcpdump is not installed"; exit 77; }
 
-work=$TS_LOGDIR/obs_capture.d
+work=$TS_LOGDIR/obs_capture.work
 rm -rf "$work"; mkdir -p "$work/root" "$work/conns"
 head -c 300000 /dev/urandom >"$work/root/f.bin"
 cap=$work/cap.pcap

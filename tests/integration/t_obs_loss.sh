@@ -11,7 +11,7 @@ ts_init obs_loss
 mb=${TS_LOSS_MB:-20}
 limit=${TS_LOSS_SECONDS:-120}
 
-work=$TS_LOGDIR/obs_loss.d
+work=$TS_LOGDIR/obs_loss.work
 rm -rf "$work"; mkdir -p "$work/root"
 head -c $((mb * 1000000)) /dev/urandom >"$work/root/big.bin"
 ctl=$work/ctl.sock
