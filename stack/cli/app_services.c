@@ -59,15 +59,18 @@ static int services_start(struct ts_stack *s, ts_time_t now, const void *opts, s
 }
 
 static const struct ts_cli_flag echo_flags[] = {
-    { "echo-port", "PORT", "echo's port, UDP and TCP (default 7)", set_echo_port },
+    { "echo", "PORT", "serve echo on PORT, UDP and TCP, instead of 7", set_echo_port },
+    { "echo-port", "PORT", "the same as --echo PORT", set_echo_port },
     { NULL, NULL, NULL, NULL },
 };
 static const struct ts_cli_flag discard_flags[] = {
-    { "discard-port", "PORT", "discard's port, UDP and TCP (default 9)", set_discard_port },
+    { "discard", "PORT", "serve discard on PORT, UDP and TCP, instead of 9", set_discard_port },
+    { "discard-port", "PORT", "the same as --discard PORT", set_discard_port },
     { NULL, NULL, NULL, NULL },
 };
 static const struct ts_cli_flag daytime_flags[] = {
-    { "daytime-port", "PORT", "daytime's port, UDP and TCP (default 13)", set_daytime_port },
+    { "daytime", "PORT", "serve daytime on PORT, UDP and TCP, instead of 13", set_daytime_port },
+    { "daytime-port", "PORT", "the same as --daytime PORT", set_daytime_port },
     { NULL, NULL, NULL, NULL },
 };
 

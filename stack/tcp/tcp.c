@@ -37,6 +37,7 @@ static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
     if (t->all_next) t->all_next->all_prev = t->all_prev;
     ts_ring_release(&t->snd);
     ts_ring_release(&t->rcv);
+    tcp->grown_total -= t->grown;
     tcp->nconns--;
     free(t);
 }
@@ -55,6 +56,48 @@ uint16_t tcp_our_mss(const struct ts_stack *s)
 {
     size_t cap = ts_ipv4_l4_cap(s);
     return (uint16_t)(cap > TS_TCP_HLEN + TS_TCP_MSS_MIN ? cap - TS_TCP_HLEN : TS_TCP_MSS_MIN);
+}
+
+/* The window shift to offer: room for the buffer, or for the largest it may grow to. */
+uint8_t tcp_wscale_for(const struct ts_tcb *t)
+{
+    uint32_t buf = (t->flags & TF_BUF_FIXED) ? t->rcv.cap : TS_TCP_BUF_AUTO_MAX;
+    uint8_t ws = 0;
+    while (ws < TS_TCP_WSCALE_MAX && (65535u << ws) < buf) ws++;
+    return ws;
+}
+
+static bool grow(struct ts_stack *s, struct ts_tcb *t, struct ts_ring *r)
+{
+    uint32_t add = r->cap;
+    if ((t->flags & TF_BUF_FIXED) || r->cap >= TS_TCP_BUF_AUTO_MAX ||
+        s->tcp->grown_total + add > TS_TCP_BUF_GROWN_BUDGET)
+        return false;
+    if (ts_ring_resize(r, r->cap * 2) < 0) return false;
+    t->grown += add;
+    s->tcp->grown_total += add;
+    return true;
+}
+
+/* Receive-buffer growth: the application read n bytes. When it reads more than half the
+ * buffer within one round trip, the window (the buffer) is what limits the peer: double it
+ * (up to TS_TCP_BUF_AUTO_MAX; the window scale offered in the SYN leaves room for that). */
+void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n)
+{
+    ts_time_t period = t->rtt.valid && t->rtt.srtt > TS_MS(1) ? t->rtt.srtt : TS_MS(1);
+    t->tune_bytes += n;
+    if (now - t->tune_start < period) return;
+    if (t->tune_bytes >= t->rcv.cap / 2 && (65535u << t->rcv_wscale) >= t->rcv.cap * 2) grow(s, t, &t->rcv);
+    t->tune_start = now;
+    t->tune_bytes = 0;
+}
+
+/* Send-buffer growth: the application filled the buffer while the peer's window and cwnd
+ * would let more be in flight. Returns true if it grew. */
+bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t)
+{
+    if (t->snd_wnd < t->snd.cap || t->cwnd < t->snd.cap) return false;
+    return grow(s, t, &t->snd);
 }
 
 struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -78,7 +121,7 @@ struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, u
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) t->timer[i] = TS_TIME_NEVER;
     t->buf_snd = parent ? parent->buf_snd : TS_TCP_BUF_DEFAULT;
     t->buf_rcv = parent ? parent->buf_rcv : TS_TCP_BUF_DEFAULT;
-    if (parent) t->flags |= parent->flags & (TF_NODELAY | TF_KEEPALIVE);
+    if (parent) t->flags |= parent->flags & (TF_NODELAY | TF_KEEPALIVE | TF_BUF_FIXED);
     if (parent) { t->keep_idle = parent->keep_idle; t->keep_intvl = parent->keep_intvl; t->keep_count = parent->keep_count; }
     ts_ring_init(&t->snd, t->buf_snd);
     ts_ring_init(&t->rcv, t->buf_rcv);

@@ -10,13 +10,6 @@
 #define KEEP_INTVL_DEFAULT TS_SEC(75)
 #define KEEP_COUNT_DEFAULT 9
 
-static uint8_t wscale_for(uint32_t buf)
-{
-    uint8_t ws = 0;
-    while (ws < TS_TCP_WSCALE_MAX && (65535u << ws) < buf) ws++;
-    return ws;
-}
-
 int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned backlog,
                   ts_sock_cb cb, void *arg, struct ts_sock **out)
 {
@@ -70,7 +63,7 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
     t->snd_una = t->snd_nxt = t->snd_max = t->iss;
     t->snd_buf_seq = t->iss + 1;
     t->recover = t->iss;
-    t->rcv_wscale = wscale_for(t->rcv.cap);
+    t->rcv_wscale = tcp_wscale_for(t);
     t->mss = tcp_our_mss(s);
     t->last_rcv = now;
     tcp_cc_init(t);
@@ -91,6 +84,7 @@ long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t le
         t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return -TS_EPIPE;
     if (len == 0) return 0;
     uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    if (ts_ring_space(&t->snd) < want && t->snd.buf) tcp_grow_snd(t->stack, t);
     if (ts_ring_space(&t->snd) == 0) { t->flags |= TF_SND_FULL; return -TS_EAGAIN; }
     uint32_t n = ts_ring_write(&t->snd, buf, want);
     if (n == 0) return -TS_ENOMEM;
@@ -105,6 +99,7 @@ long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len)
     if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
     if (t->rcv.len) {
         uint32_t n = ts_ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+        tcp_grow_rcv(t->stack, t, now, n);
         if (tcp_window_update_due(t)) tcp_output(t->stack, t, now);
         return (long)n;
     }
@@ -235,6 +230,7 @@ int ts_tcp_set_buffers(struct ts_sock *sock, size_t sndbuf, size_t rcvbuf)
 {
     struct ts_tcb *t = ts_tcb_of(sock);
     if (tcp_synchronized(t->state) || t->snd.buf || t->rcv.buf) return -TS_EINVAL;
+    t->flags |= TF_BUF_FIXED;
     if (sndbuf) {
         t->buf_snd = ts_ring_size(sndbuf > TS_TCP_BUF_MAX ? TS_TCP_BUF_MAX : (uint32_t)sndbuf,
                                   TS_TCP_BUF_MIN, TS_TCP_BUF_MAX);

@@ -18,6 +18,8 @@
 #define TS_TCP_BUF_DEFAULT (64u * 1024)
 #define TS_TCP_BUF_MIN (4u * 1024)
 #define TS_TCP_BUF_MAX (16u * 1024 * 1024)
+#define TS_TCP_BUF_AUTO_MAX (4u * 1024 * 1024)      /* buffers grow to this when they limit throughput */
+#define TS_TCP_BUF_GROWN_BUDGET (128u * 1024 * 1024) /* all growth beyond the defaults, stack-wide */
 #define TS_TCP_MSS_MIN 48              /* floor for a peer's MSS option */
 #define TS_TCP_MSS_DEFAULT 536         /* RFC 9293 §3.7.1 when the option is absent */
 #define TS_TCP_DELACK TS_MS(40)        /* delayed ACK (<= 200 ms, RFC 9293 §3.8.6.3) */
@@ -45,6 +47,7 @@ enum {
     TF_KEEPALIVE   = 1u << 12,
     TF_DEAD        = 1u << 13,  /* on the reap list */
     TF_EOF_TOLD    = 1u << 14,  /* READABLE for end of stream raised */
+    TF_BUF_FIXED   = 1u << 15,  /* the application chose the buffer sizes: no automatic growth */
 };
 
 struct ts_tcp;
@@ -95,6 +98,9 @@ struct ts_tcb {
     struct ts_tcb *acc_head, *acc_tail;
     uint16_t backlog, syn_qlen, acc_qlen;
     uint32_t buf_snd, buf_rcv;      /* ring sizes to use */
+    uint32_t grown;                 /* bytes the rings grew beyond buf_snd + buf_rcv */
+    ts_time_t tune_start;           /* receive buffer growth: bytes read since tune_start */
+    uint32_t tune_bytes;
 
     /* module lists */
     struct ts_tcb *all_prev, *all_next;
@@ -113,6 +119,7 @@ struct ts_tcp {
     struct ts_tcb *blk_head, *blk_tail;   /* waiting for frames */
     struct ts_tcb *reap;            /* closed and unowned: free at the end of the call */
     unsigned nconns;
+    uint64_t grown_total;           /* sum of tcb->grown */
 };
 
 static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }
@@ -134,6 +141,9 @@ void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
 void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 uint16_t tcp_our_mss(const struct ts_stack *s);
+uint8_t tcp_wscale_for(const struct ts_tcb *t);
+void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
+bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);
 
 /* tcp_timer.c */
 void tcp_timer_set(struct ts_stack *s, struct ts_tcb *t, unsigned which, ts_time_t when);

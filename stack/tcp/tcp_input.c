@@ -29,13 +29,6 @@ static uint32_t seg_len(const struct seg *sg)      /* SEG.LEN: data + SYN + FIN 
     return sg->len + ((sg->flags & TS_TCP_SYN) ? 1 : 0) + ((sg->flags & TS_TCP_FIN) ? 1 : 0);
 }
 
-static uint8_t pick_wscale(uint32_t buf)
-{
-    uint8_t ws = 0;
-    while (ws < TS_TCP_WSCALE_MAX && (65535u << ws) < buf) ws++;
-    return ws;
-}
-
 /* MSS and window scale from a SYN (RFC 9293 §3.7.1, RFC 7323 §2). */
 void tcp_apply_syn_opts(struct ts_stack *s, struct ts_tcb *t, const struct ts_tcp_opts *o)
 {
@@ -46,7 +39,7 @@ void tcp_apply_syn_opts(struct ts_stack *s, struct ts_tcb *t, const struct ts_tc
     if (o->has_wscale) {
         t->flags |= TF_WSCALE;
         t->snd_wscale = o->wscale > TS_TCP_WSCALE_MAX ? TS_TCP_WSCALE_MAX : o->wscale;
-        t->rcv_wscale = pick_wscale(t->rcv.cap);
+        t->rcv_wscale = tcp_wscale_for(t);
     } else {
         t->flags &= ~TF_WSCALE;
         t->snd_wscale = 0;

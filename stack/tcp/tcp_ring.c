@@ -27,6 +27,22 @@ int ts_ring_alloc(struct ts_ring *r)
     return r->buf ? 0 : -1;
 }
 
+int ts_ring_resize(struct ts_ring *r, uint32_t cap)
+{
+    if (cap <= r->cap) return 0;
+    if (!r->buf) { r->cap = cap; return 0; }
+    uint8_t *nb = malloc(cap);
+    if (!nb) return -1;
+    uint32_t first = r->cap - r->head;
+    memcpy(nb, r->buf + r->head, first);
+    memcpy(nb + first, r->buf, r->head);
+    free(r->buf);
+    r->buf = nb;
+    r->head = 0;
+    r->cap = cap;
+    return 0;
+}
+
 void ts_ring_release(struct ts_ring *r)
 {
     free(r->buf);

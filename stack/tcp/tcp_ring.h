@@ -27,6 +27,10 @@ void ts_ring_init(struct ts_ring *r, uint32_t cap);
 /* Make sure storage exists. Returns 0, or -1 when memory is exhausted. */
 int ts_ring_alloc(struct ts_ring *r);
 
+/* Grow to cap bytes (a larger power of two), keeping every byte where its offset says, out-of-order
+ * bytes past the readable end included. Returns 0, or -1 when memory is exhausted (unchanged). */
+int ts_ring_resize(struct ts_ring *r, uint32_t cap);
+
 /* Free the storage (the ring becomes empty; cap stays). */
 void ts_ring_release(struct ts_ring *r);
 

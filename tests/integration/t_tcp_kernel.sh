@@ -51,5 +51,31 @@ for c in socks: c.close()
 print("200 concurrent echo connections ok")
 PY
 ts_log "tcp echo/discard/refused/concurrent ok"
+
+# 5% loss each way, made by nftables inside the test's namespace only.
+ts_ns nft -f - <<'NFT' || ts_fail "nft setup failed"
+table inet tsloss {
+    chain out { type filter hook output priority 0; ip daddr 10.0.0.2 tcp dport 7 numgen random mod 100 < 5 drop; }
+    chain in { type filter hook input priority 0; ip saddr 10.0.0.2 tcp sport 7 numgen random mod 100 < 5 drop; }
+}
+NFT
+ts_ns timeout 120 python3 - <<'PY' || ts_fail "TCP echo over 5% loss failed"
+import os, socket, sys, threading, time
+n = 2 << 20
+s = socket.create_connection(("10.0.0.2", 7), timeout=30)
+data = os.urandom(n); got = bytearray()
+def reader():
+    while len(got) < n:
+        b = s.recv(1 << 16)
+        if not b: break
+        got.extend(b)
+th = threading.Thread(target=reader); th.start(); t = time.time()
+s.sendall(data); th.join(100)
+s.close()
+if bytes(got) != data: sys.exit(f"lossy echo: got {len(got)} of {n} bytes, differing")
+print(f"echo 2 MB exact over 5% loss each way in {time.time()-t:.2f}s")
+PY
+ts_log "tcp over loss ok"
+ts_ns nft delete table inet tsloss
 ts_stop
 echo "PASS"
