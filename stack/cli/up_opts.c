@@ -273,6 +273,12 @@ static int apply_flag(int argc, char **argv, int *i, struct ts_up_opts *o, char 
     }
     const char *want = r.core ? r.core->arg : r.app_flag ? r.app_flag->arg : NULL;
     const char *value = NULL;
+    /* --http alone (end of the line, or another flag next) is the switch, not --http PORT. */
+    bool named_like_app = r.app_flag && strcmp(r.app_flag->name, ts_cli_app_at((unsigned)r.app)->name) == 0;
+    if (named_like_app && !eq && (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0)) {
+        o->app_on[r.app] = true;
+        return 0;
+    }
     if (want) {
         if (eq) value = eq + 1;
         else if (*i + 1 < argc) value = argv[++*i];
@@ -285,7 +291,7 @@ static int apply_flag(int argc, char **argv, int *i, struct ts_up_opts *o, char 
         o->app_on[r.app] = r.app_switch == 1;
         return 0;
     }
-    if (strcmp(r.app_flag->name, ts_cli_app_at((unsigned)r.app)->name) == 0) o->app_on[r.app] = true;
+    if (named_like_app) o->app_on[r.app] = true;
     return r.app_flag->set(o->app_opts[r.app], value, err, n);
 }
 

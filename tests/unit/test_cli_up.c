@@ -24,7 +24,7 @@ static int qotd_set_port(void *opts, const char *v, char *err, size_t errlen)
 {
     uint64_t p;
     if (!ts_parse_uint(v, 1, 65535, &p)) {
-        snprintf(err, errlen, "--qotd-port '%s': expected 1-65535", v);
+        snprintf(err, errlen, "--qotd '%s': expected 1-65535", v);
         return -1;
     }
     ((struct qotd_opts *)opts)->port = (int)p;
@@ -36,7 +36,7 @@ static int qotd_set_file(void *opts, const char *v, char *err, size_t errlen)
     return 0;
 }
 static const struct ts_cli_flag qotd_flags[] = {
-    { "qotd-port", "N", "port", qotd_set_port },
+    { "qotd", "PORT", "port (and switch it on)", qotd_set_port },
     { "qotd-file", "FILE", "quotes", qotd_set_file },
     { NULL, NULL, NULL, NULL },
 };
@@ -164,7 +164,8 @@ static void test_bad_values(void **state)
     expect_bad("unknown flag --bogus", "--bogus=1", NULL);
     expect_bad("unexpected argument 'tap0'", "tap0", NULL);
     expect_bad("takes no value", "--hints=yes", NULL);
-    expect_bad("expected 1-65535", "--qotd-port", "0");
+    expect_bad("expected 1-65535", "--qotd", "0");
+    expect_bad("expected 1-65535", "--qotd=", NULL);
 }
 
 static void test_cross_checks(void **state)
@@ -198,13 +199,26 @@ static void test_help_and_apps(void **state)
     assert_int_equal(parse(&o, err, sizeof err, "-h", NULL), 1);
     ts_up_opts_free(&o);
     unsigned q = qotd_slot();
-    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd-port", "1017", "--qotd-file=/q", NULL), 0);
+    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd-file=/q", NULL), 0);
     assert_false(o.app_on[q]);
+    ts_up_opts_free(&o);
+    /* a flag named like its app takes a value and switches the app on */
+    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd", "1017", "--qotd-file=/q", NULL), 0);
+    assert_true(o.app_on[q]);
     assert_int_equal(((struct qotd_opts *)o.app_opts[q])->port, 1017);
     assert_string_equal(((struct qotd_opts *)o.app_opts[q])->file, "/q");
     ts_up_opts_free(&o);
+    /* ... but alone, or before another flag, it is just the switch */
     assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd", NULL), 0);
     assert_true(o.app_on[q]);
+    assert_int_equal(((struct qotd_opts *)o.app_opts[q])->port, 17);
+    ts_up_opts_free(&o);
+    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd", "--hints", NULL), 0);
+    assert_true(o.app_on[q]);
+    assert_true(o.hints);
+    ts_up_opts_free(&o);
+    assert_int_equal(parse(&o, err, sizeof err, "--qotd=99", NULL), 0);
+    assert_int_equal(((struct qotd_opts *)o.app_opts[q])->port, 99);
     ts_up_opts_free(&o);
     /* slots of apps that are not built are empty, not garbage */
     unsigned present = 0;
