@@ -38,6 +38,7 @@ struct up_run {
     ts_time_t started;
     struct ts_obs *obs;         /* --pcap, --trace, --loss ...; NULL when none */
     struct ts_app apps[TS_CLI_APPS_MAX];
+    unsigned app_slot[TS_CLI_APPS_MAX];   /* apps[i] came from ts_cli_app_at(app_slot[i]) */
     unsigned napps;
     struct ts_netstat_srv *netstat;   /* /netstat on the HTTP app (cli/netstat_srv.h) */
     char err[256];
@@ -143,7 +144,7 @@ static int up_apps(struct up_run *r, ts_time_t now)
             return -1;
         }
         if (!out->name) out->name = a->name;
-        r->napps++;
+        r->app_slot[r->napps++] = i;
     }
     return 0;
 }
@@ -178,14 +179,15 @@ static void up_ready(const struct up_run *r)
     fprintf(stderr, "tapstack: try%s:\n", ns ? " (from another shell)" : "");
     fprintf(stderr, "  %s%s%sping %s\n", ns ? "ip netns exec " : "", ns ? ns : "", ns ? " " : "", ip);
     for (unsigned i = 0; i < r->napps; i++) {
-        for (unsigned k = 0; k < TS_CLI_APPS_MAX; k++) {
-            const struct ts_cli_app *a = ts_cli_app_at(k);
-            if (!a || !a->hint || strcmp(a->name, r->apps[i].name) != 0) continue;
-            fprintf(stderr, "  %s%s%s", ns ? "ip netns exec " : "", ns ? ns : "", ns ? " " : "");
-            fprintf(stderr, a->hint, ip);
-            fprintf(stderr, "\n");
-        }
+        const struct ts_cli_app *a = ts_cli_app_at(r->app_slot[i]);
+        if (!a || !a->hint) continue;
+        char cmd[200];
+        snprintf(cmd, sizeof cmd, a->hint, ip);
+        if (!ns) fprintf(stderr, "  %s\n", cmd);
+        else if (strchr(cmd, '|')) fprintf(stderr, "  ip netns exec %s sh -c '%s'\n", ns, cmd);
+        else fprintf(stderr, "  ip netns exec %s %s\n", ns, cmd);
     }
+    if (r->ctl) fprintf(stderr, "  tapstack status%s%s\n", ns ? " --netns " : "", ns ? ns : "");
     fprintf(stderr, "  (Ctrl-C stops it)\n");
 }
 

@@ -3,8 +3,8 @@
 # and in active mode: login, PWD, CWD, LIST, NLST, SIZE, MDTM, RETR of a 20 MB file compared by
 # SHA-256, REST (a restarted RETR), and the refusals: traversal out of the root, PORT naming
 # another address (FTP bounce, RFC 2577), a privileged port, commands before login, a line over
-# 512 bytes, CR inside an argument, failed logins. The session's data connection is closed when
-# the session ends.
+# 512 bytes, CR inside an argument, failed logins. Six sessions transfer at once. The session's
+# data connection is closed when the session ends.
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init ftp_ftplib
@@ -105,6 +105,31 @@ def session(passive):
 
 session(True)
 session(False)
+
+# Several conversations at once: 6 sessions, each with its own data connection (4 passive,
+# 2 active), transferring at the same time.
+import threading
+want3 = sha(f"{root}/pub/sub/3m.bin")
+results = {}
+def parallel(i):
+    try:
+        ftp = ftplib.FTP()
+        ftp.connect(HOST, 21, timeout=60)
+        ftp.login()
+        ftp.set_pasv(i < 4)
+        h, n = fetch(ftp, "pub/sub/3m.bin")
+        ftp.quit()
+        results[i] = (h == want3, n)
+    except Exception as e:
+        results[i] = (False, repr(e))
+threads = [threading.Thread(target=parallel, args=(i,)) for i in range(6)]
+t = time.monotonic()
+for th in threads: th.start()
+for th in threads: th.join(90)
+dt = time.monotonic() - t
+if len(results) != 6 or not all(ok for ok, _ in results.values()):
+    sys.exit(f"parallel sessions: {results}")
+print(f"6 sessions at once (4 passive, 2 active): 6 x 3 MB in {dt:.2f} s, all SHA-256 equal")
 
 # Raw control connection: hostile lines.
 def raw():
