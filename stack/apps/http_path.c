@@ -122,10 +122,14 @@ int ts_http_target_path(const char *target, char *out, size_t cap, bool *had_que
     return 0;
 }
 
-/* openat(2) and then check where the descriptor really points. */
-static int open_checked(int rootfd, const char *root_real, const char *rel, int flags)
+int ts_http_open_checked(int rootfd, const char *root_real, const char *path)
 {
-    int fd = openat(rootfd, rel, flags);
+    const char *rel = path;
+    while (*rel == '/')
+        rel++;
+    if (*rel == '\0')
+        rel = ".";
+    int fd = openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return -errno;
     char link[64], real[TS_HTTP_MAX_PATH];
@@ -157,7 +161,7 @@ int ts_http_open_beneath(int rootfd, const char *root_real, const char *path)
         return (int)fd;
     if (errno != ENOSYS)
         return -errno;
-    return open_checked(rootfd, root_real, rel, flags);
+    return ts_http_open_checked(rootfd, root_real, path);
 }
 
 static size_t append(char *out, size_t cap, size_t len, const char *s, size_t n)

@@ -33,6 +33,11 @@ const char *ts_http_target_query(const char *target);
  * leave the root, -EACCES ... */
 int ts_http_open_beneath(int rootfd, const char *root_real, const char *path);
 
+/* The fallback of ts_http_open_beneath for kernels without openat2: openat(2), then compare the
+ * opened file's real path (/proc/self/fd) with root_real; -EXDEV if it lies outside. Exposed for
+ * the unit tests. */
+int ts_http_open_checked(int rootfd, const char *root_real, const char *path);
+
 /* Append s to out (cap bytes, NUL-terminated) with &, <, >, ", ' escaped for HTML. Returns the
  * new length, or cap if it did not fit (out is then truncated but terminated). */
 size_t ts_http_html_escape(char *out, size_t cap, size_t len, const char *s);

@@ -230,6 +230,23 @@ static void test_open_escapes_refused(void **state)
     assert_true(ts_http_open_beneath(t->rootfd, t->root, "/sub/../../outside/secret.txt") < 0);
 }
 
+/* The openat(2) + /proc check used where openat2 is missing refuses the same escapes. */
+static void test_fallback_open(void **state)
+{
+    struct tree *t = *state;
+    read_is(ts_http_open_checked(t->rootfd, t->root, "/hello.txt"), "hello\n");
+    read_is(ts_http_open_checked(t->rootfd, t->root, "/alias.txt"), "inner\n");
+    read_is(ts_http_open_checked(t->rootfd, t->root, "/sub/back"), "hello\n");
+    int fd = ts_http_open_checked(t->rootfd, t->root, "/");
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/up"), -EXDEV);
+    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/abs"), -EXDEV);
+    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/updir/secret.txt"), -EXDEV);
+    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/../outside/secret.txt"), -EXDEV);
+    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/nope"), -ENOENT);
+}
+
 static void test_escape_helpers(void **state)
 {
     (void)state;
@@ -257,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_too_long),
         cmocka_unit_test_setup_teardown(test_open_inside, tree_setup, tree_teardown),
         cmocka_unit_test_setup_teardown(test_open_escapes_refused, tree_setup, tree_teardown),
+        cmocka_unit_test_setup_teardown(test_fallback_open, tree_setup, tree_teardown),
         cmocka_unit_test(test_escape_helpers),
     };
     return cmocka_run_group_tests_name("http_path", tests, NULL, NULL);
