@@ -300,13 +300,18 @@ int ftp_fs_list(const struct ftp_fs *fs, const char *vpath, bool names_only, tim
 
 /* ---- the root, and the sample tree ---- */
 
-uint8_t ftp_fs_sample_byte(uint64_t i)
+/* The sample word w: splitmix64 of the 8-byte word index. */
+static uint64_t sample_word(uint64_t w)
 {
-    uint64_t z = (i >> 3) + 0x9e3779b97f4a7c15ull;      /* splitmix64 of the 8-byte word index */
+    uint64_t z = w + 0x9e3779b97f4a7c15ull;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (uint8_t)(z >> ((i & 7) * 8));
+    return z ^ (z >> 31);
+}
+
+uint8_t ftp_fs_sample_byte(uint64_t i)
+{
+    return (uint8_t)(sample_word(i >> 3) >> ((i & 7) * 8));
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -336,7 +341,10 @@ static int make_file(int dirfd, const char *name, uint64_t size, const char *tex
         uint8_t chunk[65536];
         for (uint64_t off = 0; off < size && r == 0;) {
             size_t n = size - off < sizeof chunk ? (size_t)(size - off) : sizeof chunk;
-            for (size_t i = 0; i < n; i++) chunk[i] = ftp_fs_sample_byte(off + i);
+            for (size_t i = 0; i < n; i += 8) {     /* off is a multiple of 8: whole words */
+                uint64_t z = sample_word((off + i) >> 3);
+                for (size_t k = 0; k < 8 && i + k < n; k++) chunk[i + k] = (uint8_t)(z >> (k * 8));
+            }
             r = write_all(fd, chunk, n);
             off += n;
         }
