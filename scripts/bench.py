@@ -90,20 +90,19 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 10000000;
 
 def setup_tapstack():
     log = open(os.path.join(tmp, "tapstack.log"), "w")
-    p = spawn([TAPSTACK, "up", "--netns", NS_T, "--ip", f"{TS_IP}/24"], stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        line = p.stderr.readline()
-        if not line:
-            break
-        log.write(line)
-        if "up on" in line or "ready" in line:
-            break
-    else:
-        raise RuntimeError("tapstack did not come up")
-    # keep draining its stderr so it never blocks on a full pipe
+    p = spawn([TAPSTACK, "up", "--netns", NS_T, "--ip", f"{TS_IP}/24"], stdout=subprocess.PIPE, stderr=log,
+              text=True)
     import threading
-    threading.Thread(target=lambda: [log.write(l) for l in p.stderr], daemon=True).start()
+    ready = threading.Event()
+
+    def pump():  # the ready line comes on stdout; keep reading so tapstack never blocks on the pipe
+        for line in p.stdout:
+            log.write(line)
+            if "up on" in line:
+                ready.set()
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(20):
+        raise RuntimeError("tapstack did not come up; see its log")
     sh(["ping", "-c", "1", "-W", "2", TS_IP], NS_T)
     return p
 

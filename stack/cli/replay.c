@@ -27,6 +27,7 @@
 #define REPLAY_MAX_ARGS 256
 #define REPLAY_BUF 65536u
 #define REPLAY_MAX_STEPS 10000000u   /* timer runs per gap, against a stack whose deadline never moves */
+#define REPLAY_PENDING 4096u         /* frames sent now, waiting to be matched with the live ones */
 
 struct replay {
     struct ts_up_opts o;
@@ -39,6 +40,10 @@ struct replay {
     unsigned napps;
     ts_time_t now;
     uint64_t rec_in, rec_own, out_frames;
+    /* frames sent now, as hashes, until a frame the stack sent live matches one of them */
+    uint64_t pending[REPLAY_PENDING];
+    unsigned npending;
+    uint64_t matched, unmatched_live, pending_lost;
     char err[256];
     uint8_t buf[REPLAY_BUF];
 };
@@ -98,9 +103,40 @@ static int replay_args(struct replay *r, int argc, char **argv)
 }
 
 /* Everything the stack wants to send now. */
+/* FNV-1a over a frame: enough to tell whether the same bytes were sent again. */
+static uint64_t frame_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h ^ n;
+}
+
 static void drain(struct replay *r)
 {
-    while (ts_obs_transmit(r->obs, r->stack, r->now, r->buf, sizeof r->buf) > 0) r->out_frames++;
+    size_t n;
+    while ((n = ts_obs_transmit(r->obs, r->stack, r->now, r->buf, sizeof r->buf)) > 0) {
+        r->out_frames++;
+        if (r->npending == REPLAY_PENDING) {     /* drop the oldest: it will count as not matched */
+            memmove(r->pending, r->pending + 1, (REPLAY_PENDING - 1) * sizeof r->pending[0]);
+            r->npending--;
+            r->pending_lost++;
+        }
+        r->pending[r->npending++] = frame_hash(r->buf, n);
+    }
+}
+
+/* A frame the stack sent live: was the same frame sent now (in any order)? */
+static void match_live(struct replay *r, const uint8_t *frame, size_t len)
+{
+    uint64_t h = frame_hash(frame, len);
+    for (unsigned i = 0; i < r->npending; i++) {
+        if (r->pending[i] != h) continue;
+        memmove(r->pending + i, r->pending + i + 1, (r->npending - i - 1) * sizeof r->pending[0]);
+        r->npending--;
+        r->matched++;
+        return;
+    }
+    r->unmatched_live++;
 }
 
 static ts_time_t next_deadline(struct replay *r)
@@ -175,6 +211,7 @@ static void feed(struct replay *r, const struct ts_pcap_rec *rec)
     advance(r, t);
     if (rec->incl_len >= 12 && memcmp(rec->data + 6, ts_stack_config(r->stack)->mac, 6) == 0) {
         r->rec_own++;
+        match_live(r, rec->data, rec->incl_len);
         return;
     }
     r->rec_in++;
@@ -212,7 +249,13 @@ static void summary(const struct replay *r, struct ts_tracer *t)
     fprintf(f, "replay: %llu frames in the capture: %llu fed to the stack, %llu sent by the stack live\n",
             (unsigned long long)(r->rec_in + r->rec_own), (unsigned long long)r->rec_in,
             (unsigned long long)r->rec_own);
-    fprintf(f, "replay: the stack sent %llu frames now\n", (unsigned long long)r->out_frames);
+    fprintf(f, "replay: the stack sent %llu frames now: %llu the same as live, %llu new\n",
+            (unsigned long long)r->out_frames, (unsigned long long)r->matched,
+            (unsigned long long)(r->out_frames - r->matched));
+    if (r->rec_own)
+        fprintf(f, "replay: %llu of the %llu frames sent live were not sent again%s\n",
+                (unsigned long long)r->unmatched_live, (unsigned long long)r->rec_own,
+                r->unmatched_live ? " (differences: timers at exact deadlines here, the time of day in app data (HTTP Date), or another --seed, --ip, --mac, apps)" : "");
     if (t) {
         fprintf(f, "replay: %llu state changes, %llu timers fired, %llu drops\n", (unsigned long long)t->states,
                 (unsigned long long)t->timers, (unsigned long long)t->drops);

@@ -32,6 +32,8 @@ struct ts_loop {
     unsigned tx_nfree;
     unsigned rx_err_run;        /* consecutive failed reads */
     int stop;                   /* signal number, or -errno when fatal */
+    bool stop_asked;            /* ts_loop_stop was called: return stop_code */
+    int stop_code;
     struct ts_loop_watch watch[TS_LOOP_WATCH_MAX];
     unsigned nwatch;
     struct ts_obs *obs;         /* capture/trace/faults, or NULL */
@@ -269,10 +271,12 @@ static int submit_and_wait(struct ts_loop *l, ts_time_t now, ts_time_t deadline)
 int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps)
 {
     l->stop = 0;
-    while (!l->stop) {
+    l->stop_asked = false;
+    while (!l->stop && !l->stop_asked) {
         ts_time_t now = ts_clock_now();
         run_due(l, s, apps, napps, now);
         drain_tx(l, s, now);
+        if (l->stop_asked) break;   /* asked from an app's poll: no need to wait */
         int r = submit_and_wait(l, now, next_deadline(l, s, apps, napps));
         if (r < 0) {
             fprintf(stderr, "tapstack: io_uring wait failed: %s\n", strerror(-r));
@@ -280,7 +284,13 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
         }
         reap(l, s, ts_clock_now());
     }
-    return l->stop;
+    return l->stop ? l->stop : l->stop_code;
+}
+
+void ts_loop_stop(struct ts_loop *l, int code)
+{
+    l->stop_asked = true;
+    l->stop_code = code;
 }
 
 void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t timeout)

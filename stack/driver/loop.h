@@ -46,6 +46,10 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
  * a fatal error of the ring or the TAP (logged to stderr). */
 int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps);
 
+/* Ask ts_loop_run to return code (e.g. 0) once the completions in hand are handled: for an app
+ * that is done (tapstack fetch). Call it from a callback or poll that the loop runs. */
+void ts_loop_stop(struct ts_loop *l, int code);
+
 /* Write every frame the stack has queued now and wait, at most timeout, until the writes are
  * done. For shutdown: after the apps are stopped and before the stack is freed. */
 void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t timeout);

@@ -1,0 +1,298 @@
+/* The fetch client end to end in one process: a PC stack (192.168.1.5) and a server stack
+ * (192.168.1.7) running the project's HTTP and FTP servers, joined by a perfect in-memory link
+ * and a virtual clock. Bodies are compared byte for byte; every transfer's socket pair is
+ * checked (same addresses, distinct ephemeral source ports, destination port = the service). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "unit/core_util.h"
+#include "apps/fetch.h"
+#include "apps/ftp_server.h"
+#include "apps/http_server.h"
+#include "tapstack/socket.h"
+
+#define PC_IP 0xc0a80105u       /* 192.168.1.5 */
+#define SERVER_IP 0xc0a80107u   /* 192.168.1.7 */
+#define FILE_LEN 300000
+
+struct body {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+struct net {
+    struct ts_stack *c, *s;
+    ts_time_t now;
+    struct ts_app apps[3];       /* http, ftp on the server; fetch on the client */
+    unsigned napps;
+    struct ts_fetch *fetch;
+    char root[64];
+    uint8_t file[FILE_LEN];
+    struct body bodies[128];
+    unsigned ndone;
+};
+
+static int body_write(void *arg, const void *data, size_t len)
+{
+    struct body *b = arg;
+    if (b->len + len > b->cap) {
+        size_t cap = (b->len + len) * 2;
+        uint8_t *d = realloc(b->data, cap);
+        if (!d) return -12;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+static void on_done(void *arg, const struct ts_fetch_result *r)
+{
+    struct net *n = arg;
+    n->ndone++;
+    (void)r;
+}
+
+static void net_settle(struct net *n)
+{
+    uint8_t buf[2048];
+    for (int i = 0; i < 1000000; i++) {
+        bool any = false;
+        size_t len;
+        while ((len = ts_stack_transmit(n->c, n->now, buf, sizeof buf)) > 0) {
+            ts_stack_receive(n->s, n->now, buf, len);
+            any = true;
+        }
+        while ((len = ts_stack_transmit(n->s, n->now, buf, sizeof buf)) > 0) {
+            ts_stack_receive(n->c, n->now, buf, len);
+            any = true;
+        }
+        any |= ts_stack_dispatch(n->c, n->now) > 0;
+        any |= ts_stack_dispatch(n->s, n->now) > 0;
+        if (!any) return;
+    }
+    fail_msg("the link never settled");
+}
+
+static ts_time_t next_deadline(struct net *n)
+{
+    ts_time_t t = ts_stack_poll_at(n->c), t2 = ts_stack_poll_at(n->s);
+    if (t2 < t) t = t2;
+    for (unsigned i = 0; i < n->napps; i++) {
+        ts_time_t a = n->apps[i].poll_at(n->apps[i].ctx);
+        if (a < t) t = a;
+    }
+    return t;
+}
+
+/* Settle, then jump from deadline to deadline until every transfer is done or dt passed. */
+static void net_run(struct net *n, ts_time_t dt)
+{
+    ts_time_t end = n->now + dt;
+    net_settle(n);
+    for (int i = 0; i < 200000 && ts_fetch_pending(n->fetch) > 0; i++) {
+        ts_time_t t = next_deadline(n);
+        if (t > end) break;
+        if (t > n->now) n->now = t;
+        ts_stack_poll(n->c, n->now);
+        ts_stack_poll(n->s, n->now);
+        for (unsigned k = 0; k < n->napps; k++)
+            if (n->apps[k].poll_at(n->apps[k].ctx) <= n->now) n->apps[k].poll(n->apps[k].ctx, n->now);
+        net_settle(n);
+    }
+}
+
+static void quiet_log(void *arg, const char *line) { (void)arg; (void)line; }
+
+static struct net *net_new(const struct ts_fetch_opts *fo)
+{
+    struct net *n = calloc(1, sizeof *n);
+    assert_non_null(n);
+    struct ts_config cc, cs;
+    ts_config_default(&cc);
+    ts_config_default(&cs);
+    cc.ip = PC_IP;
+    cc.prefix_len = 24;
+    cc.mac[5] = 5;
+    cc.seed = 5;
+    cs.ip = SERVER_IP;
+    cs.prefix_len = 24;
+    cs.mac[5] = 7;
+    cs.seed = 7;
+    n->c = ts_stack_new(&cc, NULL);
+    n->s = ts_stack_new(&cs, NULL);
+    assert_non_null(n->c);
+    assert_non_null(n->s);
+    n->now = TS_SEC(1);
+    snprintf(n->root, sizeof n->root, "/tmp/ts-fetch-e2e-XXXXXX");
+    char path[128];
+    assert_non_null(mkdtemp(n->root));
+    snprintf(path, sizeof path, "%s/pub", n->root);
+    assert_int_equal(mkdir(path, 0755), 0);
+    for (size_t i = 0; i < FILE_LEN; i++) n->file[i] = (uint8_t)((i * 7919u) >> 3 ^ i);
+    snprintf(path, sizeof path, "%s/pub/file.bin", n->root);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(n->file, 1, FILE_LEN, f), FILE_LEN);
+    fclose(f);
+    struct ts_http_opts ho = { .root = n->root, .quiet = true };
+    assert_int_equal(ts_http_start(n->s, n->now, &ho, &n->apps[n->napps++]), 0);
+    struct ts_ftp_opts fto = { .root = n->root, .log = quiet_log };
+    assert_int_equal(ts_ftp_start(n->s, n->now, &fto, &n->apps[n->napps++]), 0);
+    struct ts_fetch_opts o = *fo;
+    o.done = on_done;
+    o.done_arg = n;
+    n->fetch = ts_fetch_new(n->c, &o);
+    assert_non_null(n->fetch);
+    ts_fetch_app(n->fetch, &n->apps[n->napps++]);
+    return n;
+}
+
+static void net_free(struct net *n)
+{
+    for (unsigned i = n->napps; i-- > 0;) n->apps[i].stop(n->apps[i].ctx, n->now);
+    ts_stack_free(n->c);
+    ts_stack_free(n->s);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", n->root);
+    assert_int_equal(system(cmd), 0);
+    for (unsigned i = 0; i < 128; i++) free(n->bodies[i].data);
+    free(n);
+}
+
+static const struct ts_fetch_result *add(struct net *n, const char *url)
+{
+    struct ts_fetch_url u;
+    char err[200];
+    assert_int_equal(ts_fetch_url_parse(url, &u, err, sizeof err), 0);
+    unsigned i = ts_fetch_count(n->fetch);
+    assert_true(i < 128);
+    struct ts_fetch_sink sink = { body_write, &n->bodies[i] };
+    ts_fetch_add(n->fetch, n->now, url, &u, &sink);
+    return ts_fetch_result(n->fetch, i);
+}
+
+static void check_ok(struct net *n, const struct ts_fetch_result *r, uint16_t rport)
+{
+    if (!r->ok) fail_msg("%s failed: %s", r->url, r->why);
+    assert_int_equal(r->laddr, PC_IP);
+    assert_int_equal(r->raddr, SERVER_IP);
+    assert_int_equal(r->rport, rport);
+    assert_true(r->lport >= 49152);
+    assert_int_equal(r->bytes, FILE_LEN);
+    assert_int_equal(n->bodies[r->index].len, FILE_LEN);
+    assert_memory_equal(n->bodies[r->index].data, n->file, FILE_LEN);
+    assert_true(r->ended >= r->started);   /* a perfect link takes no virtual time */
+}
+
+/* The textbook picture: a web page and an FTP file at the same time, two source ports. */
+static void web_and_ftp_together(void **st)
+{
+    (void)st;
+    struct ts_fetch_opts fo = { 0 };
+    struct net *n = net_new(&fo);
+    const struct ts_fetch_result *h = add(n, "http://192.168.1.7/pub/file.bin");
+    const struct ts_fetch_result *f = add(n, "ftp://192.168.1.7/pub/file.bin");
+    assert_int_equal(ts_fetch_pending(n->fetch), 2);
+    net_run(n, TS_SEC(20));
+    assert_int_equal(ts_fetch_pending(n->fetch), 0);
+    assert_int_equal(n->ndone, 2);
+    check_ok(n, h, 80);
+    check_ok(n, f, 21);
+    assert_int_equal(h->status, 200);
+    assert_int_not_equal(h->lport, f->lport);
+    assert_true(f->has_data);
+    assert_false(f->data_active);
+    assert_int_equal(f->data_laddr, PC_IP);
+    assert_int_not_equal(f->data_lport, f->lport);
+    net_free(n);
+}
+
+static void ftp_active(void **st)
+{
+    (void)st;
+    struct ts_fetch_opts fo = { .active = true };
+    struct net *n = net_new(&fo);
+    const struct ts_fetch_result *f = add(n, "ftp://192.168.1.7/pub/file.bin");
+    net_run(n, TS_SEC(20));
+    check_ok(n, f, 21);
+    assert_true(f->data_active);
+    assert_int_equal(f->data_rport, 20);        /* the server's port 20 connected to us */
+    assert_int_equal(f->data_raddr, SERVER_IP);
+    assert_true(f->data_lport >= 49152);
+    net_free(n);
+}
+
+static void failures_say_why(void **st)
+{
+    (void)st;
+    struct ts_fetch_opts fo = { .timeout = TS_SEC(3) };
+    struct net *n = net_new(&fo);
+    const struct ts_fetch_result *nf = add(n, "http://192.168.1.7/pub/nope.bin");
+    const struct ts_fetch_result *rf = add(n, "http://192.168.1.7:81/x");
+    const struct ts_fetch_result *ff = add(n, "ftp://192.168.1.7/pub/nope.bin");
+    const struct ts_fetch_result *lf = add(n, "ftp://nobody:bad@192.168.1.7/pub/file.bin");
+    const struct ts_fetch_result *tf = add(n, "http://192.168.1.99/x");   /* nobody there */
+    net_run(n, TS_SEC(30));
+    assert_int_equal(ts_fetch_pending(n->fetch), 0);
+    assert_int_equal(n->ndone, 5);
+    assert_false(nf->ok);
+    assert_int_equal(nf->status, 404);
+    assert_non_null(strstr(nf->why, "HTTP 404"));
+    assert_false(rf->ok);
+    assert_non_null(strstr(rf->why, "refused"));
+    assert_false(ff->ok);
+    assert_non_null(strstr(ff->why, "FTP 550"));
+    assert_non_null(strstr(ff->why, "RETR pub/nope.bin"));
+    assert_false(lf->ok);
+    assert_non_null(strstr(lf->why, "FTP 530"));
+    assert_false(tf->ok);
+    assert_true(strstr(tf->why, "timed out") || strstr(tf->why, "no route"));
+    net_free(n);
+}
+
+/* 100 URLs at once: 100 connections, 100 distinct source ports, all in 49152-65535. */
+static void hundred_at_once(void **st)
+{
+    (void)st;
+    struct ts_fetch_opts fo = { 0 };
+    struct net *n = net_new(&fo);
+    for (int i = 0; i < 100; i++) add(n, "http://192.168.1.7/pub/file.bin");
+    net_run(n, TS_SEC(60));
+    assert_int_equal(ts_fetch_pending(n->fetch), 0);
+    uint8_t seen[65536 / 8] = { 0 };
+    for (unsigned i = 0; i < 100; i++) {
+        const struct ts_fetch_result *r = ts_fetch_result(n->fetch, i);
+        check_ok(n, r, 80);
+        assert_false(seen[r->lport / 8] & (1u << (r->lport % 8)));
+        seen[r->lport / 8] |= (uint8_t)(1u << (r->lport % 8));
+    }
+    net_free(n);
+}
+
+/* Stopping mid-transfer reports what was unfinished. */
+static void stop_reports(void **st)
+{
+    (void)st;
+    struct ts_fetch_opts fo = { 0 };
+    struct net *n = net_new(&fo);
+    const struct ts_fetch_result *h = add(n, "http://192.168.1.7/pub/file.bin");
+    (void)h;
+    assert_int_equal(n->ndone, 0);
+    ts_fetch_free(n->fetch, n->now);   /* before any frame moved */
+    assert_int_equal(n->ndone, 1);
+    n->napps--;                          /* the fetch app is gone */
+    net_settle(n);
+    net_free(n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(web_and_ftp_together), cmocka_unit_test(ftp_active), cmocka_unit_test(failures_say_why),
+        cmocka_unit_test(hundred_at_once),      cmocka_unit_test(stop_reports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
