@@ -237,7 +237,8 @@ def main():
             rows.append(row)
             print_row(row)
         micro = micro_bench()
-        result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "rounds": a.rounds,
+        cpu = callgrind_cost() if not only or "cpu" in only else None
+        result = {"cpu_cost": cpu, "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "rounds": a.rounds,
                   "command": "make bench", "rows": rows, "micro": micro}
         os.makedirs(os.path.dirname(a.json), exist_ok=True)
         with open(a.json, "w") as f:
@@ -264,6 +265,42 @@ def print_row(row):
     ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
     print(f"{row['scenario']:<28} {row['unit']:<7} {cell(row['tapstack']):<30} {cell(row['kernel']):<30} {ratio}",
           flush=True)
+
+
+CAPTURE = os.path.join(ROOT, "bench", "capture-http-256k.pcap")
+
+
+def callgrind_cost():
+    """Instructions per frame and per delivered byte: valgrind counts instructions, so the figure
+    repeats exactly for the same binary and capture. The capture is a 256 KiB HTTP download
+    recorded with --seed 1; `tapstack replay` feeds it to a stack with the same seed, whose
+    HTTP server answers it again. Counted: everything the driver calls per frame (receive,
+    transmit, poll, dispatch: the core and the apps' callbacks)."""
+    if not shutil.which("valgrind") or not os.path.exists(CAPTURE):
+        return None
+    out = os.path.join(tmp, "cg.out")
+    toggles = [f"--toggle-collect={f}" for f in
+               ("ts_stack_receive", "ts_stack_transmit", "ts_stack_poll", "ts_stack_dispatch")]
+    r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--collect-atstart=no",
+                        *toggles, TAPSTACK, "replay", CAPTURE, "--seed", "1", "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    m = re.search(r"(\d+) frames in the capture: (\d+) fed to the stack", r.stdout + r.stderr)
+    sent = re.search(r"the stack sent (\d+) frames", r.stdout + r.stderr)
+    ann = subprocess.run(["callgrind_annotate", out], capture_output=True, text=True).stdout
+    tot = re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", ann)
+    gen = re.search(r"([\d,]+) \([\d.]+%\)\s+\S*http_gen_fill", ann)
+    if not (m and sent and tot):
+        return None
+    total = int(tot.group(1).replace(",", ""))
+    body = int(gen.group(1).replace(",", "")) if gen else 0
+    frames = int(m.group(2)) + int(sent.group(1))
+    res = {"instructions": total, "body_generator": body, "frames": frames, "bytes": 262144,
+           "per_frame": total / frames, "per_byte": total / 262144,
+           "per_frame_without_generator": (total - body) / frames}
+    print(f"\ncpu cost (callgrind, {os.path.basename(CAPTURE)}): {res['per_frame']:.0f} instructions/frame, "
+          f"{res['per_byte']:.2f}/delivered byte; without the /bytes body generator "
+          f"{res['per_frame_without_generator']:.0f}/frame ({frames} frames)")
+    return res
 
 
 def micro_bench():

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
@@ -90,6 +91,7 @@ static int up_stack(struct up_run *r)
     if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
     struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs };
+    lc.rx_plain = getenv("TAPSTACK_RX_PLAIN") != NULL;   /* for comparing the two receive paths */
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
     return r->loop ? 0 : -1;
 }
@@ -103,6 +105,7 @@ static void up_status(void *arg, FILE *out)
             r->o->netns ? r->o->netns : "", (unsigned long long)((ts_clock_now() - r->started) / 1000000u), r->napps);
     fprintf(out, "frames in %llu (%llu bytes), out %llu (%llu bytes)\n", (unsigned long long)st->rx_frames,
             (unsigned long long)st->rx_bytes, (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes);
+    fprintf(out, "receive: %s\n", st->rx_multishot ? "one multishot read" : "plain reads");
     fprintf(out, "read errors %llu, write errors %llu, write buffers exhausted %llu, ring waits %llu\n",
             (unsigned long long)st->rx_errors, (unsigned long long)st->tx_errors, (unsigned long long)st->tx_full,
             (unsigned long long)st->waits);

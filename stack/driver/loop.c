@@ -13,7 +13,12 @@
 #include "driver/signals.h"
 
 /* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
-enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4 };
+enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5 };
+
+/* IORING_OP_READ_MULTISHOT (Linux 6.7): one SQE that keeps reading into provided buffers, a
+ * completion per frame. liburing 2.3's headers predate it; the kernel's number is fixed ABI. */
+#define TS_OP_READ_MULTISHOT 49
+#define RX_BGID 7                   /* our provided-buffer group */
 #define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 #define UD_KIND(ud) ((unsigned)((ud) >> 32))
 #define UD_IDX(ud) ((unsigned)((ud) & 0xffffffffu))
@@ -25,9 +30,13 @@ struct ts_loop {
     struct io_uring ring;
     bool ring_ok;
     int tap_fd, sig_fd;
+    bool tap_fixed;             /* the TAP fd is registered with the ring as fixed file 0 */
     size_t frame_cap;
     unsigned rx_depth, tx_depth;
     uint8_t *rx_mem, *tx_mem;
+    struct io_uring_buf_ring *br;  /* receive buffers given to the kernel (multishot mode), or NULL */
+    bool br_registered;
+    unsigned br_mask, br_pending;   /* buffers returned since the last advance */
     unsigned *tx_free;          /* stack of free write-buffer indices */
     unsigned tx_nfree;
     unsigned rx_err_run;        /* consecutive failed reads */
@@ -58,8 +67,57 @@ static void queue_read(struct ts_loop *l, unsigned i)
 {
     struct io_uring_sqe *sqe = loop_sqe(l);
     if (!sqe) return;
-    io_uring_prep_read(sqe, l->tap_fd, rx_buf(l, i), (unsigned)l->frame_cap, 0);
+    io_uring_prep_read(sqe, l->tap_fixed ? 0 : l->tap_fd, rx_buf(l, i), (unsigned)l->frame_cap, 0);
+    if (l->tap_fixed) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, UD(OP_RX, i));
+}
+
+/* One multishot read: a completion per frame, each in a buffer the kernel takes from br. */
+static void queue_read_multi(struct ts_loop *l)
+{
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    if (!sqe) return;
+    io_uring_prep_rw(TS_OP_READ_MULTISHOT, sqe, l->tap_fixed ? 0 : l->tap_fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT | (l->tap_fixed ? IOSQE_FIXED_FILE : 0);
+    sqe->buf_group = RX_BGID;
+    io_uring_sqe_set_data64(sqe, UD(OP_RX_MULTI, 0));
+}
+
+/* Give buffer i back to the kernel (made visible by the advance at the end of a batch). */
+static void rx_buf_return(struct ts_loop *l, unsigned i)
+{
+    io_uring_buf_ring_add(l->br, rx_buf(l, i), (unsigned)l->frame_cap, (unsigned short)i, (int)l->br_mask,
+                          (int)l->br_pending++);
+}
+
+/* Multishot receive if the kernel has it: provided-buffer ring of rx_depth buffers. */
+static bool rx_multishot_setup(struct ts_loop *l)
+{
+    struct io_uring_probe *probe = io_uring_get_probe_ring(&l->ring);
+    bool ok = probe && io_uring_opcode_supported(probe, TS_OP_READ_MULTISHOT);
+    if (probe) io_uring_free_probe(probe);
+    if (!ok) return false;
+    size_t bytes = l->rx_depth * sizeof(struct io_uring_buf);
+    void *mem = NULL;
+    if (posix_memalign(&mem, 4096, bytes < 4096 ? 4096 : bytes) != 0) return false;
+    memset(mem, 0, bytes < 4096 ? 4096 : bytes);
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uintptr_t)mem;
+    reg.ring_entries = l->rx_depth;
+    reg.bgid = RX_BGID;
+    if (io_uring_register_buf_ring(&l->ring, &reg, 0) != 0) {
+        free(mem);
+        return false;
+    }
+    l->br = mem;
+    l->br_registered = true;
+    l->br_mask = (unsigned)io_uring_buf_ring_mask(l->rx_depth);
+    io_uring_buf_ring_init(l->br);
+    for (unsigned i = 0; i < l->rx_depth; i++) rx_buf_return(l, i);
+    io_uring_buf_ring_advance(l->br, (int)l->br_pending);
+    l->br_pending = 0;
+    return true;
 }
 
 static void queue_signal_poll(struct ts_loop *l)
@@ -111,7 +169,8 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->sig_fd = cfg->sig_fd;
     l->obs = cfg->obs;
     l->frame_cap = (cfg->frame_cap + 63) & ~(size_t)63;
-    l->rx_depth = cfg->rx_depth ? cfg->rx_depth : 32;
+    l->rx_depth = 1;   /* a power of two (the buffer ring needs it), at most 32768 */
+    while (l->rx_depth < (cfg->rx_depth ? cfg->rx_depth : 32) && l->rx_depth < 32768) l->rx_depth <<= 1;
     l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
     l->rx_mem = calloc(l->rx_depth, l->frame_cap);
     l->tx_mem = calloc(l->tx_depth, l->frame_cap);
@@ -132,7 +191,14 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
         return NULL;
     }
     l->ring_ok = true;
-    for (unsigned i = 0; i < l->rx_depth; i++) queue_read(l, i);
+    /* A fixed file saves looking the fd up on every read and write; optional. */
+    l->tap_fixed = io_uring_register_files(&l->ring, &l->tap_fd, 1) == 0;
+    if (!cfg->rx_plain && rx_multishot_setup(l)) {
+        l->st.rx_multishot = true;
+        queue_read_multi(l);
+    } else {
+        for (unsigned i = 0; i < l->rx_depth; i++) queue_read(l, i);
+    }
     if (l->sig_fd >= 0) queue_signal_poll(l);
     return l;
 }
@@ -177,7 +243,8 @@ static void drain_tx(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         struct io_uring_sqe *sqe = loop_sqe(l);
         if (!sqe) return;   /* cannot happen: the SQ has room for every buffer */
         l->tx_nfree--;
-        io_uring_prep_write(sqe, l->tap_fd, tx_buf(l, i), (unsigned)len, 0);
+        io_uring_prep_write(sqe, l->tap_fixed ? 0 : l->tap_fd, tx_buf(l, i), (unsigned)len, 0);
+        if (l->tap_fixed) sqe->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(sqe, UD(OP_TX, i));
         l->st.tx_frames++;
         l->st.tx_bytes += len;
@@ -185,7 +252,8 @@ static void drain_tx(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
     l->st.tx_full++;
 }
 
-static void on_rx(struct ts_loop *l, struct ts_stack *s, unsigned i, int res, ts_time_t now)
+/* A read completed with res (bytes or -errno) into buffer i. Returns false when the TAP is gone. */
+static bool rx_result(struct ts_loop *l, struct ts_stack *s, unsigned i, int res, ts_time_t now)
 {
     if (res > 0) {
         l->rx_err_run = 0;
@@ -199,10 +267,40 @@ static void on_rx(struct ts_loop *l, struct ts_stack *s, unsigned i, int res, ts
         if (res == -EBADFD || l->rx_err_run >= RX_ERRORS_FATAL) {
             fprintf(stderr, "tapstack: the TAP is gone (%s); stopping\n", strerror(-res));
             l->stop = res;
-            return;
+            return false;
         }
     }
-    queue_read(l, i);
+    return true;
+}
+
+static void on_rx(struct ts_loop *l, struct ts_stack *s, unsigned i, int res, ts_time_t now)
+{
+    if (rx_result(l, s, i, res, now)) queue_read(l, i);
+}
+
+/* A completion of the multishot read: a frame in a provided buffer, or the end of the read. */
+static void on_rx_multi(struct ts_loop *l, struct ts_stack *s, const struct io_uring_cqe *cqe, ts_time_t now)
+{
+    bool alive = true;
+    if (cqe->flags & IORING_CQE_F_BUFFER) {
+        unsigned i = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        if (i < l->rx_depth) {
+            alive = rx_result(l, s, i, cqe->res, now);
+            rx_buf_return(l, i);
+        }
+    } else if (cqe->res == -EINVAL && l->st.rx_frames == 0) {
+        /* This kernel or device cannot do it after all: fall back to plain reads. */
+        fprintf(stderr, "tapstack: multishot read refused; using %u plain reads\n", l->rx_depth);
+        l->st.rx_multishot = false;
+        for (unsigned i = 0; i < l->rx_depth; i++) queue_read(l, i);
+        return;
+    } else if (cqe->res < 0 && cqe->res != -ENOBUFS) {
+        alive = rx_result(l, s, 0, cqe->res, now);
+    }
+    if (alive && !(cqe->flags & IORING_CQE_F_MORE)) {
+        l->st.rx_rearms++;
+        queue_read_multi(l);
+    }
 }
 
 static void on_tx(struct ts_loop *l, unsigned i, int res)
@@ -234,6 +332,7 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         uint64_t ud = io_uring_cqe_get_data64(cqe);
         switch (UD_KIND(ud)) {
         case OP_RX: on_rx(l, s, UD_IDX(ud), cqe->res, now); break;
+        case OP_RX_MULTI: on_rx_multi(l, s, cqe, now); break;
         case OP_TX: on_tx(l, UD_IDX(ud), cqe->res); break;
         case OP_SIGNAL: on_signal(l); break;
         case OP_WATCH:
@@ -247,6 +346,10 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         n++;
     }
     io_uring_cq_advance(&l->ring, n);
+    if (l->br_pending) {
+        io_uring_buf_ring_advance(l->br, (int)l->br_pending);
+        l->br_pending = 0;
+    }
     return n;
 }
 
@@ -323,6 +426,7 @@ void ts_loop_free(struct ts_loop *l)
 {
     if (!l) return;
     if (l->ring_ok) io_uring_queue_exit(&l->ring);
+    free(l->br);
     free(l->rx_mem);
     free(l->tx_mem);
     free(l->tx_free);

@@ -2,8 +2,10 @@
  * The driver loop: one io_uring that carries every read from and write to the TAP, the stop
  * signal, and the wait for the stack's next deadline.
  *
- *   - rx_depth reads are always in flight, each into its own buffer. A completed read goes to
- *     ts_stack_receive(now) and then ts_stack_dispatch, and the read is queued again.
+ *   - Receiving: one multishot read (Linux 6.7+) into a ring of rx_depth provided buffers, one
+ *     completion per frame; on older kernels rx_depth plain reads, each into its own buffer.
+ *     Each frame goes to ts_stack_receive(now) and then ts_stack_dispatch, and its buffer back
+ *     to the kernel.
  *   - After a batch of completions: ts_stack_poll and each app's poll if due, ts_stack_dispatch,
  *     then ts_stack_transmit is drained into free write buffers, one write SQE per frame.
  *   - One io_uring_enter both submits everything queued and waits for the next completion,
@@ -25,13 +27,16 @@ struct ts_loop_cfg {
     int tap_fd;
     int sig_fd;            /* a signalfd (see signals.h), or -1 */
     size_t frame_cap;      /* bytes per buffer: at least the MTU + 14 */
-    unsigned rx_depth;     /* reads in flight; 0 means 32 */
+    unsigned rx_depth;     /* receive buffers (rounded up to a power of two); 0 means 32 */
+    bool rx_plain;         /* rx_depth plain reads even if the kernel has multishot read */
     unsigned tx_depth;     /* write buffers; 0 means 256 */
     struct ts_obs *obs;    /* capture, trace, fault injection (driver/obs.h), or NULL */
 };
 
 struct ts_loop_stats {
+    bool rx_multishot;     /* receiving with one multishot read (else rx_depth plain reads) */
     uint64_t rx_frames, rx_bytes, rx_errors;
+    uint64_t rx_rearms;    /* times the multishot read ended (no free buffer) and was queued again */
     uint64_t tx_frames, tx_bytes, tx_errors, tx_short;
     uint64_t tx_full;      /* times the transmit drain stopped for want of a free write buffer */
     uint64_t waits;        /* io_uring_enter calls that waited */
