@@ -65,8 +65,16 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         tcp_output(s, t, now);
         return;
     }
-    if (++t->dupacks < 3) return;
-    if (t->dupacks > 3) return;
+    /* RFC 5827 early retransmit: with fewer than 4 segments out and nothing new to send, three
+     * duplicates can never come; oseg - 1 of them is the signal. */
+    uint32_t thresh = 3, oseg = (tcp_flight(t) + t->mss - 1) / t->mss;
+    if (oseg < 4 && !SEQ_LT(t->snd_max, t->snd_buf_seq + t->snd.len)) thresh = oseg > 1 ? oseg - 1 : 1;
+    t->dupacks++;
+    if (t->dupacks < thresh) {
+        tcp_output(s, t, now);                 /* RFC 3042 limited transmit (see plan_data) */
+        return;
+    }
+    if (t->dupacks > thresh) return;
     /* RFC 6582 §3.2 step 1: only if this loss is newer than the last recovery */
     if (SEQ_LEQ(t->snd_una - 1, t->recover) && t->recover != t->iss) return;
     t->ssthresh = half_flight(t);

@@ -48,6 +48,7 @@ enum {
     TF_DEAD        = 1u << 13,  /* on the reap list */
     TF_EOF_TOLD    = 1u << 14,  /* READABLE for end of stream raised */
     TF_BUF_FIXED   = 1u << 15,  /* the application chose the buffer sizes: no automatic growth */
+    TF_SACK        = 1u << 16,  /* SACK permitted both ways (RFC 2018) */
 };
 
 struct ts_tcp;
@@ -65,6 +66,7 @@ struct ts_tcb {
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window last advertised */
     uint32_t fin_seq;               /* with TF_FIN_OOO */
     uint32_t rcv_unacked;           /* bytes received since the last ACK we sent */
+    uint32_t last_ooo_seq;          /* start of the latest out-of-order segment (first SACK block) */
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 

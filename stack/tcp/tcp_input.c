@@ -36,6 +36,7 @@ void tcp_apply_syn_opts(struct ts_stack *s, struct ts_tcb *t, const struct ts_tc
     uint16_t peer = o->has_mss ? o->mss : TS_TCP_MSS_DEFAULT;
     if (peer < TS_TCP_MSS_MIN) peer = TS_TCP_MSS_MIN;
     t->mss = peer < ours ? peer : ours;
+    if (o->sack_ok) t->flags |= TF_SACK; else t->flags &= ~TF_SACK;
     if (o->has_wscale) {
         t->flags |= TF_WSCALE;
         t->snd_wscale = o->wscale > TS_TCP_WSCALE_MAX ? TS_TCP_WSCALE_MAX : o->wscale;
@@ -326,18 +327,30 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
         if (t->rcv_unacked > t->mss) t->flags |= TF_ACKNOW;   /* every second full segment */
         else if (t->timer[TS_TCP_T_DELACK] == TS_TIME_NEVER)
             tcp_timer_set(s, t, TS_TCP_T_DELACK, now + TS_TCP_DELACK);
+    } else if (off == 0) {
+        /* in order, with out-of-order data held: never refused, whatever the range count */
+        ts_ring_write_beyond(&t->rcv, 0, sg->data, len);
+        ts_reass_advance(&t->reass, len);
+        got = len + ts_reass_front(&t->reass);
+        ts_reass_advance(&t->reass, got - len);
+        ts_ring_commit(&t->rcv, got);
+        t->flags |= TF_ACKNOW;                 /* a hole filled: ACK at once */
     } else {
         if (ts_reass_add(&t->reass, off, len) < 0) {
-            DROP(s, now, drop_reass_full, sg);
-            t->flags |= TF_ACKNOW;
-            return;
+            /* too many holes: keep what is nearest RCV.NXT, forget the farthest range */
+            if (off < t->reass.r[t->reass.n - 1].start) t->reass.n--;
+            if (ts_reass_add(&t->reass, off, len) < 0) {
+                DROP(s, now, drop_reass_full, sg);
+                t->flags |= TF_ACKNOW;
+                return;
+            }
+            TS_COUNT(s, tcp, reass_pruned);
         }
         ts_ring_write_beyond(&t->rcv, off, sg->data, len);
-        got = ts_reass_front(&t->reass);
-        ts_reass_advance(&t->reass, got);
-        ts_ring_commit(&t->rcv, got);
-        if (off > 0) TS_COUNT(s, tcp, rx_out_of_order);
-        t->flags |= TF_ACKNOW;                 /* out of order, or a hole filled: ACK at once */
+        got = 0;
+        TS_COUNT(s, tcp, rx_out_of_order);
+        t->last_ooo_seq = sg->seq;
+        t->flags |= TF_ACKNOW;                 /* out of order: a duplicate ACK at once */
     }
     t->rcv_nxt += got;
     if (got) tcp_notify(s, t, TS_EV_READABLE);

@@ -47,6 +47,23 @@ bool tcp_window_update_due(const struct ts_tcb *t)
     return inc >= 2u * t->mss || inc >= t->rcv.cap / 2 || (cur < t->mss && inc >= t->mss);
 }
 
+/* SACK blocks for an ACK (RFC 2018 §4): the out-of-order ranges held, the one with the latest
+ * segment first. */
+static void sack_blocks(const struct ts_tcb *t, struct ts_tcp_opts *o)
+{
+    unsigned first = 0;
+    for (unsigned i = 0; i < t->reass.n; i++)
+        if (ts_seq_in(t->last_ooo_seq, t->rcv_nxt + t->reass.r[i].start, t->rcv_nxt + t->reass.r[i].end))
+            first = i;
+    o->nsack = 0;
+    for (unsigned k = 0; k < t->reass.n && o->nsack < TS_TCP_SACK_MAX; k++) {
+        unsigned i = k == 0 ? first : (k <= first ? k - 1 : k);
+        o->sack[o->nsack][0] = t->rcv_nxt + t->reass.r[i].start;
+        o->sack[o->nsack][1] = t->rcv_nxt + t->reass.r[i].end;
+        o->nsack++;
+    }
+}
+
 /* Build and send one segment. Returns 0, or -1 when no frame could be had (nothing sent). */
 static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
 {
@@ -67,14 +84,16 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
             o.has_wscale = true;
             o.wscale = t->rcv_wscale;
         }
+        o.sack_ok = t->state == TS_TCP_SYN_SENT || (t->flags & TF_SACK);
         if (t->state != TS_TCP_SYN_SENT) t->rcv_adv = t->rcv_nxt + h.wnd;
     } else {
         uint32_t w = min32(win >> t->rcv_wscale, 65535);
         h.wnd = (uint16_t)w;
         uint32_t edge = t->rcv_nxt + (w << t->rcv_wscale);
         if (SEQ_GT(edge, t->rcv_adv)) t->rcv_adv = edge;
+        if (p->len == 0 && (t->flags & TF_SACK) && t->reass.n) sack_blocks(t, &o);
     }
-    size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) ? &o : NULL);
+    size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack ? &o : NULL);
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     ts_tcp_fill_csum(seg, hlen + p->len, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
@@ -117,7 +136,10 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p)
     bool fin = false, send = false;
     if (may_send_data(t->state)) {
         avail = SEQ_LT(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
-        uint32_t wnd = min32(t->snd_wnd, t->cwnd), inflight = t->snd_nxt - t->snd_una;
+        uint32_t cw = t->cwnd;
+        if (!(t->flags & TF_IN_RECOVERY) && t->dupacks && t->dupacks < 3)
+            cw += t->dupacks * t->mss;                     /* RFC 3042 limited transmit */
+        uint32_t wnd = min32(t->snd_wnd, cw), inflight = t->snd_nxt - t->snd_una;
         uint32_t usable = wnd > inflight ? wnd - inflight : 0;
         len = min32(min32(avail, usable), t->mss);
         fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define TS_REASS_MAX 8
+#define TS_REASS_MAX 16
 
 struct ts_reass {
     uint8_t n;

@@ -41,7 +41,8 @@ int ts_tcp_parse(const uint8_t *seg, size_t len, struct ts_tcp_hdr *h)
  *     0     1   kind
  *     1     1   length of the whole option, kind and length bytes included (>= 2)
  *     2    ..   value: MSS 2 bytes (len 4), window shift 1 byte (len 3), SACK-permitted none
- *               (len 2), timestamps TSval 4 + TSecr 4 (len 10)
+ *               (len 2), timestamps TSval 4 + TSecr 4 (len 10), SACK n blocks of left 4 +
+ *               right 4 (len 2 + 8n, n = 1..4)
  */
 void ts_tcp_parse_opts(const uint8_t *opt, size_t len, struct ts_tcp_opts *o)
 {
@@ -64,6 +65,15 @@ void ts_tcp_parse_opts(const uint8_t *opt, size_t len, struct ts_tcp_opts *o)
             break;
         case TS_TCPOPT_SACK_PERM:
             if (olen == 2) o->sack_ok = true;
+            break;
+        case TS_TCPOPT_SACK:
+            if (olen >= 10 && (olen - 2) % 8 == 0) {
+                for (unsigned k = 0; k < (olen - 2u) / 8 && o->nsack < TS_TCP_SACK_MAX; k++) {
+                    o->sack[o->nsack][0] = ts_get32(v + 8 * k);
+                    o->sack[o->nsack][1] = ts_get32(v + 8 * k + 4);
+                    o->nsack++;
+                }
+            }
             break;
         case TS_TCPOPT_TIMESTAMP:
             if (olen == 10) { o->has_ts = true; o->ts_val = ts_get32(v); o->ts_ecr = ts_get32(v + 4); }
@@ -88,6 +98,16 @@ size_t ts_tcp_emit(uint8_t *p, const struct ts_tcp_hdr *h, const struct ts_tcp_o
         if (o->sack_ok) {
             p[n] = TS_TCPOPT_NOP; p[n + 1] = TS_TCPOPT_NOP; p[n + 2] = TS_TCPOPT_SACK_PERM; p[n + 3] = 2;
             n += 4;
+        }
+        if (o->nsack) {
+            unsigned k = o->nsack > TS_TCP_SACK_MAX ? TS_TCP_SACK_MAX : o->nsack;
+            p[n] = TS_TCPOPT_NOP; p[n + 1] = TS_TCPOPT_NOP; p[n + 2] = TS_TCPOPT_SACK;
+            p[n + 3] = (uint8_t)(2 + 8 * k);
+            n += 4;
+            for (unsigned i = 0; i < k; i++, n += 8) {
+                ts_put32(p + n, o->sack[i][0]);
+                ts_put32(p + n + 4, o->sack[i][1]);
+            }
         }
     }
     ts_put16(p + 0, h->sport);

@@ -32,6 +32,7 @@
 #define TS_TCPOPT_TIMESTAMP 8
 
 #define TS_TCP_WSCALE_MAX 14      /* RFC 7323 §2.3 */
+#define TS_TCP_SACK_MAX 4         /* SACK blocks in one option (RFC 2018 §3) */
 
 struct ts_tcp_hdr {
     uint16_t sport, dport;
@@ -48,6 +49,8 @@ struct ts_tcp_opts {
     uint16_t mss;
     uint8_t wscale;               /* as received (the caller caps it at 14) */
     uint32_t ts_val, ts_ecr;
+    uint8_t nsack;                /* SACK blocks (RFC 2018): [left, right) sequence numbers */
+    uint32_t sack[TS_TCP_SACK_MAX][2];
 };
 
 /* Parse the fixed header of a segment of len bytes. Returns 0, -1 if len < 20, -2 if the data
@@ -59,9 +62,10 @@ int ts_tcp_parse(const uint8_t *seg, size_t len, struct ts_tcp_hdr *h);
  * each step advances at least one byte. A known kind with a wrong length is ignored. */
 void ts_tcp_parse_opts(const uint8_t *opt, size_t len, struct ts_tcp_opts *o);
 
-/* Write a header with the options in o (MSS, window scale, SACK-permitted; timestamps are not
- * sent) at p; checksum left 0. h->hlen is ignored: returns the header length written (a
- * multiple of 4, at most 32). */
+/* Write a header with the options in o (MSS, window scale, SACK-permitted, SACK blocks;
+ * timestamps are not sent) at p; checksum left 0. h->hlen is ignored: returns the header length
+ * written (a multiple of 4, at most 60: MSS + window scale + SACK-permitted take 12 bytes, four
+ * SACK blocks 36). */
 size_t ts_tcp_emit(uint8_t *p, const struct ts_tcp_hdr *h, const struct ts_tcp_opts *o);
 
 /* Compute and store the checksum of the whole segment (header + data, len bytes) at seg. */

@@ -5,6 +5,7 @@
 #include "lib/tcp_frames.h"
 #include "tapstack/socket.h"
 #include "tcp/tcp_info.h"
+#include "tcp/tcp_reass.h"
 
 #define T0 TS_SEC(10)
 
@@ -315,6 +316,84 @@ static void retransmit_then_give_up(void **st)
     ts_stack_free(s);
 }
 
+/* More holes than the reassembly keeps: the farthest range is forgotten, and in-order data is
+ * always taken. */
+static void many_holes_in_order_still_taken(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    uint32_t iss;
+    struct ts_sock *c = established(s, &l, 1000, &iss);
+    char d[10];
+    memset(d, 'x', sizeof d);
+    for (uint32_t i = 1; i <= 40; i++) {                       /* 40 islands, 10 bytes each */
+        tcp_in(s, T0, 3000, 80, 1001 + 20 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 10);
+        assert_true(tcp_out(s, T0, &g));
+        assert_int_equal(g.h.ack, 1001);                       /* duplicate ACK each time */
+    }
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_reass_full), 40 - TS_REASS_MAX);   /* the farthest refused */
+    struct ts_tcp_info in;
+    ts_tcp_get_info(c, &in);
+    assert_int_equal(in.ooo_bytes, 10 * TS_REASS_MAX);
+    /* a nearer island: the farthest range is forgotten to keep it */
+    tcp_in(s, T0, 3000, 80, 1006, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 5);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_reass_pruned), 1);
+    ts_tcp_get_info(c, &in);
+    assert_int_equal(in.ooo_bytes, 10 * (TS_REASS_MAX - 1) + 5);
+    /* in order, with every range slot used: taken, and joins the island after it */
+    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 5);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.ack, 1001 + 10);
+    tcp_in(s, T0, 3000, 80, 1011, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 10);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.ack, 1001 + 30);                      /* 10 + 10 + the island at 20 */
+    assert_int_equal(ts_tcp_recv_avail(c), 30);
+    ts_tcp_abort(c, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
+/* SACK (RFC 2018): offered in the SYN,ACK when the peer offers it; out-of-order data is reported
+ * in SACK blocks, the latest first. */
+static void sack_blocks_reported(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
+    const uint8_t opt[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };   /* MSS, sackOK */
+    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    assert_true(g.o.sack_ok);
+    uint32_t iss = g.h.seq;
+    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    char d[100];
+    memset(d, 'y', sizeof d);
+    tcp_in(s, T0, 3000, 80, 1201, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.nsack, 1);
+    assert_int_equal(g.o.sack[0][0], 1201);
+    assert_int_equal(g.o.sack[0][1], 1301);
+    tcp_in(s, T0, 3000, 80, 1401, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.nsack, 2);
+    assert_int_equal(g.o.sack[0][0], 1401);                    /* the latest first */
+    assert_int_equal(g.o.sack[1][0], 1201);
+    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.ack, 1101);
+    assert_int_equal(g.o.nsack, 2);
+    ts_tcp_abort(c, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +405,8 @@ int main(void)
         cmocka_unit_test(mss_floor_and_malformed_options),
         cmocka_unit_test(zero_window_persist),
         cmocka_unit_test(retransmit_then_give_up),
+        cmocka_unit_test(many_holes_in_order_still_taken),
+        cmocka_unit_test(sack_blocks_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
