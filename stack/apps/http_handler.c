@@ -182,9 +182,12 @@ static void resp_ranged(struct http_resp *r, const struct ts_http_request *req, 
     time_t ims;
     bool head = req->method == TS_HTTP_HEAD;
     if (mtime) {
-        ts_http_date_format(*mtime, lm);
+        /* A Last-Modified later than Date would be a promise from the future (RFC 9110 §8.8.2.1);
+         * a client date later than ours is invalid and ignored (the file may change before it). */
+        time_t now = time(NULL), lmt = *mtime < now ? *mtime : now;
+        ts_http_date_format(lmt, lm);
         if (req->if_modified_since[0] && ts_http_date_parse(req->if_modified_since, &ims) &&
-            *mtime <= ims) {
+            ims <= now && lmt <= ims) {
             resp_begin(r, 304);
             head_add(r, "Last-Modified: %s\r\n", lm);
             resp_end(r, req, size);        /* the length a 200 would have had (RFC 9110 §8.6) */

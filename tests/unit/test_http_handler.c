@@ -211,6 +211,21 @@ static void test_conditional(void **state)
     r = run(f, "GET /hello.txt HTTP/1.1\r\nHost: h\r\n"
                "If-Modified-Since: Sunday, 06-Nov-94 08:49:36 GMT\r\n\r\n");
     assert_int_equal(r->status, 200);
+    /* A date in the future is invalid: the full answer. */
+    r = run(f, "GET /hello.txt HTTP/1.1\r\nHost: h\r\n"
+               "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n");
+    assert_int_equal(r->status, 200);
+    /* A file modified "in the future" is announced as modified now, never later than Date. */
+    char p[PATH_MAX * 2];
+    snprintf(p, sizeof p, "%s/digits.txt.future", f->root);
+    write_file(f->root, "digits.txt.future", "x");
+    struct timeval tv[2] = {{4102444800, 0}, {4102444800, 0}};     /* 2100-01-01 */
+    assert_int_equal(utimes(p, tv), 0);
+    r = run(f, "GET /digits.txt.future HTTP/1.1\r\nHost: h\r\n\r\n");
+    time_t lm, date;
+    assert_true(ts_http_date_parse(hdr(r, "Last-Modified"), &lm));
+    assert_true(ts_http_date_parse(hdr(r, "Date"), &date));
+    assert_true(lm <= date + 1 && lm < 4102444800);
     r = run(f, "GET /hello.txt HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: garbage\r\n\r\n");
     assert_int_equal(r->status, 200);
     assert_int_equal(r->body_len, 13);
