@@ -20,7 +20,11 @@ static const char style[] =
     "td.n{text-align:right}td.d{white-space:pre;color:#555;font-size:12px;padding-left:2em}"
     ".ESTABLISHED{color:#070;font-weight:600}.LISTEN{color:#05a}.TIME_WAIT,.CLOSED{color:#888}"
     ".SYN_SENT,.SYN_RECEIVED,.FIN_WAIT_1,.FIN_WAIT_2,.CLOSE_WAIT,.CLOSING,.LAST_ACK{color:#a60}"
-    ".meta{color:#666;font-size:.9em}a{color:#05a}";
+    ".meta{color:#666;font-size:.9em}a{color:#05a}"
+    /* A phone: each row becomes a block whose cells flow and wrap, the header row goes. */
+    "@media (max-width:640px){.box{overflow-x:visible}table,tbody,tr,td,th{display:block;min-width:0}"
+    "tr:first-child{display:none}tr{border-bottom:1px solid #e4e4e4;padding:3px 4px}"
+    "td{display:inline-block;padding:1px 8px 1px 0}td.d{display:block;white-space:pre-wrap;padding-left:1em}}";
 
 struct html_ctx {
     const struct ts_netstat_ctx *c;
@@ -43,9 +47,10 @@ static bool html_row(void *arg, const struct ns_row *r)
     ts_nsbuf_puts(b, "</td><td>");
     ts_nsbuf_html(b, ns_endpoint(h->c, h->o, r->proto, r->raddr, r->rport, ra));
     ts_nsbuf_printf(b, "</td><td class=\"%s\">%s</td></tr>\n", st, st);
-    if (NS_HAVE_TCP && r->tcp) {
+    {
         ts_nsbuf_reset(&h->detail);
-        ns_text_tcp_detail(r->tcp, h->now, true, "", &h->detail);
+        ns_text_ports(h->c, r, "", &h->detail);
+        if (NS_HAVE_TCP && r->tcp) ns_text_tcp_detail(r->tcp, h->now, !r->listening, "", &h->detail);
         ts_nsbuf_rtrim(&h->detail);
         if (h->detail.len && h->detail.data[h->detail.len - 1] == '\n') h->detail.data[--h->detail.len] = '\0';
         ts_nsbuf_puts(b, "<tr><td class=d colspan=6>");

@@ -45,6 +45,9 @@ void ns_tcp_rows(const struct ts_stack *s, bool listeners, ns_row_fn fn, void *a
 const char *ns_endpoint(const struct ts_netstat_ctx *c, const struct ts_netstat_opts *o, uint8_t proto,
                         uint32_t addr, uint16_t port, char *buf);
 
+/* "ports: local 80 well-known (http), foreign 51234 dynamic/private" and a newline. */
+void ns_text_ports(const struct ts_netstat_ctx *c, const struct ns_row *r, const char *indent, struct ts_nsbuf *b);
+
 /* The service name of a port (built-in table, then /etc/services), or NULL. */
 const char *ns_service(const struct ts_netstat_ctx *c, uint8_t proto, uint16_t port);
 

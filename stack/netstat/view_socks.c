@@ -118,11 +118,10 @@ struct text_ctx {
     struct ts_nsbuf *b;
 };
 
-static void text_ports(const struct text_ctx *t, const struct ns_row *r)
+void ns_text_ports(const struct ts_netstat_ctx *c, const struct ns_row *r, const char *indent, struct ts_nsbuf *b)
 {
-    struct ts_nsbuf *b = t->b;
-    const char *ln = ns_service(t->c, r->proto, r->lport), *rn = ns_service(t->c, r->proto, r->rport);
-    ts_nsbuf_printf(b, "        ports: local %u %s%s%s%s", (unsigned)r->lport,
+    const char *ln = ns_service(c, r->proto, r->lport), *rn = ns_service(c, r->proto, r->rport);
+    ts_nsbuf_printf(b, "%sports: local %u %s%s%s%s", indent, (unsigned)r->lport,
                     ts_port_group_name(ts_port_group(r->lport)), ln ? " (" : "", ln ? ln : "", ln ? ")" : "");
     if (r->rport)
         ts_nsbuf_printf(b, ", foreign %u %s%s%s%s", (unsigned)r->rport,
@@ -146,7 +145,7 @@ static bool text_row(void *arg, const struct ns_row *r)
     ts_nsbuf_rtrim(t->b);
     ts_nsbuf_puts(t->b, "\n");
     if (t->o->extend) {
-        text_ports(t, r);
+        ns_text_ports(t->c, r, "        ", t->b);
         if (NS_HAVE_TCP && r->tcp) ns_text_tcp_detail(r->tcp, t->now, t->o->history, "        ", t->b);
     }
     return !t->b->failed;

@@ -92,7 +92,7 @@ void ns_text_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
                         indent, t->cwnd, t->ssthresh, ns_dur(t->srtt, srtt), ns_dur(t->rttvar, rttvar),
                         ns_dur(t->rto, rto), t->retransmits, t->rxt_shift);
     }
-    text_timers(t, now, indent, b);
+    if (t->state != TS_TCP_LISTEN) text_timers(t, now, indent, b);   /* a listener runs none */
     if (history) text_history(t, now, indent, b);
 }
 

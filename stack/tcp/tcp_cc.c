@@ -32,6 +32,10 @@ void tcp_cc_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t acked, ts_time_t 
             t->cwnd = f < t->ssthresh ? f : t->ssthresh;
             t->flags &= ~TF_IN_RECOVERY;
             t->dupacks = 0;
+        } else if (t->flags & TF_SACK) {
+            /* SACK recovery: the scoreboard picks the holes (tcp_output), cwnd stays */
+            TS_COUNT(s, tcp, partial_acks);
+            tcp_rexmt_restart(s, t, now);
         } else {
             /* partial acknowledgment: retransmit the next hole, deflate (step 4) */
             TS_COUNT(s, tcp, partial_acks);
@@ -61,8 +65,8 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     TS_COUNT(s, tcp, dup_acks);
     if (t->flags & TF_IN_RECOVERY) {
-        t->cwnd += t->mss;                                    /* inflate */
-        tcp_output(s, t, now);
+        if (!(t->flags & TF_SACK)) t->cwnd += t->mss;         /* inflate (NewReno) */
+        tcp_output(s, t, now);                                /* SACK: pipe decides */
         return;
     }
     /* RFC 5827 early retransmit: with fewer than 4 segments out and nothing new to send, three
@@ -82,7 +86,13 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     t->flags |= TF_IN_RECOVERY;
     TS_COUNT(s, tcp, fast_retransmits);
     tcp_retransmit_first(s, t, now);
-    t->cwnd = t->ssthresh + 3u * t->mss;
+    if (t->flags & TF_SACK) {
+        uint32_t end = t->snd_buf_seq + t->snd.len, n = end - t->snd_una;
+        t->rxt_nxt = t->snd_una + (SEQ_LT(t->snd_una, end) ? (n < t->mss ? n : t->mss) : 0);
+        t->cwnd = t->ssthresh;                                /* RFC 6675 §5 */
+    } else {
+        t->cwnd = t->ssthresh + 3u * t->mss;
+    }
     tcp_trace_cwnd(s, t, now);
     tcp_output(s, t, now);
 }
@@ -91,6 +101,7 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 void tcp_cc_timeout(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     if (t->rxt_shift == 1) t->ssthresh = half_flight(t);
+    if (t->rxt_shift >= 2) tcp_sack_clear(t);                /* the peer may have reneged */
     t->cwnd = t->mss;
     t->bytes_acked = 0;
     t->dupacks = 0;

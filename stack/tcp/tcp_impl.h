@@ -72,6 +72,8 @@ struct ts_tcb {
 
     /* congestion control (RFC 5681, RFC 6582) */
     uint32_t cwnd, ssthresh, recover, bytes_acked;
+    uint32_t rxt_nxt;               /* SACK recovery: next hole to retransmit from */
+    struct ts_reass sacked;         /* SACK scoreboard, offsets from SND.UNA */
     uint8_t dupacks;
 
     /* retransmission (RFC 6298) */
@@ -174,6 +176,18 @@ void tcp_cc_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t acked, ts_time_t 
 void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_cc_timeout(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 uint32_t tcp_flight(const struct ts_tcb *t);
+
+/* tcp_sack.c */
+void tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o);
+void tcp_sack_advance(struct ts_tcb *t, uint32_t n);
+void tcp_sack_clear(struct ts_tcb *t);
+uint32_t tcp_sack_pipe(const struct ts_tcb *t);
+bool tcp_sack_next_hole(const struct ts_tcb *t, uint32_t from, uint32_t *seq, uint32_t *len);
+uint32_t tcp_sack_skip(struct ts_tcb *t);
+static inline bool tcp_sack_recovery(const struct ts_tcb *t)
+{
+    return (t->flags & (TF_IN_RECOVERY | TF_SACK)) == (TF_IN_RECOVERY | TF_SACK);
+}
 
 /* tcp_isn.c */
 uint32_t tcp_isn(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,

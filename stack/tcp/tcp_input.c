@@ -18,6 +18,7 @@ struct seg {
     uint8_t flags;
     uint32_t wnd;               /* unscaled */
     const uint8_t *data;
+    const struct ts_tcp_opts *opts;   /* parsed only when SACK is on */
     const uint8_t *raw;         /* for drop tracing */
     size_t raw_len;
 };
@@ -178,7 +179,8 @@ static void step_syn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
 }
 
 /* New data acknowledged: RTT, send buffer, congestion window, timers, WRITABLE. */
-static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t ack)
+static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t ack,
+                    const struct ts_tcp_opts *o)
 {
     uint32_t acked = ack - t->snd_una;
     if ((t->flags & TF_RTT_TIMING) && SEQ_GT(ack, t->rtt_seq)) {
@@ -192,8 +194,11 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
         ts_ring_consume(&t->snd, hi - lo);
         t->snd_buf_seq = hi;
     }
+    tcp_sack_advance(t, acked);
     t->snd_una = ack;
     if (SEQ_LT(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
+    if (SEQ_LT(t->rxt_nxt, t->snd_una)) t->rxt_nxt = t->snd_una;
+    if (o && o->nsack) tcp_sack_update(t, o);            /* before cc: a partial ACK reads it */
     t->rxt_shift = 0;
     tcp_cc_ack(s, t, acked, now);
     if (t->snd_una == t->snd_max) tcp_timer_stop(s, t, TS_TCP_T_REXMT);
@@ -253,11 +258,13 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
         return false;
     }
     uint32_t wnd = sg->wnd << t->snd_wscale;
+    bool dup = sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
+               wnd == t->snd_wnd && t->snd_max != t->snd_una;   /* RFC 5681 §2 duplicate ACK */
+    if (sg->opts && sg->opts->nsack && !SEQ_GT(sg->ack, t->snd_una)) tcp_sack_update(t, sg->opts);
     if (SEQ_GT(sg->ack, t->snd_una)) {
-        ack_new(s, t, now, sg->ack);
-    } else if (sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
-               wnd == t->snd_wnd && t->snd_max != t->snd_una) {
-        tcp_cc_dupack(s, t, now);                        /* RFC 5681 §2 duplicate ACK */
+        ack_new(s, t, now, sg->ack, sg->opts);
+    } else if (dup) {
+        tcp_cc_dupack(s, t, now);
     }
     /* window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED) */
     if (SEQ_LT(t->snd_wl1, sg->seq) || (t->snd_wl1 == sg->seq && SEQ_LEQ(t->snd_wl2, sg->ack))) {
@@ -411,6 +418,11 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
         t->flags |= TF_ACKNOW;                  /* zero window: take the ACK, not the data */
         sg.len = 0;
         sg.flags &= (uint8_t)~(TS_TCP_FIN | TS_TCP_SYN);
+    }
+    struct ts_tcp_opts o;
+    if ((t->flags & TF_SACK) && optlen && (sg.flags & TS_TCP_ACK)) {
+        ts_tcp_parse_opts(opt, optlen, &o);
+        sg.opts = &o;
     }
     uint32_t orig_len = sg.len;
     trim(t, &sg);

@@ -130,7 +130,7 @@ static bool may_send_data(enum ts_tcp_state st)
 }
 
 /* Synchronized states: data, FIN, ACK, window update. */
-static bool plan_data(const struct ts_tcb *t, struct plan *p)
+static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len)
 {
     uint32_t data_end = t->snd_buf_seq + t->snd.len, len = 0, avail = 0;
     bool fin = false, send = false;
@@ -139,9 +139,12 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p)
         uint32_t cw = t->cwnd;
         if (!(t->flags & TF_IN_RECOVERY) && t->dupacks && t->dupacks < 3)
             cw += t->dupacks * t->mss;                     /* RFC 3042 limited transmit */
-        uint32_t wnd = min32(t->snd_wnd, cw), inflight = t->snd_nxt - t->snd_una;
-        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
-        len = min32(min32(avail, usable), t->mss);
+        uint32_t inflight = t->snd_nxt - t->snd_una;
+        uint32_t in_net = tcp_sack_recovery(t) ? tcp_sack_pipe(t) : inflight;
+        uint32_t cw_room = cw > in_net ? cw - in_net : 0;
+        uint32_t rwnd_room = t->snd_wnd > inflight ? t->snd_wnd - inflight : 0;
+        uint32_t usable = min32(cw_room, rwnd_room);
+        len = min32(min32(min32(avail, usable), t->mss), max_len);
         fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&
               SEQ_LEQ(t->snd_nxt, data_end) && len == avail;
         if (len > 0) {
@@ -197,12 +200,38 @@ static void sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const stru
     }
 }
 
+/* SACK recovery: retransmit the next hole if the pipe has room. 1 sent, 0 nothing, -1 no frame. */
+static int sack_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    uint32_t seq, len;
+    if (!tcp_sack_next_hole(t, t->rxt_nxt, &seq, &len)) return 0;
+    uint32_t end = t->snd_buf_seq + t->snd.len;
+    if (!SEQ_LT(seq, end)) return 0;
+    len = min32(min32(len, t->mss), end - seq);
+    if (tcp_sack_pipe(t) + len > t->cwnd) return 0;
+    struct plan p = { .seq = seq, .len = len, .flags = TS_TCP_ACK };
+    if (xmit(s, t, now, &p) < 0) return -1;
+    t->rxt_nxt = seq + len;
+    t->flags &= ~TF_RTT_TIMING;
+    t->retransmits++;
+    TS_COUNT(s, tcp, retransmits);
+    TS_COUNT(s, tcp, sack_retransmits);
+    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) tcp_rexmt_restart(s, t, now);
+    return 1;
+}
+
 void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     if (t->state == TS_TCP_CLOSED || t->state == TS_TCP_LISTEN) return;
     struct plan p;
     for (unsigned guard = 0; guard < 100000; guard++) {
-        bool any = tcp_synchronized(t->state) ? plan_data(t, &p) : plan_syn(t, &p);
+        if (tcp_sack_recovery(t)) {
+            int r = sack_rexmit(s, t, now);
+            if (r < 0) { block(s, t); return; }
+            if (r > 0) continue;
+        }
+        uint32_t lim = tcp_synchronized(t->state) ? tcp_sack_skip(t) : UINT32_MAX;
+        bool any = tcp_synchronized(t->state) ? plan_data(t, &p, lim) : plan_syn(t, &p);
         if (!any) break;
         if (xmit(s, t, now, &p) < 0) { block(s, t); return; }
         sent(s, t, now, &p);

@@ -8,7 +8,7 @@
 #   - after the client closes, the line reaches TIME_WAIT or goes;
 #   - the ARP cache shows the kernel's side; bad flags and a missing socket say so;
 #   - headless Chromium loads /netstat inside the namespace and the page shows the connection
-#     (screenshot kept as build/integration/netstat.png).
+#     (screenshots kept as build/integration/netstat.png and netstat-phone.png).
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init netstat
@@ -178,6 +178,9 @@ if command -v chromium >/dev/null 2>&1; then
     chrome --window-size=1000,900 --screenshot="$TS_LOGDIR/netstat.png" "http://10.0.0.2/netstat?refresh=0" \
         >/dev/null || ts_fail "chromium could not take the screenshot"
     [ -s "$TS_LOGDIR/netstat.png" ] || ts_fail "no screenshot"
+    # and as a phone sees it (390 px wide): the tables scroll inside their boxes, the text stays readable
+    chrome --window-size=390,844 --screenshot="$TS_LOGDIR/netstat-phone.png" "http://10.0.0.2/netstat?refresh=0" \
+        >/dev/null && [ -s "$TS_LOGDIR/netstat-phone.png" ] || ts_fail "no phone-sized screenshot"
     ts_log "chromium: /netstat shows 10.0.0.1:$port ESTABLISHED; screenshot build/integration/netstat.png"
 else
     ts_log "chromium not installed (scripts/deps.sh test installs it): page check skipped"

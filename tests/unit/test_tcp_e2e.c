@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <cmocka.h>
 #include "tapstack/stack.h"
 #include "tapstack/socket.h"
@@ -218,6 +219,12 @@ static void transfer(unsigned loss)
     assert_int_equal(count_tcp(w.b), 1);
     assert_int_equal(ts_tcp_get_state(acc.l), TS_TCP_LISTEN);
     ts_tcp_close(acc.l, w.now);
+    if (getenv("TCP_E2E_VERBOSE"))
+        fprintf(stderr, "loss %u%%: done at %.3f s virtual, %llu frames, %llu lost, rexmit %llu+%llu, sack %llu, rto %llu\n", loss,
+                (double)(w.now - TS_SEC(1)) / 1e6, (unsigned long long)w.moved, (unsigned long long)w.lost,
+                (unsigned long long)ts_stack_stats(w.a)->v[TS_CTR_tcp_retransmits], (unsigned long long)ts_stack_stats(w.b)->v[TS_CTR_tcp_retransmits],
+                (unsigned long long)(ts_stack_stats(w.a)->v[TS_CTR_tcp_sack_retransmits] + ts_stack_stats(w.b)->v[TS_CTR_tcp_sack_retransmits]),
+                (unsigned long long)(ts_stack_stats(w.a)->v[TS_CTR_tcp_timeouts] + ts_stack_stats(w.b)->v[TS_CTR_tcp_timeouts]));
     if (loss) assert_true(ts_stack_stats(w.a)->v[TS_CTR_tcp_retransmits] + ts_stack_stats(w.b)->v[TS_CTR_tcp_retransmits] > 0);
     free(da); free(db); free(pa.in); free(pb.in);
     wire_free(&w);
@@ -225,6 +232,7 @@ static void transfer(unsigned loss)
 
 static void one_mb_each_way(void **st) { (void)st; transfer(0); }
 static void one_mb_each_way_lossy(void **st) { (void)st; transfer(3); }
+static void one_mb_each_way_very_lossy(void **st) { (void)st; transfer(15); }
 
 static void refused_by_closed_port(void **st)
 {
@@ -270,6 +278,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_mb_each_way), cmocka_unit_test(one_mb_each_way_lossy),
+        cmocka_unit_test(one_mb_each_way_very_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
