@@ -10,7 +10,8 @@
 # from both ends. Everything lives in a namespace of its own, removed on exit; nothing outside it
 # is touched. Exit status 0 when every transfer arrived intact.
 # For the tests: TS_DEMO_BIN picks the binary (default build/tapstack), TS_DEMO_QUICK=1 uses smaller
-# files, TS_DEMO_NETNS names the namespace, TS_DEMO_WORK is a directory to work in and keep (logs).
+# files, TS_DEMO_NETNS names the namespace, TS_DEMO_WORK is a directory to work in and keep (logs),
+# TS_DEMO_SERVER_FLAGS and TS_DEMO_FETCH_FLAGS add flags (--pcap FILE ...).
 set -u
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -79,7 +80,7 @@ head -c "$big" /dev/urandom >"$WORK/srv/pub/file.bin"
 # ---- the server: HTTP on 80, FTP on 21; its outgoing rate is capped so the transfers last ----
 say "Starting the server: tapstack up on tapS, $SERVER, HTTP on port 80 and FTP on port 21"
 ns "$bin" up --tap tapS --ip "$SERVER/24" --mac 02:00:00:00:00:07 --ctl "$WORK/server.sock" --seed 7 \
-    --http-root "$WORK/srv" --ftp-root "$WORK/srv" --rate-out "$rate" >"$WORK/server.out" 2>"$WORK/server.err" &
+    --http-root "$WORK/srv" --ftp-root "$WORK/srv" --rate-out "$rate" ${TS_DEMO_SERVER_FLAGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q "up on" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
 grep -q "up on" "$WORK/server.out" || { cat "$WORK/server.err" >&2; die "the server did not start"; }
@@ -88,7 +89,7 @@ cat "$WORK/server.out"
 # ---- the PC: one tapstack fetch, two URLs at once; and the kernel's curl ----
 say "The PC ($PC) asks for a web page and an FTP file at the same time: one tapstack fetch"
 echo "tapstack fetch --tap tapP --ip $PC/24 http://$SERVER/index.html ftp://$SERVER/pub/file.bin"
-ns "$bin" fetch --tap tapP --ip "$PC/24" --mac 02:00:00:00:00:05 --ctl "$WORK/pc.sock" --seed 5 -o "$WORK/got" \
+ns "$bin" fetch --tap tapP --ip "$PC/24" --mac 02:00:00:00:00:05 --ctl "$WORK/pc.sock" --seed 5 -o "$WORK/got" ${TS_DEMO_FETCH_FLAGS:-} \
     "http://$SERVER/index.html" "ftp://$SERVER/pub/file.bin" >"$WORK/fetch.out" 2>"$WORK/fetch.err" &
 FETCH_PID=$!
 PIDS+=($FETCH_PID)

@@ -228,8 +228,14 @@ static void resp_ranged(struct http_resp *r, const struct ts_http_request *req, 
 void http_gen_fill(uint8_t *buf, uint64_t off, size_t len)
 {
     static const char pat[64] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-\n";
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (uint8_t)pat[(off + i) & 63];
+    /* Byte i is pat[(off + i) % 64]: copy the tail of the pattern up to a 64-byte boundary, then
+     * whole patterns (a download of /bytes/N is benchmarked: a byte loop cost 7 instructions
+     * a byte, more than all of TCP/IP). */
+    size_t start = (size_t)(off & 63), i = 64 - start < len ? 64 - start : len;
+    memcpy(buf, pat + start, i);
+    for (; i + 64 <= len; i += 64)
+        memcpy(buf + i, pat, 64);
+    memcpy(buf + i, pat, len - i);
 }
 
 /* /bytes/N: N bytes of a fixed 64-byte pattern ("0123...XYZ-\n" repeated). */
