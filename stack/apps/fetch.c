@@ -192,21 +192,32 @@ static void release(struct ts_sock **sp, ts_time_t now, bool abort)
     *sp = NULL;
 }
 
+/* Closing took too long (or we stop): hand the sockets to the core, which finishes the closes
+ * on its own; the transfer stays a success. */
+static void give_up_closing(struct fetch_xfer *x, ts_time_t now)
+{
+    release(&x->ctl, now, false);
+    release(&x->data, now, false);
+    release(&x->listener, now, false);
+    finish(x);
+}
+
 void fetch_fail(struct fetch_xfer *x, ts_time_t now, const char *fmt, ...)
 {
     if (x->stage == FETCH_DONE) return;
-    bool was_ok = x->stage == FETCH_CLOSING;
-    release(&x->ctl, now, !was_ok);
-    release(&x->data, now, !was_ok);
-    release(&x->listener, now, false);
-    if (!was_ok) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->res.why, sizeof x->res.why, fmt, ap);
-        va_end(ap);
-        x->res.ok = false;
-        x->res.ended = now;
+    if (x->stage == FETCH_CLOSING) {   /* the body was complete: nothing can fail it now */
+        give_up_closing(x, now);
+        return;
     }
+    release(&x->ctl, now, true);
+    release(&x->data, now, true);
+    release(&x->listener, now, false);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->res.why, sizeof x->res.why, fmt, ap);
+    va_end(ap);
+    x->res.ok = false;
+    x->res.ended = now;
     finish(x);
 }
 
@@ -337,7 +348,7 @@ static void fetch_poll(void *ctx, ts_time_t now)
             fetch_fail(x, now, "timed out: no progress for %llu s %s",
                        (unsigned long long)(opt_timeout(f) / 1000000u), phase_text(x));
         else
-            fetch_fail(x, now, "closing took too long");   /* keeps ok: the body was complete */
+            give_up_closing(x, now);
     }
 }
 

@@ -19,6 +19,24 @@ echo "a small page" >"$D/www/small.txt"
 head -c 2000000 /dev/urandom >"$D/ftp/pub/f.bin"
 head -c 500000 /dev/urandom >"$D/ftp/pub/g.bin"
 
+# ---- usage errors: exit status 2, nothing created ----
+usage() {   # usage WANT-IN-MESSAGE ARGS...
+    local want=$1 msg rc
+    shift
+    msg=$("$TS_BIN" fetch "$@" 2>&1)
+    rc=$?
+    [ "$rc" = 2 ] || ts_fail "fetch $* exited $rc (expected 2): $msg"
+    echo "$msg" | grep -q -- "$want" || ts_fail "fetch $*: '$msg' lacks '$want'"
+}
+usage "no DNS" http://example.com/
+usage "only http:// and ftp://" https://10.0.0.1/
+usage "no URL given" --tap tapP
+usage "belongs to tapstack up" --ftp-root /tmp http://10.0.0.1/
+usage "needs a value" http://10.0.0.1/ -o
+usage "--timeout 'x'" --timeout x http://10.0.0.1/
+usage "--ip 'nope'" --ip nope http://10.0.0.1/
+ts_log "usage errors: exit status 2 with a reason"
+
 ip netns add "$TS_NS" || ts_fail "cannot create $TS_NS"
 ts_ns ip link set lo up
 ts_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null

@@ -288,11 +288,77 @@ static void stop_reports(void **st)
     net_free(n);
 }
 
+/* ---- a canned HTTP server on the server stack: one fixed answer per port ---- */
+
+struct canned {
+    const char *reply;
+    struct ts_sock *conns[4];
+    unsigned nconns;
+};
+
+static void canned_conn_cb(void *arg, struct ts_sock *k, unsigned ev, ts_time_t now)
+{
+    (void)arg; (void)ev;
+    char junk[512];
+    while (ts_tcp_recv(k, now, junk, sizeof junk) > 0) {}
+}
+
+static void canned_listen_cb(void *arg, struct ts_sock *l, unsigned ev, ts_time_t now)
+{
+    struct canned *c = arg;
+    struct ts_sock *k;
+    (void)ev;
+    while ((k = ts_tcp_accept(l, canned_conn_cb, c))) {
+        assert_true(c->nconns < 4);
+        c->conns[c->nconns++] = k;
+        size_t len = strlen(c->reply);
+        assert_int_equal(ts_tcp_send(k, now, c->reply, len), (long)len);
+        assert_int_equal(ts_tcp_shutdown(k, now), 0);
+    }
+}
+
+/* Bodies framed by chunked coding and by EOF arrive whole; a short one fails with its count. */
+static void http_framings(void **st)
+{
+    (void)st;
+    struct ts_fetch_opts fo = { 0 };
+    struct net *n = net_new(&fo);
+    struct canned cs[4] = {
+        { .reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6;x=y\r\npedia \r\n"
+                   "E\r\nin \r\n\r\nchunks.\r\n0\r\n\r\n" },
+        { .reply = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end" },
+        { .reply = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten.." },
+        { .reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx" },
+    };
+    struct ts_sock *ls[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(ts_tcp_listen(n->s, 0, (uint16_t)(8081 + i), 4, canned_listen_cb, &cs[i], &ls[i]), 0);
+    const struct ts_fetch_result *ch = add(n, "http://192.168.1.7:8081/c");
+    const struct ts_fetch_result *eof = add(n, "http://192.168.1.7:8082/e");
+    const struct ts_fetch_result *sh = add(n, "http://192.168.1.7:8083/s");
+    const struct ts_fetch_result *gz = add(n, "http://192.168.1.7:8084/g");
+    net_run(n, TS_SEC(10));
+    assert_int_equal(ts_fetch_pending(n->fetch), 0);
+    if (!ch->ok) fail_msg("chunked: %s", ch->why);
+    assert_int_equal(n->bodies[ch->index].len, 24);
+    assert_memory_equal(n->bodies[ch->index].data, "Wikipedia in \r\n\r\nchunks.", 24);
+    if (!eof->ok) fail_msg("EOF: %s", eof->why);
+    assert_int_equal(n->bodies[eof->index].len, 13);
+    assert_memory_equal(n->bodies[eof->index].data, "until the end", 13);
+    assert_false(sh->ok);
+    assert_non_null(strstr(sh->why, "after 10 of 100 bytes"));
+    assert_false(gz->ok);
+    assert_non_null(strstr(gz->why, "Transfer-Encoding"));
+    for (int i = 0; i < 4; i++) ts_tcp_close(ls[i], n->now);
+    net_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(web_and_ftp_together), cmocka_unit_test(ftp_active), cmocka_unit_test(failures_say_why),
         cmocka_unit_test(hundred_at_once),      cmocka_unit_test(stop_reports),
+        cmocka_unit_test(http_framings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
