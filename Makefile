@@ -127,7 +127,8 @@ test:
 	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh
 
-run: deps
+run:
+	$(Q)scripts/deps.sh run
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run.sh
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|test|bench|fuzz
+# Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|run|test|bench
 # build: gcc, make, liburing-dev, libcmocka-dev.  test: + iproute2, python3, curl, wget, lftp, nftables, tcpdump...
 set -u
 what=${1:-build}
@@ -9,15 +9,19 @@ have_cmd() { command -v "$1" >/dev/null 2>&1; }
 
 have_hdr liburing.h || need_pkgs+=(liburing-dev)
 have_hdr stdarg.h && { printf '#include <stdarg.h>\n#include <stddef.h>\n#include <setjmp.h>\n#include <stdint.h>\n#include <cmocka.h>\n' | ${CC:-gcc} -E -x c - >/dev/null 2>&1 || need_pkgs+=(libcmocka-dev); }
+have_cmd gcc || need_pkgs+=(gcc)
 have_cmd ip || need_pkgs+=(iproute2)
-if [ "$what" != build ]; then
-  have_cmd python3 || need_pkgs+=(python3)
+if [ "$what" != build ]; then   # run, test, bench: what the hints and tests use as clients
+  have_cmd nc || need_pkgs+=(netcat-openbsd)
   have_cmd curl || need_pkgs+=(curl)
+  have_cmd ping || need_pkgs+=(iputils-ping)
+fi
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  have_cmd python3 || need_pkgs+=(python3)
   have_cmd wget || need_pkgs+=(wget)
   have_cmd lftp || need_pkgs+=(lftp)
   have_cmd nft || need_pkgs+=(nftables)
   have_cmd tcpdump || need_pkgs+=(tcpdump)
-  have_cmd ping || need_pkgs+=(iputils-ping)
   have_cmd clang || need_pkgs+=(clang)
   [ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_pkgs+=(libclang-rt-14-dev)
   have_cmd wrk || need_pkgs+=(wrk)

@@ -190,7 +190,18 @@ static void up_ready(const struct up_run *r)
         else if (strchr(cmd, '|')) fprintf(stderr, "  ip netns exec %s sh -c '%s'\n", ns, cmd);
         else fprintf(stderr, "  ip netns exec %s %s\n", ns, cmd);
     }
-    if (r->ctl) fprintf(stderr, "  tapstack status%s%s\n", ns ? " --netns " : "", ns ? ns : "");
+    if (r->ctl) {
+        /* the command as this binary is found, so the line works when pasted */
+        char exe[256];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        const char *me = "tapstack";
+        if (n > 0) { exe[n] = '\0'; me = exe; }
+        char path[128];
+        if (r->o->ctl) snprintf(path, sizeof path, "%s", r->o->ctl);
+        else ts_ctl_default_path(r->o->netns, r->tap.name, path, sizeof path);
+        fprintf(stderr, "  %s netstat -a --ctl %s\n", me, path);
+        fprintf(stderr, "  %s status%s%s\n", me, ns ? " --netns " : "", ns ? ns : "");
+    }
     fprintf(stderr, "  (Ctrl-C stops it)\n");
 }
 
