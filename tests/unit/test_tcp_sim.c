@@ -234,8 +234,7 @@ static uint64_t size_each_way(void)
 /* Rows known to fail because of a TCP bug reported in /work/notes/to-tcp.md: reported as XFAIL,
  * not failed. Empty this list as they are fixed. */
 static const char *const known_failing[4] = {
-    "tail drops fill B's reassembly; B then drops the segment at RCV.NXT as drop_reass_full forever",
-    NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL,
 };
 
 static void test_bulk_table(void **state)
