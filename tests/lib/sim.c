@@ -180,7 +180,12 @@ static bool run(struct sim *s, bool (*pred)(void *), void *arg, ts_time_t end, b
         settle(s);
         if (pred && pred(arg)) return true;
         ts_time_t next = next_deadline(s);
-        if (next == TS_TIME_NEVER && stop_idle) return pred == NULL;
+        if (next == TS_TIME_NEVER && stop_idle) {
+            if (pred)
+                fprintf(stderr, "sim: stalled at t=%llu us: no timer pending, nothing in flight, "
+                                "predicate still false\n", (unsigned long long)s->now);
+            return pred == NULL;
+        }
         if (next == TS_TIME_NEVER || next > end) {
             if (end != TS_TIME_NEVER && end > s->now) s->now = end;
             settle(s);

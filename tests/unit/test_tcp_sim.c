@@ -168,7 +168,8 @@ static void judge(struct xfer *x, struct sim *sim, bool finished, uint64_t bytes
         if (e->err || e->bad || !finished || e->recvd != bytes) {
             snprintf(row->why, sizeof row->why,
                      "%s at %.3f virtual s: %s sent %llu, received %llu of %llu%s%s",
-                     finished ? "failed" : "unfinished", row->vsecs, i ? "B" : "A",
+                     finished ? "failed" : row->vsecs < 3600 ? "stalled (no timer, nothing in flight)" : "unfinished",
+                     row->vsecs, i ? "B" : "A",
                      (unsigned long long)e->sent, (unsigned long long)e->recvd,
                      (unsigned long long)bytes, e->why[0] ? ": " : "", e->why);
             if (e->err || e->bad || i == 1) return;
@@ -234,7 +235,9 @@ static uint64_t size_each_way(void)
 /* Rows known to fail because of a TCP bug reported in /work/notes/to-tcp.md: reported as XFAIL,
  * not failed. Empty this list as they are fixed. */
 static const char *const known_failing[4] = {
-    NULL, NULL, NULL, NULL,
+    NULL, NULL,
+    "since ecbe131/e84fac5: A's RTO fires with a hole SACKed around it, sends nothing, arms no timer",
+    NULL,
 };
 
 static void test_bulk_table(void **state)
