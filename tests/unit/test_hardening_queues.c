@@ -13,6 +13,7 @@
 #include "lib/udp_frames.h"
 #include "core/rand.h"
 #include "udp/udp.h"
+#include "tcp/tcp_reass.h"
 
 #define T0 H_T0
 #define GW_IP 0x0a0000feu
@@ -280,11 +281,11 @@ static void tcp_one_byte_holes(void **st)
         h_send(s, T0, &k, k.peer_nxt + (uint32_t)off, FRM_ACK, 0, stream + off, 1);
         struct ts_tcp_info in;
         ts_tcp_get_info(k.c, &in);
-        assert_true(in.ooo_bytes <= 8);
+        assert_true(in.ooo_bytes <= TS_REASS_MAX);
         acks += drain(s, T0);
     }
-    assert_int_equal(ctr(s, TS_CTR_tcp_drop_reass_full), 10000 - 8);
-    assert_int_equal(ctr(s, TS_CTR_tcp_rx_out_of_order), 8);
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_reass_full), 10000 - TS_REASS_MAX);
+    assert_int_equal(ctr(s, TS_CTR_tcp_rx_out_of_order), TS_REASS_MAX);
     assert_int_equal(acks, 10000);                           /* each answered with an ACK at once */
     assert_true(heap_growth(heap0) < 128 * 1024);            /* the receive ring, once */
     /* fill everything in order, 1000 bytes at a time */
