@@ -9,8 +9,7 @@
 # While the transfers run, `tapstack netstat` on both hosts shows each conversation's socket pair
 # from both ends. Everything lives in a namespace of its own, removed on exit; nothing outside it
 # is touched. Exit status 0 when every transfer arrived intact.
-# For the tests: TS_DEMO_BIN picks the binary (default build/tapstack), TS_DEMO_QUICK=1 uses smaller
-# files, TS_DEMO_NETNS names the namespace, TS_DEMO_WORK is a directory to work in and keep (logs),
+# For the tests: TS_DEMO_BIN picks the binary (default build/tapstack), TS_DEMO_NETNS names the namespace, TS_DEMO_WORK is a directory to work in and keep (logs),
 # TS_DEMO_SERVER_FLAGS and TS_DEMO_FETCH_FLAGS add flags (--pcap FILE ...).
 set -u
 cd "$(dirname "$0")/.."
@@ -67,8 +66,7 @@ for t in tapS tapP; do
 done
 
 # ---- the content ----
-big=$((2 * 1024 * 1024)) page=$((1024 * 1024)) rate=8M
-if [ -n "${TS_DEMO_QUICK:-}" ]; then big=$((600 * 1024)) page=$((400 * 1024)) rate=4M; fi
+big=$((2 * 1024 * 1024)) page=$((1024 * 1024))
 mkdir -p "$WORK/srv/pub" "$WORK/got"
 {
     echo "<!doctype html><title>The web page</title><h1>Hello from $SERVER:80</h1><pre>"
@@ -77,10 +75,11 @@ mkdir -p "$WORK/srv/pub" "$WORK/got"
 } | head -c "$page" >"$WORK/srv/index.html"
 head -c "$big" /dev/urandom >"$WORK/srv/pub/file.bin"
 
-# ---- the server: HTTP on 80, FTP on 21; its outgoing rate is capped so the transfers last ----
+# ---- the server: HTTP on 80, FTP on 21; its frames out are delayed by 200 ms (a long path, no
+# loss), so that the transfers last long enough to be watched ----
 say "Starting the server: tapstack up on tapS, $SERVER, HTTP on port 80 and FTP on port 21"
 ns "$bin" up --tap tapS --ip "$SERVER/24" --mac 02:00:00:00:00:07 --ctl "$WORK/server.sock" --seed 7 \
-    --http-root "$WORK/srv" --ftp-root "$WORK/srv" --rate-out "$rate" ${TS_DEMO_SERVER_FLAGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
+    --http-root "$WORK/srv" --ftp-root "$WORK/srv" --delay-out 200 ${TS_DEMO_SERVER_FLAGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q "up on" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
 grep -q "up on" "$WORK/server.out" || { cat "$WORK/server.err" >&2; die "the server did not start"; }
@@ -88,24 +87,23 @@ cat "$WORK/server.out"
 
 # ---- the PC: one tapstack fetch, two URLs at once; and the kernel's curl ----
 say "The PC ($PC) asks for a web page and an FTP file at the same time: one tapstack fetch"
+echo "(and the kernel ($KERNEL), a third host on the same bridge, runs curl http://$SERVER/index.html)"
+ns curl -sS --max-time 60 --limit-rate 200k -o "$WORK/curl.html" "http://$SERVER/index.html" 2>"$WORK/curl.err" &
+CURL_PID=$!
+PIDS+=($CURL_PID)
 echo "tapstack fetch --tap tapP --ip $PC/24 http://$SERVER/index.html ftp://$SERVER/pub/file.bin"
 ns "$bin" fetch --tap tapP --ip "$PC/24" --mac 02:00:00:00:00:05 --ctl "$WORK/pc.sock" --seed 5 -o "$WORK/got" ${TS_DEMO_FETCH_FLAGS:-} \
     "http://$SERVER/index.html" "ftp://$SERVER/pub/file.bin" >"$WORK/fetch.out" 2>"$WORK/fetch.err" &
 FETCH_PID=$!
 PIDS+=($FETCH_PID)
-echo "and the kernel ($KERNEL), a third host on the same bridge: curl http://$SERVER/index.html"
-ns curl -s --max-time 60 --limit-rate 200k -o "$WORK/curl.html" "http://$SERVER/index.html" &
-CURL_PID=$!
-PIDS+=($CURL_PID)
 
 # ---- netstat on both hosts while the transfers run ----
 netstat_of() { "$bin" netstat --ctl "$1" -tn 2>/dev/null; }
-for _ in $(seq 100); do
-    s=$(netstat_of "$WORK/pc.sock")
-    if echo "$s" | grep -q ":80 .*ESTABLISHED" && echo "$s" | grep -q ":21 .*ESTABLISHED"; then break; fi
+for _ in $(seq 100); do   # until both of the PC's conversations are up (at most ~5 s)
+    pc_ns=$(netstat_of "$WORK/pc.sock")
+    if echo "$pc_ns" | grep -q ":80 .*ESTABLISHED" && echo "$pc_ns" | grep -q ":21 .*ESTABLISHED"; then break; fi
     sleep 0.05
 done
-pc_ns=$(netstat_of "$WORK/pc.sock")
 srv_ns=$(netstat_of "$WORK/server.sock")
 say "While the transfers run: tapstack netstat -tn on the PC ($PC)"
 echo "$pc_ns"
@@ -139,6 +137,7 @@ say "Checking the bodies"
 check "web page (HTTP)" "$WORK/got/index.html" "$WORK/srv/index.html"
 check "file (FTP)     " "$WORK/got/file.bin" "$WORK/srv/pub/file.bin"
 check "kernel's curl  " "$WORK/curl.html" "$WORK/srv/index.html"
+[ "$curl_rc" = 0 ] || echo "  (curl exited with status $curl_rc: $(cat "$WORK/curl.err"))"
 [ "$fetch_rc" = 0 ] && [ "$curl_rc" = 0 ] || ok=0
 
 say "Afterwards: the server holds each closed conversation in TIME_WAIT (it closed first)"

@@ -74,6 +74,9 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     uint32_t thresh = 3, oseg = (tcp_flight(t) + t->mss - 1) / t->mss;
     if (oseg < 4 && !SEQ_LT(t->snd_max, t->snd_buf_seq + t->snd.len)) thresh = oseg > 1 ? oseg - 1 : 1;
     t->dupacks++;
+    /* RFC 6675 IsLost(SND.UNA): more than (DupThresh - 1) * SMSS SACKed above it */
+    if ((t->flags & TF_SACK) && ts_reass_bytes(&t->sacked) > (thresh - 1) * t->mss && t->dupacks < thresh)
+        t->dupacks = (uint8_t)thresh;
     if (t->dupacks < thresh) {
         tcp_output(s, t, now);                 /* RFC 3042 limited transmit (see plan_data) */
         return;

@@ -258,8 +258,9 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
         return false;
     }
     uint32_t wnd = sg->wnd << t->snd_wscale;
+    /* RFC 5681 §2 duplicate ACK; one that SACKs data counts even if the window moved (RFC 6675) */
     bool dup = sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
-               wnd == t->snd_wnd && t->snd_max != t->snd_una;   /* RFC 5681 §2 duplicate ACK */
+               t->snd_max != t->snd_una && (wnd == t->snd_wnd || (sg->opts && sg->opts->nsack));
     if (sg->opts && sg->opts->nsack && !SEQ_GT(sg->ack, t->snd_una)) tcp_sack_update(t, sg->opts);
     if (SEQ_GT(sg->ack, t->snd_una)) {
         ack_new(s, t, now, sg->ack, sg->opts);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make demo (scripts/demo.sh) runs to the end in the test's namespace, with the sanitized binary
-# and smaller files; its netstat output holds both of the PC's socket pairs (to port 80 and to
-# port 21), from the PC's end and from the server's, and the kernel's third conversation.
+# make demo (scripts/demo.sh) runs to the end in the test's namespace, with the sanitized binary;
+# its netstat output holds both of the PC's socket pairs (to port 80 and to port 21), from the
+# PC's end and from the server's, and the kernel's third conversation.
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init demo
@@ -10,7 +10,7 @@ W=$TS_LOGDIR/demo.work
 OUT=$TS_LOGDIR/demo.out
 trap 'rc=$?; rm -rf "$W"; (exit $rc); ts_cleanup' EXIT
 
-TS_DEMO_BIN=$TS_BIN TS_DEMO_QUICK=1 TS_DEMO_NETNS=$TS_NS TS_DEMO_WORK=$W \
+TS_DEMO_BIN=$TS_BIN TS_DEMO_NETNS=$TS_NS TS_DEMO_WORK=$W \
     timeout -k 5 90 "$TS_ROOT/scripts/demo.sh" >"$OUT" 2>&1 &
 DEMO_PID=$!
 echo "pid $DEMO_PID" >>"$TS_PIDS"
