@@ -18,7 +18,7 @@ struct ts_netstat_srv {
 
 /* The control socket's command (argv as the client sent it: "netstat", "-a", ...). The client
  * checked the flags already; they are parsed again here because the server trusts no client. */
-static int ctl_view(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out)
+static int ctl_view(const struct ts_netstat_ctx *c, ts_time_t now, int argc, char **argv, FILE *out)
 {
     struct ts_netstat_opts o;
     char err[256];
@@ -26,29 +26,36 @@ static int ctl_view(struct ts_stack *s, ts_time_t now, int argc, char **argv, FI
         fprintf(out, "%s\n", err);
         return 2;
     }
-    /* No /etc/services here: the command gets no context (driver/ctl.h); built-in names only. */
-    struct ts_netstat_ctx c = { .stack = s, .pid = (int)getpid() };
     struct ts_nsbuf b;
     ts_nsbuf_init(&b, 0);
-    int r = ts_netstat_render(&c, now, &o, &b);
+    int r = ts_netstat_render(c, now, &o, &b);
     if (b.data) fwrite(b.data, 1, b.len, out);
     if (r < 0) fprintf(out, "\n(truncated: the answer reached its size bound)\n");
     ts_nsbuf_free(&b);
     return r < 0 ? 1 : 0;
 }
 
+/* Registered with ts_ctl_add_command: the server's context, with /etc/services. */
+static int ctl_cmd(void *arg, struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out)
+{
+    (void)s;
+    return ctl_view(&((const struct ts_netstat_srv *)arg)->ctx, now, argc, argv, out);
+}
+
+/* The weak hooks of driver/ctl.h, for a control socket nobody registered commands on. */
 int ts_ctl_netstat(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out)
 {
-    return ctl_view(s, now, argc, argv, out);
+    const struct ts_netstat_ctx c = { .stack = s, .pid = (int)getpid() };
+    return ctl_view(&c, now, argc, argv, out);
 }
 
 int ts_ctl_arp(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out)
 {
-    return ctl_view(s, now, argc, argv, out);
+    return ts_ctl_netstat(s, now, argc, argv, out);
 }
 
 struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifname, struct ts_app *apps,
-                                            unsigned napps)
+                                            unsigned napps, struct ts_ctl *ctl)
 {
     struct ts_netstat_srv *srv = calloc(1, sizeof *srv);
     if (!srv) return NULL;
@@ -61,6 +68,8 @@ struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifna
         if (http && ts_netstat_http_routes(http, &srv->ctx) < 0)
             fprintf(stderr, "tapstack: could not add /netstat to the HTTP server (its route table is full)\n");
     }
+    if (ctl && (ts_ctl_add_command(ctl, "netstat", ctl_cmd, srv) < 0 || ts_ctl_add_command(ctl, "arp", ctl_cmd, srv) < 0))
+        fprintf(stderr, "tapstack: the control socket's command table is full: netstat uses built-in port names\n");
     return srv;
 }
 

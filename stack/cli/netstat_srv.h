@@ -1,7 +1,8 @@
 /*
  * The server half of `tapstack netstat` inside `tapstack up`:
- *   - ts_ctl_netstat and ts_ctl_arp (declared in driver/ctl.h), the control socket's commands,
- *     which parse the client's flags again and answer with the views of stack/netstat;
+ *   - the control socket's commands "netstat" and "arp", which parse the client's flags again and
+ *     answer with the views of stack/netstat (registered with ts_ctl_add_command so that they see
+ *     the services table; ts_ctl_netstat/ts_ctl_arp answer the same with built-in names only);
  *   - /netstat, /netstat.json and /stats.json on every HTTP app that runs (netstat/netstat_http.h),
  *     with /etc/services read once, at start.
  */
@@ -14,11 +15,13 @@
 #include "tapstack/stack.h"
 
 struct ts_netstat_srv;
+struct ts_ctl;
 
-/* Add the routes to every HTTP app in apps; ifname names the TAP in the pages. NULL only when
- * memory is short. Stop it after the apps are stopped (their routes point into it). */
+/* Add the routes to every HTTP app in apps and the commands to ctl (may be NULL); ifname names
+ * the TAP in the views. NULL only when memory is short. Stop it after the apps are stopped and
+ * the control socket is closed (both point into it). */
 struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifname, struct ts_app *apps,
-                                            unsigned napps);
+                                            unsigned napps, struct ts_ctl *ctl);
 
 /* Free it (and the services table). Safe on NULL. */
 void ts_netstat_srv_stop(struct ts_netstat_srv *srv);

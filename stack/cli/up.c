@@ -164,7 +164,7 @@ static int up_setup(struct up_run *r)
     if (up_stack(r) < 0 || up_ctl(r) < 0) return -1;
     r->started = ts_clock_now();
     if (up_apps(r, r->started) < 0) return -1;
-    r->netstat = ts_netstat_srv_start(r->stack, r->tap.name, r->apps, r->napps);
+    r->netstat = ts_netstat_srv_start(r->stack, r->tap.name, r->apps, r->napps, r->ctl);
     return 0;
 }
 

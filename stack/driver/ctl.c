@@ -3,19 +3,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 
 #include "driver/ctl.h"
 
+/* One client being served: reading its request until EOF, then writing the answer. Nothing
+ * waits: each step does what the socket allows now and returns. */
+struct ctl_client {
+    int fd;                     /* -1: free slot */
+    ts_time_t since;            /* accepted at */
+    size_t len;                 /* request bytes so far */
+    char *out;                  /* the answer ("status N\n" + text) once the request is complete */
+    size_t out_len, out_off;
+    char req[TS_CTL_MAX_REQUEST];
+};
+
+struct ctl_command {
+    const char *name;
+    ts_ctl_cmd_fn fn;
+    void *arg;
+};
+
 struct ts_ctl {
-    int fd;
+    int fd;                     /* the listening socket */
+    int epoll_fd;               /* it and every client: the one fd the loop watches */
     struct ts_stack *stack;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     void (*status)(void *arg, FILE *out);
     void *status_arg;
+    struct ctl_command cmds[TS_CTL_MAX_COMMANDS];
+    unsigned ncmds;
+    struct ctl_client cl[TS_CTL_CLIENTS];
 };
 
 void ts_ctl_default_path(const char *netns, const char *tap, char *buf, size_t cap)
@@ -58,6 +79,8 @@ struct ts_ctl *ts_ctl_open(const char *path, struct ts_stack *s, char *err, size
         return NULL;
     }
     c->stack = s;
+    c->epoll_fd = -1;
+    for (unsigned i = 0; i < TS_CTL_CLIENTS; i++) c->cl[i].fd = -1;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0 || ctl_bind(c->fd, &sa, err, errlen) < 0) {
         if (c->fd < 0) snprintf(err, errlen, "cannot create control socket: %s", strerror(errno));
@@ -67,7 +90,9 @@ struct ts_ctl *ts_ctl_open(const char *path, struct ts_stack *s, char *err, size
     }
     memcpy(c->path, path, strlen(path) + 1);
     chmod(path, 0600);
-    if (listen(c->fd, 8) < 0) {
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TS_CTL_CLIENTS };
+    if (listen(c->fd, 16) < 0 || (c->epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+        epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
         snprintf(err, errlen, "cannot listen on control socket %s: %s", path, strerror(errno));
         ts_ctl_close(c);
         return NULL;
@@ -75,7 +100,14 @@ struct ts_ctl *ts_ctl_open(const char *path, struct ts_stack *s, char *err, size
     return c;
 }
 
-int ts_ctl_fd(const struct ts_ctl *c) { return c->fd; }
+int ts_ctl_fd(const struct ts_ctl *c) { return c->epoll_fd; }
+
+int ts_ctl_add_command(struct ts_ctl *c, const char *name, ts_ctl_cmd_fn fn, void *arg)
+{
+    if (!c || !name || !fn || c->ncmds == TS_CTL_MAX_COMMANDS) return -1;
+    c->cmds[c->ncmds++] = (struct ctl_command){ .name = name, .fn = fn, .arg = arg };
+    return 0;
+}
 
 void ts_ctl_set_status(struct ts_ctl *c, void (*status)(void *arg, FILE *out), void *arg)
 {
@@ -106,6 +138,8 @@ static int ctl_dispatch(struct ts_ctl *c, ts_time_t now, int argc, char **argv, 
         return 2;
     }
     if (strcmp(argv[0], "status") == 0) return ctl_status(c, out);
+    for (unsigned i = 0; i < c->ncmds; i++)
+        if (strcmp(argv[0], c->cmds[i].name) == 0) return c->cmds[i].fn(c->cmds[i].arg, c->stack, now, argc, argv, out);
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[0], cmds[i].name) != 0) continue;
         if (!cmds[i].fn) break;
@@ -115,78 +149,150 @@ static int ctl_dispatch(struct ts_ctl *c, ts_time_t now, int argc, char **argv, 
     return 2;
 }
 
-/* Read the request (until EOF), split it into arguments. Returns argc, or -1. */
-static int ctl_read_request(int fd, char *buf, size_t cap, char **argv)
+/* Split a complete request (NUL-ended arguments) into argv. Returns argc. */
+static int ctl_split(char *buf, size_t len, char **argv)
 {
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        if (n == 0) break;
-        len += (size_t)n;
-        if (len >= cap - 1) return -1;
-    }
     int argc = 0;
     for (size_t i = 0; i < len && argc < TS_CTL_MAX_ARGS; argc++) {
         argv[argc] = buf + i;
         while (i < len && buf[i]) i++;
         buf[i++] = '\0';
     }
+    argv[argc] = NULL;
     return argc;
 }
 
-static void write_all(int fd, const char *p, size_t len)
+static void client_drop(struct ts_ctl *c, struct ctl_client *k)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        p += n;
-        len -= (size_t)n;
-    }
+    if (k->fd < 0) return;
+    epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, k->fd, NULL);
+    close(k->fd);
+    k->fd = -1;
+    free(k->out);
+    k->out = NULL;
 }
 
-/* Serve one connection, synchronously with short time limits (the loop waits meanwhile). */
-static void ctl_serve(struct ts_ctl *c, int fd, ts_time_t now)
+/* Write what the socket takes now; the client is done when all is written (or it left). */
+static void client_write(struct ts_ctl *c, struct ctl_client *k)
 {
-    struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    tv.tv_sec = 1;
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    char req[TS_CTL_MAX_REQUEST];
+    while (k->out_off < k->out_len) {
+        ssize_t n = send(k->fd, k->out + k->out_off, k->out_len - k->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n <= 0) break;
+        k->out_off += (size_t)n;
+    }
+    client_drop(c, k);
+}
+
+/* The request is complete: run it, queue "status N\n" and the output, start writing. */
+static void client_answer(struct ts_ctl *c, struct ctl_client *k, ts_time_t now)
+{
     char *argv[TS_CTL_MAX_ARGS + 1];
-    int argc = ctl_read_request(fd, req, sizeof req, argv);
-    if (argc < 0) return;
-    argv[argc] = NULL;
+    int argc = ctl_split(k->req, k->len, argv);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    if (!out) return;
+    if (!out) {
+        client_drop(c, k);
+        return;
+    }
     int status = ctl_dispatch(c, now, argc, argv, out);
     fclose(out);
     char head[32];
-    int hl = snprintf(head, sizeof head, "status %d\n", status);
-    write_all(fd, head, (size_t)hl);
-    write_all(fd, text, len);
+    size_t hl = (size_t)snprintf(head, sizeof head, "status %d\n", status);
+    k->out = malloc(hl + len + 1);
+    if (!k->out) {
+        free(text);
+        client_drop(c, k);
+        return;
+    }
+    memcpy(k->out, head, hl);
+    memcpy(k->out + hl, text, len);
+    k->out_len = hl + len;
+    k->out_off = 0;
     free(text);
+    struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = (uint32_t)(k - c->cl) };
+    epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, k->fd, &ev);
+    client_write(c, k);
+}
+
+/* Read what has arrived; at EOF the request is complete. Too long a request is dropped. */
+static void client_read(struct ts_ctl *c, struct ctl_client *k, ts_time_t now)
+{
+    for (;;) {
+        ssize_t n = recv(k->fd, k->req + k->len, sizeof k->req - 1 - k->len, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0) break;
+        if (n == 0) {
+            client_answer(c, k, now);
+            return;
+        }
+        k->len += (size_t)n;
+        if (k->len >= sizeof k->req - 1) break;
+    }
+    client_drop(c, k);
+}
+
+/* A free slot, else the oldest client past its time limit (dropped), else NULL. */
+static struct ctl_client *client_slot(struct ts_ctl *c, ts_time_t now)
+{
+    struct ctl_client *old = NULL;
+    for (unsigned i = 0; i < TS_CTL_CLIENTS; i++) {
+        struct ctl_client *k = &c->cl[i];
+        if (k->fd < 0) return k;
+        if (now - k->since >= TS_CTL_CLIENT_TIMEOUT && (!old || k->since < old->since)) old = k;
+    }
+    if (old) client_drop(c, old);
+    return old;
+}
+
+static void accept_all(struct ts_ctl *c, ts_time_t now)
+{
+    for (;;) {
+        struct ctl_client *k = client_slot(c, now);
+        if (!k) return;   /* all busy: the rest wait in the backlog */
+        int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)(k - c->cl) };
+        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            close(fd);
+            return;
+        }
+        k->fd = fd;
+        k->since = now;
+        k->len = 0;
+        client_read(c, k, now);   /* the request is often there already */
+    }
 }
 
 void ts_ctl_ready(void *ctl, ts_time_t now)
 {
     struct ts_ctl *c = ctl;
-    for (int i = 0; i < 8; i++) {
-        int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) return;
-        ctl_serve(c, fd, now);
-        close(fd);
+    struct epoll_event evs[TS_CTL_CLIENTS + 1];
+    int n = epoll_wait(c->epoll_fd, evs, TS_CTL_CLIENTS + 1, 0);
+    for (int i = 0; i < n; i++) {
+        uint32_t id = evs[i].data.u32;
+        if (id == TS_CTL_CLIENTS) {
+            accept_all(c, now);
+            continue;
+        }
+        struct ctl_client *k = &c->cl[id];
+        if (k->fd < 0) continue;
+        if (k->out) client_write(c, k);
+        else client_read(c, k, now);
     }
+    for (unsigned i = 0; i < TS_CTL_CLIENTS; i++)   /* too slow: gone (checked whenever anything happens) */
+        if (c->cl[i].fd >= 0 && now - c->cl[i].since >= TS_CTL_CLIENT_TIMEOUT) client_drop(c, &c->cl[i]);
 }
 
 void ts_ctl_close(struct ts_ctl *c)
 {
     if (!c) return;
+    for (unsigned i = 0; i < TS_CTL_CLIENTS; i++) client_drop(c, &c->cl[i]);
     if (c->fd >= 0) close(c->fd);
+    if (c->epoll_fd >= 0) close(c->epoll_fd);
     if (c->path[0]) unlink(c->path);
     free(c);
 }

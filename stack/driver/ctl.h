@@ -11,6 +11,11 @@
  * The command runs inside the loop's thread, between frames, so it may read and change the
  * stack freely (ARP entries ...), and must be quick.
  *
+ * Nothing blocks: the listening socket and every client sit in one epoll instance (ts_ctl_fd),
+ * which the loop watches; ts_ctl_ready does what each socket allows now and returns. At most
+ * TS_CTL_CLIENTS are served at once (more wait in the backlog); a client that has not sent its
+ * request and read the answer within TS_CTL_CLIENT_TIMEOUT is dropped.
+ *
  * A command is a function named ts_ctl_<argv[0]>. Commands other modules provide are declared
  * weak below: defining the function in their own file is all it takes. "status" is built in.
  */
@@ -24,6 +29,9 @@
 #define TS_CTL_DIR "/run/tapstack"
 #define TS_CTL_MAX_REQUEST 4096
 #define TS_CTL_MAX_ARGS 32
+#define TS_CTL_CLIENTS 16
+#define TS_CTL_CLIENT_TIMEOUT TS_SEC(5)
+#define TS_CTL_MAX_COMMANDS 8
 
 /* A control command: argv[0] is its name. Write the output to out, return the exit status. */
 typedef int (*ts_ctl_fn)(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out);
@@ -40,13 +48,20 @@ struct ts_ctl;
  * in err if it cannot (another tapstack serving it, no permission ...). */
 struct ts_ctl *ts_ctl_open(const char *path, struct ts_stack *s, char *err, size_t errlen);
 
-/* The listening fd, for ts_loop_watch. */
+/* A command with a context (arg), tried before the weak ones above: for commands whose state
+ * lives in the caller (netstat's /etc/services table). name must outlive c. Returns 0 or -1 (full). */
+typedef int (*ts_ctl_cmd_fn)(void *arg, struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out);
+int ts_ctl_add_command(struct ts_ctl *c, const char *name, ts_ctl_cmd_fn fn, void *arg);
+
+/* The fd to watch for readability (an epoll fd: the listening socket and the clients), for
+ * ts_loop_watch. */
 int ts_ctl_fd(const struct ts_ctl *c);
 
 /* What "status" prints besides the stack's address: a callback of the driver (loop counters). */
 void ts_ctl_set_status(struct ts_ctl *c, void (*status)(void *arg, FILE *out), void *arg);
 
-/* The listening socket is readable: serve the connections waiting (ts_loop_watch callback). */
+/* The fd is readable: accept, read, answer and write what is ready, without blocking
+ * (ts_loop_watch callback). */
 void ts_ctl_ready(void *ctl, ts_time_t now);
 
 /* Close the socket and remove its path. Safe on NULL. */

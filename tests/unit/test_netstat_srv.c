@@ -1,4 +1,5 @@
-/* The control socket's netstat/arp commands (cli/netstat_srv.c): flags from the client, answer text. */
+/* The control socket's netstat/arp commands (cli/netstat_srv.c): flags from the client, answer
+ * text; and the control socket itself (driver/ctl.c) serving them without blocking. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <cmocka.h>
 
 #include "tapstack/socket.h"
@@ -54,15 +60,87 @@ static void test_commands(void **state)
     assert_int_equal(st, 0);
     assert_non_null(strstr(t, "Entries: 0\n"));
     free(t);
-    struct ts_netstat_srv *srv = ts_netstat_srv_start(s, "tap9", NULL, 0);
+    struct ts_netstat_srv *srv = ts_netstat_srv_start(s, "tap9", NULL, 0, NULL);
     assert_non_null(srv);
     ts_netstat_srv_stop(srv);
     ts_udp_close(u);
     ts_stack_free(s);
 }
 
+static int connect_to(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A client that connects and says nothing does not hold the loop: ts_ctl_ready returns at once,
+ * another client is answered meanwhile (through the registered command, with the TAP's name),
+ * and the silent one is dropped after TS_CTL_CLIENT_TIMEOUT. */
+static void test_ctl_never_blocks(void **state)
+{
+    (void)state;
+    char dir[32] = "/tmp/ts-nsctl-XXXXXX", path[64], err[256] = "";
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/c.sock", dir);
+    struct ts_config cfg;
+    ts_config_default(&cfg);
+    struct ts_stack *s = ts_stack_new(&cfg, NULL);
+    struct ts_ctl *ctl = ts_ctl_open(path, s, err, sizeof err);
+    assert_non_null(ctl);
+    struct ts_netstat_srv *srv = ts_netstat_srv_start(s, "tap9", NULL, 0, ctl);
+    assert_non_null(srv);
+
+    int silent = connect_to(path);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct pollfd p = { .fd = ts_ctl_fd(ctl), .events = POLLIN };
+    assert_true(poll(&p, 1, 1000) > 0);
+    ts_ctl_ready(ctl, TS_SEC(1));
+    assert_true(ms_since(&t0) < 50);
+
+    int fd = connect_to(path);
+    static const char req[] = "arp\0-n";
+    assert_int_equal(send(fd, req, sizeof req, 0), (ssize_t)sizeof req);
+    shutdown(fd, SHUT_WR);
+    char ans[2048];
+    size_t len = 0;
+    for (int i = 0; i < 200; i++) {
+        if (poll(&p, 1, 10) > 0) ts_ctl_ready(ctl, TS_SEC(2));
+        ssize_t n = recv(fd, ans + len, sizeof ans - 1 - len, MSG_DONTWAIT);
+        if (n == 0) break;
+        if (n > 0) len += (size_t)n;
+    }
+    ans[len] = '\0';
+    assert_string_equal(ans, "status 0\nAddress          HWtype  HWaddress           State       Age      Pending  Iface\n"
+                             "Entries: 0\n");
+
+    /* Past the time limit, any activity drops the silent client: it sees EOF. */
+    int other = connect_to(path);
+    for (int i = 0; i < 100 && recv(silent, ans, 1, MSG_DONTWAIT) != 0; i++)
+        if (poll(&p, 1, 10) > 0) ts_ctl_ready(ctl, TS_SEC(1) + TS_CTL_CLIENT_TIMEOUT);
+    assert_int_equal(recv(silent, ans, 1, MSG_DONTWAIT), 0);
+    close(other);
+    close(fd);
+    close(silent);
+    ts_ctl_close(ctl);
+    ts_netstat_srv_stop(srv);
+    ts_stack_free(s);
+    rmdir(dir);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_commands) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_commands), cmocka_unit_test(test_ctl_never_blocks) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
