@@ -49,6 +49,8 @@ enum {
     TF_EOF_TOLD    = 1u << 14,  /* READABLE for end of stream raised */
     TF_BUF_FIXED   = 1u << 15,  /* the application chose the buffer sizes: no automatic growth */
     TF_SACK        = 1u << 16,  /* SACK permitted both ways (RFC 2018) */
+    TF_TLP_ARMED   = 1u << 17,  /* the REXMT deadline is a tail loss probe timeout (RFC 8985 §7) */
+    TF_TLP_SENT    = 1u << 18,  /* a probe is out for this tail: the next deadline is the RTO */
 };
 
 struct ts_tcp;
@@ -158,11 +160,13 @@ static inline void tcp_timer_stop(struct ts_stack *s, struct ts_tcb *t, unsigned
 void tcp_timers_clear(struct ts_stack *s, struct ts_tcb *t);
 void tcp_heap_remove(struct ts_tcp *tcp, struct ts_tcb *t);
 void tcp_rexmt_restart(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_rexmt_arm(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 
 /* tcp_output.c */
 void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_send_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_send_tail_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,

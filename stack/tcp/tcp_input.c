@@ -200,9 +200,10 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
     if (SEQ_LT(t->rxt_nxt, t->snd_una)) t->rxt_nxt = t->snd_una;
     if (o && o->nsack) tcp_sack_update(t, o);            /* before cc: a partial ACK reads it */
     t->rxt_shift = 0;
+    t->flags &= ~TF_TLP_SENT;
     tcp_cc_ack(s, t, acked, now);
-    if (t->snd_una == t->snd_max) tcp_timer_stop(s, t, TS_TCP_T_REXMT);
-    else if (!(t->flags & TF_IN_RECOVERY)) tcp_rexmt_restart(s, t, now);
+    if (t->snd_una == t->snd_max) { tcp_timer_stop(s, t, TS_TCP_T_REXMT); t->flags &= ~TF_TLP_ARMED; }
+    else if (!(t->flags & TF_IN_RECOVERY)) tcp_rexmt_arm(s, t, now);
     if ((t->flags & TF_SND_FULL) && (ts_ring_space(&t->snd) >= t->snd.cap / 4 || t->snd.len == 0)) {
         t->flags &= ~TF_SND_FULL;
         tcp_notify(s, t, TS_EV_WRITABLE);

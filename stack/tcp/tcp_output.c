@@ -195,7 +195,7 @@ static void sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const stru
     t->snd_nxt = p->seq + used;
     if (SEQ_GT(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
     if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) {
-        tcp_rexmt_restart(s, t, now);
+        tcp_rexmt_arm(s, t, now);
         tcp_timer_stop(s, t, TS_TCP_T_PERSIST);
     }
 }
@@ -274,6 +274,20 @@ void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         p.flags |= TS_TCP_FIN;
     if (p.len == 0 && !(p.flags & TS_TCP_FIN)) return;
     t->flags &= ~TF_RTT_TIMING;
+    if (xmit(s, t, now, &p) < 0) return;
+    t->retransmits++;
+    TS_COUNT(s, tcp, retransmits);
+}
+
+/* Tail loss probe (RFC 8985 §7.3): resend the last segment sent, so that its ACK (with SACK
+ * blocks) reveals any loss in the flight without waiting for the RTO. */
+void tcp_send_tail_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    uint32_t last = SEQ_LT(t->snd_max, data_end) ? t->snd_max : data_end;
+    uint32_t start = SEQ_GT(last, t->snd_una + t->mss) ? last - t->mss : t->snd_una;
+    if (!SEQ_LT(start, last)) return;
+    struct plan p = { .seq = start, .len = last - start, .flags = TS_TCP_ACK };
     if (xmit(s, t, now, &p) < 0) return;
     t->retransmits++;
     TS_COUNT(s, tcp, retransmits);

@@ -102,6 +102,26 @@ void tcp_rexmt_restart(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     tcp_timer_set(s, t, TS_TCP_T_REXMT, now + ts_rtt_backoff(&t->rtt, t->rxt_shift, TS_RTO_MAX));
 }
 
+/* Arm the retransmission timer for what was just sent: a tail loss probe timeout (RFC 8985
+ * §7.2: PTO = 2*SRTT, plus the peer's delayed-ACK allowance when one segment is out) when a
+ * probe may help, else the RTO. */
+void tcp_rexmt_arm(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    t->flags &= ~TF_TLP_ARMED;
+    bool ok = (t->flags & TF_SACK) && t->rtt.valid && !(t->flags & (TF_IN_RECOVERY | TF_TLP_SENT)) &&
+              t->rxt_shift == 0 && (t->state == TS_TCP_ESTABLISHED || t->state == TS_TCP_CLOSE_WAIT);
+    if (ok) {
+        ts_time_t pto = 2 * t->rtt.srtt + (tcp_flight(t) <= t->mss ? TS_MS(200) : 0);
+        if (pto < TS_MS(10)) pto = TS_MS(10);
+        if (pto < t->rtt.rto) {
+            t->flags |= TF_TLP_ARMED;
+            tcp_timer_set(s, t, TS_TCP_T_REXMT, now + pto);
+            return;
+        }
+    }
+    tcp_rexmt_restart(s, t, now);
+}
+
 static void trace_timer(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, unsigned which)
 {
     struct ts_trace_event ev = { .kind = TS_TRACE_TIMER, .now = now, .sock = &t->sock,
@@ -114,6 +134,13 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     bool syn = t->state == TS_TCP_SYN_SENT || t->state == TS_TCP_SYN_RECEIVED;
     if (t->snd_una == t->snd_max && !syn) return;      /* nothing outstanding */
+    if (t->flags & TF_TLP_ARMED) {                      /* RFC 8985 §7.3: probe, then the RTO */
+        t->flags = (t->flags & ~TF_TLP_ARMED) | TF_TLP_SENT;
+        TS_COUNT(s, tcp, tail_loss_probes);
+        tcp_send_tail_probe(s, t, now);
+        tcp_rexmt_restart(s, t, now);
+        return;
+    }
     TS_COUNT(s, tcp, timeouts);
     t->rxt_shift++;
     if (t->rxt_shift > (syn ? TS_TCP_SYN_RETRIES : TS_TCP_DATA_RETRIES)) {
