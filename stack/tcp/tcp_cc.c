@@ -35,6 +35,7 @@ void tcp_cc_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t acked, ts_time_t 
         } else if (t->flags & TF_SACK) {
             /* SACK recovery: the scoreboard picks the holes (tcp_output), cwnd stays */
             TS_COUNT(s, tcp, partial_acks);
+            t->rxt_round_dups = 0;
             tcp_rexmt_restart(s, t, now);
         } else {
             /* partial acknowledgment: retransmit the next hole, deflate (step 4) */
@@ -65,7 +66,20 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     TS_COUNT(s, tcp, dup_acks);
     if (t->flags & TF_IN_RECOVERY) {
-        if (!(t->flags & TF_SACK)) t->cwnd += t->mss;         /* inflate (NewReno) */
+        if (!(t->flags & TF_SACK)) {
+            t->cwnd += t->mss;                                /* inflate (NewReno) */
+        } else {
+            /* Every hole resent, yet a whole window of ACKs later SND.UNA has not moved: a
+             * retransmission was lost too. Resend the holes once more instead of waiting for the
+             * RTO (a coarse form of RACK's lost-retransmission detection, RFC 8985). */
+            uint32_t seq, len;
+            if (!tcp_sack_next_hole(t, t->rxt_nxt, &seq, &len) &&
+                ++t->rxt_round_dups > t->cwnd / t->mss + 3) {
+                t->rxt_nxt = t->snd_una;
+                t->rxt_round_dups = 0;
+                TS_COUNT(s, tcp, sack_rounds);
+            }
+        }
         tcp_output(s, t, now);                                /* SACK: pipe decides */
         return;
     }
@@ -91,6 +105,7 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     tcp_retransmit_first(s, t, now);
     if (t->flags & TF_SACK) {
         uint32_t end = t->snd_buf_seq + t->snd.len, n = end - t->snd_una;
+        t->rxt_round_dups = 0;
         t->rxt_nxt = t->snd_una + (SEQ_LT(t->snd_una, end) ? (n < t->mss ? n : t->mss) : 0);
         t->cwnd = t->ssthresh;                                /* RFC 6675 §5 */
     } else {

@@ -75,6 +75,7 @@ struct ts_tcb {
     /* congestion control (RFC 5681, RFC 6582) */
     uint32_t cwnd, ssthresh, recover, bytes_acked;
     uint32_t rxt_nxt;               /* SACK recovery: next hole to retransmit from */
+    uint32_t rxt_round_dups;        /* duplicate ACKs since the holes were last all resent */
     struct ts_reass sacked;         /* SACK scoreboard, offsets from SND.UNA */
     uint8_t dupacks;
 

@@ -107,7 +107,7 @@ static void test_ctl_never_blocks(void **state)
     struct pollfd p = { .fd = ts_ctl_fd(ctl), .events = POLLIN };
     assert_true(poll(&p, 1, 1000) > 0);
     ts_ctl_ready(ctl, TS_SEC(1));
-    assert_true(ms_since(&t0) < 50);
+    assert_true(ms_since(&t0) < 150);   /* the old server waited 200 ms for a silent client */
 
     int fd = connect_to(path);
     static const char req[] = "arp\0-n";
