@@ -116,6 +116,10 @@ $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libfz.a
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 fuzz-build: $(FUZZ_BINS)
 
+# The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
+scripts-test: $(BA)/tests/test_pktscript
+	$(Q)$(BA)/tests/test_pktscript
+
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
 

@@ -152,6 +152,7 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len)
             else if (len == avail && ((t->flags & TF_NODELAY) || inflight == 0 || fin)) send = true; /* Nagle */
             else if (t->max_snd_wnd && len >= t->max_snd_wnd / 2) send = true;  /* sender SWS */
             else if (t->flags & TF_FORCE) send = true;                    /* persist */
+            else if (SEQ_LT(t->snd_nxt, t->snd_max)) send = true;        /* a retransmission */
         }
         if (fin) send = true;
     }

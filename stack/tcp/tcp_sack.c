@@ -11,7 +11,9 @@ void tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o)
 {
     for (unsigned i = 0; i < o->nsack; i++) {
         uint32_t l = o->sack[i][0], r = o->sack[i][1];
-        if (SEQ_LT(l, t->snd_una)) l = t->snd_una;        /* D-SACK or stale: clip */
+        /* A block at or over SND.UNA is a D-SACK, stale, or a lie (the peer would have ACKed it):
+         * never let it mark the left edge, which must always be resent (RFC 2018 §8). */
+        if (SEQ_LEQ(l, t->snd_una)) continue;
         if (SEQ_GT(r, t->snd_max)) r = t->snd_max;
         if (!SEQ_LT(l, r)) continue;
         (void)ts_reass_add(&t->sacked, l - t->snd_una, r - l);   /* full: keep what we have */

@@ -162,6 +162,9 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     t->retransmits++;
     TS_COUNT(s, tcp, retransmits);
     tcp_output(s, t, now);
+    /* RFC 6298 §5.1: while data is outstanding the timer runs, whatever output decided */
+    if (t->state != TS_TCP_CLOSED && t->snd_una != t->snd_max && t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER)
+        tcp_rexmt_restart(s, t, now);
 }
 
 static void on_persist(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)

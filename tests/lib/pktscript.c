@@ -360,7 +360,7 @@ static const char *seg_diff(struct run *r, const struct pks_seg *s, const struct
     if (s->has_win && s->win != PKS_ANY && t->win != s->win) return "window differs";
     if (s->has_urg && s->urg != PKS_ANY && t->urg != s->urg) return "urgent pointer differs";
     if (s->has_opts && !opts_match(s, t->opt, t->opt_len, r->peer_isn)) return "options differ";
-    if (t->data_len) {
+    if (t->data_len && !s->seq_any) {
         uint32_t off = t->seq - base + ((t->flags & FRM_SYN) ? 1u : 0u) - 1u;
         if ((size_t)off + t->data_len > r->wlen) return "payload beyond what the script wrote";
         if (memcmp(t->data, r->wstream + off, t->data_len) != 0)
@@ -586,6 +586,11 @@ static void do_call(struct run *r, const struct pks_call *k)
         r->last_conn = NULL;
         r->wlen = 0;
         r->rpos = 0;
+        break;
+    case PKS_OP_KEEPALIVE:
+        if ((c = need_conn(r)))
+            check_ret(r, k, ts_tcp_set_keepalive(c, true, TS_SEC(k->n[0]), TS_SEC(k->n[1]), (unsigned)k->n[2]),
+                      0, "keepalive");
         break;
     case PKS_OP_NODELAY:
         if ((c = need_conn(r))) check_ret(r, k, ts_tcp_set_nodelay(c, true), 0, "nodelay");

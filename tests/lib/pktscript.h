@@ -20,19 +20,21 @@
  *     +1.0  > nothing                                         the stack sends nothing until then
  *     +0    listen(80, backlog=5)                             a socket call (see below)
  *
- *   Segments: flags (S F P R . U E W; "." is ACK; outbound, a flag followed by "?" may be set or not, and "p" is "P?"), seq:end(len), then optional "ack N",
- *   "win N", "urg N", "<options>" and (inbound only) "badsum". Inbound seq is relative to the
- *   peer's ISN and inbound ack to the stack's ISN; outbound the other way round. The stack's ISN
- *   and (after connect) its port are learned from its first SYN. Outbound fields that are
- *   omitted, or written "*", match anything; "<...>" or omitted options match any options; an
- *   option list ending in "..." matches any further options. Options: mss N, wscale N, sackOK,
+ *   Segments: flags (S F P R . U E W; "." is ACK; outbound, a flag followed by "?" may be set
+ *   or not, and "p" means "P?"), seq:end(len), then optional "ack N", "win N", "urg N",
+ *   "<options>" and (inbound only) "badsum". Inbound seq is relative to the peer's ISN and inbound
+ *   ack to the stack's ISN; outbound the other way round. The stack's ISN and (after connect) its
+ *   port are learned from its first SYN. Outbound fields that are omitted, or written "*", match
+ *   anything; "*" in place of seq:end(len) matches any sequence, length and payload; "<...>" or
+ *   omitted options match any options; an option list ending in "..." matches any further
+ *   options (and the listed ones may then come in any order). Options: mss N, wscale N, sackOK,
  *   TS val N ecr N, sack A:B ..., nop, eol, raw HH HH ... (hex bytes, for malformed options).
  *   Inbound payload bytes come from a fixed pattern indexed by stream offset; outbound payload
  *   is checked against the bytes the script wrote.
  *
  *   Calls (parentheses optional): listen(PORT[, backlog=N]), accept(), connect(PORT[, lport=N]),
  *   write(N) or write("text"), read(N), shutdown(), close(), abort(),
- *   set_buffers(SND, RCV), nodelay(), expect_state(NAME), expect_error(NAME or 0),
+ *   set_buffers(SND, RCV), nodelay(), keepalive(IDLE_S, INTERVAL_S, COUNT), expect_state(NAME), expect_error(NAME or 0),
  *   expect_counter(proto.name), new_peer(PORT[, isn=N]) (forget the connection: a new peer port,
  *   the stack's ISN learned afresh, streams restart). An optional "= RESULT" checks the result: a number, an error
  *   name (EAGAIN, ECONNRESET ...) or "text" for read. Without it, write(N)/read(N) must return
@@ -53,7 +55,7 @@ enum pks_kind { PKS_IN, PKS_OUT, PKS_NOTHING, PKS_CALL };
 enum pks_op {
     PKS_OP_LISTEN, PKS_OP_ACCEPT, PKS_OP_CONNECT, PKS_OP_WRITE, PKS_OP_READ, PKS_OP_SHUTDOWN,
     PKS_OP_CLOSE, PKS_OP_ABORT, PKS_OP_SET_BUFFERS, PKS_OP_NODELAY, PKS_OP_EXPECT_STATE,
-    PKS_OP_EXPECT_ERROR, PKS_OP_EXPECT_COUNTER, PKS_OP_NEW_PEER,
+    PKS_OP_EXPECT_ERROR, PKS_OP_EXPECT_COUNTER, PKS_OP_NEW_PEER, PKS_OP_KEEPALIVE,
 };
 
 enum pks_res_kind { PKS_RES_NONE, PKS_RES_NUM, PKS_RES_ERR, PKS_RES_TEXT };

@@ -293,7 +293,7 @@ static const struct { const char *name; enum pks_op op; } ops[] = {
     {"close", PKS_OP_CLOSE}, {"abort", PKS_OP_ABORT}, {"set_buffers", PKS_OP_SET_BUFFERS},
     {"nodelay", PKS_OP_NODELAY}, {"expect_state", PKS_OP_EXPECT_STATE},
     {"expect_error", PKS_OP_EXPECT_ERROR}, {"expect_counter", PKS_OP_EXPECT_COUNTER},
-    {"new_peer", PKS_OP_NEW_PEER},
+    {"new_peer", PKS_OP_NEW_PEER}, {"keepalive", PKS_OP_KEEPALIVE},
 };
 
 /* One argument. Keyword arguments (name=N) only inside parentheses: in the bare form
@@ -370,6 +370,7 @@ static void parse_call(struct cur *c, struct pks_call *k)
     if (needs_n && k->nn < 1) fail(c, "%s needs a number", name);
     if (k->op == PKS_OP_WRITE && k->nn < 1 && !k->text) fail(c, "write needs N or \"text\"");
     if (k->op == PKS_OP_SET_BUFFERS && k->nn < 2) fail(c, "set_buffers needs SND, RCV");
+    if (k->op == PKS_OP_KEEPALIVE && k->nn < 3) fail(c, "keepalive needs IDLE_S, INTERVAL_S, COUNT");
     if ((k->op == PKS_OP_EXPECT_STATE || k->op == PKS_OP_EXPECT_COUNTER) && !k->text)
         fail(c, "%s needs a name", name);
     if (k->op == PKS_OP_EXPECT_ERROR) {

@@ -394,6 +394,56 @@ static void sack_blocks_reported(void **st)
     ts_stack_free(s);
 }
 
+/* A short hole at SND.UNA with SACKed data after it: the timeout resends the hole (never held back
+ * by Nagle), and a SACK block claiming SND.UNA itself is not believed. */
+static void rto_resends_short_hole(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
+    const uint8_t opt[8] = { 2, 4, 0x03, 0xe8, 1, 1, 4, 2 };   /* MSS 1000, sackOK */
+    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    uint32_t iss = g.h.seq;
+    tcp_in(s, T0 + TS_MS(10), 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    static uint8_t d[3500];
+    memset(d, 'z', sizeof d);
+    ts_time_t now = T0 + TS_MS(20);
+    assert_int_equal(ts_tcp_send(c, now, d, 500), 500);          /* alone: nothing in flight */
+    assert_true(tcp_out(s, now, &g));
+    assert_int_equal(g.dlen, 500);
+    assert_int_equal(ts_tcp_send(c, now, d, 3000), 3000);
+    int segs = 0;
+    while (tcp_out(s, now, &g)) segs++;
+    assert_int_equal(segs, 3);
+    /* the 500 are lost; the rest is SACKed; one block lies about SND.UNA */
+    uint8_t sack[20] = { 1, 1, 5, 18 };
+    uint32_t bl[4] = { iss + 501, iss + 3501, iss + 1, iss + 300 };
+    for (int i = 0; i < 4; i++) { sack[4 + 4 * i] = (uint8_t)(bl[i] >> 24); sack[5 + 4 * i] = (uint8_t)(bl[i] >> 16);
+                                  sack[6 + 4 * i] = (uint8_t)(bl[i] >> 8); sack[7 + 4 * i] = (uint8_t)bl[i]; }
+    tcp_in(s, now, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, sack, 20, NULL, 0);
+    while (tcp_out(s, now, &g)) {}
+    for (int round = 0; round < 3; round++) {
+        ts_time_t t = ts_stack_poll_at(s);
+        assert_true(t != TS_TIME_NEVER);                        /* a timer always runs */
+        now = t;
+        ts_stack_poll(s, now);
+        bool hole = false;
+        while (tcp_out(s, now, &g)) if (g.h.seq == iss + 1 && g.dlen == 500) hole = true;
+        if (hole) break;
+        assert_true(round < 2);
+    }
+    tcp_in(s, now, 3000, 80, 1001, iss + 3501, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    assert_int_equal(ts_tcp_send_queued(c), 0);
+    ts_tcp_abort(c, now);
+    ts_tcp_close(l, now);
+    ts_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +457,7 @@ int main(void)
         cmocka_unit_test(retransmit_then_give_up),
         cmocka_unit_test(many_holes_in_order_still_taken),
         cmocka_unit_test(sack_blocks_reported),
+        cmocka_unit_test(rto_resends_short_hole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,329 @@
+/*
+ * TCP over the simulated link (tests/lib/sim.c): bulk transfers both ways at once, byte-exact,
+ * over a clean link and over links that lose 1, 5 and 20 % of the frames (and duplicate and
+ * reorder some). Prints a table of virtual time, goodput and retransmissions per loss rate.
+ *
+ * SIM_BYTES=N overrides the bytes sent each way (default 10 MB; see SIZE below); SIM_TRACE=1 prints
+ * state changes, timers and drops; SIM_FILTER=test_bulk* runs only matching tests.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/frames.h"
+#include "lib/sim.h"
+#include "tapstack/socket.h"
+#include "tapstack/stats.h"
+#include "tapstack/trace.h"
+
+#define PORT 5001
+#define SIZE (10u << 20)
+
+/* The byte at offset i of the stream in direction dir. */
+static inline uint8_t pat(uint64_t i, unsigned dir)
+{
+    return (uint8_t)(i + (i >> 8) * 31u + (i >> 16) * 17u + dir * 101u);
+}
+
+struct end {
+    struct sim *sim;
+    struct ts_sock *sock;
+    unsigned dir;          /* direction of what this end sends: 0 = A->B, 1 = B->A */
+    uint64_t total, sent, recvd;
+    bool shut, eof, bad, err;
+    char why[160];
+};
+
+struct xfer {
+    struct end e[2];        /* e[0] on A (the server), e[1] on B (the client) */
+    struct ts_sock *listener;
+};
+
+static void pump(struct end *e, ts_time_t now)
+{
+    uint8_t buf[16384];
+    if (!e->sock) return;
+    while (e->sent < e->total) {
+        size_t n = e->total - e->sent < sizeof buf ? (size_t)(e->total - e->sent) : sizeof buf;
+        for (size_t i = 0; i < n; i++) buf[i] = pat(e->sent + i, e->dir);
+        long r = ts_tcp_send(e->sock, now, buf, n);
+        if (r <= 0) {
+            if (r != -TS_EAGAIN && !e->err) { e->err = true; snprintf(e->why, sizeof e->why, "send: %s", ts_strerror((int)-r)); }
+            break;
+        }
+        e->sent += (uint64_t)r;
+    }
+    if (e->sent == e->total && !e->shut) {
+        int rc = ts_tcp_shutdown(e->sock, now);
+        if (rc != 0 && !e->err) { e->err = true; snprintf(e->why, sizeof e->why, "shutdown: %s", ts_strerror(-rc)); }
+        e->shut = true;
+    }
+    for (;;) {
+        long r = ts_tcp_recv(e->sock, now, buf, sizeof buf);
+        if (r == 0) { e->eof = true; break; }
+        if (r < 0) {
+            if (r != -TS_EAGAIN && !e->err) { e->err = true; snprintf(e->why, sizeof e->why, "recv: %s", ts_strerror((int)-r)); }
+            break;
+        }
+        for (long i = 0; i < r && !e->bad; i++) {
+            if (buf[i] != pat(e->recvd + (uint64_t)i, 1 - e->dir)) {
+                e->bad = true;
+                snprintf(e->why, sizeof e->why, "byte %llu differs", (unsigned long long)(e->recvd + (uint64_t)i));
+            }
+        }
+        e->recvd += (uint64_t)r;
+    }
+}
+
+static void end_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    pump(arg, now);
+}
+
+static void listen_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct xfer *x = arg;
+    struct ts_sock *c;
+    while (!x->e[0].sock && (c = ts_tcp_accept(sock, end_cb, &x->e[0]))) {
+        x->e[0].sock = c;
+        pump(&x->e[0], now);
+    }
+}
+
+static bool done(void *arg)
+{
+    struct xfer *x = arg;
+    for (int i = 0; i < 2; i++) {
+        struct end *e = &x->e[i];
+        if (e->err || e->bad) return true;         /* stop early: the test fails below */
+        pump(e, sim_now(e->sim));
+        if (!e->sock || !e->eof || e->recvd != x->e[1 - i].total || e->sent != e->total) return false;
+        if (ts_tcp_send_queued(e->sock) != 0) return false;
+    }
+    return true;
+}
+
+struct row {
+    double loss, dup, reorder;
+    double vsecs, goodput_mbps, real_secs;
+    uint64_t retransmits, timeouts, fast;
+    uint64_t dropped, overflowed, frames;
+    bool ok;
+    char why[256];
+};
+
+/* SIM_TRACE=1: print state changes, timers and drops of both stacks (2: and every frame sent). */
+static void trace_cb(void *arg, const struct ts_trace_event *ev)
+{
+    const char *side = arg;
+    if (ev->kind == TS_TRACE_STATE)
+        fprintf(stderr, "%12.6f %s state %s -> %s (%s)\n", (double)ev->now / 1e6, side,
+                ts_tcp_state_name(ev->old_state), ts_tcp_state_name(ev->new_state), ev->why ? ev->why : "");
+    else if (ev->kind == TS_TRACE_DROP)
+        fprintf(stderr, "%12.6f %s drop %s.%s\n", (double)ev->now / 1e6, side,
+                ts_counter_proto(ev->counter), ts_counter_name(ev->counter));
+    else if (ev->kind == TS_TRACE_FRAME_OUT && getenv("SIM_TRACE")[0] == '2') {
+        struct frm_pkt p;
+        char d[300];
+        frm_parse(ev->frame, ev->len, &p);
+        frm_describe(&p, 0, 0, d, sizeof d);
+        fprintf(stderr, "%12.6f %s out %s\n", (double)ev->now / 1e6, side, d);
+    } else if (ev->kind == TS_TRACE_TIMER)
+        fprintf(stderr, "%12.6f %s timer %s\n", (double)ev->now / 1e6, side, ev->why ? ev->why : "");
+}
+
+static void cfg_hook(void *arg, int side, struct ts_config *cfg)
+{
+    if (getenv("SIM_TRACE")) {
+        cfg->trace = trace_cb;
+        cfg->trace_arg = side ? (void *)"B" : (void *)"A";
+    }
+}
+
+static struct sim *make_sim(uint64_t seed, double loss, double dup, double reorder)
+{
+    struct sim_link l = {.loss = loss, .dup = dup, .reorder = reorder, .delay = TS_MS(1),
+                         .reorder_delay = TS_MS(3), .rate_bps = 100000000ull, .queue_frames = 1000};
+    return sim_new_ex(seed, &l, cfg_hook, NULL);
+}
+
+static uint64_t ctr(struct sim *sim, enum ts_counter_id id)
+{
+    return ts_stack_stats(sim_a(sim))->v[id] + ts_stack_stats(sim_b(sim))->v[id];
+}
+
+/* Check the transfer's outcome into row->ok / row->why. */
+static void judge(struct xfer *x, struct sim *sim, bool finished, uint64_t bytes, struct row *row)
+{
+    row->ok = false;
+    for (int i = 0; i < 2; i++) {
+        const struct end *e = &x->e[i];
+        if (e->err || e->bad || !finished || e->recvd != bytes) {
+            snprintf(row->why, sizeof row->why,
+                     "%s at %.3f virtual s: %s sent %llu, received %llu of %llu%s%s",
+                     finished ? "failed" : row->vsecs < 3600 ? "stalled (no timer, nothing in flight)" : "unfinished",
+                     row->vsecs, i ? "B" : "A",
+                     (unsigned long long)e->sent, (unsigned long long)e->recvd,
+                     (unsigned long long)bytes, e->why[0] ? ": " : "", e->why);
+            if (e->err || e->bad || i == 1) return;
+        }
+    }
+    if (row->loss > 0 && row->retransmits == 0) { snprintf(row->why, sizeof row->why, "no retransmits despite loss"); return; }
+    if (row->reorder > 0 && ctr(sim, TS_CTR_tcp_rx_out_of_order) == 0) {
+        snprintf(row->why, sizeof row->why, "no out-of-order segment seen despite reordering");
+        return;
+    }
+    row->ok = true;
+}
+
+static void transfer(double loss, double dup, double reorder, uint64_t bytes, uint64_t seed,
+                     struct row *row)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(row, 0, sizeof *row);
+    struct sim *sim = make_sim(seed, loss, dup, reorder);
+    assert_non_null(sim);
+    struct xfer *x = calloc(1, sizeof *x);
+    assert_non_null(x);
+    for (int i = 0; i < 2; i++) {
+        x->e[i].sim = sim;
+        x->e[i].dir = (unsigned)i;
+        x->e[i].total = bytes;
+    }
+    assert_int_equal(ts_tcp_listen(sim_a(sim), 0, PORT, 8, listen_cb, x, &x->listener), 0);
+    ts_time_t start = sim_now(sim);
+    assert_int_equal(ts_tcp_connect(sim_b(sim), start, 0, 0, SIM_IP_A, PORT, end_cb, &x->e[1],
+                                    &x->e[1].sock), 0);
+    bool finished = sim_run_until(sim, done, x, TS_SEC(3600));
+    row->loss = loss;
+    row->dup = dup;
+    row->reorder = reorder;
+    row->vsecs = (double)(sim_now(sim) - start) / 1e6;
+    row->goodput_mbps = (double)bytes * 8.0 / row->vsecs / 1e6;
+    row->retransmits = ctr(sim, TS_CTR_tcp_retransmits);
+    row->timeouts = ctr(sim, TS_CTR_tcp_timeouts);
+    row->fast = ctr(sim, TS_CTR_tcp_fast_retransmits);
+    row->dropped = sim_stats(sim)->dropped;
+    row->overflowed = sim_stats(sim)->overflowed;
+    row->frames = sim_stats(sim)->sent[0] + sim_stats(sim)->sent[1];
+    judge(x, sim, finished, bytes, row);
+
+    /* close both ends: the connections wind down to nothing, sim_free checks no leak */
+    for (int i = 0; i < 2; i++) if (x->e[i].sock) ts_tcp_close(x->e[i].sock, sim_now(sim));
+    ts_tcp_close(x->listener, sim_now(sim));
+    sim_run_for(sim, TS_SEC(300));
+    sim_free(sim);
+    free(x);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    row->real_secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+static uint64_t size_each_way(void)
+{
+    const char *e = getenv("SIM_BYTES");
+    return e ? strtoull(e, NULL, 0) : SIZE;
+}
+
+/* Rows known to fail because of a TCP bug reported in /work/notes/to-tcp.md: reported as XFAIL,
+ * not failed. Empty this list as they are fixed. */
+static const char *const known_failing[4] = {
+    NULL, NULL,
+    "since ecbe131/e84fac5: A's RTO fires with a hole SACKed around it, sends nothing, arms no timer",
+    NULL,
+};
+
+static void test_bulk_table(void **state)
+{
+    static const double cases[][3] = {
+        {0.00, 0.00, 0.00}, {0.01, 0.01, 0.01}, {0.05, 0.01, 0.02}, {0.20, 0.01, 0.02},
+    };
+    uint64_t bytes = size_each_way();
+    struct row rows[4];
+    for (size_t i = 0; i < 4; i++)
+        transfer(cases[i][0], cases[i][1], cases[i][2], bytes, 1000 + i, &rows[i]);
+    print_message("TCP over the sim link: %llu bytes each way at once; 100 Mbit/s, 1 ms one way, "
+                  "1000-frame drop-tail queue\n", (unsigned long long)bytes);
+    print_message("  loss  dup reord | virtual s | goodput Mbit/s each way | retransmits (RTO, fast) | frames lost+tail-dropped/sent | real s\n");
+    unsigned bad = 0;
+    for (size_t i = 0; i < 4; i++) {
+        const struct row *r = &rows[i];
+        print_message("  %3.0f%% %3.0f%% %4.0f%% | %9.3f | %23.2f | %11llu (%llu, %llu) | %10llu+%llu/%llu | %.1f\n",
+                      r->loss * 100, r->dup * 100, r->reorder * 100, r->vsecs, r->goodput_mbps,
+                      (unsigned long long)r->retransmits, (unsigned long long)r->timeouts,
+                      (unsigned long long)r->fast, (unsigned long long)r->dropped,
+                      (unsigned long long)r->overflowed, (unsigned long long)r->frames, r->real_secs);
+        if (r->ok && known_failing[i]) print_message("  XPASS row %zu: remove it from known_failing\n", i);
+        if (!r->ok && known_failing[i]) print_message("  XFAIL row %zu (%s): %s\n", i, known_failing[i], r->why);
+        if (!r->ok && !known_failing[i]) { print_message("  FAILED row %zu: %s\n", i, r->why); bad++; }
+    }
+    if (bad) fail_msg("%u of 4 transfers failed", bad);
+}
+
+/* ---- the sim itself ---- */
+
+static bool never(void *arg) { return false; }
+
+static void test_sim_link_model(void **state)
+{
+    /* idle: with nothing to do it returns once the stacks' own timers are done */
+    struct sim *sim = sim_new(7, 0.2, 0.1, 0.1);
+    assert_non_null(sim);
+    assert_true(sim_run_until(sim, NULL, NULL, TS_SEC(10)));
+    ts_time_t t0 = sim_now(sim);
+    assert_true(sim_run_until(sim, NULL, NULL, TS_SEC(10)));
+    assert_int_equal(sim_now(sim), t0);
+    /* a predicate that never holds: false as soon as nothing is left to do */
+    assert_false(sim_run_until(sim, never, NULL, TS_SEC(2)));
+    assert_int_equal(sim_now(sim), t0);
+    sim_run_for(sim, TS_SEC(2));
+    assert_int_equal(sim_now(sim), t0 + TS_SEC(2));
+    /* SYNs to a closed port: each answered with RST, over a lossy link: counts add up */
+    struct ts_sock *c[200];
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(ts_tcp_connect(sim_b(sim), sim_now(sim), 0, 0, SIM_IP_A, 9, NULL, NULL, &c[i]), 0);
+    sim_run_for(sim, TS_SEC(200));
+    const struct sim_stats *st = sim_stats(sim);
+    assert_true(st->sent[0] > 0 && st->sent[1] >= 200);
+    uint64_t sent = st->sent[0] + st->sent[1];
+    assert_int_equal(st->delivered, sent - st->dropped + st->duplicated - st->overflowed);
+    double lossr = (double)st->dropped / (double)sent;
+    assert_true(lossr > 0.12 && lossr < 0.28);
+    assert_true(st->duplicated > 0 && st->reordered > 0);
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(ts_tcp_get_state(c[i]), TS_TCP_CLOSED);
+        int e = ts_sock_error(c[i]);
+        assert_true(e == TS_ECONNREFUSED || e == TS_ETIMEDOUT);
+        ts_tcp_close(c[i], sim_now(sim));
+    }
+    sim_free(sim);
+}
+
+static void test_sim_reproducible(void **state)
+{
+    struct row a, b;
+    transfer(0.05, 0.01, 0.02, 200000, 99, &a);
+    transfer(0.05, 0.01, 0.02, 200000, 99, &b);
+    if (!a.ok) fail_msg("%s", a.why);
+    assert_true(a.vsecs == b.vsecs);
+    assert_int_equal(a.retransmits, b.retransmits);
+    assert_int_equal(a.frames, b.frames);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sim_link_model),
+        cmocka_unit_test(test_sim_reproducible),
+        cmocka_unit_test(test_bulk_table),
+    };
+    if (getenv("SIM_FILTER")) cmocka_set_test_filter(getenv("SIM_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
