@@ -9,17 +9,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init tcp_kernel
-flags=()
-if "$TS_BIN" up --help 2>&1 | grep -q -- '--echo-max-conns'; then
-    flags+=(--echo-max-conns 1024)
-    export TS_TCP_CONNS=${TS_TCP_CONNS:-500}
-else
-    # The echo service caps itself at 256 TCP connections (ts_services_opts.max_tcp_conns) and has
-    # no flag yet to raise it: test what it allows, and say so.
-    export TS_TCP_CONNS=${TS_TCP_CONNS:-250}
-    echo "note: echo service limited to 256 connections (no --echo-max-conns): testing $TS_TCP_CONNS, not 500"
-fi
-ts_start "${flags[@]}"
+# The echo service takes up to 16384 TCP connections by default (ts_services_opts.max_tcp_conns).
+export TS_TCP_CONNS=${TS_TCP_CONNS:-500}
+ts_start
 MB=${TS_TCP_MB:-100}
 
 # echo.py MB TIMEOUT: MB through echo, hashed both ways
