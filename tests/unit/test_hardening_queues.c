@@ -335,6 +335,28 @@ static void udp_unread_socket(void **st)
     ts_stack_free(s);
 }
 
+/* 10,000 datagrams to a closed UDP port at one instant: ICMP port unreachable goes out at most
+ * for the burst (RFC 1812 §4.3.2.8 rate limit), the rest counted as held back; a second later the
+ * bucket has refilled and a ping is still answered. */
+static void icmp_errors_rate_limited(void **st)
+{
+    (void)st;
+    struct ts_stack *s = mk_stack(47, 24, false);
+    uint8_t f[256];
+    unsigned sent = 0;
+    for (unsigned i = 0; i < 10000; i++) {
+        size_t n = build_udp(f, OUR_IP, (uint16_t)(1000 + i), 9999, 16, CSUM_GOOD, 0, 0);
+        ts_stack_receive(s, T0, f, n);
+        sent += drain(s, T0);
+    }
+    assert_int_equal(ctr(s, TS_CTR_udp_drop_no_port), 10000);
+    assert_int_equal(sent, ctr(s, TS_CTR_icmp_tx_port_unreach));
+    assert_true(sent <= 50);
+    assert_int_equal(ctr(s, TS_CTR_icmp_port_unreach_rate_limited), 10000 - sent);
+    assert_true(h_ping_answered(s, T0 + TS_SEC(1), 7));
+    ts_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +366,7 @@ int main(void)
         cmocka_unit_test(unresolved_neighbours),
         cmocka_unit_test(tcp_one_byte_holes),
         cmocka_unit_test(udp_unread_socket),
+        cmocka_unit_test(icmp_errors_rate_limited),
     };
     return cmocka_run_group_tests_name("hardening: unbounded queues", tests, NULL, NULL);
 }
