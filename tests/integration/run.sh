@@ -42,7 +42,10 @@ for t in "${tests[@]}"; do
     name=$(basename "$t" .sh); name=${name#t_}
     log=$logdir/$name.log
     start=$SECONDS
-    timeout -k 10 "$limit" bash "$t" >"$log" 2>&1
+    # A test may ask for more time with a line "# timeout: N" (seconds, at most 900).
+    tl=$(sed -n 's/^# timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
+    [ -n "$tl" ] && [ "$tl" -le 900 ] || tl=$limit
+    timeout -k 10 "$tl" bash "$t" >"$log" 2>&1
     rc=$?
     secs=$((SECONDS - start))
     if [ $rc = 124 ] || [ $rc = 137 ]; then

@@ -3,9 +3,10 @@
 # 100 MB through echo (7), compared by SHA-256; a closed port is refused at once; 500 kernel-side
 # connections to echo at the same time all get their echo; then 5% loss each way (nftables inside
 # the test's own namespace) and the 100 MB echo must still come back byte-exact.
-# TS_TCP_MB=N sets the clean transfers (default 100), TS_TCP_LOSS_MB the lossy echo (default 20: at
-# 5% loss each way the echo runs near 1 MB/s, so 100 MB would take most of the runner's 300 s;
-# TS_TCP_LOSS_MB=100 runs the issue's full figure), TS_TCP_CONNS the concurrent connections (500).
+# TS_TCP_MB=N sets the clean transfers (default 100), TS_TCP_LOSS_MB the lossy echo (default 100, as
+# the issue says: about 100 s on a quiet 2-core machine, our loss recovery runs near 1 MB/s),
+# TS_TCP_CONNS the concurrent connections (500).
+# timeout: 600
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init tcp_kernel
@@ -82,8 +83,8 @@ table inet tsloss {
     chain in { type filter hook input priority 0; ip saddr 10.0.0.2 tcp sport 7 numgen random mod 100 < 5 drop; }
 }
 NFT
-LMB=${TS_TCP_LOSS_MB:-20}
-ts_ns timeout 250 python3 "$TS_LOGDIR/tcp_kernel_echo.py" "$LMB" 240 || ts_fail "TCP echo over 5% loss failed"
+LMB=${TS_TCP_LOSS_MB:-100}
+ts_ns timeout 460 python3 "$TS_LOGDIR/tcp_kernel_echo.py" "$LMB" 450 || ts_fail "TCP echo over 5% loss failed"
 ts_log "tcp over 5% loss ok"
 ts_ns nft delete table inet tsloss
 ts_stop
