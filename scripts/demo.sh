@@ -51,6 +51,8 @@ trap 'exit 130' INT TERM
 if [ -t 1 ]; then say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }; else say() { printf '\n== %s\n' "$*"; }; fi
 die() { echo "make demo: $*" >&2; exit 1; }
 ns() { ip netns exec "$NS" "$@"; }
+# In the background: exec, so that $! is the program itself and cleanup can end it by PID.
+nsbg() { exec ip netns exec "$NS" "$@"; }
 
 # ---- the wire: a bridge with the kernel on it, and two TAPs plugged in ----
 say "Building the network: namespace $NS, bridge br0 ($KERNEL, the kernel), TAPs tapS and tapP"
@@ -78,7 +80,7 @@ head -c "$big" /dev/urandom >"$WORK/srv/pub/file.bin"
 # ---- the server: HTTP on 80, FTP on 21; its frames out are delayed by 200 ms (a long path, no
 # loss), so that the transfers last long enough to be watched ----
 say "Starting the server: tapstack up on tapS, $SERVER, HTTP on port 80 and FTP on port 21"
-ns "$bin" up --tap tapS --ip "$SERVER/24" --mac 02:00:00:00:00:07 --ctl "$WORK/server.sock" --seed 7 \
+nsbg "$bin" up --tap tapS --ip "$SERVER/24" --mac 02:00:00:00:00:07 --ctl "$WORK/server.sock" --seed 7 \
     --http-root "$WORK/srv" --ftp-root "$WORK/srv" --delay-out 200 ${TS_DEMO_SERVER_FLAGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q "up on" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
@@ -88,11 +90,11 @@ cat "$WORK/server.out"
 # ---- the PC: one tapstack fetch, two URLs at once; and the kernel's curl ----
 say "The PC ($PC) asks for a web page and an FTP file at the same time: one tapstack fetch"
 echo "(and the kernel ($KERNEL), a third host on the same bridge, runs curl http://$SERVER/index.html)"
-ns curl -sS --max-time 60 --limit-rate 200k -o "$WORK/curl.html" "http://$SERVER/index.html" 2>"$WORK/curl.err" &
+nsbg curl -sS --max-time 60 --limit-rate 200k -o "$WORK/curl.html" "http://$SERVER/index.html" 2>"$WORK/curl.err" &
 CURL_PID=$!
 PIDS+=($CURL_PID)
 echo "tapstack fetch --tap tapP --ip $PC/24 http://$SERVER/index.html ftp://$SERVER/pub/file.bin"
-ns "$bin" fetch --tap tapP --ip "$PC/24" --mac 02:00:00:00:00:05 --ctl "$WORK/pc.sock" --seed 5 -o "$WORK/got" ${TS_DEMO_FETCH_FLAGS:-} \
+nsbg "$bin" fetch --tap tapP --ip "$PC/24" --mac 02:00:00:00:00:05 --ctl "$WORK/pc.sock" --seed 5 -o "$WORK/got" ${TS_DEMO_FETCH_FLAGS:-} \
     "http://$SERVER/index.html" "ftp://$SERVER/pub/file.bin" >"$WORK/fetch.out" 2>"$WORK/fetch.err" &
 FETCH_PID=$!
 PIDS+=($FETCH_PID)
