@@ -2,6 +2,8 @@
 # Run the fuzz targets (libFuzzer, ASan, UBSan).
 #   scripts/fuzz.sh SECONDS [TARGET ...]   each target for SECONDS (default: every tests/fuzz/fuzz_*.c)
 #   scripts/fuzz.sh --repro TARGET FILE    run one input again (a crash file from build/fuzz/artifacts/)
+# FUZZ_RUNS=N stops each target after N executions instead (SECONDS is then only a cap), and a target
+# that stops short of N is reported SHORT, not PASS: `FUZZ_RUNS=10000000 FUZZ_SECONDS=7200 make fuzz`.
 # A crash, leak, timeout or sanitizer report fails the run and prints the one command that reproduces it.
 # The working corpus grows in build/fuzz/corpus/TARGET; the seeds in tests/fuzz/corpus/TARGET stay small.
 set -u
@@ -19,6 +21,8 @@ fi
 secs=${1:-60}
 case $secs in ''|*[!0-9]*) echo "fuzz: SECONDS must be a whole number, got '$secs'" >&2; exit 2;; esac
 shift || true
+runs=${FUZZ_RUNS:-}
+case $runs in *[!0-9]*) echo "fuzz: FUZZ_RUNS must be a whole number of executions, got '$runs'" >&2; exit 2;; esac
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in tests/fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
@@ -28,27 +32,32 @@ if ! make --no-print-directory -j2 fuzz-build >build/fuzz-build.log 2>&1; then
   echo "fuzz: the targets did not build"; echo "0 passed, 1 failed"; exit 1
 fi
 mkdir -p build/fuzz/artifacts build/fuzz/logs
-pass=0; fail=0
-printf '%-16s %-6s %12s %8s %8s\n' target result execs cov features
+pass=0; fail=0; short=0
+printf '%-16s %-6s %12s %8s %8s %8s %7s\n' target result execs exec/s cov features seconds
 for t in "${targets[@]}"; do
   bin=build/fuzz/$t
   [ -x "$bin" ] || { echo "fuzz: no target $t" >&2; fail=$((fail+1)); continue; }
   corpus=build/fuzz/corpus/$t; seeds=tests/fuzz/corpus/$t
   mkdir -p "$corpus" "$seeds"
   log=build/fuzz/logs/$t.log
+  t0=$(date +%s)
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=16:malloc_context_size=10} timeout -k 10 $((secs + 120)) "$bin" \
-    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=4096 \
+    -max_total_time="$secs" ${runs:+-runs="$runs"} -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=4096 \
     -artifact_prefix="build/fuzz/artifacts/$t-" -print_final_stats=1 "$corpus" "$seeds" >"$log" 2>&1
   rc=$?
+  took=$(( $(date +%s) - t0 ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  if [ $rc -eq 0 ]; then
+  if [ $rc -eq 0 ] && [ -n "$runs" ] && [ "${execs:-0}" -lt "$runs" ]; then
+    short=$((short+1)); res=SHORT
+  elif [ $rc -eq 0 ]; then
     pass=$((pass+1)); res=PASS
   else
     fail=$((fail+1)); res=FAIL
   fi
-  printf '%-16s %-6s %12s %8s %8s\n' "$t" "$res" "${execs:-?}" "${cov:-?}" "${ft:-?}"
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  printf '%-16s %-6s %12s %8s %8s %8s %7s\n' "$t" "$res" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$took"
   if [ $rc -ne 0 ]; then
     grep -E 'ERROR|SUMMARY|runtime error' "$log" | head -5 | sed 's/^/    /'
     art=$(ls -t build/fuzz/artifacts/"$t"-* 2>/dev/null | head -1)
@@ -56,5 +65,6 @@ for t in "${targets[@]}"; do
     echo "    log: $log"
   fi
 done
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+[ $short -gt 0 ] && echo "fuzz: $short target(s) stopped at FUZZ_SECONDS=$secs before FUZZ_RUNS=$runs executions; give them more time"
+echo "$pass passed, $((fail + short)) failed"
+[ $((fail + short)) -eq 0 ]
