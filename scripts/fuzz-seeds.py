@@ -101,6 +101,11 @@ write("fuzz_ftp_parse", "session", b"\x07USER anonymous\r\nPASS x@y\r\nSYST\r\nF
       b"TYPE I\r\nPASV\r\nEPSV\r\nEPSV ALL\r\nPORT 10,0,0,1,200,10\r\nEPRT |1|10.0.0.1|51210|\r\n"
       b"REST 100\r\nRETR big.bin\r\nSIZE a b\r\nMDTM x\r\nQUIT\r\n")
 write("fuzz_ftp_parse", "long-and-telnet", b"\xffNOOP " + b"A" * 600 + b"\r\n\xff\xf4\xff\xfdABOR\r\n")
+# fuzz_ftp_args: the same format, lines whose arguments the checks take apart
+write("fuzz_ftp_args", "ports", b"\x05PORT 10,0,0,1,200,10\r\nPORT 255,255,255,255,255,255\r\nPORT 1,2,3,4,5\r\n"
+      b"EPRT |1|10.0.0.1|51210|\r\nEPRT |2|::1|21|\r\nEPRT |1|10.0.0.1|0|\r\nEPSV 1\r\nREST 18446744073709551616\r\n")
+write("fuzz_ftp_args", "paths", b"\x03CWD ../../etc\r\nRETR /pub/./a//b/../c\r\nMKD \"q\"\"x\"\r\n"
+      b"DELE a\rb\nc\r\nSTOR " + b"d/" * 200 + b"\r\n")
 
 # fuzz_http_parse: chunk byte, then requests (see fuzz_http_parse.c)
 write("fuzz_http_parse", "pipelined", b"\x05GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD /x HTTP/1.1\r\nHost: a\r\n"
