@@ -3,7 +3,7 @@
 #   make test       install missing deps, unit tests under ASan+UBSan, packet scripts, integration, fuzz smoke
 #   make run        tapstack up --netns tapstack with the demo services
 #   make bench      benchmarks against the kernel (prints figures; never fails on a number)
-#   make fuzz       every fuzz target for FUZZ_SECONDS (default 60)
+#   make fuzz       every fuzz target for FUZZ_SECONDS (default 60), or to FUZZ_RUNS executions
 CC      ?= gcc
 ifeq ($(origin CC),default)
 CC      := gcc
