@@ -27,8 +27,9 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in tests/fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
 fi
+mkdir -p build
 if ! make --no-print-directory -j2 fuzz-build >build/fuzz-build.log 2>&1; then
-  mkdir -p build; cat build/fuzz-build.log >&2
+  cat build/fuzz-build.log >&2
   echo "fuzz: the targets did not build"; echo "0 passed, 1 failed"; exit 1
 fi
 mkdir -p build/fuzz/artifacts build/fuzz/logs
