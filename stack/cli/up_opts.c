@@ -144,6 +144,12 @@ static int set_hints(struct ts_up_opts *o, const char *v, char *err, size_t n)
     return 0;
 }
 
+static int set_no_offload(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->no_offload = true;
+    return 0;
+}
+
 static const struct up_flag up_flags[] = {
     { "tap", "NAME", "TAP interface to attach to or create (default tap0)", set_tap },
     { "ip", "ADDR/PREFIX", "the stack's address and prefix (default 10.0.0.2/24)", set_ip },
@@ -161,6 +167,8 @@ static const struct up_flag up_flags[] = {
     { "max-conns", "N", "most TCP connections at once (default 65536)", set_max_conns },
     { "arp-cache", "N", "ARP cache entries (default 256)", set_arp_cache },
     { "hints", NULL, "once up, print what to try (ping, curl ...) to stderr", set_hints },
+    { "no-offload", NULL, "plain frames on the TAP: no checksum offload, no 64 KB segments (TSO)\n"
+      "                          (default: on when the kernel has them; off with --loss and other faults)", set_no_offload },
 };
 #define N_UP_FLAGS (sizeof up_flags / sizeof up_flags[0])
 
