@@ -165,9 +165,7 @@ static int up_setup(struct up_run *r)
 {
     const struct ts_up_opts *o = r->o;
     if (o->netns && ts_netns_enter(&r->ns, o->netns, r->err, sizeof r->err) < 0) return -1;
-    /* Offloads unless --no-offload; faults act on wire-sized frames, so they go without. */
-    bool offload = !o->no_offload && !ts_fault_cfg_active(&o->obs.fault[0]) && !ts_fault_cfg_active(&o->obs.fault[1]);
-    if ((offload ? ts_tap_open_offload : ts_tap_open)(&r->tap, o->tap, r->err, sizeof r->err) < 0) return -1;
+    if ((ts_up_offload_wanted(o) ? ts_tap_open_offload : ts_tap_open)(&r->tap, o->tap, r->err, sizeof r->err) < 0) return -1;
     if (o->netns && up_kernel_side(r) < 0) return -1;
     if (!o->netns && r->tap.created)
         fprintf(stderr, "tapstack: created %s; it is not configured: bring it up and give it an address "

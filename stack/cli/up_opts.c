@@ -150,6 +150,11 @@ static int set_no_offload(struct ts_up_opts *o, const char *v, char *err, size_t
     return 0;
 }
 
+bool ts_up_offload_wanted(const struct ts_up_opts *o)
+{
+    return !o->no_offload && !ts_fault_cfg_active(&o->obs.fault[0]) && !ts_fault_cfg_active(&o->obs.fault[1]);
+}
+
 static const struct up_flag up_flags[] = {
     { "tap", "NAME", "TAP interface to attach to or create (default tap0)", set_tap },
     { "ip", "ADDR/PREFIX", "the stack's address and prefix (default 10.0.0.2/24)", set_ip },

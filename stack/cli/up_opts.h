@@ -31,6 +31,10 @@ struct ts_up_opts {
  * failure. */
 int ts_up_parse(int argc, char **argv, struct ts_up_opts *o, char *err, size_t errlen);
 
+/* Should the stack use the TAP's offloads? Yes unless --no-offload or a fault is asked for
+ * (faults act on wire-sized frames). `tapstack replay` makes the same choice. */
+bool ts_up_offload_wanted(const struct ts_up_opts *o);
+
 /* Free what ts_up_parse allocated. */
 void ts_up_opts_free(struct ts_up_opts *o);
 

@@ -144,7 +144,8 @@ static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, s
     static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     TS_COUNT(s, eth, rx_frames);
     if (s->cfg.trace) {
-        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_IN, .now = now, .frame = frame, .len = len };
+        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_IN, .now = now, .frame = frame, .len = len,
+                                     .info = s->rx_info };
         s->cfg.trace(s->cfg.trace_arg, &ev);
     }
     if (len < TS_ETH_HLEN) { TS_DROP(s, now, eth, drop_short, frame, len); return; }
@@ -181,7 +182,8 @@ size_t ts_stack_transmit_info(struct ts_stack *s, ts_time_t now, uint8_t *buf, s
     *info = f->info;
     TS_COUNT(s, eth, tx_frames);
     if (s->cfg.trace) {
-        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = buf, .len = n };
+        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = buf, .len = n,
+                                     .info = info->flags ? info : NULL };
         s->cfg.trace(s->cfg.trace_arg, &ev);
     }
     ts_frame_free(s, f);
