@@ -16,10 +16,9 @@
 #define GUARD_LOG_EVERY TS_SEC(1)
 #define GUARD_PEER_SCAN 256
 
-unsigned ts_guard_default_max(const struct ts_stack *s, size_t conn_bytes)
+unsigned ts_guard_default_max(const struct ts_config *stack_cfg, size_t conn_bytes)
 {
-    const struct ts_config *cfg = s ? ts_stack_config(s) : NULL;
-    unsigned tcp_max = cfg && cfg->tcp_max_conns ? cfg->tcp_max_conns : 65536;
+    unsigned tcp_max = stack_cfg && stack_cfg->tcp_max_conns ? stack_cfg->tcp_max_conns : 65536;
     uint64_t max = tcp_max / 8;
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     if (pages > 0 && psize > 0) {
@@ -312,14 +311,14 @@ void ts_guard_poll(struct ts_guard *g, ts_time_t now)
 
 /* ---- set-up ---- */
 
-int ts_guard_init(struct ts_guard *g, const struct ts_stack *s, size_t conn_bytes,
+int ts_guard_init(struct ts_guard *g, const struct ts_config *stack_cfg, size_t conn_bytes,
                   const struct ts_guard_cfg *cfg)
 {
     memset(g, 0, sizeof *g);
     if (cfg->nclasses < 1 || cfg->nclasses > TS_GUARD_CLASSES || !cfg->evict || !cfg->expire)
         return -TS_EINVAL;
     g->name = cfg->name ? cfg->name : "server";
-    g->max_conns = cfg->max_conns ? cfg->max_conns : ts_guard_default_max(s, conn_bytes);
+    g->max_conns = cfg->max_conns ? cfg->max_conns : ts_guard_default_max(stack_cfg, conn_bytes);
     g->max_per_peer = cfg->max_per_peer ? cfg->max_per_peer
                       : g->max_conns >= 64 ? g->max_conns / 4 : g->max_conns;
     for (int c = 0; c < TS_GUARD_CLASSES; c++) {

@@ -79,7 +79,7 @@ struct ts_guard {
     bool logged;
 };
 
-/* What a server is told at start. max_conns 0 = ts_guard_default_max(stack, conn_bytes);
+/* What a server is told at start. max_conns 0 = ts_guard_default_max(stack_cfg, conn_bytes);
  * max_per_peer 0 = max_conns / 4 (max_conns itself below 64). */
 struct ts_guard_cfg {
     const char *name;
@@ -103,11 +103,11 @@ enum ts_guard_verdict {
  * what an eighth of the machine's memory holds at conn_bytes plus the worst-case TCP buffers
  * (two 64 KiB rings and the TCB), capped at an eighth of the stack's TCP connection limit
  * (so four servers at their limits leave half of the TCP table for handshakes, TIME_WAIT and
- * clients), and at least 16. */
-unsigned ts_guard_default_max(const struct ts_stack *s, size_t conn_bytes);
+ * clients), and at least 16. stack_cfg is the stack's (ts_stack_config); NULL: the defaults. */
+unsigned ts_guard_default_max(const struct ts_config *stack_cfg, size_t conn_bytes);
 
 /* Set g up from cfg (defaults filled as said above). Returns 0, or -TS_ENOMEM / -TS_EINVAL. */
-int ts_guard_init(struct ts_guard *g, const struct ts_stack *s, size_t conn_bytes,
+int ts_guard_init(struct ts_guard *g, const struct ts_config *stack_cfg, size_t conn_bytes,
                   const struct ts_guard_cfg *cfg);
 
 /* Free what g holds (the nodes belong to the app: close them first). */

@@ -419,7 +419,7 @@ static int guard_start(struct ts_http_server *srv)
         .classes = classes, .nclasses = HC_CLASSES, .evict = conn_evict, .expire = conn_timeout,
         .arg = srv, .log = guard_log, .log_arg = srv,
     };
-    return ts_guard_init(&srv->guard, srv->stack, sizeof(struct http_conn), &cfg);
+    return ts_guard_init(&srv->guard, ts_stack_config(srv->stack), sizeof(struct http_conn), &cfg);
 }
 
 static void http_stop(void *ctx, ts_time_t now)
