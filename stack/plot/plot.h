@@ -97,7 +97,8 @@ void ts_plot_conv_stem(const struct ts_plot_conv *conv, char *buf, size_t cap);
 /* Parse "A.B.C.D_P-E.F.G.H_Q" (':' accepted for '_'). Returns true and fills ip/port on success. */
 bool ts_plot_parse_pair(const char *s, uint32_t ip[2], uint16_t port[2]);
 
-/* Draw the time-sequence graph of conv (one panel per direction that sent data or SYN/FIN) into
+/* Draw the time-sequence graph of conv (one panel per direction that sent data; without data, per
+ * direction that sent SYN or FIN) into
  * out. Returns 0, or -1 when out reached its bound (out->failed) or memory ran out. */
 int ts_plot_seq_svg(const struct ts_plot_conv *conv, struct ts_nsbuf *out);
 

@@ -146,6 +146,7 @@ static void note_data(struct ts_plot_an *an, struct walk *w, const struct ts_plo
     } else if (carries && w->any_sent && seq < w->snd_max) {
         m->kind |= TS_PA_RETX;
         d->retx++;
+        d->retx_bytes += s->len;
         bool at_una = !w->acked || seq == w->snd_una || (s->flags & TS_TCP_SYN);
         if (at_una && !w->in_recovery && w->dupacks < 3 && s->t - w->last_sent >= TS_PLOT_RTO_GAP) {
             m->kind |= TS_PA_RTO;

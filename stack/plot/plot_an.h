@@ -41,7 +41,7 @@ struct ts_plot_dirsum {
     bool seen, syn, isn_known;
     uint32_t isn;
     uint8_t shift;                 /* window scale applied to windows this direction sends */
-    uint64_t segs, data_segs, bytes, retx, rto, zwp, dupacks, sack_blocks, acks;
+    uint64_t segs, data_segs, bytes, retx_bytes, retx, rto, zwp, dupacks, sack_blocks, acks;
     int64_t seq_min, seq_max;      /* over its data, SYN, FIN */
     int64_t ack_max, edge_max;     /* over the ACKs it sent (the other direction's space) */
 };

@@ -97,6 +97,10 @@ static void draw_axes(const struct panel *p, struct ts_nsbuf *out)
     ts_svg_text(out, x0 + PLOT_W / 2, y1 + 36, NULL, "middle", "time since the first segment (%s)",
                 p->ms ? "ms" : "s");
     ts_svg_ticks((double)p->vmin, (double)p->vmax, 9, &first, &step);
+    if (step < 1) {                          /* sequence numbers are whole bytes */
+        step = 1;
+        first = (double)p->vmin;
+    }
     for (double v = first; v <= (double)p->vmax; v += step) {
         double y = py(p, (int64_t)v);
         char b[16];
@@ -295,7 +299,8 @@ static void draw_marks(const struct panel *p, struct ts_nsbuf *out, uint8_t bit,
 static void legend_item(struct ts_nsbuf *out, double x, double y, const char *cls, const char *shape,
                         const char *label)
 {
-    ts_nsbuf_printf(out, "<g class=\"item\"><path class=\"%s\" d=\"M%.1f,%.1f%s\"/>", cls, x, y, shape);
+    /* "swatch" first: counting class="data" elements finds the marks, not the legend */
+    ts_nsbuf_printf(out, "<g class=\"item\"><path class=\"swatch %s\" d=\"M%.1f,%.1f%s\"/>", cls, x, y, shape);
     ts_svg_text(out, x + 16, y + 4, "small", NULL, "%s", label);
     ts_nsbuf_puts(out, "</g>\n");
 }
@@ -326,7 +331,7 @@ static void panel_title(const struct panel *p, struct ts_nsbuf *out)
 {
     const struct ts_plot_conv *cv = p->conv;
     const struct ts_plot_dirsum *d = &p->an->d[p->dir];
-    char a[48], b[48], n1[32], n2[32], n3[32];
+    char a[48], b[48], n1[32], n2[32], n3[32], n4[32];
     snprintf(a, sizeof a, "%u.%u.%u.%u:%u", cv->ip[p->dir] >> 24, (cv->ip[p->dir] >> 16) & 255,
              (cv->ip[p->dir] >> 8) & 255, cv->ip[p->dir] & 255, cv->port[p->dir]);
     snprintf(b, sizeof b, "%u.%u.%u.%u:%u", cv->ip[!p->dir] >> 24, (cv->ip[!p->dir] >> 16) & 255,
@@ -337,10 +342,11 @@ static void panel_title(const struct panel *p, struct ts_nsbuf *out)
                     (unsigned long long)d->retx, (unsigned long long)d->rto, (unsigned long long)d->zwp);
     ts_svg_text(out, PLOT_X, p->top + 18, "title", NULL, "%s \u2192 %s", a, b);
     ts_svg_text(out, PLOT_X, p->top + 34, "small", NULL,
-                "%s bytes in %s data segments; %s retransmitted (%llu after an RTO); %llu zero-window probes; "
-                "%llu SACK blocks from the receiver%s",
+                "%s bytes sent in %s segments; %s bytes retransmitted in %s segments (%llu after an RTO); "
+                "%llu zero-window probes; %llu SACK blocks from the receiver%s",
                 ts_svg_count(d->bytes, n1, sizeof n1), ts_svg_count(d->data_segs, n2, sizeof n2),
-                ts_svg_count(d->retx, n3, sizeof n3), (unsigned long long)d->rto, (unsigned long long)d->zwp,
+                ts_svg_count(d->retx_bytes, n3, sizeof n3), ts_svg_count(d->retx, n4, sizeof n4),
+                (unsigned long long)d->rto, (unsigned long long)d->zwp,
                 (unsigned long long)p->an->d[!p->dir].sack_blocks,
                 p->an->wscale_known ? "" : "; window scale unknown (opening not captured)");
     ts_nsbuf_puts(out, "</g>\n");
@@ -379,8 +385,12 @@ int ts_plot_seq_svg(const struct ts_plot_conv *conv, struct ts_nsbuf *out)
     struct ts_plot_an an;
     if (ts_plot_analyse(conv, &an) < 0) return -1;
     int dirs[2], nd = 0;
+    /* the directions that sent data; else those that sent SYN or FIN; else side 0's */
     for (int k = 0; k < 2; k++)
-        if (an.d[k].data_segs) dirs[nd++] = k;
+        if (an.d[k].bytes) dirs[nd++] = k;
+    if (nd == 0)
+        for (int k = 0; k < 2; k++)
+            if (an.d[k].data_segs) dirs[nd++] = k;
     if (nd == 0) dirs[nd++] = 0;
     char stem[64];
     ts_plot_conv_stem(conv, stem, sizeof stem);
