@@ -116,6 +116,12 @@ $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libfz.a
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 fuzz-build: $(FUZZ_BINS)
 
+# The conformance runner: packet scripts in packetdrill syntax, one verdict line each.
+$(BA)/tests/pktrun: tests/conformance/pktrun.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring
+
 # The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
 scripts-test: $(BA)/tests/test_pktscript
 	$(Q)$(BA)/tests/test_pktscript

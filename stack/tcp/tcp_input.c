@@ -146,7 +146,9 @@ static void trim(const struct ts_tcb *t, struct seg *sg)
 /* ---- second: the RST bit (RFC 5961 §3.2) ---- */
 static void step_rst(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
-    if (sg->seq != t->rcv_nxt) {
+    /* RFC 5961 §3.2: only a RST at exactly RCV.NXT resets; insecure_rst is RFC 793's rule
+     * (any RST in the window resets: acceptable() has already checked the window). */
+    if (sg->seq != t->rcv_nxt && !s->cfg.tcp_insecure_rst) {
         DROP(s, now, drop_rst_in_window, sg);
         challenge_ack(s, t, now);
         return;
@@ -175,7 +177,14 @@ static void step_syn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
         return;
     }
     DROP(s, now, drop_syn_in_window, sg);
-    challenge_ack(s, t, now);
+    if (s->cfg.tcp_insecure_syn && t->state != TS_TCP_TIME_WAIT) {
+        /* RFC 793 §3.9 (insecure_syn): an in-window SYN is an error: reset, enter CLOSED */
+        tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                     t->sock.node.rport, t->snd_nxt, t->rcv_nxt, true);
+        tcp_drop_conn(s, t, now, TS_ECONNRESET, "rcv SYN in window (insecure_syn)");
+        return;
+    }
+    challenge_ack(s, t, now);                        /* RFC 5961 §4.2 */
 }
 
 /* New data acknowledged: RTT, send buffer, congestion window, timers, WRITABLE. */
@@ -379,9 +388,12 @@ static void step_data_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, c
         if (fseq == t->rcv_nxt || (t->flags & TF_FIN_RCVD)) {
             do_fin(s, t, now);
             if (t->state == TS_TCP_TIME_WAIT) restart_2msl(s, t, now);
-        } else if (open) {
-            t->flags |= TF_FIN_OOO;
-            t->fin_seq = fseq;
+        } else {
+            if (open) {
+                t->flags |= TF_FIN_OOO;
+                t->fin_seq = fseq;
+            }
+            t->flags |= TF_ACKNOW;       /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
         }
     } else if ((t->flags & TF_FIN_OOO) && t->rcv_nxt == t->fin_seq) {
         do_fin(s, t, now);
@@ -463,7 +475,10 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     if (r < 0) { TS_DROP(s, now, tcp, drop_bad_offset, seg, len); return; }
     if (!ts_tcp_csum_ok(seg, len, ip->src, ip->dst)) { TS_DROP(s, now, tcp, drop_bad_checksum, seg, len); return; }
     if (ip->src == ip->dst) { TS_DROP(s, now, tcp, drop_land, seg, len); return; }
-    if ((h.flags & TS_TCP_SYN) && (h.flags & TS_TCP_FIN)) { TS_DROP(s, now, tcp, drop_syn_fin, seg, len); return; }
+    if ((h.flags & TS_TCP_SYN) && (h.flags & TS_TCP_FIN) && s->cfg.tcp_drop_synfin) {
+        TS_DROP(s, now, tcp, drop_syn_fin, seg, len);    /* the drop_synfin knob: a scan probe */
+        return;
+    }
     if (h.sport == 0 || h.dport == 0) { TS_DROP(s, now, tcp, drop_bad_port, seg, len); return; }
     const uint8_t *opt = seg + TS_TCP_HLEN, *data = seg + h.hlen;
     size_t optlen = h.hlen - TS_TCP_HLEN;
@@ -471,7 +486,8 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
     struct ts_tcb *t = (struct ts_tcb *)n;
     /* RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN beyond a TIME_WAIT may start afresh. */
-    if (t && t->state == TS_TCP_TIME_WAIT && (h.flags & TS_TCP_SYN) && !(h.flags & (TS_TCP_ACK | TS_TCP_RST)) &&
+    if (t && t->state == TS_TCP_TIME_WAIT && (h.flags & TS_TCP_SYN) &&
+        !(h.flags & (TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) &&
         SEQ_GT(h.seq, t->rcv_nxt)) {
         TS_COUNT(s, tcp, timewait_reuse);
         tcp_set_state(s, t, TS_TCP_CLOSED, "rcv SYN in TIME_WAIT (reuse)", now);
