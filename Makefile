@@ -37,7 +37,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps fuzz-build test unit scripts-test integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all deps fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -122,6 +122,11 @@ $(BA)/tests/pktrun: tests/conformance/pktrun.c $(TEST_LIBS)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring
 
+# The external suite tcp-testsuite (packetdrill scripts) in ../shared/tcp-testsuite beside the
+# repository, or CONFORMANCE_DIR=...; skipped with a message when there is none.
+conformance: $(BA)/tests/pktrun
+	$(Q)scripts/conformance.sh
+
 # The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
 scripts-test: $(BA)/tests/test_pktscript
 	$(Q)$(BA)/tests/test_pktscript
@@ -134,7 +139,7 @@ integration: $(BA)/tapstack $(B)/tapstack
 
 test:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack $(UNIT_BINS) $(BA)/tests/pktrun
 	$(Q)scripts/run-tests.sh
 
 run:
