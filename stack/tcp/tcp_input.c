@@ -368,7 +368,7 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
         ts_ring_write_beyond(&t->rcv, off, sg->data, len);
         got = 0;
         TS_COUNT(s, tcp, rx_out_of_order);
-        t->last_ooo_seq = sg->seq;
+        tcp_sack_rcv_note(t, sg->seq);
         t->flags |= TF_ACKNOW;                 /* out of order: a duplicate ACK at once */
     }
     t->rcv_nxt += got;
@@ -421,6 +421,7 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
         return;
     }
     /* first: check sequence number */
+    if (!(sg.flags & TS_TCP_SYN)) tcp_dsack_note(t, sg.seq, sg.len);   /* RFC 2883 */
     if (!acceptable(t, &sg)) {
         bool zero_wnd_ack = t->rcv_adv == t->rcv_nxt && sg.seq == t->rcv_nxt && (sg.flags & TS_TCP_ACK);
         if (!zero_wnd_ack) {

@@ -47,23 +47,6 @@ bool tcp_window_update_due(const struct ts_tcb *t)
     return inc >= 2u * t->mss || inc >= t->rcv.cap / 2 || (cur < t->mss && inc >= t->mss);
 }
 
-/* SACK blocks for an ACK (RFC 2018 §4): the out-of-order ranges held, the one with the latest
- * segment first. */
-static void sack_blocks(const struct ts_tcb *t, struct ts_tcp_opts *o)
-{
-    unsigned first = 0;
-    for (unsigned i = 0; i < t->reass.n; i++)
-        if (ts_seq_in(t->last_ooo_seq, t->rcv_nxt + t->reass.r[i].start, t->rcv_nxt + t->reass.r[i].end))
-            first = i;
-    o->nsack = 0;
-    for (unsigned k = 0; k < t->reass.n && o->nsack < TS_TCP_SACK_MAX; k++) {
-        unsigned i = k == 0 ? first : (k <= first ? k - 1 : k);
-        o->sack[o->nsack][0] = t->rcv_nxt + t->reass.r[i].start;
-        o->sack[o->nsack][1] = t->rcv_nxt + t->reass.r[i].end;
-        o->nsack++;
-    }
-}
-
 /* Build and send one segment. Returns 0, or -1 when no frame could be had (nothing sent). */
 static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
 {
@@ -91,14 +74,17 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         h.wnd = (uint16_t)w;
         uint32_t edge = t->rcv_nxt + (w << t->rcv_wscale);
         if (SEQ_GT(edge, t->rcv_adv)) t->rcv_adv = edge;
-        if (p->len == 0 && (t->flags & TF_SACK) && t->reass.n) sack_blocks(t, &o);
+        if (p->len == 0 && (t->flags & TF_SACK) && (t->reass.n || t->dsack_pending))
+            tcp_sack_rcv_blocks(t, &o, TS_TCP_SACK_MAX);
     }
     size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack ? &o : NULL);
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     ts_tcp_fill_csum(seg, hlen + p->len, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
     TS_COUNT(s, tcp, tx_segments);
+    if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);
     if (p->flags & TS_TCP_ACK) {
+        t->dsack_pending = false;       /* reported once (RFC 2883 §4), or overtaken by data */
         t->flags &= ~TF_ACKNOW;
         t->rcv_unacked = 0;
         tcp_timer_stop(s, t, TS_TCP_T_DELACK);
