@@ -131,6 +131,15 @@ void ts_frame_finish_csum(uint8_t *buf, size_t len, const struct ts_frame_info *
     ts_put16(buf + at, ts_csum(buf + info->csum_start, len - info->csum_start));
 }
 
+int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on)
+{
+    if (strcmp(name, "insecure_rst") == 0) s->cfg.tcp_insecure_rst = on;
+    else if (strcmp(name, "insecure_syn") == 0) s->cfg.tcp_insecure_syn = on;
+    else if (strcmp(name, "drop_synfin") == 0) s->cfg.tcp_drop_synfin = on;
+    else return -1;
+    return 0;
+}
+
 /*
  * Ethernet II input.
  *   OFFSET SIZE DESCRIPTION
