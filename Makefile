@@ -17,7 +17,7 @@ OPT     ?= -O2
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_DIRS   := stack/wire stack/net stack/udp stack/tcp stack/core
-APP_DIRS    := stack/apps stack/netstat
+APP_DIRS    := stack/apps stack/netstat stack/plot
 DRIVER_DIRS := stack/driver stack/cli
 
 find_c = $(sort $(foreach d,$(1),$(wildcard $(d)/*.c)))
