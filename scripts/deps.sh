@@ -29,6 +29,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd chromium || need_pkgs+=(chromium)
   have_cmd ethtool || need_pkgs+=(ethtool)          # t_tcp_loss: offloads off on the reference path
   have_cmd nginx || need_pkgs+=(nginx-light)        # t_tcp_loss and make bench: the kernel's HTTP server
+  have_cmd xmllint || need_pkgs+=(libxml2-utils)
 fi
 if [ "$what" = bench ]; then
   have_cmd iperf3 || need_pkgs+=(iperf3)
