@@ -127,6 +127,7 @@ struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, u
     ts_ring_init(&t->rcv, t->buf_rcv);
     ts_rtt_init(&t->rtt, s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200), TS_RTO_MAX);
     t->mss = TS_TCP_MSS_DEFAULT;
+    t->ts_offset = tcp_ts_offset(tcp, laddr, lport, raddr, rport);
     t->all_next = tcp->all;
     if (tcp->all) tcp->all->all_prev = t;
     tcp->all = t;
