@@ -11,7 +11,8 @@
 #                         gives the kernel side 10.0.0.1/24 (the stack is 10.0.0.2/24 unless FLAGS
 #                         say otherwise).
 #   ts_ns CMD...          Run CMD inside the namespace (ip netns exec $TS_NS CMD...).
-#   ts_stop               Stop tapstack (SIGTERM, then SIGKILL after 5 s), wait for it, and fail
+#   ts_stop               Stop tapstack (SIGTERM, or the signal named in $TS_STOP_SIG, then SIGKILL
+#                         after 5 s), wait for it (returning within 10 ms of its exit), and fail
 #                         the test if it did not exit with 0, a sanitizer (ASan, LSan, UBSan)
 #                         printed anything, or it left its namespace behind (unless the test made
 #                         the namespace itself and set TS_NS_KEEP=1). The EXIT trap calls it if the
@@ -63,11 +64,13 @@ ts_init() {
     trap 'exit 130' INT
 }
 
-# Is the process with PID $1 still running (and not a zombie)?
+# Is the process with PID $1 still running (and not a zombie)? Reads /proc/PID/stat with a
+# builtin (no fork), so that it can be polled often: "PID (COMM) STATE ...".
 ts_alive() {
     local st
-    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+    { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+    st=${st##*) }
+    [ -n "$st" ] && [ "${st:0:1}" != Z ] && [ "${st:0:1}" != X ]
 }
 
 ts_start() {
@@ -112,11 +115,11 @@ ts_sanitizer_clean() {
 ts_stop_check() {
     [ -n "$TS_PID" ] && [ "$TS_STOPPED" = 0 ] || return 0
     TS_STOPPED=1
-    kill -TERM "$TS_PID" 2>/dev/null
+    kill -"${TS_STOP_SIG:-TERM}" "$TS_PID" 2>/dev/null
     local i rc
-    for i in $(seq 50); do ts_alive "$TS_PID" || break; sleep 0.1; done
+    for i in $(seq 500); do ts_alive "$TS_PID" || break; sleep 0.01; done
     if ts_alive "$TS_PID"; then
-        echo "tapstack did not stop within 5 s of SIGTERM; killing it"
+        echo "tapstack did not stop within 5 s of SIG${TS_STOP_SIG:-TERM}; killing it"
         kill -KILL "$TS_PID" 2>/dev/null
     fi
     wait "$TS_PID" 2>/dev/null
@@ -129,7 +132,7 @@ ts_stop_check() {
     fi
     if [ "$rc" != 0 ]; then
         tail -20 "$TS_OUT"
-        echo "FAIL: tapstack exited with status $rc (expected 0 after SIGTERM)"
+        echo "FAIL: tapstack exited with status $rc (expected 0 after SIG${TS_STOP_SIG:-TERM})"
         return 1
     fi
     if [ "${TS_NS_KEEP:-0}" != 1 ] && [ -e "/run/netns/$TS_NS" ]; then
