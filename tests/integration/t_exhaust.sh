@@ -79,7 +79,10 @@ for r in $(seq 1 $ROUNDS); do
 done
 RSS1=$(rss_kb)
 ts_log "attack status: $(cat "$STATUS")"
-ts_log "tapstack resident memory: ${RSS0} kB before, ${RSS1} kB under attack (ASan build)"
+ts_log "tapstack resident memory: ${RSS0} kB before, ${RSS1} kB under attack ($TS_BIN)"
+"$TS_BIN" netstat --netns "$TS_NS" -s >"$TS_LOGDIR/exhaust.netstat" 2>&1 || true
+ts_log "TCP under attack: $(grep -iE 'SYN cookies|accept queue full' "$TS_LOGDIR/exhaust.netstat" |
+    sed 's/^ *//' | tr '\n' ';')"
 [ "$failed" = 0 ] || ts_fail "$failed of $((3 * ROUNDS)) real-client requests failed under attack"
 ts_log "every real client served; the slowest in ${worst} s"
 
