@@ -81,7 +81,7 @@ RSS1=$(rss_kb)
 ts_log "attack status: $(cat "$STATUS")"
 ts_log "tapstack resident memory: ${RSS0} kB before, ${RSS1} kB under attack ($TS_BIN)"
 "$TS_BIN" netstat --netns "$TS_NS" -s >"$TS_LOGDIR/exhaust.netstat" 2>&1 || true
-ts_log "TCP under attack: $(grep -iE 'SYN cookies|accept queue full' "$TS_LOGDIR/exhaust.netstat" |
+ts_log "TCP under attack: $(grep -iE 'SYN cookie|accept queue full' "$TS_LOGDIR/exhaust.netstat" |
     sed 's/^ *//' | tr '\n' ';')"
 [ "$failed" = 0 ] || ts_fail "$failed of $((3 * ROUNDS)) real-client requests failed under attack"
 ts_log "every real client served; the slowest in ${worst} s"
