@@ -182,7 +182,9 @@ def hold(t, n, tapstack_pid):
     if t != "B":
         ns = f"tsb-mem-{PID}-{len(TOTAL_RSS)}"
         extra = ["--no-offload"] if t == "P" else []
-        p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", "--no-http", "--no-ftp", *extra],
+        # one client address holds them all: lift discard's limits (per address: a quarter) above n
+        p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", "--no-http", "--no-ftp",
+                   "--discard-max-conns", str(2 * n), "--discard-max-per-peer", str(2 * n), *extra],
                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if "up on" not in (p.stdout.readline() or ""):
             raise RuntimeError("memory scenario: tapstack did not come up")
