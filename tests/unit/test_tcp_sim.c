@@ -10,7 +10,8 @@
  *   bounds_enforced for the state of that check) and byte-exactness.
  *
  * SIM_BYTES=N overrides the bytes sent each way in test_bulk_table (default 10 MB; see SIZE below),
- * SIM_LINUX_BYTES=N those of test_linux_peer_table (default 4 MiB); SIM_TRACE=1 prints state
+ * SIM_LINUX_BYTES=N those of test_linux_peer_table (default 4 MiB), SIM_LINUX_ROW=I runs only its row I
+ * (from 0); SIM_TRACE=1 prints state
  * changes, timers and drops; SIM_FILTER=test_bulk* runs only matching tests.
  */
 #include <stdarg.h>
@@ -502,8 +503,10 @@ static void test_linux_peer_table(void **state)
                   (unsigned long long)bytes);
     print_message("  RTT ms  loss reord | virtual s | goodput Mbit/s |   model Mbit/s | bound | retransmits (RTO) | "
                   "peer ACKs (delayed, D-SACK) | verdict\n");
+    const char *only = getenv("SIM_LINUX_ROW");    /* one row, by its index from 0 (for tracing) */
     for (size_t i = 0; i < N; i++) {
         struct lrow *r = &rows[i];
+        if (only && strtoul(only, NULL, 10) != i) continue;
         linux_transfer(cases[i][0], cases[i][1], cases[i][2], bytes, 2000 + i, r);
         const char *verdict = !r->complete ? "FAILED" : !r->below ? "ok"
                               : bounds_enforced() ? "FAILED: under the bound" : "KNOWN-FAILING: under the bound";
