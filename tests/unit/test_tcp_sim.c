@@ -381,6 +381,7 @@ static void linux_transfer(double rtt_ms, double loss, double reorder, uint64_t 
     pc.dst_port = PORT;
     pc.on_data = peer_data;
     pc.arg = w;
+    pc.comp_sack_delay = rtt / 20 < TS_MS(1) ? rtt / 20 : TS_MS(1);
     ts_time_t start = sim_now(sim);
     w->peer = sim_peer_start(sim, &pc);
     assert_non_null(w->peer);
@@ -498,7 +499,8 @@ static void test_linux_peer_table(void **state)
     struct lrow rows[N];
     unsigned incomplete = 0, below = 0;
     print_message("tapstack (A) sends %llu bytes to a Linux-like receiver (40 ms delayed ACK, ACK every 2nd "
-                  "full segment, quick ACK on out-of-order data and hole fills, SACK, D-SACK, timestamps); "
+                  "full segment, quick ACK on out-of-order data (then SACK compression) and hole fills, SACK, "
+                  "D-SACK, timestamps); "
                   "100 Mbit/s, queue of one BDP (64 frames at least), loss and reordering each way\n",
                   (unsigned long long)bytes);
     print_message("  RTT ms  loss reord | virtual s | goodput Mbit/s |   model Mbit/s | bound | retransmits (RTO) | "
