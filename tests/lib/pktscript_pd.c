@@ -206,7 +206,8 @@ static const char *result(const char **p, struct pks_call *k)
 static const char *fd_arg(const char *a, struct pks_call *k)
 {
     long v;
-    if (!num(a, &v) || v < 0 || v > 63) return "the first argument must be a descriptor";
+    if (!num(a, &v) || v < 0 || v > 63)
+        return "the first argument must be a descriptor, as packetdrill writes it (listen(3, 1), read(4, ..., 10); see tests/lib/pktscript.h)";
     k->fd = (int)v;
     return NULL;
 }
