@@ -17,7 +17,7 @@ OPT     ?= -O2
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_DIRS   := stack/wire stack/net stack/udp stack/tcp stack/core
-APP_DIRS    := stack/apps stack/netstat
+APP_DIRS    := stack/apps stack/netstat stack/plot
 DRIVER_DIRS := stack/driver stack/cli
 
 find_c = $(sort $(foreach d,$(1),$(wildcard $(d)/*.c)))
@@ -85,7 +85,7 @@ TEST_LIBS := $(BA)/libtstest.a $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libta
 $(BA)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring -lm
 
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: tests/bench/%.c $(B)/libtsapps.a $(B)/libtapstack.a
