@@ -34,7 +34,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps fuzz-build test unit scripts-test integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all deps fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -111,6 +111,17 @@ $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libfz.a
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 fuzz-build: $(FUZZ_BINS)
 
+# The conformance runner: packet scripts in packetdrill syntax, one verdict line each.
+$(BA)/tests/pktrun: tests/conformance/pktrun.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring
+
+# The external suite tcp-testsuite (packetdrill scripts) in ../shared/tcp-testsuite beside the
+# repository, or CONFORMANCE_DIR=...; skipped with a message when there is none.
+conformance: $(BA)/tests/pktrun
+	$(Q)scripts/conformance.sh
+
 # The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
 scripts-test: $(BA)/tests/test_pktscript
 	$(Q)$(BA)/tests/test_pktscript
@@ -123,7 +134,7 @@ integration: $(BA)/tapstack $(B)/tapstack
 
 test:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack $(UNIT_BINS) $(BA)/tests/pktrun
 	$(Q)scripts/run-tests.sh
 
 run:

@@ -26,6 +26,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   [ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_pkgs+=(libclang-rt-14-dev)
   have_cmd wrk || need_pkgs+=(wrk)
   have_cmd chromium || need_pkgs+=(chromium)
+  have_cmd xmllint || need_pkgs+=(libxml2-utils)
 fi
 if [ "$what" = bench ]; then
   have_cmd iperf3 || need_pkgs+=(iperf3)
