@@ -77,9 +77,11 @@ static int up_stack(struct up_run *r)
     struct ts_config cfg = r->o->cfg;
     if (!r->o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
         cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
-    r->obs = ts_obs_new(&r->o->obs, &cfg, r->err, sizeof r->err);
+    struct ts_obs_opts oo = r->o->obs;
+    oo.record = true;      /* the pictures on /conn/PAIR/seq.svg: a bounded record, always kept */
+    r->obs = ts_obs_new(&oo, &cfg, r->err, sizeof r->err);
     if (!r->obs && r->err[0]) return -1;
-    if (r->obs && !r->o->seed_set)
+    if (ts_obs_opts_active(&r->o->obs) && !r->o->seed_set)
         fprintf(stderr, "tapstack: seed %llu (give --seed %llu to reproduce, e.g. to tapstack replay)\n",
                 (unsigned long long)cfg.seed, (unsigned long long)cfg.seed);
     const char *why = NULL;
@@ -165,6 +167,7 @@ static int up_setup(struct up_run *r)
     r->started = ts_clock_now();
     if (up_apps(r, r->started) < 0) return -1;
     r->netstat = ts_netstat_srv_start(r->stack, r->tap.name, r->apps, r->napps, r->ctl);
+    ts_netstat_srv_set_clock_record(r->netstat, ts_obs_record(r->obs), ts_clock_wall_offset(), ts_clock_tz_offset());
     return 0;
 }
 

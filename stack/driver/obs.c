@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "driver/pcap.h"
+#include "plot/plot_rec.h"
 #include "tapstack/stats.h"
 
 #define OBS_BUF 65536u
@@ -17,6 +18,7 @@
 struct ts_obs {
     struct ts_pcap_writer *pcap;
     struct ts_pcap_conns *conns;
+    struct ts_plot_rec *rec;
     bool tracing;
     struct ts_tracer tracer;
     FILE *trace_out;
@@ -29,7 +31,7 @@ struct ts_obs {
 
 bool ts_obs_opts_active(const struct ts_obs_opts *o)
 {
-    return o->pcap || o->pcap_dir || o->trace || ts_fault_cfg_active(&o->fault[0]) ||
+    return o->pcap || o->pcap_dir || o->trace || o->record || ts_fault_cfg_active(&o->fault[0]) ||
            ts_fault_cfg_active(&o->fault[1]);
 }
 
@@ -76,6 +78,10 @@ struct ts_obs *ts_obs_new(const struct ts_obs_opts *o, struct ts_config *cfg, ch
         snprintf(err, n, "--pcap-per-conn %s: out of memory", o->pcap_dir);
         goto fail;
     }
+    if (o->record && !(obs->rec = ts_plot_rec_new(0, 0))) {
+        snprintf(err, n, "the per-conversation record: out of memory");
+        goto fail;
+    }
     if (o->trace && open_trace(obs, o, err, n) < 0) goto fail;
     if (obs->tracing) {
         cfg->trace = ts_tracer_event;
@@ -107,6 +113,7 @@ static void capture(struct ts_obs *obs, ts_time_t now, const uint8_t *frame, siz
 {
     if (obs->pcap && ts_pcap_write(obs->pcap, now, frame, len) < 0) obs->failed = true;
     if (obs->conns && ts_pcap_conns_write(obs->conns, now, frame, len) < 0) obs->failed = true;
+    if (obs->rec) ts_plot_rec_frame(obs->rec, now, frame, len);
 }
 
 static void fault_push(struct ts_obs *obs, int dir, ts_time_t now, const uint8_t *frame, size_t len)
@@ -173,6 +180,8 @@ bool ts_obs_poll(struct ts_obs *obs, struct ts_stack *s, ts_time_t now)
     return any;
 }
 
+struct ts_plot_rec *ts_obs_record(struct ts_obs *obs) { return obs ? obs->rec : NULL; }
+
 struct ts_tracer *ts_obs_tracer(struct ts_obs *obs) { return obs && obs->tracing ? &obs->tracer : NULL; }
 
 int ts_obs_free(struct ts_obs *obs, FILE *log)
@@ -189,6 +198,7 @@ int ts_obs_free(struct ts_obs *obs, FILE *log)
         if (ts_pcap_conns_close(obs->conns) < 0) rc = -1;
         if (log) fprintf(log, "tapstack: captured %u TCP conversations, one file each\n", files);
     }
+    ts_plot_rec_free(obs->rec);
     if (obs->trace_out) {
         if (fflush(obs->trace_out) != 0) rc = -1;
         if (obs->own_trace_out && fclose(obs->trace_out) != 0) rc = -1;

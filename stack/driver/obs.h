@@ -30,6 +30,7 @@ struct ts_obs_opts {
     enum ts_trace_format trace_fmt;
     const char *trace_file;         /* --trace-file FILE (default stdout) */
     struct ts_fault_cfg fault[2];   /* [TS_FAULT_IN], [TS_FAULT_OUT] */
+    bool record;                    /* keep the live per-conversation record (stack/plot/plot_rec.h) */
 };
 
 struct ts_obs;
@@ -59,6 +60,9 @@ ts_time_t ts_obs_poll_at(const struct ts_obs *obs);
 /* Deliver the inbound frames that are due into the stack (the outbound ones leave through
  * ts_obs_transmit). Returns true if any was delivered (call ts_stack_dispatch then). */
 bool ts_obs_poll(struct ts_obs *obs, struct ts_stack *s, ts_time_t now);
+
+/* The live per-conversation record (opts.record), or NULL. */
+struct ts_plot_rec *ts_obs_record(struct ts_obs *obs);
 
 /* The tracer (for its counts), or NULL. */
 struct ts_tracer *ts_obs_tracer(struct ts_obs *obs);

@@ -60,13 +60,14 @@ static void text_timers(const struct ts_tcp_info *t, ts_time_t now, const char *
     ts_nsbuf_puts(b, any ? "\n" : " none\n");
 }
 
-static void text_history(const struct ts_tcp_info *t, ts_time_t now, const char *indent, struct ts_nsbuf *b)
+static void text_history(const struct ts_netstat_ctx *c, const struct ts_tcp_info *t, ts_time_t now,
+                         const char *indent, struct ts_nsbuf *b)
 {
     ts_nsbuf_printf(b, "%shistory (oldest first):\n", indent);
     for (unsigned i = 0; i < t->hist_len && i < TS_TCP_HIST; i++) {
         const struct ts_tcp_hist *h = &t->hist[i];
         char at[24], ago[24];
-        if (h->when) ts_nsbuf_printf(b, "%s  %s (%s ago) ", indent, ns_clock(h->when, at),
+        if (h->when) ts_nsbuf_printf(b, "%s  %s (%s ago) ", indent, ns_clock(c, h->when, at),
                                      ns_dur(now > h->when ? now - h->when : 0, ago));
         else ts_nsbuf_printf(b, "%s  (time unknown) ", indent);   /* a listen() is not given the time */
         ts_nsbuf_printf(b, "%s -> %s: %s\n",
@@ -75,8 +76,8 @@ static void text_history(const struct ts_tcp_info *t, ts_time_t now, const char 
     }
 }
 
-void ns_text_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history, const char *indent,
-                        struct ts_nsbuf *b)
+void ns_text_tcp_detail(const struct ts_netstat_ctx *c, const struct ts_tcp_info *t, ts_time_t now, bool history,
+                        const char *indent, struct ts_nsbuf *b)
 {
     if (t->state == TS_TCP_LISTEN) {
         ts_nsbuf_printf(b, "%sbacklog %u  syn_queue %u  accept_queue %u\n", indent, t->backlog, t->syn_queue,
@@ -93,7 +94,7 @@ void ns_text_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
                         ns_dur(t->rto, rto), t->retransmits, t->rxt_shift);
     }
     if (t->state != TS_TCP_LISTEN) text_timers(t, now, indent, b);   /* a listener runs none */
-    if (history) text_history(t, now, indent, b);
+    if (history) text_history(c, t, now, indent, b);
 }
 
 /* ---- JSON ---- */

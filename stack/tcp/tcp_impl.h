@@ -69,6 +69,7 @@ struct ts_tcb {
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window last advertised */
     uint32_t fin_seq;               /* with TF_FIN_OOO */
     uint32_t rcv_unacked;           /* bytes received since the last ACK we sent */
+    uint32_t rcv_unacked_segs;      /* in-order data segments received since then */
     /* receiver SACK (tcp_sack_rcv.c): out-of-order segment starts, newest first, one per held
      * range; and the D-SACK block for the next ACK (RFC 2883) */
     uint32_t sack_recent[TS_SACK_RECENT];

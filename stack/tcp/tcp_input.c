@@ -61,6 +61,23 @@ static void challenge_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     tcp_output(s, t, now);
 }
 
+static void step_data_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg);
+static void trim(const struct ts_tcb *t, struct seg *sg);
+
+/* Simultaneous open: text in the SYN is queued "for processing after the ESTABLISHED state has
+ * been reached" (RFC 9293 §3.10.7.3): held in the ring as if out of order at RCV.NXT, made
+ * readable by syn_rcvd_ack(). Other controls (a FIN) are not kept. */
+static void hold_syn_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    uint32_t len = sg->len, space = ts_ring_space(&t->rcv);
+    if (!len) return;
+    if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
+    if (len > space) len = space;
+    if (len > 65535) len = 65535;                   /* the window our SYN,ACK offers at most */
+    if (ts_reass_add(&t->reass, 0, len) < 0) { DROP(s, now, drop_reass_full, sg); return; }
+    ts_ring_write_beyond(&t->rcv, 0, sg->data, len);
+}
+
 /* ---- §3.10.7.3 SYN-SENT ---- */
 static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg,
                      const struct ts_tcp_opts *o)
@@ -95,6 +112,7 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     if (!ack) {                             /* simultaneous open: answer SYN,ACK */
         t->snd_nxt = t->iss;
         tcp_set_state(s, t, TS_TCP_SYN_RECEIVED, "rcv SYN (simultaneous open)", now);
+        hold_syn_data(s, t, now, sg);
         tcp_output(s, t, now);
         return;
     }
@@ -110,7 +128,18 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
     tcp_notify(s, t, TS_EV_CONNECTED | TS_EV_WRITABLE);
     if (t->flags & TF_SHUT_WR) tcp_set_state(s, t, TS_TCP_FIN_WAIT_1, "shutdown before connected", now);
-    t->flags |= TF_ACKNOW;                  /* data in a SYN,ACK is not taken: it comes again */
+    t->flags |= TF_ACKNOW;
+    if (sg->len || (sg->flags & TS_TCP_FIN)) {
+        /* "If there are other controls or text in the segment, then continue processing at the
+         * sixth step below where the URG bit is checked" (RFC 9293 §3.10.7.3) */
+        struct seg rest = *sg;
+        rest.seq++;                             /* past the SYN */
+        rest.flags &= (uint8_t)~TS_TCP_SYN;
+        uint32_t offered = t->rcv.cap < 65535 ? t->rcv.cap : 65535;   /* as our SYN offered */
+        if (SEQ_LT(t->rcv_adv, t->rcv_nxt + offered)) t->rcv_adv = t->rcv_nxt + offered;
+        trim(t, &rest);
+        step_data_fin(s, t, now, &rest);
+    }
     tcp_output(s, t, now);
 }
 
@@ -248,6 +277,15 @@ static bool syn_rcvd_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, co
     if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
     if (t->listener) tcp_child_established(s, t, now);
     else tcp_notify(s, t, TS_EV_CONNECTED | TS_EV_WRITABLE);
+    uint32_t held = ts_reass_front(&t->reass);      /* text queued from a SYN (hold_syn_data) */
+    if (held) {
+        ts_reass_advance(&t->reass, held);
+        ts_ring_commit(&t->rcv, held);
+        t->rcv_nxt += held;
+        t->rcv_unacked += held;
+        if (t->timer[TS_TCP_T_DELACK] == TS_TIME_NEVER) tcp_timer_set(s, t, TS_TCP_T_DELACK, now + TS_TCP_DELACK);
+        tcp_notify(s, t, TS_EV_READABLE);
+    }
     if (t->flags & TF_SHUT_WR) tcp_set_state(s, t, TS_TCP_FIN_WAIT_1, "shutdown before established", now);
     return true;
 }
@@ -343,7 +381,11 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
     if (off == 0 && t->reass.n == 0) {
         got = ts_ring_write(&t->rcv, sg->data, len);
         t->rcv_unacked += got;
-        if (t->rcv_unacked > t->mss) t->flags |= TF_ACKNOW;   /* every second full segment */
+        /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: an ACK for at least every second full-sized
+         * segment; we ACK every second segment whatever its size (as FreeBSD and Linux do),
+         * so small writes are not held for the delayed-ACK timer */
+        if (got && ++t->rcv_unacked_segs >= 2) t->flags |= TF_ACKNOW;
+        if (t->rcv_unacked > t->mss) t->flags |= TF_ACKNOW;
         else if (t->timer[TS_TCP_T_DELACK] == TS_TIME_NEVER)
             tcp_timer_set(s, t, TS_TCP_T_DELACK, now + TS_TCP_DELACK);
     } else if (off == 0) {

@@ -87,6 +87,7 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         t->dsack_pending = false;       /* reported once (RFC 2883 §4), or overtaken by data */
         t->flags &= ~TF_ACKNOW;
         t->rcv_unacked = 0;
+        t->rcv_unacked_segs = 0;
         tcp_timer_stop(s, t, TS_TCP_T_DELACK);
     }
     return 0;

@@ -20,6 +20,12 @@
 #   ts_fail MSG           Print "FAIL: MSG" and exit 1 (the trap still cleans up).
 #   ts_log MSG            Print a line with the time since the test started.
 #   ts_bg CMD...          Run CMD in the background and record its PID for cleanup (sets TS_BG_PID).
+#   ts_offloads_off NS DEV  Turn GSO, TSO and GRO off on DEV in namespace NS (ethtool), so that the
+#                         kernel sends and receives single frames there (a loss drops one segment).
+#   ts_kernel_pair        The Linux reference path: two namespaces of the test's own, $TS_KNS_C (the
+#                         client side, 10.1.0.1/24) and $TS_KNS_S (the server side, $TS_K_IP =
+#                         10.1.0.2), joined by a veth pair made inside them, offloads off on both
+#                         ends. The EXIT trap deletes them.
 #
 # The EXIT trap kills what the test started (by PID, recorded in build/integration/NAME.pids so
 # the runner can also clean up after a timeout), checks the sanitizer output, and deletes the
@@ -100,6 +106,32 @@ ts_start() {
 
 ts_ns() { ip netns exec "$TS_NS" "$@"; }
 
+ts_offloads_off() {
+    command -v ethtool >/dev/null || ts_fail "ethtool is missing (scripts/deps.sh test installs it)"
+    ip netns exec "$1" ethtool -K "$2" gso off tso off gro off >/dev/null 2>&1 ||
+        ts_fail "ethtool -K $2 gso off tso off gro off failed in $1"
+}
+
+ts_kernel_pair() {
+    TS_KNS_C=$TS_NS-kc
+    TS_KNS_S=$TS_NS-ks
+    TS_K_IP=10.1.0.2
+    local ns
+    for ns in "$TS_KNS_C" "$TS_KNS_S"; do
+        ip netns add "$ns" || ts_fail "cannot create namespace $ns"
+        echo "netns $ns" >>"$TS_PIDS"
+        ip netns exec "$ns" ip link set lo up
+    done
+    ip netns exec "$TS_KNS_C" ip link add veth-c type veth peer name veth-s netns "$TS_KNS_S" ||
+        ts_fail "cannot create the veth pair"
+    ip netns exec "$TS_KNS_C" ip addr add 10.1.0.1/24 dev veth-c
+    ip netns exec "$TS_KNS_S" ip addr add "$TS_K_IP/24" dev veth-s
+    ip netns exec "$TS_KNS_C" ip link set veth-c up
+    ip netns exec "$TS_KNS_S" ip link set veth-s up
+    ts_offloads_off "$TS_KNS_C" veth-c
+    ts_offloads_off "$TS_KNS_S" veth-s
+}
+
 ts_bg() {
     "$@" &
     TS_BG_PID=$!
@@ -156,6 +188,11 @@ ts_cleanup() {
     fi
     ts_stop_check || rc=1
     if [ -e "/run/netns/$TS_NS" ]; then ip netns del "$TS_NS" 2>/dev/null; fi
+    if [ -f "$TS_PIDS" ]; then    # namespaces the test made itself (ts_kernel_pair)
+        while read -r kind pid; do
+            [ "$kind" = netns ] && [ "$pid" != "$TS_NS" ] && [ -e "/run/netns/$pid" ] && ip netns del "$pid" 2>/dev/null
+        done <"$TS_PIDS"
+    fi
     rm -f "$TS_PIDS"
     exit "$rc"
 }
