@@ -178,7 +178,9 @@ def hold(t, n, tapstack_pid):
     kernel the growth of its slab, halved (both ends of a veth connection live in the kernel)."""
     if t == "A":
         ns = f"tsb-mem-{PID}-{len(TOTAL_RSS)}"
-        p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", "--no-http", "--no-ftp"],
+        # one client address holds them all: lift discard's limits (per address: a quarter) above n
+        p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", "--no-http", "--no-ftp",
+                   "--discard-max-conns", str(2 * n), "--discard-max-per-peer", str(2 * n)],
                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if "up on" not in (p.stdout.readline() or ""):
             raise RuntimeError("memory scenario: tapstack did not come up")

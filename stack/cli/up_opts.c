@@ -144,6 +144,17 @@ static int set_hints(struct ts_up_opts *o, const char *v, char *err, size_t n)
     return 0;
 }
 
+static int set_no_offload(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->no_offload = true;
+    return 0;
+}
+
+bool ts_up_offload_wanted(const struct ts_up_opts *o)
+{
+    return !o->no_offload && !ts_fault_cfg_active(&o->obs.fault[0]) && !ts_fault_cfg_active(&o->obs.fault[1]);
+}
+
 /* RFC 793's behaviour beside RFC 5961's (and FreeBSD's drop_synfin): see struct ts_config. */
 static int set_insecure_rst(struct ts_up_opts *o, const char *v, char *err, size_t n)
 {
@@ -183,6 +194,8 @@ static const struct up_flag up_flags[] = {
     { "insecure-syn", NULL, "RFC 793's SYN check: an in-window SYN resets (default: RFC 5961 §4 challenge ACK)", set_insecure_syn },
     { "drop-synfin", NULL, "drop SYN+FIN segments that would open a connection (default: process the SYN)", set_drop_synfin },
     { "hints", NULL, "once up, print what to try (ping, curl ...) to stderr", set_hints },
+    { "no-offload", NULL, "plain frames on the TAP: no checksum offload, no 64 KB segments (TSO)\n"
+      "                          (default: on when the kernel has them; off with --loss and other faults)", set_no_offload },
 };
 #define N_UP_FLAGS (sizeof up_flags / sizeof up_flags[0])
 

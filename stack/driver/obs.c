@@ -128,31 +128,60 @@ static void deliver(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const
     ts_stack_receive(s, now, frame, len);
 }
 
+/* A received frame whose checksum the wire left partial, made plain in obs->buf (for the capture,
+ * so that `tapstack replay` accepts it, and for the fault queues, which keep no description). */
+static const uint8_t *plain_copy(struct ts_obs *obs, const uint8_t *frame, size_t len, const struct ts_frame_info *info)
+{
+    if (!info || !(info->flags & TS_FRAME_CSUM_PARTIAL) || len > sizeof obs->buf) return frame;
+    memcpy(obs->buf, frame, len);
+    ts_frame_finish_csum(obs->buf, len, info);
+    return obs->buf;
+}
+
 void ts_obs_receive(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)
 {
+    ts_obs_receive_info(obs, s, now, frame, len, NULL);
+}
+
+void ts_obs_receive_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len,
+                         const struct ts_frame_info *info)
+{
     if (!obs) {
-        ts_stack_receive(s, now, frame, len);
+        ts_stack_receive_info(s, now, frame, len, info);
         return;
     }
     if (!obs->fault[TS_FAULT_IN]) {
-        deliver(obs, s, now, frame, len);
+        capture(obs, now, plain_copy(obs, frame, len, info), len);
+        ts_stack_receive_info(s, now, frame, len, info);
         return;
     }
-    fault_push(obs, TS_FAULT_IN, now, frame, len);
+    fault_push(obs, TS_FAULT_IN, now, plain_copy(obs, frame, len, info), len);
     ts_obs_poll(obs, s, now);
 }
 
 size_t ts_obs_transmit(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap)
 {
-    if (!obs) return ts_stack_transmit(s, now, buf, cap);
+    struct ts_frame_info info;
+    size_t n = ts_obs_transmit_info(obs, s, now, buf, cap, &info);
+    if (n) ts_frame_finish_csum(buf, n, &info);
+    return n;
+}
+
+size_t ts_obs_transmit_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
+                            struct ts_frame_info *info)
+{
+    *info = (struct ts_frame_info){ 0 };
+    if (!obs) return ts_stack_transmit_info(s, now, buf, cap, info);
     struct ts_fault *f = obs->fault[TS_FAULT_OUT];
     for (;;) {
         size_t n;
         if (f && (n = ts_fault_pop(f, now, buf, cap)) > 0) return n;
-        n = ts_stack_transmit(s, now, buf, cap);
+        n = ts_stack_transmit_info(s, now, buf, cap, info);
         if (n == 0) return 0;
-        capture(obs, now, buf, n);
+        capture(obs, now, buf, n);        /* as emitted: a partial checksum shows as such (like tcpdump) */
         if (!f) return n;
+        ts_frame_finish_csum(buf, n, info);   /* the fault queues keep plain frames */
+        *info = (struct ts_frame_info){ 0 };
         fault_push(obs, TS_FAULT_OUT, now, buf, n);
     }
 }

@@ -155,6 +155,15 @@ void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
 void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 uint16_t tcp_our_mss(const struct ts_stack *s);
+
+/* tcp_tso.c: the largest data segment to build now: the MSS, or with TSO (and not retransmitting)
+ * the largest multiple of it that fits a 64 KB IPv4 packet. */
+uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t);
+
+/* Checksum the len-byte segment at f->data + TS_L4_OFFSET: in full, or with TS_OFFLOAD_CSUM left
+ * partial for the wire (f->info says so); gso_size > 0 marks it a super-segment split at it. */
+void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,
+                      uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);

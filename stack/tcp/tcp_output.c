@@ -50,9 +50,15 @@ bool tcp_window_update_due(const struct ts_tcb *t)
 /* Build and send one segment. Returns 0, or -1 when no frame could be had (nothing sent). */
 static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
 {
-    if (p->len > 0 && ts_frame_pool_free(s) <= frame_reserve(s)) return -1;
-    struct ts_frame *f = ts_ipv4_frame_alloc(s, now);
-    if (!f) return -1;
+    struct ts_frame *f;
+    if (p->len > t->mss) {
+        f = ts_frame_alloc_big(s);          /* a super-segment: the wire splits it at the MSS */
+        if (!f) return -1;
+    } else {
+        if (p->len > 0 && ts_frame_pool_free(s) <= frame_reserve(s)) return -1;
+        f = ts_ipv4_frame_alloc(s, now);
+        if (!f) return -1;
+    }
     uint8_t *seg = f->data + TS_L4_OFFSET;
     struct ts_tcp_hdr h = { .sport = t->sock.node.lport, .dport = t->sock.node.rport,
                             .seq = p->seq, .flags = p->flags };
@@ -79,7 +85,7 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
     }
     size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack ? &o : NULL);
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
-    ts_tcp_fill_csum(seg, hlen + p->len, t->sock.node.laddr, t->sock.node.raddr);
+    tcp_offload_csum(s, f, hlen + p->len, p->len > t->mss ? t->mss : 0, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
     TS_COUNT(s, tcp, tx_segments);
     if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);
@@ -117,7 +123,7 @@ static bool may_send_data(enum ts_tcp_state st)
 }
 
 /* Synchronized states: data, FIN, ACK, window update. */
-static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len)
+static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len, uint32_t seg_max)
 {
     uint32_t data_end = t->snd_buf_seq + t->snd.len, len = 0, avail = 0;
     bool fin = false, send = false;
@@ -131,11 +137,12 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len)
         uint32_t cw_room = cw > in_net ? cw - in_net : 0;
         uint32_t rwnd_room = t->snd_wnd > inflight ? t->snd_wnd - inflight : 0;
         uint32_t usable = min32(cw_room, rwnd_room);
-        len = min32(min32(min32(avail, usable), t->mss), max_len);
+        len = min32(min32(min32(avail, usable), seg_max), max_len);
+        if (len > t->mss) len -= len % t->mss;   /* a super-segment: whole MSS pieces, the tail goes alone */
         fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&
               SEQ_LEQ(t->snd_nxt, data_end) && len == avail;
         if (len > 0) {
-            if (len == t->mss) send = true;                               /* a full segment */
+            if (len >= t->mss) send = true;                               /* a full segment */
             else if (len == avail && ((t->flags & TF_NODELAY) || inflight == 0 || fin)) send = true; /* Nagle */
             else if (t->max_snd_wnd && len >= t->max_snd_wnd / 2) send = true;  /* sender SWS */
             else if (t->flags & TF_FORCE) send = true;                    /* persist */
@@ -219,7 +226,7 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
             if (r > 0) continue;
         }
         uint32_t lim = tcp_synchronized(t->state) ? tcp_sack_skip(t) : UINT32_MAX;
-        bool any = tcp_synchronized(t->state) ? plan_data(t, &p, lim) : plan_syn(t, &p);
+        bool any = tcp_synchronized(t->state) ? plan_data(t, &p, lim, tcp_tso_max(s, t)) : plan_syn(t, &p);
         if (!any) break;
         if (xmit(s, t, now, &p) < 0) { block(s, t); return; }
         sent(s, t, now, &p);
