@@ -50,6 +50,7 @@ struct ts_config {
     ts_time_t tcp_msl;         /* TIME_WAIT lasts 2*MSL; 0 means 30 s */
     ts_time_t tcp_rto_min;     /* 0 means 200 ms */
     unsigned tcp_max_conns;    /* 0 means 65536 */
+    bool tcp_no_timestamps;    /* true: never offer or accept RFC 7323 timestamps (default: on) */
     unsigned arp_cache_size;   /* 0 means 256 entries */
     /* Behaviours two RFCs describe, chosen per stack (FreeBSD's knobs of the same names):
      * insecure_rst: RFC 793's RST check (any RST in the window resets) instead of RFC 5961 §3's

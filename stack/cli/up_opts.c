@@ -138,6 +138,13 @@ static int set_arp_cache(struct ts_up_opts *o, const char *v, char *err, size_t 
     return 0;
 }
 
+static int set_no_timestamps(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    (void)v; (void)err; (void)n;
+    o->cfg.tcp_no_timestamps = true;
+    return 0;
+}
+
 static int set_hints(struct ts_up_opts *o, const char *v, char *err, size_t n)
 {
     o->hints = true;
@@ -189,6 +196,7 @@ static const struct up_flag up_flags[] = {
     { "msl", "MS", "TCP maximum segment lifetime; TIME_WAIT lasts 2*MSL (default 30000)", set_msl },
     { "rto-min", "MS", "TCP minimum retransmission timeout (default 200)", set_rto_min },
     { "max-conns", "N", "most TCP connections at once (default 65536)", set_max_conns },
+    { "no-timestamps", NULL, "TCP without RFC 7323 timestamps (default: offered and accepted)", set_no_timestamps },
     { "arp-cache", "N", "ARP cache entries (default 256)", set_arp_cache },
     { "insecure-rst", NULL, "RFC 793's RST check: any RST in the window resets (default: RFC 5961 §3)", set_insecure_rst },
     { "insecure-syn", NULL, "RFC 793's SYN check: an in-window SYN resets (default: RFC 5961 §4 challenge ACK)", set_insecure_syn },

@@ -92,6 +92,13 @@ void ns_text_tcp_detail(const struct ts_netstat_ctx *c, const struct ts_tcp_info
         ts_nsbuf_printf(b, "%scwnd %u  ssthresh %u  srtt %s  rttvar %s  rto %s  retransmits %u  backoff %u\n",
                         indent, t->cwnd, t->ssthresh, ns_dur(t->srtt, srtt), ns_dur(t->rttvar, rttvar),
                         ns_dur(t->rto, rto), t->retransmits, t->rxt_shift);
+        if (t->ts_on) {
+            char age[24];
+            ts_nsbuf_printf(b, "%stimestamps on  ts_recent %u (%s ago)\n", indent, t->ts_recent,
+                            ns_dur(now > t->ts_recent_at ? now - t->ts_recent_at : 0, age));
+        } else {
+            ts_nsbuf_printf(b, "%stimestamps off\n", indent);
+        }
     }
     if (t->state != TS_TCP_LISTEN) text_timers(t, now, indent, b);   /* a listener runs none */
     if (history) text_history(c, t, now, indent, b);
@@ -142,6 +149,11 @@ void ns_json_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
                     t->cwnd, t->ssthresh, (unsigned long long)t->srtt, (unsigned long long)t->rttvar,
                     (unsigned long long)t->rto, t->retransmits, t->rxt_shift, t->snd_queued, t->rcv_queued,
                     t->ooo_bytes, t->backlog, t->syn_queue, t->accept_queue);
+    if (t->ts_on)
+        ts_nsbuf_printf(b, ",\"timestamps\":true,\"ts_recent\":%u,\"ts_recent_age_us\":%llu", t->ts_recent,
+                        (unsigned long long)(now > t->ts_recent_at ? now - t->ts_recent_at : 0));
+    else
+        ts_nsbuf_puts(b, ",\"timestamps\":false,\"ts_recent\":null,\"ts_recent_age_us\":null");
     json_timers(t, now, b);
     if (history) json_history(t, now, b);
     ts_nsbuf_puts(b, "}");

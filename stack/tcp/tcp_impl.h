@@ -86,6 +86,12 @@ struct ts_tcb {
     struct ts_reass sacked;         /* SACK scoreboard, offsets from SND.UNA */
     uint8_t dupacks;
 
+    /* timestamps (RFC 7323, tcp_ts.c) */
+    bool ts_ok;                     /* negotiated: every segment carries TSopt */
+    uint32_t ts_offset;             /* our TSval = ms of stack time + ts_offset */
+    uint32_t ts_recent, last_ack_sent;
+    ts_time_t ts_recent_age;        /* when TS.Recent was set (§5.5) */
+
     /* retransmission (RFC 6298) */
     struct ts_rtt rtt;
     uint32_t rtt_seq;
@@ -187,7 +193,8 @@ void tcp_send_tail_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
-                            const struct ts_tcp_hdr *h, uint32_t iss, uint16_t wnd);
+                            const struct ts_tcp_hdr *h, uint32_t iss, uint16_t wnd,
+                            const struct ts_tcp_opts *peer);
 uint32_t tcp_rcv_window(const struct ts_tcb *t);
 bool tcp_window_update_due(const struct ts_tcb *t);
 
@@ -214,6 +221,18 @@ static inline bool tcp_sack_recovery(const struct ts_tcb *t)
 void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq);
 void tcp_dsack_note(struct ts_tcb *t, uint32_t seq, uint32_t len);
 void tcp_sack_rcv_blocks(const struct ts_tcb *t, struct ts_tcp_opts *o, unsigned max);
+
+/* tcp_ts.c */
+uint32_t tcp_ts_offset(const struct ts_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                       uint16_t rport);
+uint32_t tcp_ts_now(const struct ts_tcb *t, ts_time_t now);
+void tcp_ts_syn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_opts *o);
+bool tcp_ts_paws_reject(const struct ts_tcb *t, ts_time_t now, uint8_t flags, const struct ts_tcp_opts *o);
+void tcp_ts_update_recent(struct ts_tcb *t, ts_time_t now, uint32_t seq, const struct ts_tcp_opts *o);
+bool tcp_ts_rtt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_opts *o,
+                uint32_t flight);
+void tcp_ts_fill(const struct ts_stack *s, const struct ts_tcb *t, ts_time_t now, uint8_t flags,
+                 struct ts_tcp_opts *o);
 
 /* tcp_isn.c */
 uint32_t tcp_isn(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,

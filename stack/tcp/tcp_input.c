@@ -101,6 +101,7 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     /* fourth: the SYN bit */
     if (!(sg->flags & TS_TCP_SYN)) { DROP(s, now, drop_syn_sent_other, sg); return; }
     tcp_apply_syn_opts(s, t, o);
+    tcp_ts_syn(s, t, now, o);
     t->irs = sg->seq;
     t->rcv_nxt = sg->seq + 1;
     t->rcv_adv = t->rcv_nxt;
@@ -116,7 +117,9 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
         tcp_output(s, t, now);
         return;
     }
-    if ((t->flags & TF_RTT_TIMING) && SEQ_GT(sg->ack, t->rtt_seq)) {
+    if (tcp_ts_rtt(s, t, now, o, 1)) {
+        t->flags &= ~TF_RTT_TIMING;
+    } else if ((t->flags & TF_RTT_TIMING) && SEQ_GT(sg->ack, t->rtt_seq)) {
         ts_rtt_sample(&t->rtt, now - t->rtt_start, t->stack->cfg.tcp_rto_min ? t->stack->cfg.tcp_rto_min : TS_MS(200), TS_RTO_MAX);
         t->flags &= ~TF_RTT_TIMING;
     }
@@ -222,7 +225,9 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
                     const struct ts_tcp_opts *o)
 {
     uint32_t acked = ack - t->snd_una;
-    if ((t->flags & TF_RTT_TIMING) && SEQ_GT(ack, t->rtt_seq)) {
+    if (tcp_ts_rtt(s, t, now, o, t->snd_max - t->snd_una)) {
+        t->flags &= ~TF_RTT_TIMING;                      /* RTTM replaces the one timed segment */
+    } else if ((t->flags & TF_RTT_TIMING) && SEQ_GT(ack, t->rtt_seq)) {
         ts_time_t min = s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200);
         ts_rtt_sample(&t->rtt, now - t->rtt_start, min, TS_RTO_MAX);
         t->flags &= ~TF_RTT_TIMING;
@@ -464,6 +469,17 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
     }
     /* first: check sequence number */
     if (!(sg.flags & TS_TCP_SYN)) tcp_dsack_note(t, sg.seq, sg.len);   /* RFC 2883 */
+    struct ts_tcp_opts o;
+    if (optlen && ((t->flags & TF_SACK) || t->ts_ok)) {
+        ts_tcp_parse_opts(opt, optlen, &o);
+        sg.opts = &o;
+    }
+    if (tcp_ts_paws_reject(t, now, sg.flags, sg.opts)) {      /* RFC 7323 §5.3 R1 */
+        DROP(s, now, drop_paws, &sg);
+        t->flags |= TF_ACKNOW;
+        tcp_output(s, t, now);
+        return;
+    }
     if (!acceptable(t, &sg)) {
         bool zero_wnd_ack = t->rcv_adv == t->rcv_nxt && sg.seq == t->rcv_nxt && (sg.flags & TS_TCP_ACK);
         if (!zero_wnd_ack) {
@@ -477,11 +493,7 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
         sg.len = 0;
         sg.flags &= (uint8_t)~(TS_TCP_FIN | TS_TCP_SYN);
     }
-    struct ts_tcp_opts o;
-    if ((t->flags & TF_SACK) && optlen && (sg.flags & TS_TCP_ACK)) {
-        ts_tcp_parse_opts(opt, optlen, &o);
-        sg.opts = &o;
-    }
+    tcp_ts_update_recent(t, now, sg.seq, sg.opts);           /* §4.3, after R2 */
     uint32_t orig_len = sg.len;
     trim(t, &sg);
     if (sg.len < orig_len) t->flags |= TF_ACKNOW;

@@ -80,10 +80,11 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         h.wnd = (uint16_t)w;
         uint32_t edge = t->rcv_nxt + (w << t->rcv_wscale);
         if (SEQ_GT(edge, t->rcv_adv)) t->rcv_adv = edge;
-        if (p->len == 0 && (t->flags & TF_SACK) && (t->reass.n || t->dsack_pending))
-            tcp_sack_rcv_blocks(t, &o, TS_TCP_SACK_MAX);
     }
-    size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack ? &o : NULL);
+    tcp_ts_fill(s, t, now, p->flags, &o);
+    if (!(p->flags & TS_TCP_SYN) && p->len == 0 && (t->flags & TF_SACK) && (t->reass.n || t->dsack_pending))
+        tcp_sack_rcv_blocks(t, &o, o.has_ts ? TS_TCP_SACK_MAX_TS : TS_TCP_SACK_MAX);
+    size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack || o.has_ts ? &o : NULL);
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     tcp_offload_csum(s, f, hlen + p->len, p->len > t->mss ? t->mss : 0, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
@@ -91,6 +92,7 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
     if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);
     if (p->flags & TS_TCP_ACK) {
         t->dsack_pending = false;       /* reported once (RFC 2883 §4), or overtaken by data */
+        t->last_ack_sent = h.ack;       /* RFC 7323 §4.3 Last.ACK.sent */
         t->flags &= ~TF_ACKNOW;
         t->rcv_unacked = 0;
         t->rcv_unacked_segs = 0;
@@ -318,10 +320,16 @@ void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lp
 }
 
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
-                            const struct ts_tcp_hdr *in, uint32_t iss, uint16_t wnd)
+                            const struct ts_tcp_hdr *in, uint32_t iss, uint16_t wnd,
+                            const struct ts_tcp_opts *peer)
 {
     struct ts_tcp_hdr h = { .sport = in->dport, .dport = in->sport, .seq = iss, .ack = in->seq + 1,
                             .flags = TS_TCP_SYN | TS_TCP_ACK, .wnd = wnd };
     struct ts_tcp_opts o = { .has_mss = true, .mss = tcp_our_mss(s) };
+    if (peer->has_ts && !s->cfg.tcp_no_timestamps) {   /* RFC 7323 with no state: see tcp_ts.c */
+        o.has_ts = true;
+        o.ts_val = (uint32_t)(now / 1000u) + tcp_ts_offset(s->tcp, ip->dst, in->dport, ip->src, in->sport);
+        o.ts_ecr = peer->ts_val;
+    }
     send_bare(s, now, ip->dst, ip->src, &h, &o);
 }
