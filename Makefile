@@ -26,9 +26,6 @@ APP_SRCS    := $(call find_c,$(APP_DIRS))
 DRIVER_SRCS := $(call find_c,$(DRIVER_DIRS))
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
 TESTLIB_SRCS:= $(sort $(wildcard tests/lib/*.c))
-# Weak stand-ins for API functions a module has not landed yet; linked last, so only what the
-# core leaves undefined is taken from them.
-TESTFALLBACK_SRCS := $(sort $(wildcard tests/lib/fallback/*.c))
 BENCH_SRCS  := $(sort $(wildcard tests/bench/*.c))
 
 B  := build
@@ -82,11 +79,9 @@ $(BA)/tapstack: $(call objasan,$(DRIVER_SRCS)) $(BA)/libtsapps.a $(BA)/libtapsta
 # Test helpers are an archive, so a test links only the helpers it uses.
 $(BA)/libtstest.a: $(call objasan,$(TESTLIB_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(BA)/libtsfallback.a: $(call objasan,$(TESTFALLBACK_SRCS))
-	$(Q)rm -f $@ && ar rcs $@ $^
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(UNIT_SRCS))
-TEST_LIBS := $(BA)/libtstest.a $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libtapstack.a $(BA)/libtsfallback.a
+TEST_LIBS := $(BA)/libtstest.a $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libtapstack.a
 $(BA)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
