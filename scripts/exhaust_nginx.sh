@@ -76,7 +76,7 @@ for r in $(seq 1 $ROUNDS); do
     t=${out##* }
     if [ "$code" = 200 ]; then
         ok=$((ok + 1))
-        if [ "$(echo "$t > $worst" | bc)" = 1 ]; then worst=$t; fi
+        if awk -v x="$t" -v y="$worst" 'BEGIN { exit !(x > y) }'; then worst=$t; fi
     fi
     sleep 1
 done

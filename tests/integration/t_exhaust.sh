@@ -59,11 +59,12 @@ ts_log "under attack: $(cat "$STATUS")"
 failed=0
 worst=0
 curl_worst=0
+greater() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x > y) }'; }
 note_time() {   # name start: print, remember the worst
     local dt
-    dt=$(echo "$(now) - $2" | bc)
+    dt=$(awk -v a="$(now)" -v b="$2" 'BEGIN { printf "%.3f", a - b }')
     ts_log "$1 served in ${dt} s"
-    if [ "$(echo "$dt > $worst" | bc)" = 1 ]; then worst=$dt; fi
+    if greater "$dt" "$worst"; then worst=$dt; fi
 }
 for r in $(seq 1 $ROUNDS); do
     t=$(now)
@@ -74,7 +75,7 @@ for r in $(seq 1 $ROUNDS); do
     size=$(stat -c %s "$TS_LOGDIR/exhaust.body" 2>/dev/null || echo 0)
     if [ "$code" = 200 ] && [ "$size" = 1000 ]; then
         note_time "round $r: curl (its own time_total ${out##* } s)" "$t"
-        if [ "$(echo "${out##* } > $curl_worst" | bc)" = 1 ]; then curl_worst=${out##* }; fi
+        if greater "${out##* }" "$curl_worst"; then curl_worst=${out##* }; fi
     else
         echo "round $r: curl: $out, $size bytes"; failed=$((failed + 1))
     fi
