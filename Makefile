@@ -99,7 +99,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) tests/fuzz/harness.c stack/cli/trace_decode.c stack/cli/trace_json.c \
-                 stack/driver/pcap.c
+                 stack/driver/pcap.c stack/driver/vnet.c
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC[fuzz] $<")

@@ -162,6 +162,10 @@ void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 uint16_t tcp_our_mss(const struct ts_stack *s);
 
+/* Run tcp_output for t when the driver next asks for a frame (ts_stack_transmit), once however
+ * often it is asked before: for window updates while the application reads in small pieces. */
+void tcp_output_later(struct ts_stack *s, struct ts_tcb *t);
+
 /* tcp_tso.c: the largest data segment to build now: the MSS, or with TSO (and not retransmitting)
  * the largest multiple of it that fits a 64 KB IPv4 packet. */
 uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t);
