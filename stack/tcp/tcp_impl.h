@@ -23,7 +23,7 @@
 #define TS_TCP_MSS_MIN 48              /* floor for a peer's MSS option */
 #define TS_TCP_MSS_DEFAULT 536         /* RFC 9293 §3.7.1 when the option is absent */
 #define TS_TCP_DELACK TS_MS(40)        /* delayed ACK (<= 200 ms, RFC 9293 §3.8.6.3) */
-#define TS_TCP_SYN_RETRIES 6
+#define TS_TCP_SYN_RETRIES 7     /* R2 for a SYN: gives up after 183 s, at least 3 minutes (RFC 9293 MUST-23) */
 #define TS_TCP_DATA_RETRIES 15
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
 #define TS_TCP_PERSIST_MIN TS_MS(200)
