@@ -30,9 +30,11 @@ struct svc_conn {
     ts_time_t born;           /* accepted at */
     bool spoke;               /* something was received */
     bool eof;                 /* the peer sent FIN */
-    size_t off, len;          /* echo bytes still to send: buf[off, len) */
-    uint8_t buf[4096];
+    size_t off, len;          /* echo bytes still to send: owed[off, len) */
+    uint8_t *owed;            /* only while TCP's send buffer is full (idle connections hold none) */
 };
+
+#define SVC_ECHO_READ 16384u  /* echo reads at most this much at a time (what may be owed) */
 
 static void conn_free(struct svc_conn *cn)
 {
@@ -42,6 +44,7 @@ static void conn_free(struct svc_conn *cn)
     if (cn->next) cn->next->prev = cn->prev;
     t->nconns--;
     ts_guard_leave(&t->guard, &cn->node);
+    free(cn->owed);
     free(cn);
 }
 
@@ -49,12 +52,30 @@ static void conn_free(struct svc_conn *cn)
 static bool echo_flush(struct svc_conn *cn, ts_time_t now)
 {
     while (cn->off < cn->len) {
-        long r = ts_tcp_send(cn->sock, now, cn->buf + cn->off, cn->len - cn->off);
+        long r = ts_tcp_send(cn->sock, now, cn->owed + cn->off, cn->len - cn->off);
         if (r <= 0) return false;   /* -TS_EAGAIN: wait for TS_EV_WRITABLE; others end below */
         cn->off += (size_t)r;
         cn->svc->ctx->st.tcp_echo_bytes += (uint64_t)r;
     }
+    free(cn->owed);
+    cn->owed = NULL;
     cn->off = cn->len = 0;
+    return true;
+}
+
+/* Echo n bytes read into the shared buffer: send what TCP takes now, keep the rest (owed). Returns
+ * false when memory for the rest is short (the connection is then aborted by the caller). */
+static bool echo_bytes(struct svc_conn *cn, const uint8_t *buf, size_t n, ts_time_t now)
+{
+    long r = ts_tcp_send(cn->sock, now, buf, n);
+    size_t sent = r > 0 ? (size_t)r : 0;
+    cn->svc->ctx->st.tcp_echo_bytes += (uint64_t)sent;
+    if (sent == n) return true;
+    cn->owed = malloc(n - sent);
+    if (!cn->owed) return false;
+    memcpy(cn->owed, buf + sent, n - sent);
+    cn->off = 0;
+    cn->len = n - sent;
     return true;
 }
 
@@ -77,7 +98,8 @@ static bool conn_service(struct svc_conn *cn, ts_time_t now)
             return true;
         }
         if (cn->eof) break;
-        long n = ts_tcp_recv(cn->sock, now, cn->buf, sizeof cn->buf);
+        uint8_t *buf = t->ctx->buf;   /* shared: nothing is kept in it between calls */
+        long n = ts_tcp_recv(cn->sock, now, buf, t->kind == SVC_ECHO ? SVC_ECHO_READ : sizeof t->ctx->buf);
         if (n == -TS_EAGAIN) {
             conn_settle(cn, progress, now);
             return true;
@@ -93,8 +115,11 @@ static bool conn_service(struct svc_conn *cn, ts_time_t now)
             continue;   /* flush what echo still owes, then close */
         }
         if (t->kind == SVC_ECHO) {
-            cn->off = 0;
-            cn->len = (size_t)n;
+            if (!echo_bytes(cn, buf, (size_t)n, now)) {
+                ts_tcp_abort(cn->sock, now);
+                conn_free(cn);
+                return false;
+            }
         } else {
             t->ctx->st.tcp_discard_bytes += (uint64_t)n;
         }
