@@ -144,7 +144,7 @@ static void conn_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t 
         return;
     }
     if (cn->svc->kind == SVC_DAYTIME) {   /* RFC 867: what the client sends is ignored */
-        for (int i = 0; i < 64 && ts_tcp_recv(cn->sock, now, cn->buf, sizeof cn->buf) > 0; i++) {}
+        for (int i = 0; i < 64 && ts_tcp_recv(cn->sock, now, cn->svc->ctx->buf, sizeof cn->svc->ctx->buf) > 0; i++) {}
         return;
     }
     if (events & (TS_EV_READABLE | TS_EV_WRITABLE)) conn_service(cn, now);
@@ -162,7 +162,7 @@ static void conn_expire(void *arg, struct ts_guard_node *n, int cls, ts_time_t n
     struct svc_conn *cn = conn_of(n);
     struct svc_tcp *t = arg;
     if (cls == SC_ANSWERED && ts_tcp_send_queued(cn->sock) == 0) {
-        for (int i = 0; i < 64 && ts_tcp_recv(cn->sock, now, cn->buf, sizeof cn->buf) > 0; i++) {}
+        for (int i = 0; i < 64 && ts_tcp_recv(cn->sock, now, cn->svc->ctx->buf, sizeof cn->svc->ctx->buf) > 0; i++) {}
         ts_tcp_close(cn->sock, now);       /* acknowledged: a real peer, a graceful FIN */
         conn_free(cn);
         return;
