@@ -23,7 +23,7 @@
 #define TS_TCP_MSS_MIN 48              /* floor for a peer's MSS option */
 #define TS_TCP_MSS_DEFAULT 536         /* RFC 9293 §3.7.1 when the option is absent */
 #define TS_TCP_DELACK TS_MS(40)        /* delayed ACK (<= 200 ms, RFC 9293 §3.8.6.3) */
-#define TS_TCP_SYN_RETRIES 6
+#define TS_TCP_SYN_RETRIES 7     /* R2 for a SYN: gives up after 183 s, at least 3 minutes (RFC 9293 MUST-23) */
 #define TS_TCP_DATA_RETRIES 15
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
 #define TS_TCP_PERSIST_MIN TS_MS(200)
@@ -161,6 +161,10 @@ void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
 void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 uint16_t tcp_our_mss(const struct ts_stack *s);
+
+/* Run tcp_output for t when the driver next asks for a frame (ts_stack_transmit), once however
+ * often it is asked before: for window updates while the application reads in small pieces. */
+void tcp_output_later(struct ts_stack *s, struct ts_tcb *t);
 
 /* tcp_tso.c: the largest data segment to build now: the MSS, or with TSO (and not retransmitting)
  * the largest multiple of it that fits a 64 KB IPv4 packet. */
