@@ -58,6 +58,12 @@ uint16_t tcp_our_mss(const struct ts_stack *s)
     return (uint16_t)(cap > TS_TCP_HLEN + TS_TCP_MSS_MIN ? cap - TS_TCP_HLEN : TS_TCP_MSS_MIN);
 }
 
+void tcp_rings_trim(struct ts_tcb *t)
+{
+    if (t->rcv.buf && t->rcv.len == 0 && t->reass.n == 0 && t->rcv.cap <= t->buf_rcv) ts_ring_release(&t->rcv);
+    if (t->snd.buf && t->snd.len == 0 && t->snd.cap <= t->buf_snd) ts_ring_release(&t->snd);
+}
+
 /* The window shift to offer: room for the buffer, or for the largest it may grow to. */
 uint8_t tcp_wscale_for(const struct ts_tcb *t)
 {

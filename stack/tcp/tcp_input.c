@@ -237,6 +237,7 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
     if (SEQ_GT(hi, lo)) {
         ts_ring_consume(&t->snd, hi - lo);
         t->snd_buf_seq = hi;
+        tcp_rings_trim(t);
     }
     tcp_sack_advance(t, acked);
     t->snd_una = ack;
