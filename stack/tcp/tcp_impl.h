@@ -162,6 +162,10 @@ void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 uint16_t tcp_our_mss(const struct ts_stack *s);
 
+/* Give back the storage of an empty ring that has not grown (an idle connection then holds no
+ * buffer: issue 19); the receive ring only when no out-of-order data waits in it. */
+void tcp_rings_trim(struct ts_tcb *t);
+
 /* Run tcp_output for t when the driver next asks for a frame (ts_stack_transmit), once however
  * often it is asked before: for window updates while the application reads in small pieces. */
 void tcp_output_later(struct ts_stack *s, struct ts_tcb *t);
@@ -176,6 +180,7 @@ void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16
                       uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
+void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);
 
 /* tcp_timer.c */
