@@ -98,6 +98,17 @@ void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t 
     t->tune_bytes = 0;
 }
 
+/* Receive-buffer growth during a loss repair: out-of-order data reaches past half the buffer, so
+ * the window, pinned at the hole, is about to stop the sender's recovery (and the new data that
+ * keeps its ACK clock going) at RCV.NXT + buffer. Double the buffer, within the same limits as
+ * tcp_grow_rcv. held <= buffer - readable, so a reader that does not keep up never gets here. */
+void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t)
+{
+    uint32_t held = t->reass.n ? t->reass.r[t->reass.n - 1].end : 0;
+    if (held > t->rcv.cap / 2 && (65535u << t->rcv_wscale) >= t->rcv.cap * 2 && grow(s, t, &t->rcv))
+        TS_COUNT(s, tcp, rcv_grown_ooo);
+}
+
 /* Send-buffer growth: the application filled the buffer while the peer's window and cwnd
  * would let more be in flight. Returns true if it grew. */
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t)
