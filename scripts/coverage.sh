@@ -27,11 +27,12 @@ unit_bins=()
 for f in "${unit_srcs[@]}"; do unit_bins+=("$out/t/tests/$(basename "$f" .c)"); done
 fuzz_targets=()
 for f in tests/fuzz/fuzz_*.c; do fuzz_targets+=("$(basename "$f" .c)"); done
+mkdir -p "$out"
 echo "coverage: building with clang (build/coverage)"
 if ! make --no-print-directory -j2 B="$out" BA="$out/t" CC=clang OPT=-O0 SANFLAGS="$covflags" \
         FUZZ_CC=clang FUZZ_FLAGS="-fsanitize=fuzzer $covflags -O0 -g" \
-        "${unit_bins[@]}" "$out/t/tests/pktrun" "${fuzz_targets[@]/#/$out/fuzz/}" >"$out.build.log" 2>&1; then
-    tail -30 "$out.build.log" >&2; echo "coverage: the build failed (log: $out.build.log)" >&2; exit 1
+        "${unit_bins[@]}" "$out/t/tests/pktrun" "${fuzz_targets[@]/#/$out/fuzz/}" >"$out/build.log" 2>&1; then
+    tail -30 "$out/build.log" >&2; echo "coverage: the build failed (log: $out/build.log)" >&2; exit 1
 fi
 rm -rf "$out/prof" "$out/coverage" "$out/index.html"; mkdir -p "$out/prof/unit" "$out/prof/scripts" "$out/prof/fuzz" "$out/logs"
 status=0
