@@ -34,7 +34,7 @@ if ! make --no-print-directory -j2 B="$out" BA="$out/t" CC=clang OPT=-O0 SANFLAG
         "${unit_bins[@]}" "$out/t/tests/pktrun" "${fuzz_targets[@]/#/$out/fuzz/}" >"$out/build.log" 2>&1; then
     tail -30 "$out/build.log" >&2; echo "coverage: the build failed (log: $out/build.log)" >&2; exit 1
 fi
-rm -rf "$out/prof" "$out/coverage" "$out/index.html"; mkdir -p "$out/prof/unit" "$out/prof/scripts" "$out/prof/fuzz" "$out/logs"
+rm -rf "$out/prof" "$out/coverage" "$out/index.html" "$out/logs"; mkdir -p "$out/prof/unit" "$out/prof/scripts" "$out/prof/fuzz" "$out/logs"
 status=0
 # %p: one file per process (pktrun runs under xargs, tests fork); %m: per binary signature.
 export LLVM_PROFILE_FILE
@@ -48,7 +48,7 @@ tail -1 "$out/logs/unit.log" | sed 's/^/  unit: /'
 echo "coverage: packet scripts"
 LLVM_PROFILE_FILE="$root/$out/prof/scripts/%p-%m.profraw"
 "$out/t/tests/test_pktscript" >"$out/logs/scripts.log" 2>&1 || status=1
-grep -E '^\[  (PASSED|FAILED)' "$out/logs/scripts.log" | sed 's/^/  tests\/scripts\/tcp: /'
+grep -E '^\[  (PASSED|FAILED)' "$out/logs/scripts.log" | tail -1 | sed 's/^/  tests\/scripts\/tcp: /'
 PKTRUN="$root/$out/t/tests/pktrun" scripts/conformance.sh >"$out/logs/conformance.log" 2>&1 || status=1
 tail -1 "$out/logs/conformance.log" | sed 's/^/  /'
 
@@ -74,21 +74,21 @@ done
 for s in unit scripts fuzz; do
     find "$out/prof/$s" -name '*.profraw' > "$out/prof/$s.list"
     if [ -s "$out/prof/$s.list" ]; then
-        # (warnings about "mismatched data" name the harnesses' main and LLVMFuzzerTestOneInput,
-        # one per binary; the core's functions are the same objects everywhere)
-        "$PROFDATA" merge -sparse -f "$out/prof/$s.list" -o "$out/prof/$s.profdata" 2>>"$out/logs/merge.log" || exit 1
+        "$PROFDATA" merge -sparse -f "$out/prof/$s.list" -o "$out/prof/$s.profdata" 2>>"$out/logs/merge.log" || { tail -5 "$out/logs/merge.log" >&2; exit 1; }
     fi
 done
 have=(); for s in unit scripts fuzz; do [ -f "$out/prof/$s.profdata" ] && have+=("$out/prof/$s.profdata"); done
 "$PROFDATA" merge -sparse "${have[@]}" -o "$out/prof/total.profdata" || exit 1
 ignore='(^|/)tests/|^/usr/'
+# llvm-cov warns "N functions have mismatched data" for the functions every test binary defines
+# differently (main, LLVMFuzzerTestOneInput); the stack's own are the same objects in every binary.
 for s in unit scripts fuzz total; do
     [ -f "$out/prof/$s.profdata" ] || continue
     "$LLVMCOV" export -summary-only -instr-profile="$out/prof/$s.profdata" -ignore-filename-regex="$ignore" \
-        "${objs[@]}" > "$out/prof/$s.json" || exit 1
+        "${objs[@]}" > "$out/prof/$s.json" 2>>"$out/logs/merge.log" || { tail -5 "$out/logs/merge.log" >&2; exit 1; }
 done
 "$LLVMCOV" show -format=html -show-branches=count -instr-profile="$out/prof/total.profdata" \
-    -ignore-filename-regex="$ignore" -output-dir="$out" "${objs[@]}" || exit 1
+    -ignore-filename-regex="$ignore" -output-dir="$out" "${objs[@]}" 2>>"$out/logs/merge.log" || { tail -5 "$out/logs/merge.log" >&2; exit 1; }
 python3 scripts/coverage_table.py "$root" "$out/prof" "$out/files.txt" "$out/dirs.md" || exit 1
 echo "coverage: report $out/index.html; per file $out/files.txt; per directory $out/dirs.md"
 [ $status -eq 0 ] || echo "coverage: a suite failed (logs in $out/logs); the figures below count what ran"
