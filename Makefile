@@ -18,7 +18,7 @@ OPT     ?= -O2
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_DIRS   := stack/wire stack/net stack/udp stack/tcp stack/core
-APP_DIRS    := stack/apps stack/netstat stack/plot
+APP_DIRS    := stack/apps stack/netstat stack/plot stack/trace
 DRIVER_DIRS := stack/driver stack/cli
 
 find_c = $(sort $(foreach d,$(1),$(wildcard $(d)/*.c)))
@@ -99,8 +99,8 @@ FUZZ_CC    ?= clang
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1 -g
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) tests/fuzz/harness.c stack/cli/trace_decode.c stack/cli/trace_json.c \
-                 stack/driver/pcap.c
+FUZZ_LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) tests/fuzz/harness.c \
+                 stack/driver/pcap.c stack/driver/vnet.c
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC[fuzz] $<")

@@ -336,7 +336,7 @@ int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o,
     struct ftp_server *srv = calloc(1, sizeof *srv);
     if (!srv) return -TS_ENOMEM;
     srv->s = s;
-    srv->fs.root_fd = -1;
+    srv->fs.root.fd = -1;
     if (!set_opts(srv, o)) {
         if (o->why) *o->why = "--ftp-user NAME:PASSWORD too long or empty";
         free(srv);

@@ -28,7 +28,7 @@ struct ts_frame *ts_frame_alloc(struct ts_stack *s);
  * TS_FRAME_BIG_MAX are in use or memory is short. Made on demand, kept for reuse. */
 struct ts_frame *ts_frame_alloc_big(struct ts_stack *s);
 
-/* Free every idle large frame (at teardown, or when the stack goes quiet). */
+/* Free every large frame, queued, idle or still held by the driver (at teardown). */
 void ts_frame_big_release(struct ts_stack *s);
 
 /* Give a frame back to its pool. Safe on NULL. */

@@ -41,6 +41,7 @@ struct ts_stack {
     void *frame_chunks[TS_FRAME_POOL / TS_FRAME_CHUNK];
     struct ts_frame *big_free;     /* large frames (TSO super-segments), made on demand */
     unsigned big_made, big_out;
+    struct ts_frame *big_all[TS_FRAME_BIG_MAX];   /* every one made, for teardown */
     const struct ts_frame_info *rx_info;  /* the description of the frame being received, or NULL */
 
     /* event queue for applications */

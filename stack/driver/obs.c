@@ -119,7 +119,10 @@ static void capture(struct ts_obs *obs, ts_time_t now, const uint8_t *frame, siz
 static void fault_push(struct ts_obs *obs, int dir, ts_time_t now, const uint8_t *frame, size_t len)
 {
     unsigned what = ts_fault_push(obs->fault[dir], now, frame, len);
-    if (obs->tracing && (what & TRACED_FAULTS)) ts_tracer_fault(&obs->tracer, now, dir, what, frame, len);
+    if (obs->tracing && (what & TRACED_FAULTS)) {
+        char names[96];
+        ts_tracer_fault(&obs->tracer, now, dir, ts_fault_names(what, names, sizeof names), frame, len);
+    }
 }
 
 static void deliver(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)

@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "cli/trace_fmt.h"
 #include "driver/fault.h"
+#include "trace/trace_fmt.h"
 #include "tapstack/stack.h"
 
 /* What the user asked for (filled by the command line; all zero = nothing). */

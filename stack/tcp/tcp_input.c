@@ -237,6 +237,7 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
     if (SEQ_GT(hi, lo)) {
         ts_ring_consume(&t->snd, hi - lo);
         t->snd_buf_seq = hi;
+        tcp_rings_trim(t);
     }
     tcp_sack_advance(t, acked);
     t->snd_una = ack;
@@ -416,6 +417,7 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
         got = 0;
         TS_COUNT(s, tcp, rx_out_of_order);
         tcp_sack_rcv_note(t, sg->seq);
+        tcp_grow_rcv_ooo(s, t);
         t->flags |= TF_ACKNOW;                 /* out of order: a duplicate ACK at once */
     }
     t->rcv_nxt += got;

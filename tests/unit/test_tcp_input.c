@@ -314,7 +314,7 @@ static void retransmit_then_give_up(void **st)
     }
     assert_int_equal(ts_tcp_get_state(c), TS_TCP_CLOSED);
     assert_int_equal(ts_sock_error(c), TS_ETIMEDOUT);
-    assert_int_equal(syns, 7);                                  /* 1 + 6 retries */
+    assert_int_equal(syns, 8);                                  /* 1 + 7 retries: R2 >= 3 min */
     ts_tcp_close(c, now);
     ts_stack_free(s);
 }
