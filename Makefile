@@ -4,6 +4,7 @@
 #   make run        tapstack up --netns tapstack with the demo services
 #   make bench      benchmarks against the kernel (prints figures; never fails on a number)
 #   make fuzz       every fuzz target for FUZZ_SECONDS (default 60), or to FUZZ_RUNS executions
+#   make coverage   clang source-based coverage of unit tests, packet scripts and fuzz corpora (build/coverage/)
 CC      ?= gcc
 ifeq ($(origin CC),default)
 CC      := gcc
@@ -34,7 +35,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all deps coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -150,6 +151,10 @@ bench:
 fuzz:
 	$(Q)scripts/deps.sh test
 	$(Q)scripts/fuzz.sh $${FUZZ_SECONDS:-60}
+
+# Coverage by suite (unit, scripts, fuzz) in build/coverage/: see scripts/coverage.sh.
+coverage:
+	$(Q)scripts/coverage.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -71,6 +71,7 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why)
         *why = "out of memory";
         return NULL;
     }
+    s->ip_id_key = ts_rng_key(&s->rng);     /* last: the draws above keep their order */
     return s;
 }
 
@@ -96,6 +97,15 @@ uint8_t *ts_stack_scratch(struct ts_stack *s)
 }
 
 const struct ts_config *ts_stack_config(const struct ts_stack *s) { return &s->cfg; }
+
+void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
+{
+    memset(m, 0, sizeof *m);
+    ts_tcp_memory(s, &m->tcp_conns, &m->tcp_tcbs, &m->tcp_buffers);
+    m->frames = (size_t)s->frames_carved * s->frame_stride +
+                (size_t)s->big_made * (sizeof(struct ts_frame) + TS_FRAME_MAX_GSO);
+    m->other = sizeof *s + (s->scratch ? TS_SCRATCH_LEN : 0) + (size_t)s->cfg.arp_cache_size * 32u;
+}
 
 static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
 

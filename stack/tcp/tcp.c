@@ -52,6 +52,19 @@ void ts_tcp_free(struct ts_stack *s)
     s->tcp = NULL;
 }
 
+void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *buffers)
+{
+    *n = 0;
+    *tcbs = *buffers = 0;
+    if (!s->tcp) return;
+    for (const struct ts_tcb *t = s->tcp->all; t; t = t->all_next) {
+        ++*n;
+        *tcbs += sizeof *t;
+        if (t->snd.buf) *buffers += t->snd.cap;
+        if (t->rcv.buf) *buffers += t->rcv.cap;
+    }
+}
+
 uint16_t tcp_our_mss(const struct ts_stack *s)
 {
     size_t cap = ts_ipv4_l4_cap(s);

@@ -34,15 +34,16 @@ ts_ns python3 "$TS_ROOT/tests/integration/exhaust_attack.py" tap0 02:00:00:00:00
 ATTACK=$!
 echo "pid $ATTACK" >>"$TS_PIDS"
 
-# Wait (at most 60 s) until the attacker holds 90 % of its connections on every port, or every
-# service is evicting.
+# Wait (at most 60 s) until every service is evicting, or the attacker holds 60 % of its
+# connections to HTTP, FTP and echo (with the default limits their tightened timeouts may keep them
+# under the limit; daytime resets its ghosts after 3 s).
 evicting() {
     grep -q '^http: at ' "$TS_OUT" && grep -q '^tapstack: ftp: at ' "$TS_OUT" &&
         grep -q '^tapstack: echo: at ' "$TS_OUT"
 }
 holding() {
-    [ -s "$STATUS" ] && awk -v want=$((CONNS * 9 / 10)) '{
-        for (i = 1; i <= NF; i++) if ($i ~ /^held_/) { split($i, kv, "="); if (kv[2] < want) bad = 1 }
+    [ -s "$STATUS" ] && awk -v want=$((CONNS * 6 / 10)) '{
+        for (i = 1; i <= NF; i++) if ($i ~ /^held_(80|21|7)=/) { split($i, kv, "="); if (kv[2] < want) bad = 1 }
     } END { exit bad }' "$STATUS"
 }
 for _ in $(seq 1 120); do
@@ -106,6 +107,7 @@ ts_log "tapstack resident memory: ${RSS0} kB before, ${RSS1} kB under attack ($T
 # 65,536 TCBs (a ghost's FIN retransmitted for minutes would lock every service out).
 tcbs=$("$TS_BIN" netstat --netns "$TS_NS" -tn 2>/dev/null | grep -c '^tcp')
 ts_log "TCP connections under attack: $tcbs"
+ts_log "tap0, towards tapstack: $(ts_ns ip -s link show tap0 | awk '/TX:/ { getline; print $2 " frames, " $4 " dropped (queue full)" }')"
 [ "$tcbs" -lt $((CONNS * 4 + 4096)) ] || ts_fail "$tcbs TCP connections: more than the attack holds"
 ts_log "TCP under attack: $(grep -iE 'SYN cookie|accept queue full' "$TS_LOGDIR/exhaust.netstat" |
     sed 's/^ *//' | tr '\n' ';')"

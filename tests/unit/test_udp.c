@@ -297,6 +297,58 @@ static void icmp_error_refused(void **st)
     ts_stack_free(s);
 }
 
+/* Feed an ICMP error (type, code) quoting qlen bytes of q (an IPv4 header and UDP header we sent). */
+static void feed_icmp_err(struct ts_stack *s, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
+{
+    uint8_t f[2048];
+    size_t o = put_eth(f, OUR_MAC, 0x0800);
+    uint8_t *m = f + o + 20;
+    m[0] = type; m[1] = code;
+    memset(m + 2, 0, 6);
+    memcpy(m + 8, q, qlen);
+    ts_put16(m + 2, ts_csum(m, 8 + qlen));
+    o += put_ip(f + o, 1, PEER_IP, OUR_IP, 8 + qlen, 98, 0);
+    feed(s, f, o + 8 + qlen);
+    ts_stack_dispatch(s, T0);
+}
+
+/* Net and host unreachable (type 3 codes 0, 1) report EHOSTUNREACH; other codes are counted and
+ * ignored, and ICMP (stack/net/icmp.c) keeps other types and short or foreign quotes from UDP. */
+static void icmp_error_kinds(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct evlog lg = {0};
+    struct ts_sock *so;
+    assert_int_equal(ts_udp_open(s, 0, 0, log_cb, &lg, &so), 0);
+    assert_int_equal(ts_udp_connect(so, PEER_IP, 7777), 0);
+    uint8_t out[2048], q[64], buf[64];
+    assert_int_equal(ts_udp_sendto(so, T0, 0, 0, "ping", 4), 4);
+    assert_true(next_out(s, T0, out, sizeof out) > 0);
+    memcpy(q, out + 14, 28);
+
+    feed_icmp_err(s, 11, 0, q, 28);                 /* time exceeded: not for the application */
+    feed_icmp_err(s, 3, 1, q, 12);                  /* quote shorter than an IPv4 header */
+    uint8_t bad[64];
+    memcpy(bad, q, 28);
+    bad[0] = 0x44;                                  /* IHL 16 bytes */
+    feed_icmp_err(s, 3, 1, bad, 28);
+    assert_int_equal(ctr(s, TS_CTR_icmp_drop_short), 2);
+    assert_int_equal(ctr(s, TS_CTR_udp_rx_icmp_errors), 0);
+    feed_icmp_err(s, 3, 4, q, 28);                  /* fragmentation needed: nothing for UDP to do */
+    assert_int_equal(ctr(s, TS_CTR_udp_rx_icmp_errors), 1);
+    assert_int_equal(lg.events & TS_EV_ERROR, 0);
+    assert_int_equal(ctr(s, TS_CTR_udp_icmp_errors_reported), 0);
+
+    feed_icmp_err(s, 3, 1, q, 28);                  /* host unreachable */
+    assert_true(lg.events & TS_EV_ERROR);
+    assert_int_equal(ts_udp_recvfrom(so, buf, sizeof buf, NULL, NULL), -TS_EHOSTUNREACH);
+    feed_icmp_err(s, 3, 0, q, 28);                  /* net unreachable */
+    assert_int_equal(ts_udp_recvfrom(so, buf, sizeof buf, NULL, NULL), -TS_EHOSTUNREACH);
+    assert_int_equal(ctr(s, TS_CTR_udp_icmp_errors_reported), 2);
+    ts_stack_free(s);
+}
+
 /* Two stacks joined by hand: a datagram of every size up to 65,507 bytes crosses (fragmented
  * and reassembled) and arrives exactly. */
 static void big_datagrams_between_stacks(void **st)
@@ -356,6 +408,7 @@ int main(void)
         cmocka_unit_test(queue_overflow),
         cmocka_unit_test(port_unreachable),
         cmocka_unit_test(icmp_error_refused),
+        cmocka_unit_test(icmp_error_kinds),
         cmocka_unit_test(big_datagrams_between_stacks),
     };
     return cmocka_run_group_tests_name("udp", tests, NULL, NULL);
