@@ -71,6 +71,7 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why)
         *why = "out of memory";
         return NULL;
     }
+    s->ip_id_key = ts_rng_key(&s->rng);     /* last: the draws above keep their order */
     return s;
 }
 

@@ -153,6 +153,7 @@ static void test_extend_history(void **state)
     EXPECT(t, "        cwnd ");
     EXPECT(t, "  rto ");
     EXPECT(t, "        timers:");
+    EXPECT(t, "        timestamps on  ts_recent ");      /* RFC 7323: both stacks offer them */
     EXPECT(t, "        history (oldest first):\n");
     EXPECT(t, "-> SYN_RECEIVED: ");
     EXPECT(t, "SYN_RECEIVED -> ESTABLISHED: ");
@@ -162,6 +163,7 @@ static void test_extend_history(void **state)
     EXPECT(t, "\"state\":\"ESTABLISHED\"");
     EXPECT(t, "\"tcp\":{\"iss\":");
     EXPECT(t, "\"timers\":{\"rexmt\":");
+    EXPECT(t, "\"timestamps\":true,\"ts_recent\":");
     EXPECT(t, "\"history\":[{\"at_us\":");
     EXPECT(t, "\"to\":\"ESTABLISHED\"");
     free(t);
