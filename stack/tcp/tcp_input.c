@@ -534,7 +534,7 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     if (ts_rx_csum_trusted(s)) TS_COUNT(s, eth, rx_csum_offloaded);
     else if (!ts_tcp_csum_ok(seg, len, ip->src, ip->dst)) { TS_DROP(s, now, tcp, drop_bad_checksum, seg, len); return; }
     if (len > ts_ipv4_l4_cap(s)) TS_COUNT(s, eth, rx_gso);
-    if (ip->src == ip->dst) { TS_DROP(s, now, tcp, drop_land, seg, len); return; }
+    /* No land check (source = destination): ts_ipv4_input already dropped a source that is ours. */
     if (h.sport == 0 || h.dport == 0) { TS_DROP(s, now, tcp, drop_bad_port, seg, len); return; }
     const uint8_t *opt = seg + TS_TCP_HLEN, *data = seg + h.hlen;
     size_t optlen = h.hlen - TS_TCP_HLEN;
