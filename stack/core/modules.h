@@ -45,6 +45,8 @@ void ts_udp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t 
 
 /* TCP (tcp/) */
 int ts_tcp_init(struct ts_stack *s);
+/* Is name a congestion controller this stack has ("cubic", "newreno")? */
+bool ts_tcp_cc_known(const char *name);
 void ts_tcp_free(struct ts_stack *s);
 void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
                   const uint8_t *seg, size_t len);

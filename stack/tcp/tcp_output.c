@@ -64,6 +64,18 @@ static void sack_blocks(const struct ts_tcb *t, struct ts_tcp_opts *o)
     }
 }
 
+/* Bytes of TCP options that n SACK blocks take (RFC 2018 §3, with two NOPs before). */
+static uint32_t sack_optlen(unsigned n) { return n ? 2u + 2u + 8u * n : 0; }
+
+/* The data a new segment may carry: the MSS, less room for the SACK blocks we have to send. */
+static uint32_t seg_max(const struct ts_tcb *t)
+{
+    unsigned n = (t->flags & TF_SACK) ? t->reass.n : 0;
+    if (n > TS_TCP_SACK_MAX) n = TS_TCP_SACK_MAX;
+    uint32_t room = sack_optlen(n);
+    return t->mss > room + 64 ? t->mss - room : t->mss;
+}
+
 /* Build and send one segment. Returns 0, or -1 when no frame could be had (nothing sent). */
 static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
 {
@@ -91,13 +103,24 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         h.wnd = (uint16_t)w;
         uint32_t edge = t->rcv_nxt + (w << t->rcv_wscale);
         if (SEQ_GT(edge, t->rcv_adv)) t->rcv_adv = edge;
-        if (p->len == 0 && (t->flags & TF_SACK) && t->reass.n) sack_blocks(t, &o);
+        /* SACK blocks on every segment while data is held out of order, data ones included
+         * (a peer sending data back would otherwise never hear of the holes); on a data segment
+         * only as many as fit in the MSS (plan_data leaves room for them). */
+        if ((t->flags & TF_SACK) && t->reass.n) {
+            sack_blocks(t, &o);
+            while (o.nsack && p->len + sack_optlen(o.nsack) > t->mss) o.nsack--;
+        }
+    }
+    if (p->len && (t->flags & TF_SACK) && tcp_segs_sent(t, p->seq, p->len, now) < 0) {
+        ts_frame_free(s, f);                          /* no record, no RACK: send later */
+        return -1;
     }
     size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack ? &o : NULL);
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     ts_tcp_fill_csum(seg, hlen + p->len, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
     TS_COUNT(s, tcp, tx_segments);
+    tcp_prr_sent(t, p->len);
     if (p->flags & TS_TCP_ACK) {
         t->flags &= ~TF_ACKNOW;
         t->rcv_unacked = 0;
@@ -140,15 +163,16 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len)
         if (!(t->flags & TF_IN_RECOVERY) && t->dupacks && t->dupacks < 3)
             cw += t->dupacks * t->mss;                     /* RFC 3042 limited transmit */
         uint32_t inflight = t->snd_nxt - t->snd_una;
-        uint32_t in_net = tcp_sack_recovery(t) ? tcp_sack_pipe(t) : inflight;
+        uint32_t in_net = (t->flags & TF_SACK) ? tcp_sack_pipe(t) : inflight;   /* RFC 6675 pipe */
         uint32_t cw_room = cw > in_net ? cw - in_net : 0;
         uint32_t rwnd_room = t->snd_wnd > inflight ? t->snd_wnd - inflight : 0;
         uint32_t usable = min32(cw_room, rwnd_room);
-        len = min32(min32(min32(avail, usable), t->mss), max_len);
+        uint32_t full = seg_max(t);
+        len = min32(min32(min32(avail, usable), full), max_len);
         fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&
               SEQ_LEQ(t->snd_nxt, data_end) && len == avail;
         if (len > 0) {
-            if (len == t->mss) send = true;                               /* a full segment */
+            if (len == full) send = true;                                 /* a full segment */
             else if (len == avail && ((t->flags & TF_NODELAY) || inflight == 0 || fin)) send = true; /* Nagle */
             else if (t->max_snd_wnd && len >= t->max_snd_wnd / 2) send = true;  /* sender SWS */
             else if (t->flags & TF_FORCE) send = true;                    /* persist */
@@ -201,21 +225,17 @@ static void sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const stru
     }
 }
 
-/* SACK recovery: retransmit the next hole if the pipe has room. 1 sent, 0 nothing, -1 no frame. */
+/* SACK: retransmit the first segment RACK marked lost, if the pipe has room (RFC 6675 §5
+ * NextSeg rule 1 with RACK's marks). 1 sent, 0 nothing, -1 no frame. */
 static int sack_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
-    uint32_t seq, len;
-    if (!tcp_sack_next_hole(t, t->rxt_nxt, &seq, &len)) return 0;
-    uint32_t end = t->snd_buf_seq + t->snd.len;
+    struct tcp_seg *g = tcp_segs_first_lost(&t->segs);
+    if (!g) return 0;
+    uint32_t seq = g->seq, end = t->snd_buf_seq + t->snd.len;
     if (!SEQ_LT(seq, end)) return 0;
-    len = min32(min32(len, t->mss), end - seq);
+    uint32_t len = min32(min32(g->end - seq, t->mss), end - seq);
     if (tcp_sack_pipe(t) + len > t->cwnd) return 0;
-    struct plan p = { .seq = seq, .len = len, .flags = TS_TCP_ACK };
-    if (xmit(s, t, now, &p) < 0) return -1;
-    t->rxt_nxt = seq + len;
-    t->flags &= ~TF_RTT_TIMING;
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
+    if (tcp_retransmit_range(s, t, seq, len, now) < 0) return -1;
     TS_COUNT(s, tcp, sack_retransmits);
     if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) tcp_rexmt_restart(s, t, now);
     return 1;
@@ -226,7 +246,7 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     if (t->state == TS_TCP_CLOSED || t->state == TS_TCP_LISTEN) return;
     struct plan p;
     for (unsigned guard = 0; guard < 100000; guard++) {
-        if (tcp_sack_recovery(t)) {
+        if ((t->flags & TF_SACK) && t->segs.lost_bytes) {
             int r = sack_rexmit(s, t, now);
             if (r < 0) { block(s, t); return; }
             if (r > 0) continue;
@@ -265,33 +285,28 @@ void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now)
     tcp_reap(s);
 }
 
+/* Resend [seq, seq+len) of the send ring (a FIN after it if it ends the data and the FIN was
+ * sent) without moving SND.NXT. 0 sent, -1 not. */
+int tcp_retransmit_range(struct ts_stack *s, struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now)
+{
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    struct plan p = { .seq = seq, .len = len, .flags = TS_TCP_ACK };
+    if ((t->flags & TF_SHUT_WR) && p.seq + p.len == data_end && SEQ_GT(t->snd_max, data_end))
+        p.flags |= TS_TCP_FIN;
+    if (p.len == 0 && !(p.flags & TS_TCP_FIN)) return -1;
+    t->flags &= ~TF_RTT_TIMING;                          /* Karn */
+    if (xmit(s, t, now, &p) < 0) return -1;
+    t->retransmits++;
+    TS_COUNT(s, tcp, retransmits);
+    return 0;
+}
+
 /* Resend the segment at SND.UNA (fast retransmit, NewReno partial ACK) without moving SND.NXT. */
 void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     uint32_t data_end = t->snd_buf_seq + t->snd.len;
-    struct plan p = { .seq = t->snd_una, .flags = TS_TCP_ACK };
-    p.len = SEQ_LT(t->snd_una, data_end) ? min32(data_end - t->snd_una, t->mss) : 0;
-    if ((t->flags & TF_SHUT_WR) && p.seq + p.len == data_end && SEQ_GT(t->snd_max, data_end))
-        p.flags |= TS_TCP_FIN;
-    if (p.len == 0 && !(p.flags & TS_TCP_FIN)) return;
-    t->flags &= ~TF_RTT_TIMING;
-    if (xmit(s, t, now, &p) < 0) return;
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
-}
-
-/* Tail loss probe (RFC 8985 §7.3): resend the last segment sent, so that its ACK (with SACK
- * blocks) reveals any loss in the flight without waiting for the RTO. */
-void tcp_send_tail_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
-{
-    uint32_t data_end = t->snd_buf_seq + t->snd.len;
-    uint32_t last = SEQ_LT(t->snd_max, data_end) ? t->snd_max : data_end;
-    uint32_t start = SEQ_GT(last, t->snd_una + t->mss) ? last - t->mss : t->snd_una;
-    if (!SEQ_LT(start, last)) return;
-    struct plan p = { .seq = start, .len = last - start, .flags = TS_TCP_ACK };
-    if (xmit(s, t, now, &p) < 0) return;
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
+    uint32_t len = SEQ_LT(t->snd_una, data_end) ? min32(data_end - t->snd_una, t->mss) : 0;
+    (void)tcp_retransmit_range(s, t, t->snd_una, len, now);
 }
 
 /* An ACK with SEQ = SND.UNA - 1: outside the peer's window, so it must answer with an ACK
