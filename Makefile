@@ -17,7 +17,7 @@ OPT     ?= -O2
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_DIRS   := stack/wire stack/net stack/udp stack/tcp stack/core
-APP_DIRS    := stack/apps stack/netstat
+APP_DIRS    := stack/apps stack/netstat stack/plot
 DRIVER_DIRS := stack/driver stack/cli
 
 find_c = $(sort $(foreach d,$(1),$(wildcard $(d)/*.c)))
@@ -37,7 +37,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps fuzz-build test unit scripts-test integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all deps fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -90,7 +90,7 @@ TEST_LIBS := $(BA)/libtstest.a $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libta
 $(BA)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring -lm
 
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: tests/bench/%.c $(B)/libtsapps.a $(B)/libtapstack.a
@@ -116,6 +116,17 @@ $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libfz.a
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 fuzz-build: $(FUZZ_BINS)
 
+# The conformance runner: packet scripts in packetdrill syntax, one verdict line each.
+$(BA)/tests/pktrun: tests/conformance/pktrun.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring
+
+# The external suite tcp-testsuite (packetdrill scripts) in ../shared/tcp-testsuite beside the
+# repository, or CONFORMANCE_DIR=...; skipped with a message when there is none.
+conformance: $(BA)/tests/pktrun
+	$(Q)scripts/conformance.sh
+
 # The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
 scripts-test: $(BA)/tests/test_pktscript
 	$(Q)$(BA)/tests/test_pktscript
@@ -128,7 +139,7 @@ integration: $(BA)/tapstack $(B)/tapstack
 
 test:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack $(UNIT_BINS) $(BA)/tests/pktrun
 	$(Q)scripts/run-tests.sh
 
 run:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|run|test|bench
-# build: gcc, make, liburing-dev, libcmocka-dev.  test: + iproute2, python3, curl, wget, lftp, nftables, tcpdump...
+# build: gcc, make, liburing-dev, libcmocka-dev.  test: + iproute2, python3, curl, wget, lftp, nftables, tcpdump,
+# ethtool, nginx-light...  bench: + iperf3, valgrind
 set -u
 what=${1:-build}
 need_pkgs=()
@@ -26,10 +27,12 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   [ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_pkgs+=(libclang-rt-14-dev)
   have_cmd wrk || need_pkgs+=(wrk)
   have_cmd chromium || need_pkgs+=(chromium)
+  have_cmd ethtool || need_pkgs+=(ethtool)          # t_tcp_loss: offloads off on the reference path
+  have_cmd nginx || need_pkgs+=(nginx-light)        # t_tcp_loss and make bench: the kernel's HTTP server
+  have_cmd xmllint || need_pkgs+=(libxml2-utils)
 fi
 if [ "$what" = bench ]; then
   have_cmd iperf3 || need_pkgs+=(iperf3)
-  have_cmd nginx || need_pkgs+=(nginx-light)
   have_cmd valgrind || need_pkgs+=(valgrind)
 fi
 [ ${#need_pkgs[@]} -eq 0 ] && exit 0

@@ -106,6 +106,10 @@ long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t le
  * nothing is there yet, or -error once the connection failed. */
 long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len);
 
+/* Like ts_tcp_recv, but the bytes stay in the receive buffer (MSG_PEEK): the next recv or peek
+ * returns them again, and the window does not move. */
+long ts_tcp_peek(const struct ts_sock *sock, void *buf, size_t len);
+
 /* Bytes that ts_tcp_send would accept now / bytes ts_tcp_recv would return now. */
 size_t ts_tcp_send_space(const struct ts_sock *sock);
 size_t ts_tcp_recv_avail(const struct ts_sock *sock);
@@ -130,6 +134,8 @@ int ts_tcp_set_nodelay(struct ts_sock *sock, bool on);
 int ts_tcp_set_keepalive(struct ts_sock *sock, bool on, ts_time_t idle, ts_time_t interval,
                          unsigned count);
 int ts_tcp_set_buffers(struct ts_sock *sock, size_t sndbuf, size_t rcvbuf);
+/* The send and receive buffer sizes now (either pointer may be NULL). */
+void ts_tcp_get_buffers(const struct ts_sock *sock, size_t *sndbuf, size_t *rcvbuf);
 
 /* ---- UDP ---- */
 

@@ -52,6 +52,14 @@ struct ts_config {
     const char *tcp_cc;        /* congestion controller, "cubic" or "newreno"; NULL means cubic */
     unsigned tcp_max_conns;    /* 0 means 65536 */
     unsigned arp_cache_size;   /* 0 means 256 entries */
+    /* Behaviours two RFCs describe, chosen per stack (FreeBSD's knobs of the same names):
+     * insecure_rst: RFC 793's RST check (any RST in the window resets) instead of RFC 5961 §3's
+     *               (only RST at RCV.NXT resets; others get a challenge ACK). Default off.
+     * insecure_syn: RFC 793's SYN check (an in-window SYN resets the connection) instead of
+     *               RFC 5961 §4's challenge ACK. Default off.
+     * drop_synfin:  drop every segment with both SYN and FIN before the connection lookup (a
+     *               scan probe) instead of processing its SYN as RFC 9293 §3.10.7 does. Default off. */
+    bool tcp_insecure_rst, tcp_insecure_syn, tcp_drop_synfin;
     ts_trace_fn trace;         /* optional: every frame, state change, drop (see trace.h) */
     void *trace_arg;
 };
@@ -90,6 +98,10 @@ unsigned ts_stack_dispatch(struct ts_stack *s, ts_time_t now);
 /* Put a neighbour into the ARP cache as if it had answered (static: never expires). For tests,
  * fuzzers and `tapstack arp -s`. Returns 0, or -1 if ip is not on our subnet. */
 int ts_stack_arp_add(struct ts_stack *s, ts_time_t now, uint32_t ip, const uint8_t mac[6], bool is_static);
+
+/* Switch one of the behaviour knobs of struct ts_config at run time by its name ("insecure_rst",
+ * "insecure_syn", "drop_synfin"). Returns 0, or -1 if there is no knob of that name. */
+int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on);
 
 /* The configuration the stack runs with (defaults filled in). */
 const struct ts_config *ts_stack_config(const struct ts_stack *s);

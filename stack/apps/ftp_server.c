@@ -8,6 +8,7 @@
 #include "apps/ftp_session.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,15 @@ void ftp_log(struct ftp_server *srv, const char *fmt, ...)
 
 void ftp_touch(struct ftp_session *se, ts_time_t now)
 {
-    se->idle_deadline = now + se->srv->o.idle_timeout;
+    if (se->node.cls == FC_IDLE || se->node.cls == FC_XFER) ts_guard_touch(&se->srv->guard, &se->node, now);
+}
+
+void ftp_session_settle(struct ftp_session *se, ts_time_t now)
+{
+    enum ftp_class c = !se->logged_in ? FC_LOGIN
+                       : se->xfer == FTP_XFER_NONE ? FC_IDLE
+                       : se->data_up ? FC_XFER : FC_DATA_WAIT;
+    if (se->node.cls != (int)c) ts_guard_move(&se->srv->guard, &se->node, c, now);
 }
 
 void ftp_flush(struct ftp_session *se, ts_time_t now)
@@ -133,7 +142,9 @@ static void session_free(struct ftp_session *se, ts_time_t now)
     if (se->quitting && se->out_len > 0) ftp_flush(se, now);   /* last words, if they fit */
     struct ftp_server *srv = se->srv;
     ftp_data_reset(se, now);
-    if (se->ctrl) ts_tcp_close(se->ctrl, now);
+    if (se->ctrl && se->reset) ts_tcp_abort(se->ctrl, now);
+    else if (se->ctrl) ts_tcp_close(se->ctrl, now);
+    ts_guard_leave(&srv->guard, &se->node);
     for (struct ftp_session **pp = &srv->sessions; *pp; pp = &(*pp)->next) {
         if (*pp == se) {
             *pp = se->next;
@@ -141,13 +152,14 @@ static void session_free(struct ftp_session *se, ts_time_t now)
         }
     }
     srv->nsessions--;
-    ftp_log(srv, "ftp: session %lu closed", se->id);
+    if (!se->reset) ftp_log(srv, "ftp: session %lu closed", se->id);   /* evictions: the guard's line */
     free(se);
 }
 
 void ftp_session_reap(struct ftp_session *se, ts_time_t now)
 {
     if (se->dead) session_free(se, now);
+    else ftp_session_settle(se, now);
 }
 
 static void ctrl_event(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
@@ -157,23 +169,26 @@ static void ctrl_event(void *arg, struct ts_sock *sock, unsigned events, ts_time
     if (events & (TS_EV_ERROR | TS_EV_CLOSED)) se->dead = true;
     if (!se->dead && (events & TS_EV_WRITABLE)) ftp_flush(se, now);
     if (!se->dead && (events & (TS_EV_READABLE | TS_EV_WRITABLE))) ftp_process_input(se, now);
-    if (se->dead) session_free(se, now);
+    ftp_session_reap(se, now);
 }
 
-/* A new control connection: a session, or a 421 when there are too many. */
+/* A new control connection: a session (evicting the one idle longest without a login if the
+ * server is full), or a 421 when nothing can make room. */
 static void accept_one(struct ftp_server *srv, struct ts_sock *conn, ts_time_t now)
 {
     uint32_t laddr, raddr;
     uint16_t rport;
     ts_sock_name(conn, &laddr, NULL, &raddr, &rport);
     char ip[16];
-    struct ftp_session *se = srv->nsessions < srv->o.max_sessions ? calloc(1, sizeof *se) : NULL;
-    if (!se) {
+    struct ftp_session *se = calloc(1, sizeof *se);
+    enum ts_guard_verdict v = se ? ts_guard_admit(&srv->guard, &se->node, raddr, FC_LOGIN, now)
+                                 : TS_GUARD_REFUSED_FULL;
+    if (v != TS_GUARD_ADMITTED) {
         static const char busy[] = "421 Too many connections, try again later.\r\n";
         ts_tcp_send(conn, now, busy, sizeof busy - 1);
         ts_tcp_close(conn, now);
-        ftp_log(srv, "ftp: refused %s:%u: %u sessions", ts_ip_str(raddr, ip), rport, srv->nsessions);
-        return;
+        free(se);
+        return;                         /* counted and logged (once a second) by the guard */
     }
     se->srv = srv;
     se->id = ++srv->next_id;
@@ -186,14 +201,13 @@ static void accept_one(struct ftp_server *srv, struct ts_sock *conn, ts_time_t n
     se->xfer_list.limit = FTP_LIST_LIMIT;
     strcpy(se->cwd, "/");
     ftp_line_init(&se->line);
-    ftp_touch(se, now);
     se->next = srv->sessions;
     srv->sessions = se;
     srv->nsessions++;
     ts_sock_set_callback(conn, ctrl_event, se);
     ftp_log(srv, "ftp: session %lu from %s:%u", se->id, ts_ip_str(raddr, ip), rport);
     ftp_reply(se, now, 220, "tapstack FTP server ready.");
-    if (se->dead) session_free(se, now);
+    ftp_session_reap(se, now);
 }
 
 static void listener_event(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
@@ -208,29 +222,70 @@ static void listener_event(void *arg, struct ts_sock *sock, unsigned events, ts_
 static ts_time_t ftp_poll_at(void *ctx)
 {
     struct ftp_server *srv = ctx;
-    ts_time_t t = TS_TIME_NEVER;
-    for (struct ftp_session *se = srv->sessions; se; se = se->next) {
-        if (se->idle_deadline < t) t = se->idle_deadline;
-        if (se->data_deadline && se->data_deadline < t) t = se->data_deadline;
+    return ts_guard_next(&srv->guard);
+}
+
+static struct ftp_session *session_of(struct ts_guard_node *n)
+{
+    return (struct ftp_session *)(void *)((char *)n - offsetof(struct ftp_session, node));
+}
+
+/* The guard's expire callback: the timeout of class cls ran out. */
+static void session_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time_t now)
+{
+    struct ftp_session *se = session_of(n);
+    (void)arg;
+    if (cls == FC_DATA_WAIT) {
+        se->data_deadline = now;        /* ftp_data_poll answers 425 */
+        ftp_data_poll(se, now);
+    } else {
+        ftp_log(se->srv, "ftp: session %lu %s, closing", se->id,
+                cls == FC_LOGIN ? "did not log in in time" : "idle");
+        ftp_reply(se, now, 421, "Timeout: closing the control connection.");
+        se->dead = true;
     }
-    return t;
+    ftp_session_reap(se, now);
+}
+
+/* The guard's evict callback: the server is full and se is the one idle longest. */
+static void session_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
+{
+    struct ftp_session *se = session_of(n);
+    (void)arg;
+    se->reset = true;                   /* likely a ghost: no FIN to retransmit into the void */
+    se->dead = true;
+    session_free(se, now);
 }
 
 static void ftp_poll(void *ctx, ts_time_t now)
 {
     struct ftp_server *srv = ctx;
-    struct ftp_session *se = srv->sessions;
-    while (se) {
-        struct ftp_session *next = se->next;
-        ftp_data_poll(se, now);
-        if (!se->dead && now >= se->idle_deadline) {
-            ftp_log(srv, "ftp: session %lu idle, closing", se->id);
-            ftp_reply(se, now, 421, "Timeout: closing the control connection.");
-            se->dead = true;
-        }
-        if (se->dead) session_free(se, now);
-        se = next;
-    }
+    ts_guard_poll(&srv->guard, now);
+}
+
+static void guard_log(void *arg, const char *line)
+{
+    ftp_log(arg, "%s", line);
+}
+
+static int guard_start(struct ftp_server *srv, struct ts_stack *s)
+{
+    const struct ts_ftp_opts *o = &srv->o;
+    const struct ts_guard_class classes[FC_CLASSES] = {
+        [FC_LOGIN] = { "login", o->login_timeout, 1, true },
+        [FC_IDLE] = { "idle", o->idle_timeout, 2, true },
+        [FC_XFER] = { "transfer", o->idle_timeout, 0, false },
+        [FC_DATA_WAIT] = { "data connection", o->data_timeout, 0, false },
+    };
+    const struct ts_guard_cfg cfg = {
+        .name = "ftp", .max_conns = o->max_sessions, .max_per_peer = o->max_per_peer,
+        .classes = classes, .nclasses = FC_CLASSES, .evict = session_evict,
+        .expire = session_timeout, .arg = srv, .log = guard_log, .log_arg = srv,
+    };
+    int r = ts_guard_init(&srv->guard, ts_stack_config(s), sizeof(struct ftp_session), &cfg);
+    srv->o.max_sessions = srv->guard.max_conns;
+    srv->o.max_per_peer = srv->guard.max_per_peer;
+    return r;
 }
 
 static void ftp_stop(void *ctx, ts_time_t now)
@@ -239,6 +294,7 @@ static void ftp_stop(void *ctx, ts_time_t now)
     while (srv->sessions) session_free(srv->sessions, now);
     if (srv->listener) ts_tcp_close(srv->listener, now);
     ftp_fs_close(&srv->fs);
+    ts_guard_fini(&srv->guard);
     free(srv);
 }
 
@@ -247,7 +303,7 @@ static bool set_opts(struct ftp_server *srv, const struct ts_ftp_opts *o)
 {
     srv->o = *o;
     if (!srv->o.port) srv->o.port = 21;
-    if (!srv->o.max_sessions) srv->o.max_sessions = 32;
+    if (!srv->o.login_timeout) srv->o.login_timeout = TS_SEC(10);
     if (!srv->o.max_login_failures) srv->o.max_login_failures = 3;
     if (!srv->o.idle_timeout) srv->o.idle_timeout = TS_SEC(300);
     if (!srv->o.data_timeout) srv->o.data_timeout = TS_SEC(30);
@@ -276,9 +332,15 @@ int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o,
         free(srv);
         return -TS_EINVAL;
     }
+    if (guard_start(srv, s) < 0) {
+        ts_guard_fini(&srv->guard);
+        free(srv);
+        return -TS_ENOMEM;
+    }
     const char *why = NULL;
     if (ftp_fs_open(&srv->fs, o->root, &why) < 0) {
         if (o->why) *o->why = why;
+        ts_guard_fini(&srv->guard);
         free(srv);
         return -TS_EINVAL;
     }
@@ -286,12 +348,13 @@ int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o,
     if (r < 0) {
         if (o->why) *o->why = "cannot listen on the FTP port";
         ftp_fs_close(&srv->fs);
+        ts_guard_fini(&srv->guard);
         free(srv);
         return r;
     }
-    ftp_log(srv, "ftp: listening on port %u, root %s%s%s", srv->o.port,
-            o->root ? o->root : srv->fs.sample_dir, o->root ? "" : " (sample tree)",
-            srv->o.writable ? ", writable" : "");
+    ftp_log(srv, "ftp: listening on port %u, root %s%s%s, at most %u sessions (%u per address)",
+            srv->o.port, o->root ? o->root : srv->fs.sample_dir, o->root ? "" : " (sample tree)",
+            srv->o.writable ? ", writable" : "", srv->o.max_sessions, srv->o.max_per_peer);
     memset(out, 0, sizeof *out);
     out->name = "ftp";
     out->ctx = srv;

@@ -17,9 +17,15 @@ struct ts_ftp_opts {
     const char *user;            /* the one account (with password); NULL: anonymous logins */
     const char *password;
     bool writable;               /* allow STOR, DELE, MKD, RMD */
-    unsigned max_sessions;       /* 0 means 32 */
+    /* At max_sessions a newcomer evicts the session idle longest that has not logged in (then an
+     * idle logged-in one; never one with a transfer): stack/apps/conn_guard.h. 0 means sized
+     * from memory and the stack's TCP limit. */
+    unsigned max_sessions;
+    unsigned max_per_peer;       /* sessions one client address may hold; 0 means max_sessions / 4 */
     unsigned max_login_failures; /* failed PASS before the session is closed; 0 means 3 */
+    ts_time_t login_timeout;     /* from connecting to logged in: 421 after; 0 means 10 s */
     ts_time_t idle_timeout;      /* no command and no data progress for this long: 421; 0 means 300 s */
+    /* login_timeout and idle_timeout drop to a quarter (at least 1 s) at 3/4 of max_sessions. */
     ts_time_t data_timeout;      /* wait for a data connection; 0 means 30 s */
     /* Optional: one line of text per notable event (start, sessions, refusals). */
     void (*log)(void *arg, const char *line);

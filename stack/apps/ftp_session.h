@@ -5,6 +5,7 @@
 #ifndef TS_APPS_FTP_SESSION_H
 #define TS_APPS_FTP_SESSION_H
 
+#include "apps/conn_guard.h"
 #include "apps/ftp_fs.h"
 #include "apps/ftp_parse.h"
 #include "apps/ftp_server.h"
@@ -15,6 +16,15 @@
 #define FTP_XFER_BUF 16384       /* data staged for the data connection */
 #define FTP_LIST_LIMIT (4u << 20)
 
+/* A session's class in the server's guard (conn_guard.h): its timeout and eviction rank. */
+enum ftp_class {
+    FC_LOGIN = 0,                /* not logged in: login_timeout from the connection, evicted first */
+    FC_IDLE,                     /* logged in, no transfer: idle_timeout since the last command */
+    FC_XFER,                     /* a transfer moves: idle_timeout since the last progress, kept */
+    FC_DATA_WAIT,                /* a transfer waits for its data connection: data_timeout, kept */
+    FC_CLASSES,
+};
+
 struct ftp_server {
     struct ts_stack *s;
     struct ts_ftp_opts o;        /* with defaults filled in; strings point into the fields below */
@@ -24,6 +34,7 @@ struct ftp_server {
     struct ts_sock *listener;
     struct ftp_session *sessions;
     unsigned nsessions;
+    struct ts_guard guard;       /* admission, timeouts, eviction of control connections */
     unsigned long next_id;
 };
 
@@ -49,6 +60,8 @@ struct ftp_session {
     uint16_t rport;
     bool dead;                   /* to be freed when the current callback returns */
     bool quitting;               /* close once the output is out */
+    bool reset;                  /* close the control connection with a reset (evicted) */
+    struct ts_guard_node node;   /* class and timer in srv->guard */
 
     /* control input and output */
     struct ftp_line line;
@@ -66,7 +79,6 @@ struct ftp_session {
     enum ftp_type type;
     uint64_t rest;
     bool epsv_all;
-    ts_time_t idle_deadline;
 
     /* data connection */
     enum ftp_data_mode mode;
@@ -104,8 +116,11 @@ void ftp_flush(struct ftp_session *se, ts_time_t now);
 /* One line to the log, if there is one. */
 void ftp_log(struct ftp_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Push back the idle deadline. */
+/* Progress: restart the idle timeout (not the login timeout). */
 void ftp_touch(struct ftp_session *se, ts_time_t now);
+
+/* Put the session into the guard class its state calls for (login, idle, transfer ...). */
+void ftp_session_settle(struct ftp_session *se, ts_time_t now);
 
 /* Free the session if it was marked dead (call last, at the end of a top-level entry). */
 void ftp_session_reap(struct ftp_session *se, ts_time_t now);

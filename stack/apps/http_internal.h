@@ -5,6 +5,7 @@
 #ifndef TS_APPS_HTTP_INTERNAL_H
 #define TS_APPS_HTTP_INTERNAL_H
 
+#include "apps/conn_guard.h"
 #include "apps/http_parse.h"
 #include "apps/http_path.h"
 #include "apps/http_server.h"
@@ -44,6 +45,16 @@ struct http_resp {
     bool close;           /* close the connection after this response */
 };
 
+/* The connection's class in the server's guard (conn_guard.h): its timeout and eviction rank. */
+enum http_class {
+    HC_FIRST = 0,  /* accepted or kept alive, no byte of a request yet: first_byte_timeout, evicted first */
+    HC_REQUEST,    /* a request is arriving: request_timeout from its first byte (then 408), evicted last */
+    HC_IDLE,       /* kept alive after a response: idle_timeout, evicted after HC_FIRST */
+    HC_SEND,       /* a response is being sent: send_timeout since the last progress, never evicted */
+    HC_LINGER,     /* FIN sent, draining: HTTP_LINGER, evicted first */
+    HC_CLASSES,
+};
+
 enum http_conn_state {
     C_READ = 0,    /* waiting for (the rest of) a request */
     C_SEND,        /* sending a response */
@@ -55,7 +66,7 @@ struct http_conn {
     struct ts_sock *sock;
     struct http_conn *prev, *next;
     enum http_conn_state st;
-    ts_time_t deadline;            /* the one timer: idle, request, send progress or linger */
+    struct ts_guard_node node;     /* class and timer in srv->guard */
     ts_time_t request_start;
     unsigned requests;             /* answered on this connection */
     uint32_t raddr, laddr;
@@ -74,6 +85,7 @@ struct ts_http_server {
     int rootfd;                    /* -1 without a root */
     char root_real[TS_HTTP_MAX_PATH];
     struct http_conn *conns;
+    struct ts_guard guard;         /* admission, timeouts, eviction */
     unsigned nroutes;
     struct http_route routes[HTTP_MAX_ROUTES];
     struct ts_http_server_stats stats;

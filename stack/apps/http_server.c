@@ -1,7 +1,8 @@
 /*
  * tapstack apps: the HTTP server's connections: accept, read and parse, send, time out, log.
  *
- * Each connection is one small state machine driven by socket events and one deadline:
+ * Each connection is one small state machine driven by socket events; its timer and its place in
+ * the eviction order are its class in the server's guard (conn_guard.h, enum http_class):
  *
  *     C_READ --complete request--> C_SEND --sent, keep-alive--> C_READ (next pipelined request)
  *        |  \--broken request / 408--> C_SEND --sent, close--> C_LINGER --peer FIN--> closed
@@ -95,6 +96,7 @@ static void conn_free(struct http_conn *c, ts_time_t now, bool abort)
             ts_tcp_close(c->sock, now);
     }
     http_resp_release(&c->resp);
+    ts_guard_leave(&srv->guard, &c->node);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -108,11 +110,10 @@ static void conn_free(struct http_conn *c, ts_time_t now, bool abort)
 /* Back to waiting for a request (after a kept-alive response, or at accept). */
 static void conn_expect_request(struct http_conn *c, ts_time_t now)
 {
-    const struct ts_http_opts *o = &c->srv->opts;
     c->st = C_READ;
     c->logreq[0] = '\0';
     ts_http_parser_init(&c->parser);
-    c->deadline = now + (c->requests ? o->idle_timeout : o->request_timeout);
+    ts_guard_move(&c->srv->guard, &c->node, c->requests ? HC_IDLE : HC_FIRST, now);
 }
 
 /* The response in c->resp is ready: start sending it. */
@@ -121,7 +122,7 @@ static void conn_respond(struct http_conn *c, ts_time_t now)
     c->st = C_SEND;
     c->resp.head_sent = 0;
     c->resp.body_sent = 0;
-    c->deadline = now + c->srv->opts.send_timeout;
+    ts_guard_move(&c->srv->guard, &c->node, HC_SEND, now);
 }
 
 /* A parse error, or a request timeout: answer and close. */
@@ -146,7 +147,7 @@ static bool conn_parse(struct http_conn *c, ts_time_t now)
     c->in_off += used;
     if (was_idle && ts_http_parser_in_request(&c->parser)) {
         c->request_start = now;
-        c->deadline = now + c->srv->opts.request_timeout;
+        ts_guard_move(&c->srv->guard, &c->node, HC_REQUEST, now);
     }
     if (r == TS_HTTP_NEED_MORE)
         return false;
@@ -212,7 +213,7 @@ static int conn_send(struct http_conn *c, ts_time_t now)
         r->off += (uint64_t)sent - hs;
         r->left -= (uint64_t)sent - hs;
         r->body_sent += (uint64_t)sent - hs;
-        c->deadline = now + c->srv->opts.send_timeout;
+        ts_guard_touch(&c->srv->guard, &c->node, now);
         if ((size_t)sent < n)
             return 0;
     }
@@ -231,7 +232,7 @@ static void conn_sent(struct http_conn *c, ts_time_t now)
         return;
     }
     c->st = C_LINGER;
-    c->deadline = now + HTTP_LINGER;
+    ts_guard_move(&c->srv->guard, &c->node, HC_LINGER, now);
     ts_tcp_shutdown(c->sock, now);
 }
 
@@ -299,19 +300,26 @@ static void conn_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t 
 
 /* ---- accepting ---- */
 
+/* A newcomer: admitted (evicting the connection idle longest if the server is full) or reset. */
 static void accept_one(struct ts_http_server *srv, struct ts_sock *sock, ts_time_t now)
 {
-    struct http_conn *c = srv->stats.open_conns < srv->opts.max_conns ? malloc(sizeof *c) : NULL;
-    if (!c) {
-        srv->stats.refused_full++;
-        ts_tcp_close(sock, now);
+    struct http_conn *c = malloc(sizeof *c);
+    enum ts_guard_verdict v = TS_GUARD_REFUSED_FULL;
+    if (c) {
+        memset(c, 0, offsetof(struct http_conn, in));
+        ts_sock_name(sock, &c->laddr, &c->lport, &c->raddr, &c->rport);
+        v = ts_guard_admit(&srv->guard, &c->node, c->raddr, HC_FIRST, now);
+    }
+    if (v != TS_GUARD_ADMITTED) {
+        if (v == TS_GUARD_REFUSED_PEER) srv->stats.refused_peer++;
+        else srv->stats.refused_full++;
+        ts_tcp_abort(sock, now);           /* a reset frees the TCB at once: no FIN to a ghost */
+        free(c);
         return;
     }
-    memset(c, 0, offsetof(struct http_conn, in));
     c->resp.fd = -1;
     c->srv = srv;
     c->sock = sock;
-    ts_sock_name(sock, &c->laddr, &c->lport, &c->raddr, &c->rport);
     c->next = srv->conns;
     if (c->next)
         c->next->prev = c;
@@ -340,43 +348,78 @@ static void listener_cb(void *arg, struct ts_sock *listener, unsigned events, ts
 static ts_time_t http_poll_at(void *ctx)
 {
     struct ts_http_server *srv = ctx;
-    ts_time_t t = TS_TIME_NEVER;
-    for (struct http_conn *c = srv->conns; c; c = c->next)
-        if (c->deadline < t)
-            t = c->deadline;
-    return t;
+    return ts_guard_next(&srv->guard);
 }
 
-static void conn_timeout(struct http_conn *c, ts_time_t now)
+static struct http_conn *conn_of(struct ts_guard_node *n)
 {
-    struct ts_http_server *srv = c->srv;
-    if (c->st == C_READ && ts_http_parser_in_request(&c->parser)) {
+    return (struct http_conn *)(void *)((char *)n - offsetof(struct http_conn, node));
+}
+
+/* The guard's expire callback: the timeout of class cls ran out. */
+static void conn_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time_t now)
+{
+    struct ts_http_server *srv = arg;
+    struct http_conn *c = conn_of(n);
+    if (cls == HC_REQUEST) {
         srv->stats.timeouts_408++;
         c->in_len = c->in_off = 0;
         conn_fail(c, 408, now);               /* slowloris: answer 408 and close */
         conn_pump(c, now);
         return;
     }
-    if (c->st == C_READ)
+    if (cls == HC_FIRST || cls == HC_IDLE)
         srv->stats.idle_closed++;
-    else if (c->st == C_SEND) {
+    else if (cls == HC_SEND) {
         srv->stats.aborted++;
         conn_log(c);
     }
-    /* idle: close quietly; stalled send or linger over: reset */
-    conn_free(c, now, c->st != C_READ);
+    /* kept alive and idle: close quietly; never spoke (the peer may be a ghost), stalled send or
+     * linger over: reset, which frees the TCB at once */
+    conn_free(c, now, cls != HC_IDLE);
+}
+
+/* The guard's evict callback: the server is full and c is the one idle longest. */
+static void conn_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
+{
+    struct ts_http_server *srv = arg;
+    srv->stats.evicted++;
+    conn_free(conn_of(n), now, true);
 }
 
 static void http_poll(void *ctx, ts_time_t now)
 {
     struct ts_http_server *srv = ctx;
-    struct http_conn *c = srv->conns;
-    while (c) {
-        struct http_conn *next = c->next;
-        if (c->deadline <= now)
-            conn_timeout(c, now);
-        c = next;
-    }
+    ts_guard_poll(&srv->guard, now);
+}
+
+static void guard_log(void *arg, const char *line)
+{
+    struct ts_http_server *srv = arg;
+    if (srv->opts.quiet)
+        return;
+    if (srv->opts.log)
+        srv->opts.log(srv->opts.log_arg, line);
+    else
+        fprintf(stderr, "%s\n", line);
+}
+
+static int guard_start(struct ts_http_server *srv)
+{
+    const struct ts_http_opts *o = &srv->opts;
+    const struct ts_guard_class classes[HC_CLASSES] = {
+        [HC_FIRST] = { "first byte", o->first_byte_timeout, 1, true },
+        [HC_REQUEST] = { "request", o->request_timeout, 3, true },
+        [HC_IDLE] = { "keep-alive", o->idle_timeout, 2, true },
+        [HC_SEND] = { "response", o->send_timeout, 0, false },
+        [HC_LINGER] = { "linger", HTTP_LINGER, 1, false },
+    };
+    const struct ts_guard_cfg cfg = {
+        .name = "http", .max_conns = o->max_conns, .max_per_peer = o->max_per_peer,
+        .classes = classes, .nclasses = HC_CLASSES, .evict = conn_evict, .expire = conn_timeout,
+        .arg = srv, .log = guard_log, .log_arg = srv,
+    };
+    return ts_guard_init(&srv->guard, ts_stack_config(srv->stack), sizeof(struct http_conn), &cfg);
 }
 
 static void http_stop(void *ctx, ts_time_t now)
@@ -388,6 +431,7 @@ static void http_stop(void *ctx, ts_time_t now)
         ts_tcp_close(srv->listener, now);
     if (srv->rootfd >= 0)
         close(srv->rootfd);
+    ts_guard_fini(&srv->guard);
     free(srv);
 }
 
@@ -413,18 +457,26 @@ int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *
     srv->opts = *o;
     struct ts_http_opts *d = &srv->opts;
     d->port = d->port ? d->port : 80;
-    d->max_conns = d->max_conns ? d->max_conns : 512;
     d->backlog = d->backlog ? d->backlog : 128;
+    d->first_byte_timeout = d->first_byte_timeout ? d->first_byte_timeout : TS_SEC(5);
     d->request_timeout = d->request_timeout ? d->request_timeout : TS_SEC(10);
     d->idle_timeout = d->idle_timeout ? d->idle_timeout : TS_SEC(15);
     d->send_timeout = d->send_timeout ? d->send_timeout : TS_SEC(60);
     d->root = NULL;                       /* the caller's string is not kept */
-    int rc = open_root(srv, o->root);
+    srv->rootfd = -1;
+    int rc = guard_start(srv);
+    if (rc == 0)
+        rc = open_root(srv, o->root);
+    if (rc == 0) {
+        d->max_conns = srv->guard.max_conns;
+        d->max_per_peer = srv->guard.max_per_peer;
+    }
     if (rc == 0)
         rc = ts_tcp_listen(s, d->addr, d->port, d->backlog, listener_cb, srv, &srv->listener);
     if (rc != 0) {
         if (srv->rootfd >= 0)
             close(srv->rootfd);
+        ts_guard_fini(&srv->guard);
         free(srv);
         return rc < 0 ? rc : -rc;
     }
@@ -448,4 +500,6 @@ struct ts_http_server *ts_http_server_of(const struct ts_app *app)
 void ts_http_server_stats(const struct ts_http_server *srv, struct ts_http_server_stats *out)
 {
     *out = srv->stats;
+    out->max_conns = srv->guard.max_conns;
+    out->max_per_peer = srv->guard.max_per_peer;
 }

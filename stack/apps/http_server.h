@@ -23,10 +23,15 @@ struct ts_http_opts {
     uint32_t addr;                  /* local address to listen on (host order), 0 = any of ours */
     uint16_t port;                  /* 0 = 80 */
     const char *root;               /* document root; NULL = built-in pages only */
-    unsigned max_conns;             /* 0 = 512; beyond it new connections are closed at once */
+    /* At max_conns a newcomer evicts the connection idle longest without a request in progress
+     * (stack/apps/conn_guard.h); 0 = sized from memory and the stack's TCP limit. */
+    unsigned max_conns;
+    unsigned max_per_peer;          /* connections one client address may hold: 0 = max_conns / 4 (conn_guard.h) */
     unsigned backlog;               /* 0 = 128 */
+    ts_time_t first_byte_timeout;   /* a new connection must start a request within: 0 = 5 s */
     ts_time_t request_timeout;      /* a started request must be complete within: 0 = 10 s (408) */
     ts_time_t idle_timeout;         /* a kept-alive connection may idle: 0 = 15 s, then closed */
+    /* The three above drop to a quarter (at least 1 s) while 3/4 of max_conns are open. */
     ts_time_t send_timeout;         /* no send progress for this long aborts: 0 = 60 s */
     /* One line per request (no newline at the end); NULL writes it to stderr. */
     void (*log)(void *arg, const char *line);
@@ -37,7 +42,7 @@ struct ts_http_opts {
 struct ts_http_server;
 
 /* Start serving on s: open the listening socket and fill *out (name "http"; ctx is the
- * struct ts_http_server; poll_at/poll run the request and idle timeouts; stop closes every
+ * struct ts_http_server; poll_at/poll run the first-byte, request, idle and send timeouts; stop closes every
  * connection and frees the server). Returns 0, or -TS_E* from ts_tcp_listen, -TS_ENOMEM, or
  * -TS_EINVAL when the root cannot be opened as a directory. */
 int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *o, struct ts_app *out);
@@ -102,7 +107,9 @@ int ts_http_body_html(struct ts_http_body *b, const char *s);
 struct ts_http_server_stats {
     uint64_t accepted, refused_full, requests, responses_2xx, responses_3xx, responses_4xx,
         responses_5xx, timeouts_408, idle_closed, aborted, bytes_sent;
-    unsigned open_conns;
+    uint64_t evicted;               /* idle connections closed to admit a newcomer */
+    uint64_t refused_peer;          /* newcomers refused: their address held max_per_peer */
+    unsigned open_conns, max_conns, max_per_peer;
 };
 void ts_http_server_stats(const struct ts_http_server *srv, struct ts_http_server_stats *out);
 

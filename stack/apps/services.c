@@ -25,7 +25,7 @@ void ts_services_opts_default(struct ts_services_opts *o)
     o->daytime_port = 13;
     o->udp = true;
     o->tcp = true;
-    o->max_tcp_conns = 16384;
+    o->first_byte_timeout = TS_SEC(10);
     o->tcp_idle = TS_SEC(300);
 }
 
@@ -156,7 +156,7 @@ int ts_services_start(struct ts_stack *s, ts_time_t now, const struct ts_service
     struct ts_services_opts o;
     if (opts) o = *opts;
     else ts_services_opts_default(&o);
-    if (!o.max_tcp_conns) o.max_tcp_conns = 16384;
+    if (!o.first_byte_timeout) o.first_byte_timeout = TS_SEC(10);
     if (!o.tcp_idle) o.tcp_idle = TS_SEC(300);
     struct svc_ctx *c = calloc(1, sizeof *c);
     if (!c) return -TS_ENOMEM;

@@ -16,8 +16,16 @@ struct ts_services_opts {
     uint16_t discard_port;   /* 0 = off; default 9 */
     uint16_t daytime_port;   /* 0 = off; default 13 */
     bool udp, tcp;           /* which transports to serve on (default both) */
-    unsigned max_tcp_conns;  /* per service; 0 = 16384 (500 echo clients at once, 10,000 idle in the benchmark) */
+    /* TCP connections per service (echo, discard); at the limit a newcomer evicts the one idle
+     * longest, first those that never sent a byte (stack/apps/conn_guard.h). 0 = sized from
+     * memory and the stack's TCP limit. */
+    unsigned max_tcp_conns;
+    unsigned max_per_peer;   /* per service and client address; 0 = max_tcp_conns / 4 */
+    ts_time_t first_byte_timeout;   /* a TCP connection must send within: 0 = 10 s */
     ts_time_t tcp_idle;      /* close a TCP connection idle this long; 0 = 5 minutes */
+    /* Both timeouts drop to a quarter (at least 1 s) at 3/4 of max_tcp_conns. */
+    void (*log)(void *arg, const char *line);   /* evictions, once a second at most; NULL: none */
+    void *log_arg;
 };
 
 /* Fill *o with the defaults above. */
@@ -34,6 +42,8 @@ struct ts_services_stats {
     uint64_t udp_echoed, udp_discarded, udp_daytime;  /* datagrams answered / swallowed */
     uint64_t udp_send_retry;                          /* echo replies held back (no frame) */
     uint64_t tcp_accepted, tcp_echo_bytes, tcp_discard_bytes, tcp_daytime;
+    uint64_t tcp_evicted;                             /* idle connections closed for newcomers */
+    uint64_t tcp_refused;                             /* newcomers refused (limit, per address) */
 };
 const struct ts_services_stats *ts_services_stats(const void *ctx);
 

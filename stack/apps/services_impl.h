@@ -5,6 +5,7 @@
 #define TS_APPS_SERVICES_IMPL_H
 
 #include <stddef.h>
+#include "apps/conn_guard.h"
 #include "apps/services.h"
 #include "tapstack/socket.h"
 
@@ -29,13 +30,23 @@ struct svc_udp {
 
 struct svc_conn;
 
-/* One TCP service: its listener and its connections. */
+/* A TCP connection's class in its service's guard (conn_guard.h). */
+enum svc_class {
+    SC_FIRST = 0,             /* nothing received yet: first_byte_timeout, evicted first */
+    SC_IDLE,                  /* has spoken, owes nothing: tcp_idle since the last byte */
+    SC_BUSY,                  /* echo bytes held for a peer that does not read: tcp_idle, kept */
+    SC_CLASSES,
+};
+
+/* One TCP service: its listener, its connections and their guard (echo and discard). */
 struct svc_tcp {
     struct svc_ctx *ctx;
     enum svc_kind kind;
     struct ts_sock *listener;
     struct svc_conn *conns;
     unsigned nconns;
+    bool guarded;             /* guard initialised */
+    struct ts_guard guard;
 };
 
 struct svc_ctx {

@@ -4,9 +4,12 @@
  * echo: read into a small buffer, send it back; when the send buffer is full, stop reading until
  * TS_EV_WRITABLE (so a client that never reads is held back by TCP flow control, not by our
  * memory). discard: read and forget. daytime: send the text on accept and close. A peer's FIN
- * ends the conversation once everything owed is sent. Connections per service are bounded, and
- * one idle for opts.tcp_idle is aborted.
+ * ends the conversation once everything owed is sent. Connections per service are admitted,
+ * timed out and evicted by a guard (conn_guard.h, enum svc_class): one that sends nothing within
+ * first_byte_timeout, or is idle for tcp_idle, is aborted, and at the limit a newcomer evicts the
+ * one idle longest (never one that still owes echo bytes).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "apps/services_impl.h"
@@ -15,7 +18,8 @@ struct svc_conn {
     struct svc_conn *prev, *next;
     struct svc_tcp *svc;
     struct ts_sock *sock;
-    ts_time_t last_active;
+    struct ts_guard_node node;   /* class and timer in svc->guard */
+    bool spoke;               /* something was received */
     bool eof;                 /* the peer sent FIN */
     size_t off, len;          /* echo bytes still to send: buf[off, len) */
     uint8_t buf[4096];
@@ -28,6 +32,7 @@ static void conn_free(struct svc_conn *cn)
     else t->conns = cn->next;
     if (cn->next) cn->next->prev = cn->prev;
     t->nconns--;
+    ts_guard_leave(&t->guard, &cn->node);
     free(cn);
 }
 
@@ -44,21 +49,36 @@ static bool echo_flush(struct svc_conn *cn, ts_time_t now)
     return true;
 }
 
+/* Put cn into the class its state calls for; progress restarts its timeout. */
+static void conn_settle(struct svc_conn *cn, bool progress, ts_time_t now)
+{
+    int c = cn->off < cn->len ? SC_BUSY : cn->spoke ? SC_IDLE : SC_FIRST;
+    if (progress || cn->node.cls != c) ts_guard_move(&cn->svc->guard, &cn->node, c, now);
+}
+
 /* Read what is there and act on it. Returns false once the connection is finished (freed). */
 static bool conn_service(struct svc_conn *cn, ts_time_t now)
 {
     struct svc_tcp *t = cn->svc;
+    size_t owed = cn->len - cn->off;
+    bool progress = false;
     for (unsigned rounds = 0; rounds < 1024; rounds++) {
-        if (t->kind == SVC_ECHO && !echo_flush(cn, now)) return true;
+        if (t->kind == SVC_ECHO && !echo_flush(cn, now)) {
+            conn_settle(cn, progress || cn->len - cn->off != owed, now);
+            return true;
+        }
         if (cn->eof) break;
         long n = ts_tcp_recv(cn->sock, now, cn->buf, sizeof cn->buf);
-        if (n == -TS_EAGAIN) return true;
+        if (n == -TS_EAGAIN) {
+            conn_settle(cn, progress, now);
+            return true;
+        }
         if (n < 0) {
             ts_tcp_abort(cn->sock, now);
             conn_free(cn);
             return false;
         }
-        cn->last_active = now;
+        progress = cn->spoke = true;
         if (n == 0) {
             cn->eof = true;
             continue;   /* flush what echo still owes, then close */
@@ -70,7 +90,10 @@ static bool conn_service(struct svc_conn *cn, ts_time_t now)
             t->ctx->st.tcp_discard_bytes += (uint64_t)n;
         }
     }
-    if (!cn->eof) return true;   /* more to read: the next event continues */
+    if (!cn->eof) {              /* more to read: the next event continues */
+        conn_settle(cn, progress, now);
+        return true;
+    }
     ts_tcp_close(cn->sock, now);
     conn_free(cn);
     return false;
@@ -87,6 +110,29 @@ static void conn_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t 
         return;
     }
     if (events & (TS_EV_READABLE | TS_EV_WRITABLE)) conn_service(cn, now);
+}
+
+static struct svc_conn *conn_of(struct ts_guard_node *n)
+{
+    return (struct svc_conn *)(void *)((char *)n - offsetof(struct svc_conn, node));
+}
+
+/* The guard's callbacks: a timeout ran out, or the service is full and this one idled longest.
+ * Either way the peer is silent or gone: a reset frees the TCB at once. */
+static void conn_expire(void *arg, struct ts_guard_node *n, int cls, ts_time_t now)
+{
+    struct svc_conn *cn = conn_of(n);
+    (void)arg;
+    (void)cls;
+    ts_tcp_abort(cn->sock, now);
+    conn_free(cn);
+}
+
+static void conn_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
+{
+    struct svc_tcp *t = arg;
+    t->ctx->st.tcp_evicted++;
+    conn_expire(arg, n, TS_GUARD_NONE, now);
 }
 
 /* Accept one connection; false when the accept queue is empty. */
@@ -110,14 +156,16 @@ static bool accept_one(struct svc_tcp *t, struct ts_sock *lsock, ts_time_t now)
         free(cn);
         return false;
     }
-    if (!cn || t->nconns >= c->o.max_tcp_conns) {
+    uint32_t raddr = 0;
+    ts_sock_name(cs, NULL, NULL, &raddr, NULL);
+    if (!cn || ts_guard_admit(&t->guard, &cn->node, raddr, SC_FIRST, now) != TS_GUARD_ADMITTED) {
+        c->st.tcp_refused++;
         ts_tcp_abort(cs, now);
         free(cn);
         return true;
     }
     cn->svc = t;
     cn->sock = cs;
-    cn->last_active = now;
     cn->next = t->conns;
     if (t->conns) t->conns->prev = cn;
     t->conns = cn;
@@ -137,34 +185,47 @@ static void listen_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_
     }
 }
 
+static const char *const svc_names[SVC_KINDS] = { "echo", "discard", "daytime" };
+
 int ts_services_tcp_start(struct svc_ctx *c, enum svc_kind kind, uint16_t port)
 {
     struct svc_tcp *t = &c->tcp[kind];
     t->ctx = c;
     t->kind = kind;
+    const struct ts_guard_class classes[SC_CLASSES] = {
+        [SC_FIRST] = { "first byte", c->o.first_byte_timeout, 1, true },
+        [SC_IDLE] = { "idle", c->o.tcp_idle, 2, true },
+        [SC_BUSY] = { "echo owed", c->o.tcp_idle, 0, false },
+    };
+    const struct ts_guard_cfg cfg = {
+        .name = svc_names[kind], .max_conns = c->o.max_tcp_conns, .max_per_peer = c->o.max_per_peer,
+        .classes = classes, .nclasses = SC_CLASSES, .evict = conn_evict, .expire = conn_expire,
+        .arg = t, .log = c->o.log, .log_arg = c->o.log_arg,
+    };
+    int rc = ts_guard_init(&t->guard, ts_stack_config(c->s), sizeof(struct svc_conn), &cfg);
+    if (rc < 0) {
+        ts_guard_fini(&t->guard);
+        return rc;
+    }
+    t->guarded = true;
     return ts_tcp_listen(c->s, 0, port, 128, listen_cb, t, &t->listener);
 }
 
 ts_time_t ts_services_tcp_poll_at(struct svc_ctx *c)
 {
     ts_time_t t = TS_TIME_NEVER;
-    for (int k = 0; k < SVC_KINDS; k++)
-        for (const struct svc_conn *cn = c->tcp[k].conns; cn; cn = cn->next)
-            if (cn->last_active + c->o.tcp_idle < t) t = cn->last_active + c->o.tcp_idle;
+    for (int k = 0; k < SVC_KINDS; k++) {
+        if (!c->tcp[k].guarded) continue;
+        ts_time_t g = ts_guard_next(&c->tcp[k].guard);
+        if (g < t) t = g;
+    }
     return t;
 }
 
 void ts_services_tcp_poll(struct svc_ctx *c, ts_time_t now)
 {
-    for (int k = 0; k < SVC_KINDS; k++) {
-        for (struct svc_conn *cn = c->tcp[k].conns, *nx; cn; cn = nx) {
-            nx = cn->next;
-            if (cn->last_active + c->o.tcp_idle <= now) {
-                ts_tcp_abort(cn->sock, now);
-                conn_free(cn);
-            }
-        }
-    }
+    for (int k = 0; k < SVC_KINDS; k++)
+        if (c->tcp[k].guarded) ts_guard_poll(&c->tcp[k].guard, now);
 }
 
 void ts_services_tcp_stop(struct svc_ctx *c, ts_time_t now)
@@ -176,5 +237,7 @@ void ts_services_tcp_stop(struct svc_ctx *c, ts_time_t now)
         }
         if (c->tcp[k].listener) ts_tcp_close(c->tcp[k].listener, now);
         c->tcp[k].listener = NULL;
+        if (c->tcp[k].guarded) ts_guard_fini(&c->tcp[k].guard);
+        c->tcp[k].guarded = false;
     }
 }

@@ -71,6 +71,18 @@ static int ftp_set_writable(void *opts, const char *v, char *err, size_t n)
     return 0;
 }
 
+static int ftp_set_max_sessions(void *opts, const char *v, char *err, size_t n)
+{
+    return ts_parse_conn_limit("ftp-max-sessions", v, &((struct cli_ftp *)opts)->o.max_sessions, err, n)
+               ? 0 : -1;
+}
+
+static int ftp_set_max_per_peer(void *opts, const char *v, char *err, size_t n)
+{
+    return ts_parse_conn_limit("ftp-max-per-peer", v, &((struct cli_ftp *)opts)->o.max_per_peer, err, n)
+               ? 0 : -1;
+}
+
 static void ftp_log_line(void *arg, const char *line)
 {
     (void)arg;
@@ -105,6 +117,10 @@ static const struct ts_cli_flag ftp_flags[] = {
     { "ftp-root", "DIR", "serve the files in DIR (default: a generated sample tree)", ftp_set_root },
     { "ftp-user", "NAME:PASSWORD", "one account instead of anonymous logins", ftp_set_user },
     { "ftp-writable", NULL, "allow STOR, DELE, MKD and RMD", ftp_set_writable },
+    { "ftp-max-sessions", "N", "sessions at once; at the limit the one idle longest without a "
+      "login is evicted (default: sized from memory)", ftp_set_max_sessions },
+    { "ftp-max-per-peer", "N", "sessions one client address may hold (default: a quarter of the "
+      "limit)", ftp_set_max_per_peer },
     { NULL, NULL, NULL, NULL },
 };
 

@@ -40,6 +40,18 @@ static int http_set_root(void *opts, const char *v, char *err, size_t n)
     return 0;
 }
 
+static int http_set_max_conns(void *opts, const char *v, char *err, size_t n)
+{
+    return ts_parse_conn_limit("http-max-conns", v, &((struct ts_http_opts *)opts)->max_conns, err, n)
+               ? 0 : -1;
+}
+
+static int http_set_max_per_peer(void *opts, const char *v, char *err, size_t n)
+{
+    return ts_parse_conn_limit("http-max-per-peer", v, &((struct ts_http_opts *)opts)->max_per_peer,
+                               err, n) ? 0 : -1;
+}
+
 static int http_start(struct ts_stack *s, ts_time_t now, const void *opts, struct ts_app *out,
                       char *err, size_t n)
 {
@@ -61,6 +73,10 @@ static const struct ts_cli_flag http_flags[] = {
     { "http", "PORT", "serve HTTP on PORT instead of 80", http_set_port },
     { "http-root", "DIR", "serve the files in DIR (default: built-in pages about tapstack)",
       http_set_root },
+    { "http-max-conns", "N", "connections at once; at the limit the one idle longest is evicted "
+      "(default: sized from memory)", http_set_max_conns },
+    { "http-max-per-peer", "N", "connections one client address may hold (default: a quarter of "
+      "the limit)", http_set_max_per_peer },
     { NULL, NULL, NULL, NULL },
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "apps/services.h"
 #include "cli/apps_table.h"
+#include "cli/parse.h"
 #include "tapstack/socket.h"
 
 /* Options of one service app: the services' options with only that service's port set. */
@@ -35,6 +36,37 @@ static int set_daytime_port(void *o, const char *v, char *err, size_t n)
     return parse_port(v, &((struct ts_services_opts *)o)->daytime_port, "daytime-port", err, n);
 }
 
+static int set_max_conns(void *o, const char *v, char *err, size_t n, const char *flag)
+{
+    return ts_parse_conn_limit(flag, v, &((struct ts_services_opts *)o)->max_tcp_conns, err, n) ? 0 : -1;
+}
+static int set_max_per_peer(void *o, const char *v, char *err, size_t n, const char *flag)
+{
+    return ts_parse_conn_limit(flag, v, &((struct ts_services_opts *)o)->max_per_peer, err, n) ? 0 : -1;
+}
+static int set_echo_max(void *o, const char *v, char *err, size_t n)
+{
+    return set_max_conns(o, v, err, n, "echo-max-conns");
+}
+static int set_echo_peer(void *o, const char *v, char *err, size_t n)
+{
+    return set_max_per_peer(o, v, err, n, "echo-max-per-peer");
+}
+static int set_discard_max(void *o, const char *v, char *err, size_t n)
+{
+    return set_max_conns(o, v, err, n, "discard-max-conns");
+}
+static int set_discard_peer(void *o, const char *v, char *err, size_t n)
+{
+    return set_max_per_peer(o, v, err, n, "discard-max-per-peer");
+}
+
+static void services_log(void *arg, const char *line)
+{
+    (void)arg;
+    fprintf(stderr, "tapstack: %s\n", line);
+}
+
 static void only(void *opts, int which)
 {
     struct ts_services_opts *o = opts;
@@ -42,6 +74,7 @@ static void only(void *opts, int which)
     if (which != 0) o->echo_port = 0;
     if (which != 1) o->discard_port = 0;
     if (which != 2) o->daytime_port = 0;
+    o->log = services_log;
 }
 static void echo_defaults(void *o) { only(o, 0); }
 static void discard_defaults(void *o) { only(o, 1); }
@@ -61,11 +94,17 @@ static int services_start(struct ts_stack *s, ts_time_t now, const void *opts, s
 static const struct ts_cli_flag echo_flags[] = {
     { "echo", "PORT", "serve echo on PORT, UDP and TCP, instead of 7", set_echo_port },
     { "echo-port", "PORT", "the same as --echo PORT", set_echo_port },
+    { "echo-max-conns", "N", "TCP connections at once; at the limit the one idle longest is "
+      "evicted (default: sized from memory)", set_echo_max },
+    { "echo-max-per-peer", "N", "TCP connections one client address may hold (default: a quarter "
+      "of the limit)", set_echo_peer },
     { NULL, NULL, NULL, NULL },
 };
 static const struct ts_cli_flag discard_flags[] = {
     { "discard", "PORT", "serve discard on PORT, UDP and TCP, instead of 9", set_discard_port },
     { "discard-port", "PORT", "the same as --discard PORT", set_discard_port },
+    { "discard-max-conns", "N", "TCP connections at once, as --echo-max-conns", set_discard_max },
+    { "discard-max-per-peer", "N", "as --echo-max-per-peer", set_discard_peer },
     { NULL, NULL, NULL, NULL },
 };
 static const struct ts_cli_flag daytime_flags[] = {

@@ -19,5 +19,6 @@ int ts_cmd_netstat(int argc, char **argv) __attribute__((weak));
 int ts_cmd_arp(int argc, char **argv) __attribute__((weak));
 int ts_cmd_fetch(int argc, char **argv) __attribute__((weak));
 int ts_cmd_replay(int argc, char **argv) __attribute__((weak));
+int ts_cmd_plot(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct subcommand subcommands[] = {
     { "arp", ts_cmd_arp, "show or change the ARP cache of a running stack" },
     { "fetch", ts_cmd_fetch, "fetch a URL through a stack of its own" },
     { "replay", ts_cmd_replay, "play a pcap file through the stack" },
+    { "plot", ts_cmd_plot, "draw a capture's TCP conversations as SVG (time-sequence graph, sequence diagram)" },
 };
 #define N_SUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

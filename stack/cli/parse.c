@@ -20,6 +20,18 @@ bool ts_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
+bool ts_parse_conn_limit(const char *flag, const char *text, unsigned *out, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (!ts_parse_uint(text, 1, 10000000, &v)) {
+        snprintf(err, errlen, "--%s '%s': expected a number of connections from 1 to 10000000 "
+                              "(leave the flag out for a limit sized from memory)", flag, text);
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
 bool ts_parse_ip_prefix(const char *text, uint32_t *ip, uint8_t *prefix_len)
 {
     const char *slash = text ? strchr(text, '/') : NULL;

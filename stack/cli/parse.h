@@ -6,10 +6,15 @@
 #define TS_CLI_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A decimal integer in [min, max], nothing else (no sign, no spaces, no suffix). */
 bool ts_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* A connection limit for --FLAG (1 .. 10,000,000) into *out; false after writing into err what
+ * is wrong and what to do. */
+bool ts_parse_conn_limit(const char *flag, const char *text, unsigned *out, char *err, size_t errlen);
 
 /* "a.b.c.d/N" with N in 0..32. */
 bool ts_parse_ip_prefix(const char *text, uint32_t *ip, uint8_t *prefix_len);

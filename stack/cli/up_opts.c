@@ -144,6 +144,25 @@ static int set_hints(struct ts_up_opts *o, const char *v, char *err, size_t n)
     return 0;
 }
 
+/* RFC 793's behaviour beside RFC 5961's (and FreeBSD's drop_synfin): see struct ts_config. */
+static int set_insecure_rst(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->cfg.tcp_insecure_rst = true;
+    return 0;
+}
+
+static int set_insecure_syn(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->cfg.tcp_insecure_syn = true;
+    return 0;
+}
+
+static int set_drop_synfin(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->cfg.tcp_drop_synfin = true;
+    return 0;
+}
+
 static const struct up_flag up_flags[] = {
     { "tap", "NAME", "TAP interface to attach to or create (default tap0)", set_tap },
     { "ip", "ADDR/PREFIX", "the stack's address and prefix (default 10.0.0.2/24)", set_ip },
@@ -160,6 +179,9 @@ static const struct up_flag up_flags[] = {
     { "rto-min", "MS", "TCP minimum retransmission timeout (default 200)", set_rto_min },
     { "max-conns", "N", "most TCP connections at once (default 65536)", set_max_conns },
     { "arp-cache", "N", "ARP cache entries (default 256)", set_arp_cache },
+    { "insecure-rst", NULL, "RFC 793's RST check: any RST in the window resets (default: RFC 5961 §3)", set_insecure_rst },
+    { "insecure-syn", NULL, "RFC 793's SYN check: an in-window SYN resets (default: RFC 5961 §4 challenge ACK)", set_insecure_syn },
+    { "drop-synfin", NULL, "drop SYN+FIN segments that would open a connection (default: process the SYN)", set_drop_synfin },
     { "hints", NULL, "once up, print what to try (ping, curl ...) to stderr", set_hints },
 };
 #define N_UP_FLAGS (sizeof up_flags / sizeof up_flags[0])

@@ -93,6 +93,15 @@ uint8_t *ts_stack_scratch(struct ts_stack *s)
 
 const struct ts_config *ts_stack_config(const struct ts_stack *s) { return &s->cfg; }
 
+int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on)
+{
+    if (strcmp(name, "insecure_rst") == 0) s->cfg.tcp_insecure_rst = on;
+    else if (strcmp(name, "insecure_syn") == 0) s->cfg.tcp_insecure_syn = on;
+    else if (strcmp(name, "drop_synfin") == 0) s->cfg.tcp_drop_synfin = on;
+    else return -1;
+    return 0;
+}
+
 /*
  * Ethernet II input.
  *   OFFSET SIZE DESCRIPTION

@@ -13,7 +13,7 @@
 #include "driver/signals.h"
 
 /* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
-enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5 };
+enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5, OP_CANCEL = 6 };
 
 /* IORING_OP_READ_MULTISHOT (Linux 6.7): one SQE that keeps reading into provided buffers, a
  * completion per frame. liburing 2.3's headers predate it; the kernel's number is fixed ABI. */
@@ -40,6 +40,7 @@ struct ts_loop {
     unsigned *tx_free;          /* stack of free write-buffer indices */
     unsigned tx_nfree;
     unsigned rx_err_run;        /* consecutive failed reads */
+    unsigned inflight;          /* SQEs handed out whose last completion has not been seen */
     int stop;                   /* signal number, or -errno when fatal */
     bool stop_asked;            /* ts_loop_stop was called: return stop_code */
     int stop_code;
@@ -60,7 +61,14 @@ static struct io_uring_sqe *loop_sqe(struct ts_loop *l)
         io_uring_submit(&l->ring);
         sqe = io_uring_get_sqe(&l->ring);
     }
+    if (sqe) l->inflight++;
     return sqe;
+}
+
+/* Account for a completion: a request is over with its last one (no IORING_CQE_F_MORE). */
+static void cqe_seen(struct ts_loop *l, const struct io_uring_cqe *cqe)
+{
+    if (!(cqe->flags & IORING_CQE_F_MORE) && l->inflight > 0) l->inflight--;
 }
 
 static void queue_read(struct ts_loop *l, unsigned i)
@@ -329,6 +337,7 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
     struct io_uring_cqe *cqe;
     unsigned head, n = 0;
     io_uring_for_each_cqe(&l->ring, head, cqe) {
+        cqe_seen(l, cqe);
         uint64_t ud = io_uring_cqe_get_data64(cqe);
         switch (UD_KIND(ud)) {
         case OP_RX: on_rx(l, s, UD_IDX(ud), cqe->res, now); break;
@@ -412,6 +421,7 @@ void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time
         /* Reads that complete now are dropped: the stack is shutting down. */
         unsigned head, n = 0;
         io_uring_for_each_cqe(&l->ring, head, cqe) {
+            cqe_seen(l, cqe);
             uint64_t ud = io_uring_cqe_get_data64(cqe);
             if (UD_KIND(ud) == OP_TX) on_tx(l, UD_IDX(ud), cqe->res);
             n++;
@@ -422,10 +432,45 @@ void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time
 
 const struct ts_loop_stats *ts_loop_stats(const struct ts_loop *l) { return &l->st; }
 
+/* Cancel every request in flight and wait, at most about 100 ms, until the last of them has
+ * completed (each completion consumed); then drop the ring's fixed file. After this the ring
+ * holds no reference to the TAP's file, so closing the fd releases it at once: otherwise the
+ * kernel's asynchronous teardown of the ring keeps it, and a TAP we attached to stays busy
+ * (EBUSY for the next process) for tens of milliseconds after we exit. */
+static void loop_quiesce(struct ts_loop *l)
+{
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    if (sqe) {
+        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+        io_uring_sqe_set_data64(sqe, UD(OP_CANCEL, 0));
+    }
+    io_uring_submit(&l->ring);
+    ts_time_t end = ts_clock_now() + TS_MS(100);
+    while (l->inflight > 0) {
+        ts_time_t t = ts_clock_now();
+        if (t >= end) break;
+        struct io_uring_cqe *cqe = NULL;
+        struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = (long long)(end - t) * 1000 };
+        int r = io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts);
+        if (r < 0 && r != -EINTR && r != -ETIME) break;
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(&l->ring, head, cqe) {
+            cqe_seen(l, cqe);
+            n++;
+        }
+        io_uring_cq_advance(&l->ring, n);
+    }
+    if (l->tap_fixed) io_uring_unregister_files(&l->ring);
+    l->tap_fixed = false;
+}
+
 void ts_loop_free(struct ts_loop *l)
 {
     if (!l) return;
-    if (l->ring_ok) io_uring_queue_exit(&l->ring);
+    if (l->ring_ok) {
+        loop_quiesce(l);
+        io_uring_queue_exit(&l->ring);
+    }
     free(l->br);
     free(l->rx_mem);
     free(l->tx_mem);

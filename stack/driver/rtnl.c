@@ -85,6 +85,17 @@ int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu)
     return rtnl_talk(fd, &req);
 }
 
+int ts_rtnl_link_del(int fd, unsigned ifindex)
+{
+    struct rtnl_req req;
+    memset(&req, 0, sizeof req);
+    req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.u.ifi);
+    req.nh.nlmsg_type = RTM_DELLINK;
+    req.u.ifi.ifi_family = AF_UNSPEC;
+    req.u.ifi.ifi_index = (int)ifindex;
+    return rtnl_talk(fd, &req);
+}
+
 int ts_rtnl_addr_add(int fd, unsigned ifindex, uint32_t ip, uint8_t prefix_len)
 {
     struct rtnl_req req;

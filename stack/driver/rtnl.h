@@ -1,6 +1,6 @@
 /*
  * A few rtnetlink requests, sent directly (no shelling out to `ip`): bring a link up, set its
- * MTU, give it an IPv4 address. Each call talks to the network namespace the socket was
+ * MTU, give it an IPv4 address, delete it. Each call talks to the network namespace the socket was
  * opened in.
  */
 #ifndef TS_DRIVER_RTNL_H
@@ -18,5 +18,10 @@ int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu);
 /* Add IPv4 address ip/prefix_len (host order) to the link. Returns 0, -EEXIST if it is already
  * there, or another -errno. */
 int ts_rtnl_addr_add(int fd, unsigned ifindex, uint32_t ip, uint8_t prefix_len);
+
+/* Delete the link with index ifindex and wait for the kernel's acknowledgement: when this
+ * returns 0 the link is gone from the namespace (whoever still holds a file on it, such as an
+ * io_uring being torn down). Returns 0, -ENODEV if there is no such link, or another -errno. */
+int ts_rtnl_link_del(int fd, unsigned ifindex);
 
 #endif

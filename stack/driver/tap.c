@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
 
+#include "driver/rtnl.h"
 #include "driver/tap.h"
 
 static void tap_explain(const char *name, int e, char *err, size_t errlen)
@@ -31,6 +32,7 @@ static void tap_explain(const char *name, int e, char *err, size_t errlen)
 int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
 {
     tap->fd = -1;
+    tap->ifindex = 0;
     if (strlen(name) >= sizeof tap->name) {
         snprintf(err, errlen, "TAP name '%s' is too long (at most %zu characters)", name, sizeof tap->name - 1);
         return -1;
@@ -56,6 +58,10 @@ int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
         return -1;
     }
     tap->fd = fd;
+    /* A persistent TAP (ip tuntap add) is someone else's even if it appeared after our check. */
+    struct ifreq got;
+    memset(&got, 0, sizeof got);
+    if (tap->created && ioctl(fd, TUNGETIFF, &got) == 0 && (got.ifr_flags & IFF_PERSIST)) tap->created = false;
     snprintf(tap->name, sizeof tap->name, "%s", ifr.ifr_name);
     tap->ifindex = if_nametoindex(tap->name);
     if (tap->ifindex == 0) {
@@ -66,8 +72,21 @@ int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
     return 0;
 }
 
+/* Delete the link we created over rtnetlink and wait for the kernel's answer. */
+static void tap_delete(const struct ts_tap *tap)
+{
+    int fd = ts_rtnl_open();
+    int e = fd < 0 ? fd : ts_rtnl_link_del(fd, tap->ifindex);
+    if (fd >= 0) close(fd);
+    if (e < 0 && e != -ENODEV)
+        fprintf(stderr, "tapstack: cannot delete TAP %s: %s; it goes when its last file is closed\n", tap->name,
+                strerror(-e));
+}
+
 void ts_tap_close(struct ts_tap *tap)
 {
-    if (tap->fd >= 0) close(tap->fd);
+    if (tap->fd < 0) return;
+    if (tap->created && tap->ifindex) tap_delete(tap);
+    close(tap->fd);
     tap->fd = -1;
 }

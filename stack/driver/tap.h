@@ -14,16 +14,20 @@ struct ts_tap {
     int fd;                   /* -1 when closed */
     char name[IF_NAMESIZE];
     unsigned ifindex;
-    bool created;             /* no interface of that name existed before we opened it */
+    bool created;             /* we made it: no interface of that name existed, and it is not persistent */
 };
 
 /* Attach to the TAP called name in the current network namespace, creating it if there is
- * none. A TAP that we create disappears when ts_tap_close() closes the fd; one that existed
- * before (persistent, `ip tuntap add`) is left as it was. Returns 0, or -1 with a message in
- * err (what went wrong and what to do). */
+ * none. A TAP that we create is deleted by ts_tap_close(); one that existed before (persistent,
+ * `ip tuntap add`) is left as it was. Returns 0, or -1 with a message in err (what went wrong
+ * and what to do). */
 int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen);
 
-/* Close the fd (which removes a TAP we created). Safe to call twice. */
+/* Delete the TAP if we created it, then close the fd. The deletion is an rtnetlink request
+ * whose acknowledgement we wait for, so the TAP is gone when this returns, even while another
+ * reference to the fd (an io_uring still being torn down by the kernel) keeps the file open;
+ * closing alone would leave the TAP until the last reference went. Call it from the network
+ * namespace the TAP was opened in. A failed deletion is reported to stderr. Safe to call twice. */
 void ts_tap_close(struct ts_tap *tap);
 
 #endif

@@ -40,6 +40,8 @@ struct ts_arp {
     unsigned last_hit;       /* index of the last entry used: most traffic goes to one peer */
     ts_time_t rl_window;     /* global request rate limit: a count per one-second window */
     unsigned rl_count;
+    ts_time_t last_defend;   /* RFC 5227 §2.4: one announcement per DEFEND_INTERVAL */
+    bool defended;
     struct arp_entry e[];
 };
 
@@ -198,11 +200,35 @@ static void arp_learn(struct ts_stack *s, ts_time_t now, struct arp_entry *e, ui
     flush_pending(s, e);
 }
 
-static bool bad_sender(const struct ts_stack *s, uint32_t spa, const uint8_t *sha)
+/* Why mac cannot be a neighbour's hardware address, as a counter index, or -1 if it can: a
+ * group address, all zeros, or ours (with our own MAC cached for a peer, every frame to it would
+ * come back to us and the peer would be black-holed). */
+static int bad_neighbour_mac(const struct ts_stack *s, const uint8_t *mac)
 {
-    if (sha[0] & 1) return true;                       /* broadcast or multicast MAC */
+    static const uint8_t zero[6] = { 0 };
+    if (mac[0] & 1) return TS_CTR_arp_drop_sender_mac_group;   /* broadcast or multicast */
+    if (memcmp(mac, zero, 6) == 0) return TS_CTR_arp_drop_sender_mac_zero;
+    if (memcmp(mac, s->cfg.mac, 6) == 0) return TS_CTR_arp_drop_sender_mac_ours;
+    return -1;
+}
+
+static bool bad_sender_ip(const struct ts_stack *s, uint32_t spa)
+{
     if (spa == 0) return false;                        /* ARP probe (RFC 5227): answer, don't learn */
     return spa == s->cfg.ip || spa == 0xffffffffu || spa == s->bcast || (spa >> 28) == 0xe;
+}
+
+/* RFC 5227 §2.4: another host claims our address. Count it (the trace names the frame), keep
+ * the cache as it is, and defend with one broadcast announcement per DEFEND_INTERVAL (10 s). */
+static void addr_conflict(struct ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
+{
+    TS_DROP(s, now, arp, drop_addr_conflict, pkt, len);
+    struct ts_arp *a = s->arp;
+    if (a->defended && now < a->last_defend + TS_SEC(10)) return;
+    a->defended = true;
+    a->last_defend = now;
+    arp_send(s, 1, NULL, s->cfg.ip, NULL);
+    TS_COUNT(s, arp, tx_defend);
 }
 
 void ts_arp_input(struct ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
@@ -220,7 +246,17 @@ void ts_arp_input(struct ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t 
     if (op != 1 && op != 2) { TS_DROP(s, now, arp, drop_bad_op, pkt, len); return; }
     if (op == 1) TS_COUNT(s, arp, rx_requests);
     else TS_COUNT(s, arp, rx_replies);
-    if (bad_sender(s, spa, sha)) { TS_DROP(s, now, arp, drop_bad_sender, pkt, len); return; }
+    int why = bad_neighbour_mac(s, sha);
+    if (why == TS_CTR_arp_drop_sender_mac_ours && spa == s->cfg.ip) why = TS_CTR_arp_drop_bad_sender;
+    if (why >= 0) {
+        ts_drop(s, now, (enum ts_counter_id)why, pkt, len);
+        return;
+    }
+    if (spa == s->cfg.ip) {                            /* another MAC says it is us */
+        addr_conflict(s, now, pkt, len);
+        return;
+    }
+    if (bad_sender_ip(s, spa)) { TS_DROP(s, now, arp, drop_bad_sender, pkt, len); return; }
 
     /* RFC 826 "merge": refresh an entry we already have, whoever the target is. */
     struct arp_entry *e = spa ? arp_find(s->arp, spa) : NULL;
@@ -322,6 +358,7 @@ void ts_arp_poll(struct ts_stack *s, ts_time_t now)
 int ts_stack_arp_add(struct ts_stack *s, ts_time_t now, uint32_t ip, const uint8_t mac[6], bool is_static)
 {
     if ((ip & s->netmask) != (s->cfg.ip & s->netmask) || ip == s->cfg.ip) return -1;
+    if (bad_neighbour_mac(s, mac) >= 0) return -1;
     struct arp_entry *e = arp_find(s->arp, ip);
     if (!e) e = arp_slot(s, now);
     if (!e) return -1;

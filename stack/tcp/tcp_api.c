@@ -109,6 +109,21 @@ long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len)
     return -TS_EAGAIN;
 }
 
+long ts_tcp_peek(const struct ts_sock *sock, void *buf, size_t len)
+{
+    const struct ts_tcb *t = ts_tcb_of_c(sock);
+    if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
+    if (t->rcv.len) {
+        uint32_t n = len > t->rcv.len ? t->rcv.len : (uint32_t)len;
+        ts_ring_peek(&t->rcv, 0, buf, n);
+        return (long)n;
+    }
+    if (t->flags & TF_FIN_RCVD) return 0;
+    if (sock->error) return -sock->error;
+    if (t->state == TS_TCP_CLOSED) return 0;
+    return -TS_EAGAIN;
+}
+
 size_t ts_tcp_send_space(const struct ts_sock *sock)
 {
     const struct ts_tcb *t = ts_tcb_of_c(sock);
@@ -245,4 +260,11 @@ int ts_tcp_set_buffers(struct ts_sock *sock, size_t sndbuf, size_t rcvbuf)
         ts_ring_init(&t->rcv, t->buf_rcv);
     }
     return 0;
+}
+
+void ts_tcp_get_buffers(const struct ts_sock *sock, size_t *sndbuf, size_t *rcvbuf)
+{
+    const struct ts_tcb *t = ts_tcb_of_c(sock);
+    if (sndbuf) *sndbuf = t->snd.cap;
+    if (rcvbuf) *rcvbuf = t->rcv.cap;
 }

@@ -30,6 +30,7 @@
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
 #define TS_TCP_PERSIST_MIN TS_MS(200)
 #define TS_TCP_PERSIST_MAX TS_SEC(60)
+#define TS_SACK_RECENT TS_REASS_MAX   /* receiver SACK recency list: one per held range */
 #define TS_TCP_CHALLENGE_PER_SEC 10    /* RFC 5961 §7 challenge ACK limit, per connection */
 
 /* tcb->flags */
@@ -71,7 +72,12 @@ struct ts_tcb {
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window last advertised */
     uint32_t fin_seq;               /* with TF_FIN_OOO */
     uint32_t rcv_unacked;           /* bytes received since the last ACK we sent */
-    uint32_t last_ooo_seq;          /* start of the latest out-of-order segment (first SACK block) */
+    /* receiver SACK (tcp_sack_rcv.c): out-of-order segment starts, newest first, one per held
+     * range; and the D-SACK block for the next ACK (RFC 2883) */
+    uint32_t sack_recent[TS_SACK_RECENT];
+    uint8_t sack_nrecent;
+    bool dsack_pending;
+    uint32_t dsack_l, dsack_r;
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 
@@ -211,6 +217,11 @@ void tcp_sack_advance(struct ts_tcb *t, uint32_t n);
 void tcp_sack_clear(struct ts_tcb *t);
 uint32_t tcp_sack_pipe(const struct ts_tcb *t);
 uint32_t tcp_sack_skip(struct ts_tcb *t);
+
+/* tcp_sack_rcv.c */
+void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq);
+void tcp_dsack_note(struct ts_tcb *t, uint32_t seq, uint32_t len);
+void tcp_sack_rcv_blocks(const struct ts_tcb *t, struct ts_tcp_opts *o, unsigned max);
 
 /* tcp_isn.c */
 uint32_t tcp_isn(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,

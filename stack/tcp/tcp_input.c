@@ -15,6 +15,7 @@
 /* The segment being processed, trimmed to the window as we go. */
 struct seg {
     uint32_t seq, ack, len;     /* len: data bytes */
+    uint32_t seq_orig;          /* SEG.SEQ as it arrived, before trimming */
     uint8_t flags;
     uint32_t wnd;               /* unscaled */
     const uint8_t *data;
@@ -146,7 +147,9 @@ static void trim(const struct ts_tcb *t, struct seg *sg)
 /* ---- second: the RST bit (RFC 5961 §3.2) ---- */
 static void step_rst(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
-    if (sg->seq != t->rcv_nxt) {
+    /* RFC 5961 §3.2: only a RST at exactly RCV.NXT resets; insecure_rst is RFC 793's rule
+     * (any RST in the window resets: acceptable() has already checked the window). */
+    if (sg->seq != t->rcv_nxt && !s->cfg.tcp_insecure_rst) {
         DROP(s, now, drop_rst_in_window, sg);
         challenge_ack(s, t, now);
         return;
@@ -175,7 +178,14 @@ static void step_syn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
         return;
     }
     DROP(s, now, drop_syn_in_window, sg);
-    challenge_ack(s, t, now);
+    if (s->cfg.tcp_insecure_syn && SEQ_GEQ(sg->seq_orig, t->rcv_nxt)) {
+        /* RFC 793 §3.9 (insecure_syn): an in-window SYN is an error: reset, enter CLOSED */
+        tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                     t->sock.node.rport, t->snd_nxt, t->rcv_nxt, true);
+        tcp_drop_conn(s, t, now, TS_ECONNRESET, "rcv SYN in window (insecure_syn)");
+        return;
+    }
+    challenge_ack(s, t, now);                        /* RFC 5961 §4.2 */
 }
 
 /* SND.UNA plus the bytes SACKed above it: how far delivery has got (RFC 6937 DeliveredData is
@@ -215,6 +225,7 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
     if (dsack) tcp_rack_dsack(t);
     tcp_tlp_ack(s, t, ack, dsack, now);
     t->rxt_shift = 0;
+    if (t->rack.ack_rtt) rtt = t->rack.ack_rtt;         /* one sample per ACK (RACK's record) */
     tcp_cc_ack(s, t, acked, delivered_since(t, mark), rtt, now);
     if (t->snd_una == t->snd_max) {
         tcp_timer_stop(s, t, TS_TCP_T_REXMT);
@@ -284,6 +295,7 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     bool dup = sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
                t->snd_max != t->snd_una && (wnd == t->snd_wnd || (sg->opts && sg->opts->nsack));
     uint32_t mark = delivered_mark(t);
+    t->rack.ack_rtt = 0;
     if (sg->opts && sg->opts->nsack && !SEQ_GT(sg->ack, t->snd_una)) {
         bool dsack = tcp_sack_update(t, sg->opts, sg->ack, now);
         if (dsack) tcp_rack_dsack(t);
@@ -386,7 +398,7 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
         ts_ring_write_beyond(&t->rcv, off, sg->data, len);
         got = 0;
         TS_COUNT(s, tcp, rx_out_of_order);
-        t->last_ooo_seq = sg->seq;
+        tcp_sack_rcv_note(t, sg->seq);
         t->flags |= TF_ACKNOW;                 /* out of order: a duplicate ACK at once */
     }
     t->rcv_nxt += got;
@@ -407,9 +419,12 @@ static void step_data_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, c
         if (fseq == t->rcv_nxt || (t->flags & TF_FIN_RCVD)) {
             do_fin(s, t, now);
             if (t->state == TS_TCP_TIME_WAIT) restart_2msl(s, t, now);
-        } else if (open) {
-            t->flags |= TF_FIN_OOO;
-            t->fin_seq = fseq;
+        } else {
+            if (open) {
+                t->flags |= TF_FIN_OOO;
+                t->fin_seq = fseq;
+            }
+            t->flags |= TF_ACKNOW;       /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
         }
     } else if ((t->flags & TF_FIN_OOO) && t->rcv_nxt == t->fin_seq) {
         do_fin(s, t, now);
@@ -420,7 +435,7 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
                     const uint8_t *opt, size_t optlen, const uint8_t *data, uint32_t dlen,
                     const uint8_t *raw, size_t raw_len)
 {
-    struct seg sg = { .seq = h->seq, .ack = h->ack, .len = dlen, .flags = h->flags, .wnd = h->wnd,
+    struct seg sg = { .seq = h->seq, .seq_orig = h->seq, .ack = h->ack, .len = dlen, .flags = h->flags, .wnd = h->wnd,
                       .data = data, .raw = raw, .raw_len = raw_len };
     t->last_rcv = now;
     if (t->state == TS_TCP_SYN_SENT) {
@@ -436,6 +451,7 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
         return;
     }
     /* first: check sequence number */
+    if (!(sg.flags & TS_TCP_SYN)) tcp_dsack_note(t, sg.seq, sg.len);   /* RFC 2883 */
     if (!acceptable(t, &sg)) {
         bool zero_wnd_ack = t->rcv_adv == t->rcv_nxt && sg.seq == t->rcv_nxt && (sg.flags & TS_TCP_ACK);
         if (!zero_wnd_ack) {
@@ -491,7 +507,6 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     if (r < 0) { TS_DROP(s, now, tcp, drop_bad_offset, seg, len); return; }
     if (!ts_tcp_csum_ok(seg, len, ip->src, ip->dst)) { TS_DROP(s, now, tcp, drop_bad_checksum, seg, len); return; }
     if (ip->src == ip->dst) { TS_DROP(s, now, tcp, drop_land, seg, len); return; }
-    if ((h.flags & TS_TCP_SYN) && (h.flags & TS_TCP_FIN)) { TS_DROP(s, now, tcp, drop_syn_fin, seg, len); return; }
     if (h.sport == 0 || h.dport == 0) { TS_DROP(s, now, tcp, drop_bad_port, seg, len); return; }
     const uint8_t *opt = seg + TS_TCP_HLEN, *data = seg + h.hlen;
     size_t optlen = h.hlen - TS_TCP_HLEN;
@@ -499,12 +514,22 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
     struct ts_tcb *t = (struct ts_tcb *)n;
     /* RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN beyond a TIME_WAIT may start afresh. */
-    if (t && t->state == TS_TCP_TIME_WAIT && (h.flags & TS_TCP_SYN) && !(h.flags & (TS_TCP_ACK | TS_TCP_RST)) &&
+    /* Only once the application has let go (RFC 1122 §4.2.2.13: a closed connection lingering);
+     * a socket still held is a connection, and a SYN in it gets RFC 5961 §4's challenge ACK. */
+    if (t && t->state == TS_TCP_TIME_WAIT && (h.flags & TS_TCP_SYN) && (t->sock.flags & TS_SOCK_F_APP_GONE) &&
+        !(h.flags & (TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) &&
         SEQ_GT(h.seq, t->rcv_nxt)) {
         TS_COUNT(s, tcp, timewait_reuse);
         tcp_set_state(s, t, TS_TCP_CLOSED, "rcv SYN in TIME_WAIT (reuse)", now);
         n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
         t = (struct ts_tcb *)n;
+    }
+    /* the drop_synfin knob: SYN+FIN (a scan probe) opens nothing; a synchronized connection
+     * still answers it as any SYN (RFC 5961 §4) */
+    if ((h.flags & TS_TCP_SYN) && (h.flags & TS_TCP_FIN) && s->cfg.tcp_drop_synfin &&
+        (!t || t->state == TS_TCP_LISTEN || t->state == TS_TCP_SYN_SENT)) {
+        TS_DROP(s, now, tcp, drop_syn_fin, seg, len);
+        return;
     }
     if (!t) closed_port(s, now, ip, &h, dlen, seg, len);
     else if (t->state == TS_TCP_LISTEN) tcp_listen_input(s, t, now, ip, &h, opt, optlen, data, dlen, seg, len);

@@ -47,30 +47,13 @@ bool tcp_window_update_due(const struct ts_tcb *t)
     return inc >= 2u * t->mss || inc >= t->rcv.cap / 2 || (cur < t->mss && inc >= t->mss);
 }
 
-/* SACK blocks for an ACK (RFC 2018 §4): the out-of-order ranges held, the one with the latest
- * segment first. */
-static void sack_blocks(const struct ts_tcb *t, struct ts_tcp_opts *o)
-{
-    unsigned first = 0;
-    for (unsigned i = 0; i < t->reass.n; i++)
-        if (ts_seq_in(t->last_ooo_seq, t->rcv_nxt + t->reass.r[i].start, t->rcv_nxt + t->reass.r[i].end))
-            first = i;
-    o->nsack = 0;
-    for (unsigned k = 0; k < t->reass.n && o->nsack < TS_TCP_SACK_MAX; k++) {
-        unsigned i = k == 0 ? first : (k <= first ? k - 1 : k);
-        o->sack[o->nsack][0] = t->rcv_nxt + t->reass.r[i].start;
-        o->sack[o->nsack][1] = t->rcv_nxt + t->reass.r[i].end;
-        o->nsack++;
-    }
-}
-
 /* Bytes of TCP options that n SACK blocks take (RFC 2018 §3, with two NOPs before). */
 static uint32_t sack_optlen(unsigned n) { return n ? 2u + 2u + 8u * n : 0; }
 
 /* The data a new segment may carry: the MSS, less room for the SACK blocks we have to send. */
 static uint32_t seg_max(const struct ts_tcb *t)
 {
-    unsigned n = (t->flags & TF_SACK) ? t->reass.n : 0;
+    unsigned n = (t->flags & TF_SACK) ? t->reass.n + (t->dsack_pending ? 1u : 0u) : 0;
     if (n > TS_TCP_SACK_MAX) n = TS_TCP_SACK_MAX;
     uint32_t room = sack_optlen(n);
     return t->mss > room + 64 ? t->mss - room : t->mss;
@@ -106,9 +89,10 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         /* SACK blocks on every segment while data is held out of order, data ones included
          * (a peer sending data back would otherwise never hear of the holes); on a data segment
          * only as many as fit in the MSS (plan_data leaves room for them). */
-        if ((t->flags & TF_SACK) && t->reass.n) {
-            sack_blocks(t, &o);
-            while (o.nsack && p->len + sack_optlen(o.nsack) > t->mss) o.nsack--;
+        if ((t->flags & TF_SACK) && (t->reass.n || t->dsack_pending)) {
+            unsigned max = TS_TCP_SACK_MAX;
+            while (max && p->len + sack_optlen(max) > t->mss) max--;
+            if (max) tcp_sack_rcv_blocks(t, &o, max);
         }
     }
     if (p->len && (t->flags & TF_SACK) && tcp_segs_sent(t, p->seq, p->len, now) < 0) {
@@ -121,7 +105,9 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
     TS_COUNT(s, tcp, tx_segments);
     tcp_prr_sent(t, p->len);
+    if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);
     if (p->flags & TS_TCP_ACK) {
+        t->dsack_pending = false;       /* reported once (RFC 2883 §4), or overtaken by data */
         t->flags &= ~TF_ACKNOW;
         t->rcv_unacked = 0;
         tcp_timer_stop(s, t, TS_TCP_T_DELACK);

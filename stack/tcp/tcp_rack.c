@@ -26,7 +26,10 @@ void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now
      * original: no RTT from it (RFC 8985 §6.2 step 2, without timestamps) */
     if ((g->flags & SEG_RETRANS) && r->min_rtt && rtt < r->min_rtt) return;
     r->rtt = rtt;
-    if (!(g->flags & SEG_RETRANS) && (r->min_rtt == 0 || rtt < r->min_rtt)) r->min_rtt = rtt;
+    if (!(g->flags & SEG_RETRANS)) {
+        if (r->min_rtt == 0 || rtt < r->min_rtt) r->min_rtt = rtt;
+        if (r->ack_rtt == 0 || rtt < r->ack_rtt) r->ack_rtt = rtt;
+    }
     if (sent_after(g->xmit, g->end, r->xmit_ts, r->end_seq)) {
         r->xmit_ts = g->xmit;
         r->end_seq = g->end;

@@ -43,6 +43,8 @@ struct tcp_rack {
     bool dsack_round;           /* a D-SACK grew the multiplier in this round trip */
     uint32_t rtt_seq;           /* that round trip ends when this is delivered */
     uint32_t segs_sacked;       /* segments SACKed (RFC 8985 §6.2 step 4) */
+    ts_time_t ack_rtt;          /* RTT of the newest never-retransmitted segment this ACK
+                                 * delivered (0: none), for the controller (HyStart++) */
     /* TLP (RFC 8985 §7) */
     bool tlp_out;               /* TLP.end_seq valid: a probe episode is open */
     bool tlp_is_retrans;

@@ -169,16 +169,22 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         return;
     }
     t->flags &= ~TF_RTT_TIMING;                         /* Karn */
+    /* with SACK, RACK marks what to resend and the first segment goes now (RFC 6298 §5.4,
+     * RFC 8985 §6.3); without (or for a lone FIN), go back N */
+    bool go_back = syn || !(t->flags & TF_SACK) || t->segs.n == 0;
     if (syn) {
         TS_COUNT(s, tcp, syn_retransmits);
         t->snd_nxt = t->iss;
     } else {
         tcp_cc_timeout(s, t, now);
-        /* with SACK, RACK marked what to resend; else (or for a lone FIN) go back N */
-        if (!(t->flags & TF_SACK) || t->segs.n == 0) t->snd_nxt = t->snd_una;
+        if (go_back) t->snd_nxt = t->snd_una;
     }
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
+    if (go_back) {
+        t->retransmits++;
+        TS_COUNT(s, tcp, retransmits);
+    } else {
+        tcp_retransmit_first(s, t, now);                /* counts itself */
+    }
     tcp_output(s, t, now);
     /* RFC 6298 §5.1: while data is outstanding the timer runs, whatever output decided */
     if (t->state != TS_TCP_CLOSED && t->snd_una != t->snd_max && t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER)

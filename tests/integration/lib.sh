@@ -11,7 +11,8 @@
 #                         gives the kernel side 10.0.0.1/24 (the stack is 10.0.0.2/24 unless FLAGS
 #                         say otherwise).
 #   ts_ns CMD...          Run CMD inside the namespace (ip netns exec $TS_NS CMD...).
-#   ts_stop               Stop tapstack (SIGTERM, then SIGKILL after 5 s), wait for it, and fail
+#   ts_stop               Stop tapstack (SIGTERM, or the signal named in $TS_STOP_SIG, then SIGKILL
+#                         after 5 s), wait for it (returning within 10 ms of its exit), and fail
 #                         the test if it did not exit with 0, a sanitizer (ASan, LSan, UBSan)
 #                         printed anything, or it left its namespace behind (unless the test made
 #                         the namespace itself and set TS_NS_KEEP=1). The EXIT trap calls it if the
@@ -19,6 +20,12 @@
 #   ts_fail MSG           Print "FAIL: MSG" and exit 1 (the trap still cleans up).
 #   ts_log MSG            Print a line with the time since the test started.
 #   ts_bg CMD...          Run CMD in the background and record its PID for cleanup (sets TS_BG_PID).
+#   ts_offloads_off NS DEV  Turn GSO, TSO and GRO off on DEV in namespace NS (ethtool), so that the
+#                         kernel sends and receives single frames there (a loss drops one segment).
+#   ts_kernel_pair        The Linux reference path: two namespaces of the test's own, $TS_KNS_C (the
+#                         client side, 10.1.0.1/24) and $TS_KNS_S (the server side, $TS_K_IP =
+#                         10.1.0.2), joined by a veth pair made inside them, offloads off on both
+#                         ends. The EXIT trap deletes them.
 #
 # The EXIT trap kills what the test started (by PID, recorded in build/integration/NAME.pids so
 # the runner can also clean up after a timeout), checks the sanitizer output, and deletes the
@@ -63,11 +70,13 @@ ts_init() {
     trap 'exit 130' INT
 }
 
-# Is the process with PID $1 still running (and not a zombie)?
+# Is the process with PID $1 still running (and not a zombie)? Reads /proc/PID/stat with a
+# builtin (no fork), so that it can be polled often: "PID (COMM) STATE ...".
 ts_alive() {
     local st
-    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+    { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+    st=${st##*) }
+    [ -n "$st" ] && [ "${st:0:1}" != Z ] && [ "${st:0:1}" != X ]
 }
 
 ts_start() {
@@ -97,6 +106,32 @@ ts_start() {
 
 ts_ns() { ip netns exec "$TS_NS" "$@"; }
 
+ts_offloads_off() {
+    command -v ethtool >/dev/null || ts_fail "ethtool is missing (scripts/deps.sh test installs it)"
+    ip netns exec "$1" ethtool -K "$2" gso off tso off gro off >/dev/null 2>&1 ||
+        ts_fail "ethtool -K $2 gso off tso off gro off failed in $1"
+}
+
+ts_kernel_pair() {
+    TS_KNS_C=$TS_NS-kc
+    TS_KNS_S=$TS_NS-ks
+    TS_K_IP=10.1.0.2
+    local ns
+    for ns in "$TS_KNS_C" "$TS_KNS_S"; do
+        ip netns add "$ns" || ts_fail "cannot create namespace $ns"
+        echo "netns $ns" >>"$TS_PIDS"
+        ip netns exec "$ns" ip link set lo up
+    done
+    ip netns exec "$TS_KNS_C" ip link add veth-c type veth peer name veth-s netns "$TS_KNS_S" ||
+        ts_fail "cannot create the veth pair"
+    ip netns exec "$TS_KNS_C" ip addr add 10.1.0.1/24 dev veth-c
+    ip netns exec "$TS_KNS_S" ip addr add "$TS_K_IP/24" dev veth-s
+    ip netns exec "$TS_KNS_C" ip link set veth-c up
+    ip netns exec "$TS_KNS_S" ip link set veth-s up
+    ts_offloads_off "$TS_KNS_C" veth-c
+    ts_offloads_off "$TS_KNS_S" veth-s
+}
+
 ts_bg() {
     "$@" &
     TS_BG_PID=$!
@@ -112,11 +147,11 @@ ts_sanitizer_clean() {
 ts_stop_check() {
     [ -n "$TS_PID" ] && [ "$TS_STOPPED" = 0 ] || return 0
     TS_STOPPED=1
-    kill -TERM "$TS_PID" 2>/dev/null
+    kill -"${TS_STOP_SIG:-TERM}" "$TS_PID" 2>/dev/null
     local i rc
-    for i in $(seq 50); do ts_alive "$TS_PID" || break; sleep 0.1; done
+    for i in $(seq 500); do ts_alive "$TS_PID" || break; sleep 0.01; done
     if ts_alive "$TS_PID"; then
-        echo "tapstack did not stop within 5 s of SIGTERM; killing it"
+        echo "tapstack did not stop within 5 s of SIG${TS_STOP_SIG:-TERM}; killing it"
         kill -KILL "$TS_PID" 2>/dev/null
     fi
     wait "$TS_PID" 2>/dev/null
@@ -129,7 +164,7 @@ ts_stop_check() {
     fi
     if [ "$rc" != 0 ]; then
         tail -20 "$TS_OUT"
-        echo "FAIL: tapstack exited with status $rc (expected 0 after SIGTERM)"
+        echo "FAIL: tapstack exited with status $rc (expected 0 after SIG${TS_STOP_SIG:-TERM})"
         return 1
     fi
     if [ "${TS_NS_KEEP:-0}" != 1 ] && [ -e "/run/netns/$TS_NS" ]; then
@@ -153,6 +188,11 @@ ts_cleanup() {
     fi
     ts_stop_check || rc=1
     if [ -e "/run/netns/$TS_NS" ]; then ip netns del "$TS_NS" 2>/dev/null; fi
+    if [ -f "$TS_PIDS" ]; then    # namespaces the test made itself (ts_kernel_pair)
+        while read -r kind pid; do
+            [ "$kind" = netns ] && [ "$pid" != "$TS_NS" ] && [ -e "/run/netns/$pid" ] && ip netns del "$pid" 2>/dev/null
+        done <"$TS_PIDS"
+    fi
     rm -f "$TS_PIDS"
     exit "$rc"
 }

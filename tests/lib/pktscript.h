@@ -56,7 +56,26 @@ enum pks_op {
     PKS_OP_LISTEN, PKS_OP_ACCEPT, PKS_OP_CONNECT, PKS_OP_WRITE, PKS_OP_READ, PKS_OP_SHUTDOWN,
     PKS_OP_CLOSE, PKS_OP_ABORT, PKS_OP_SET_BUFFERS, PKS_OP_NODELAY, PKS_OP_EXPECT_STATE,
     PKS_OP_EXPECT_ERROR, PKS_OP_EXPECT_COUNTER, PKS_OP_NEW_PEER, PKS_OP_KEEPALIVE,
+    /* packetdrill's calls (pktscript_pd.c); they name a file descriptor (pks_call.fd) */
+    PKS_OP_SOCKET, PKS_OP_BIND, PKS_OP_FCNTL, PKS_OP_SETSOCKOPT, PKS_OP_GETSOCKOPT, PKS_OP_RECV,
+    PKS_OP_SEND, PKS_OP_POLL,
+    PKS_OP_KNOB,           /* `sysctl -w net.inet.tcp.NAME=V` for a knob the stack has */
+    PKS_OP_COUNT_STATE,    /* `sockstat ... | grep -c STATE | grep N`: N connections in STATE */
+    PKS_OP_ASSERT_STATE,   /* %{ assert tcpi_state == TCPI_STATE }% */
 };
+
+/* Socket options and fcntl commands a packetdrill call may name. */
+enum pks_sockopt { PKS_SO_NONE, PKS_SO_ERROR, PKS_SO_RCVBUF, PKS_SO_SNDBUF, PKS_SO_REUSEADDR,
+                   PKS_SO_LINGER, PKS_SO_KEEPALIVE, PKS_TCP_NODELAY, PKS_TCP_INFO,
+                   PKS_F_GETFL, PKS_F_SETFL };
+
+#define PKS_MSG_PEEK 1
+#define PKS_O_NONBLOCK 0x4         /* FreeBSD's value, as the scripts print it */
+#define PKS_POLLIN 0x1
+#define PKS_POLLOUT 0x4
+#define PKS_POLLERR 0x8
+#define PKS_POLLHUP 0x10
+#define PKS_E_INPROGRESS 100       /* EINPROGRESS: a runner-only code (the stack's connect is async) */
 
 enum pks_res_kind { PKS_RES_NONE, PKS_RES_NUM, PKS_RES_ERR, PKS_RES_TEXT };
 
@@ -92,7 +111,12 @@ struct pks_call {
     long n[3];                    /* numeric arguments in order */
     unsigned nn;
     long backlog, lport, isn;     /* keyword args (-1 when absent) */
-    char *text;                   /* write("...") / expect_state(NAME) / counter name */
+    int fd;                       /* packetdrill calls: the descriptor (-1: none) */
+    enum pks_sockopt opt;         /* getsockopt/setsockopt option, fcntl command */
+    long flags;                   /* recv: PKS_MSG_PEEK; fcntl F_SETFL / shutdown how; poll events */
+    long val;                     /* [value] of get/setsockopt; poll revents; linger seconds */
+    bool val_any;                 /* getsockopt's value written "..." */
+    char *text;                   /* write("...") / expect_state(NAME) / counter name / knob */
     size_t text_len;
     enum pks_res_kind res;
     long res_num;                 /* NUM: the value; ERR: the TS_E* code */
@@ -119,6 +143,9 @@ struct pks_script {
     int64_t cfg_msl_us, cfg_rto_min_us;   /* -1: stack default */
     long cfg_mtu;
     uint64_t cfg_seed;
+    bool pd;                      /* packetdrill syntax: descriptors, its end-of-script rule */
+    bool lenient;                 /* compare as for external scripts (see pks_lenient in pktscript.c) */
+    char *skip;                   /* why this script cannot run here (a knob we lack), or NULL */
     struct pks_event *ev;
     size_t n_ev, cap_ev;
 };
@@ -135,6 +162,24 @@ bool pks_run(const struct pks_script *sc, char *msg, size_t cap, FILE *log);
 
 /* Read, parse and run one file. */
 bool pks_run_file(const char *path, char *msg, size_t cap, FILE *log);
+
+enum pks_verdict { PKS_PASS, PKS_FAIL, PKS_SKIP };
+
+/* Read, parse and run one file; lenient as for an external suite. SKIP (with the reason in msg)
+ * when the script needs something the stack does not have (a FreeBSD knob). */
+enum pks_verdict pks_run_file_verdict(const char *path, bool lenient, char *msg, size_t cap, FILE *log);
+
+/* Read a whole file into a malloc'd NUL-terminated string; NULL with a message on failure. */
+char *pks_read_text(const char *path, char *msg, size_t cap);
+
+/* pktscript_pd.c, for the parser: is this name one of packetdrill's calls; parse the rest of a
+ * packetdrill call (after its name) into k; parse a backquoted shell command (after the '`') or
+ * a %{ }% block into k. They return an error text or NULL. Knobs we lack set *skip. */
+bool pks_pd_is_call(const char *name);
+const char *pks_pd_call(const char *name, const char **p, struct pks_call *k);
+const char *pks_pd_shell(const char **p, struct pks_call *k, char **skip);
+const char *pks_pd_python(const char **p, struct pks_call *k);
+int pks_err_code(const char *name);
 
 /* The byte a peer's stream carries at offset i (the pattern inbound payloads are made of). */
 static inline uint8_t pks_peer_byte(uint32_t i) { return (uint8_t)((i * 2654435761u) >> 24); }

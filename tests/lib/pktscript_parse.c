@@ -14,6 +14,8 @@
 struct cur {
     const char *p;
     char err[200];
+    bool pd;            /* the script is in packetdrill syntax: calls name descriptors */
+    char **skip;        /* where a knob we lack is reported */
 };
 
 static void fail(struct cur *c, const char *fmt, ...)
@@ -135,21 +137,7 @@ static char *quoted(struct cur *c, size_t *len)
     return s;
 }
 
-static const struct { const char *name; int code; } err_names[] = {
-    {"EAGAIN", TS_EAGAIN}, {"EINVAL", TS_EINVAL}, {"ENOMEM", TS_ENOMEM},
-    {"EADDRINUSE", TS_EADDRINUSE}, {"EADDRNOTAVAIL", TS_EADDRNOTAVAIL},
-    {"ECONNREFUSED", TS_ECONNREFUSED}, {"ECONNRESET", TS_ECONNRESET},
-    {"ETIMEDOUT", TS_ETIMEDOUT}, {"ENOTCONN", TS_ENOTCONN}, {"EPIPE", TS_EPIPE},
-    {"EMSGSIZE", TS_EMSGSIZE}, {"EHOSTUNREACH", TS_EHOSTUNREACH},
-    {"ECONNABORTED", TS_ECONNABORTED},
-};
-
-static int err_code(const char *name)
-{
-    for (size_t i = 0; i < sizeof err_names / sizeof err_names[0]; i++)
-        if (strcmp(name, err_names[i].name) == 0) return err_names[i].code;
-    return -1;
-}
+static int err_code(const char *name) { return pks_err_code(name); }
 
 /* ---- segments ---- */
 
@@ -347,6 +335,12 @@ static void parse_call(struct cur *c, struct pks_call *k)
     memset(k, 0, sizeof *k);
     k->backlog = k->lport = k->isn = -1;
     if (!ident(c, name, sizeof name)) { fail(c, "expected an event at \"%.20s\"", c->p); return; }
+    k->fd = -1;
+    if (c->pd && pks_pd_is_call(name)) {
+        const char *why = pks_pd_call(name, &c->p, k);
+        if (why) fail(c, "%s: %s", name, why);
+        return;
+    }
     size_t i;
     for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(name, ops[i].name) == 0) break;
@@ -396,10 +390,27 @@ static void parse_time(struct cur *c, struct pks_event *e)
     }
 }
 
+/* packetdrill's command-line flags written at the top of a script. */
+static void parse_header_flag(struct cur *c, struct pks_script *sc)
+{
+    const char *eq = strchr(c->p, '=');
+    size_t n = eq ? (size_t)(eq - c->p) : strlen(c->p);
+    if (strncmp(c->p, "--ip_version", n) == 0 && eq) {
+        if (strcmp(eq + 1, "ipv4") != 0 && !sc->skip) sc->skip = strdup("--ip_version other than ipv4");
+    } else if (strncmp(c->p, "--tolerance_usecs", n) == 0 && eq) {
+        sc->tolerance_us = atol(eq + 1);
+    } else if (!sc->skip) {
+        sc->skip = malloc(n + 40);
+        if (sc->skip) snprintf(sc->skip, n + 40, "packetdrill flag %.*s", (int)n, c->p);
+    }
+    c->p += strlen(c->p);
+}
+
 static void parse_directive(struct cur *c, struct pks_script *sc)
 {
     char key[32];
-    if (accept_word(c, "isn")) sc->isn = (uint32_t)number(c, UINT32_MAX, false);
+    if (strncmp(c->p, "--", 2) == 0) parse_header_flag(c, sc);
+    else if (accept_word(c, "isn")) sc->isn = (uint32_t)number(c, UINT32_MAX, false);
     else if (accept_word(c, "peer_port")) sc->peer_port = (uint16_t)number(c, 65535, false);
     else if (accept_word(c, "stack_port")) sc->stack_port = (uint16_t)number(c, 65535, false);
     else if (accept_word(c, "tolerance")) sc->tolerance_us = seconds(c);
@@ -421,6 +432,16 @@ static void parse_directive(struct cur *c, struct pks_script *sc)
 static void parse_event(struct cur *c, struct pks_event *e)
 {
     parse_time(c, e);
+    skip_ws(c);
+    if (*c->p == '`' || strncmp(c->p, "%{", 2) == 0) {
+        e->kind = PKS_CALL;
+        e->call.fd = -1;
+        const char *why = *c->p == '`' ? (c->p++, pks_pd_shell(&c->p, &e->call, c->skip))
+                                       : pks_pd_python(&c->p, &e->call);
+        if (why) fail(c, "%s", why);
+        else if (!at_end(c)) fail(c, "unexpected \"%.20s\"", c->p);
+        return;
+    }
     if (accept_ch(c, '<')) { e->kind = PKS_IN; parse_seg(c, &e->seg, true); }
     else if (accept_ch(c, '>')) {
         if (accept_word(c, "nothing")) {
@@ -430,12 +451,12 @@ static void parse_event(struct cur *c, struct pks_event *e)
     } else { e->kind = PKS_CALL; parse_call(c, &e->call); }
 }
 
-static void strip_comment(char *l)
+static void strip_comment(char *l, bool pd)
 {
     bool in_str = false;
     for (char *p = l; *p; p++) {
         if (*p == '"') in_str = !in_str;
-        if (!in_str && (*p == '#' || (p[0] == '/' && p[1] == '/'))) { *p = 0; break; }
+        if (!in_str && ((*p == '#' && !pd) || (p[0] == '/' && p[1] == '/'))) { *p = 0; break; }
     }
     size_t n = strlen(l);
     while (n && isspace((unsigned char)l[n - 1])) l[--n] = 0;
@@ -454,6 +475,7 @@ void pks_free(struct pks_script *sc)
     for (size_t i = 0; i < sc->n_ev; i++) free_event(&sc->ev[i]);
     free(sc->ev);
     free(sc->name);
+    free(sc->skip);
     free(sc);
 }
 
@@ -475,10 +497,10 @@ static struct pks_script *script_new(const char *name)
 /* Parse one line into sc; returns false with err set on a syntax error. */
 static bool parse_line(struct pks_script *sc, char *l, int lineno, char *err, size_t errcap)
 {
-    struct cur c = {.p = l};
+    struct cur c = {.p = l, .pd = sc->pd, .skip = &sc->skip};
     skip_ws(&c);
     if (!*c.p) return true;
-    if (!(isdigit((unsigned char)*c.p) || *c.p == '+' || *c.p == '.')) {
+    if (!(isdigit((unsigned char)*c.p) || *c.p == '+' || (*c.p == '.' && c.p[1] != '.'))) {
         parse_directive(&c, sc);
     } else {
         if (sc->n_ev == sc->cap_ev) {
@@ -506,23 +528,70 @@ static bool parse_line(struct pks_script *sc, char *l, int lineno, char *err, si
     return true;
 }
 
+/* packetdrill syntax: a script that opens a socket() or carries a --flag header line. */
+static bool is_packetdrill(const char *text)
+{
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        const char *q = p;
+        while (*q == ' ' || *q == '\t') q++;
+        if (strncmp(q, "--", 2) == 0) return true;
+        while (*q == '+' || *q == '.' || isdigit((unsigned char)*q) || *q == ' ') q++;
+        if (strncmp(q, "socket(", 7) == 0) return true;
+    }
+    return false;
+}
+
+/* #ifdef NAME / #ifndef / #else / #endif (packetdrill runs scripts through cpp). Only STANDARD
+ * is defined: the behaviour the RFCs describe, not one system's. Returns true if the line is
+ * consumed (a directive, or inside a false block). */
+static bool preprocess(const char *l, unsigned *depth, unsigned *off_at)
+{
+    while (*l == ' ' || *l == '\t') l++;
+    bool dir = *l == '#';
+    if (dir && (strncmp(l, "#ifdef", 6) == 0 || strncmp(l, "#ifndef", 7) == 0)) {
+        bool neg = l[3] == 'n';
+        const char *nm = l + (neg ? 7 : 6);
+        while (*nm == ' ') nm++;
+        bool def = strncmp(nm, "STANDARD", 8) == 0 && !isalnum((unsigned char)nm[8]);
+        (*depth)++;
+        if (!*off_at && def == neg) *off_at = *depth;
+        return true;
+    }
+    if (dir && strncmp(l, "#else", 5) == 0) {
+        if (*off_at == *depth) *off_at = 0;
+        else if (!*off_at) *off_at = *depth;
+        return true;
+    }
+    if (dir && strncmp(l, "#endif", 6) == 0) {
+        if (*off_at == *depth) *off_at = 0;
+        if (*depth) (*depth)--;
+        return true;
+    }
+    return *off_at != 0;
+}
+
 struct pks_script *pks_parse(const char *name, const char *text, char *err, size_t errcap)
 {
     struct pks_script *sc = script_new(name);
     if (!sc) { snprintf(err, errcap, "out of memory"); return NULL; }
     int lineno = 0;
     const char *p = text;
+    sc->pd = is_packetdrill(text);
+    if (sc->pd) sc->stack_port = 8080;     /* packetdrill's default local port */
+    unsigned depth = 0, off_at = 0;         /* #ifdef nesting; off_at: depth of a false block */
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         char *l = strndup(p, n);
         if (!l) { snprintf(err, errcap, "out of memory"); pks_free(sc); return NULL; }
         lineno++;
-        strip_comment(l);
+        p += n + (nl ? 1 : 0);
+        if (sc->pd && preprocess(l, &depth, &off_at)) { free(l); continue; }
+        strip_comment(l, sc->pd);
         bool ok = parse_line(sc, l, lineno, err, errcap);
         free(l);
         if (!ok) { pks_free(sc); return NULL; }
-        p += n + (nl ? 1 : 0);
     }
+    if (depth) { snprintf(err, errcap, "%s: #ifdef without #endif", sc->name); pks_free(sc); return NULL; }
     return sc;
 }

@@ -30,6 +30,7 @@ struct sim {
     uint64_t order;
     ts_time_t busy_until[2];       /* per direction: when the transmitter is free again */
     unsigned queued[2];            /* per direction: frames on the wire */
+    struct sim_endpoint ep;        /* in place of stack B when ep.receive is set */
     const struct ts_app *apps[SIM_MAX_APPS];
     unsigned napps;
     uint64_t max_steps;
@@ -121,6 +122,13 @@ static void link_send(struct sim *s, int from, const uint8_t *frame, size_t len)
     if (chance(s, s->link.dup)) link_put(s, from, frame, len, true);
 }
 
+/* The next frame side i (0 = A, 1 = B or the endpoint in its place) sends now, into txbuf. */
+static size_t side_transmit(struct sim *s, int i)
+{
+    if (i == 1 && s->ep.transmit) return s->ep.transmit(s->ep.ctx, s->now, s->txbuf, sizeof s->txbuf);
+    return ts_stack_transmit(s->st[i], s->now, s->txbuf, sizeof s->txbuf);
+}
+
 /* Everything that can happen at the current time, until nothing more does. */
 static void settle(struct sim *s)
 {
@@ -129,7 +137,7 @@ static void settle(struct sim *s)
         for (int i = 0; i < 2; i++) did |= ts_stack_dispatch(s->st[i], s->now) > 0;
         for (int i = 0; i < 2; i++) {
             size_t len;
-            while ((len = ts_stack_transmit(s->st[i], s->now, s->txbuf, sizeof s->txbuf)) > 0) {
+            while ((len = side_transmit(s, i)) > 0) {
                 link_send(s, i, s->txbuf, len);
                 did = true;
             }
@@ -138,7 +146,10 @@ static void settle(struct sim *s)
             struct flight f = heap_pop(s);
             s->queued[1 - f.to]--;
             s->stats.delivered++;
-            ts_stack_receive(s->st[f.to], s->now, f.buf, f.len);
+            if (f.to == 1 && s->ep.receive)
+                s->ep.receive(s->ep.ctx, s->now, f.buf, f.len);
+            else
+                ts_stack_receive(s->st[f.to], s->now, f.buf, f.len);
             free(f.buf);
             did = true;
         }
@@ -155,6 +166,10 @@ static ts_time_t next_deadline(const struct sim *s)
         if (d < next) next = d;
     }
     if (s->n && s->heap[0].at < next) next = s->heap[0].at;
+    if (s->ep.poll_at) {
+        ts_time_t d = s->ep.poll_at(s->ep.ctx);
+        if (d < next) next = d;
+    }
     for (unsigned i = 0; i < s->napps; i++) {
         ts_time_t d = s->apps[i]->poll_at ? s->apps[i]->poll_at(s->apps[i]->ctx) : TS_TIME_NEVER;
         if (d < next) next = d;
@@ -166,6 +181,7 @@ static void fire_timers(struct sim *s)
 {
     for (int i = 0; i < 2; i++)
         if (ts_stack_poll_at(s->st[i]) <= s->now) ts_stack_poll(s->st[i], s->now);
+    if (s->ep.poll && s->ep.poll_at && s->ep.poll_at(s->ep.ctx) <= s->now) s->ep.poll(s->ep.ctx, s->now);
     for (unsigned i = 0; i < s->napps; i++) {
         const struct ts_app *a = s->apps[i];
         if (a->poll && a->poll_at && a->poll_at(a->ctx) <= s->now) a->poll(a->ctx, s->now);
@@ -266,6 +282,11 @@ int sim_add_app(struct sim *s, const struct ts_app *app)
     if (s->napps == SIM_MAX_APPS) return -1;
     s->apps[s->napps++] = app;
     return 0;
+}
+
+void sim_set_endpoint_b(struct sim *s, const struct sim_endpoint *ep)
+{
+    s->ep = *ep;
 }
 
 struct ts_stack *sim_a(struct sim *s) { return s->st[0]; }

@@ -23,6 +23,7 @@
 #define TESTS_LIB_SIM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tapstack/app.h"
@@ -69,6 +70,19 @@ struct sim_link *sim_link(struct sim *sim);   /* may be changed between runs */
 /* Take part in the clock: app->poll_at/poll are called like the stacks' (app may be on either
  * side; the sim does not own it, but calls app->stop from sim_free). Up to 8 apps. */
 int sim_add_app(struct sim *sim, const struct ts_app *app);
+
+/* A model endpoint in the place of stack B (tests/lib/sim_peer.h is one): frames for B go to
+ * receive() instead of stack B, transmit() is asked for frames like a stack (0 when none), and
+ * poll_at()/poll() take part in the clock. Stack B stays allocated but idle. The sim copies *ep
+ * and does not own ep->ctx. */
+struct sim_endpoint {
+    void *ctx;
+    void (*receive)(void *ctx, ts_time_t now, const uint8_t *frame, size_t len);
+    size_t (*transmit)(void *ctx, ts_time_t now, uint8_t *buf, size_t cap);
+    ts_time_t (*poll_at)(void *ctx);
+    void (*poll)(void *ctx, ts_time_t now);
+};
+void sim_set_endpoint_b(struct sim *sim, const struct sim_endpoint *ep);
 
 /* Run until pred(arg) is true (checked after every step; pred may be NULL: run until idle) or
  * until the virtual clock would pass max_virtual (relative to the time of the call), or until

@@ -162,6 +162,12 @@ char *ts_ip_str(uint32_t ip, char *buf)
     return buf;
 }
 
+const struct ts_config *ts_stack_config(const struct ts_stack *s)
+{
+    (void)s;
+    return NULL;                /* the defaults */
+}
+
 const char *ts_strerror(int err)
 {
     (void)err;
@@ -566,38 +572,67 @@ static void test_deferred_and_abort(void **state)
     expect_heard(c, "425 Cannot open data connection.\r\n");
 }
 
-static void test_timeouts_and_cap(void **state)
+/* Full: a newcomer evicts the session idle longest that has not logged in, then an idle
+ * logged-in one, never one with a transfer; with nothing evictable it gets 421. Timeouts: login
+ * (10 s, a quarter at 3/4 of the limit) and idle (from the last command). */
+static void test_timeouts_and_eviction(void **state)
 {
     struct fixture *fx = *state;
     struct ts_ftp_opts o = {.max_sessions = 2, .idle_timeout = TS_SEC(60)};
     start(fx, &o);
-    struct ts_sock *c1 = connect_ctrl(fx);
-    NOW += TS_SEC(10);
+    struct ts_sock *c1 = connect_ctrl(fx);                 /* never logs in */
+    NOW += TS_SEC(1);
     struct ts_sock *c2 = arrive(fx->listener, CLIENT_IP, 40002);
     heard(c2);
+    login(c2);
+    NOW += TS_SEC(1);
     struct ts_sock *c3 = arrive(fx->listener, CLIENT_IP, 40003);
-    expect_heard(c3, "421 Too many connections, try again later.\r\n");
-    assert_true(c3->released);
-    assert_int_equal(fx->app.poll_at(fx->app.ctx), TS_SEC(60) + 1000000);
-    NOW = TS_SEC(60) + 1000000 - 1;
-    fx->app.poll(fx->app.ctx, NOW);
-    assert_false(c1->released);
-    NOW += 1;
-    fx->app.poll(fx->app.ctx, NOW);
-    expect_heard(c1, "421 Timeout: closing the control connection.\r\n");
-    assert_true(c1->released);
+    expect_code(c3, "220");                                /* admitted: c1 made room */
+    assert_true(c1->aborted);
     assert_false(c2->released);
-    /* activity pushes the deadline back */
-    NOW += TS_SEC(5);
-    say(c2, "NOOP\r\n");
-    assert_int_equal(fx->app.poll_at(fx->app.ctx), NOW + TS_SEC(60));
-    /* a freed slot takes a new session */
+    NOW += TS_SEC(1);
     struct ts_sock *c4 = arrive(fx->listener, CLIENT_IP, 40004);
-    expect_code(c4, "220");
-    /* the client goes away: its session ends */
-    c4->in_eof = true;
-    event(c4, TS_EV_READABLE);
+    expect_code(c4, "220");                                /* c3 (no login) goes before c2 */
+    assert_true(c3->aborted);
+    assert_false(c2->released);
+    /* 2 of 2: the login timeout is a quarter of 10 s */
+    assert_int_equal(fx->app.poll_at(fx->app.ctx), NOW + TS_MS(2500));
+    NOW += TS_MS(2500);
+    fx->app.poll(fx->app.ctx, NOW);
+    expect_heard(c4, "421 Timeout: closing the control connection.\r\n");
     assert_true(c4->released);
+    /* 1 of 2: c2's idle timeout runs from its last command */
+    say(c2, "NOOP\r\n");
+    heard(c2);
+    assert_int_equal(fx->app.poll_at(fx->app.ctx), NOW + TS_SEC(60));
+    NOW += TS_SEC(60) - 1;
+    fx->app.poll(fx->app.ctx, NOW);
+    assert_false(c2->released);
+    /* a transfer that does not move is never evicted */
+    struct ts_sock *d = pasv_connect(c2, false);
+    d->blocked = true;
+    say(c2, "RETR big.bin\r\n");
+    expect_code(c2, "150");
+    struct ts_sock *c5 = arrive(fx->listener, CLIENT_IP, 40005);
+    expect_code(c5, "220");
+    login(c5);
+    struct ts_sock *c6 = arrive(fx->listener, CLIENT_IP, 40006);
+    expect_code(c6, "220");                                /* c5, idle, goes; c2 stays */
+    assert_true(c5->aborted);
+    assert_false(c2->released);
+    login(c6);
+    struct ts_sock *d6 = pasv_connect(c6, false);
+    d6->blocked = true;
+    say(c6, "RETR big.bin\r\n");
+    expect_code(c6, "150");
+    struct ts_sock *c7 = arrive(fx->listener, CLIENT_IP, 40007);   /* both transfer: 421 */
+    expect_heard(c7, "421 Too many connections, try again later.\r\n");
+    assert_true(c7->released);
+    assert_false(c2->released || c6->released);
+    c6->in_eof = true;                                     /* the client goes: its session ends */
+    event(c6, TS_EV_READABLE);
+    assert_true(c6->released);
+    assert_false(c2->released);
 }
 
 static void test_writable(void **state)
@@ -702,7 +737,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pasv_retr_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_active_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_and_abort, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeouts_and_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeouts_and_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_closes_everything, setup, teardown),
         cmocka_unit_test(test_sample_tree_served),

@@ -27,6 +27,7 @@ struct client {
     char *rx;
     size_t rx_len, rx_cap;
     bool connected, eof;
+    bool paused;                  /* read nothing: the server's window closes */
     int error;
 };
 
@@ -54,7 +55,7 @@ static void client_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_
         cl->connected = true;
     if (events & TS_EV_ERROR)
         cl->error = ts_sock_error(sock);
-    for (;;) {
+    for (; !cl->paused;) {
         if (cl->rx_cap - cl->rx_len < 65536) {
             cl->rx_cap = cl->rx_cap ? cl->rx_cap * 2 : 1 << 17;
             cl->rx = realloc(cl->rx, cl->rx_cap);
@@ -421,26 +422,164 @@ static void test_idle_close(void **state)
     net_free(n);
 }
 
-static void test_http10_and_limits(void **state)
+static void test_http10_and_eviction(void **state)
 {
     (void)state;
     struct net *n = net_new(NULL, 1);
-    struct client *a = client_open(n);
-    struct client *b = client_open(n);            /* over max_conns: closed at once */
+    struct client *a = client_open(n);            /* connects and says nothing */
+    struct client *b = client_open(n);            /* over max_conns: a, idle, makes room */
     net_run(n, TS_MS(100));
-    assert_true(b->eof || b->error);
-    client_say(n, a, "GET /bytes/3 HTTP/1.0\r\n\r\n");
+    assert_true(a->error != 0);                   /* reset */
+    assert_false(b->eof || b->error);
+    client_say(n, b, "GET /bytes/3 HTTP/1.0\r\n\r\n");
     net_run(n, TS_MS(100));
     struct resp r;
-    assert_true(take_response(a, &r, false));
+    assert_true(take_response(b, &r, false));
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.head, "Connection: close\r\n"));
-    assert_true(a->eof);
+    assert_true(b->eof);
     struct ts_http_server_stats st;
     ts_http_server_stats(n->srv, &st);
-    assert_int_equal(st.refused_full, 1);
+    assert_int_equal(st.evicted, 1);
+    assert_int_equal(st.refused_full, 0);
     client_free(n, a);
     client_free(n, b);
+    net_free(n);
+}
+
+static bool gone(const struct client *cl)
+{
+    return cl->eof || cl->error;
+}
+
+/* At the limit, a newcomer evicts a connection that never sent a byte before one with a request
+ * arriving, and never one whose response is being sent; with nothing evictable it is refused. */
+static void test_eviction_order(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 3);
+    struct client *a = client_open(n);
+    a->paused = true;
+    client_say(n, a, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");   /* sending */
+    struct client *b = client_open(n);
+    client_say(n, b, "GET / HTTP/1.1\r\n");                                   /* half a request */
+    n->now += TS_MS(10);
+    struct client *c = client_open(n);                                         /* nothing */
+    n->now += TS_MS(10);
+    struct client *d = client_open(n);          /* full: c, the one that never spoke, goes */
+    assert_true(gone(c) && !gone(a) && !gone(b) && !gone(d));
+    n->now += TS_MS(10);
+    struct client *e = client_open(n);          /* d goes, not the older half request b */
+    assert_true(gone(d) && !gone(a) && !gone(b) && !gone(e));
+    client_say(n, e, "GET / HTTP/1.1\r\nHost: x\r\n");                          /* e starts too */
+    n->now += TS_MS(10);
+    struct client *f = client_open(n);          /* only half requests left: the older, b, goes */
+    assert_true(gone(b) && !gone(a) && !gone(e) && !gone(f));
+    struct ts_http_server_stats st;
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.evicted, 3);
+    client_free(n, e);
+    client_free(n, f);
+    net_settle(n);
+    struct net *m = n;                          /* (the same server) */
+    /* Now only a (mid-response) and two slots: fill them with responses in flight too. */
+    struct client *g = client_open(m), *h = client_open(m);
+    g->paused = h->paused = true;
+    client_say(m, g, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    client_say(m, h, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    struct client *i = client_open(m);          /* nothing evictable: refused */
+    net_run(m, TS_MS(100));
+    assert_true(gone(i) && !gone(a) && !gone(g) && !gone(h));
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.refused_full + st.refused_peer, 1);   /* one address: both limits are 3 */
+    assert_int_equal(st.evicted, 3);
+    a->paused = false;
+    client_cb(a, a->sock, TS_EV_READABLE, n->now);
+    net_run(n, TS_MS(500));
+    assert_true(a->rx_len > 1000000);           /* a's transfer goes on */
+    client_free(n, a);
+    client_free(n, b);
+    client_free(n, c);
+    client_free(n, d);
+    client_free(n, g);
+    client_free(n, h);
+    client_free(n, i);
+    net_free(n);
+}
+
+/* One address may hold max_per_peer connections: the next one from it evicts its own idle one,
+ * or is refused when all of them are mid-response. */
+static void test_per_peer_limit(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    n->app.stop(n->app.ctx, n->now);
+    struct ts_http_opts o = {.port = 80, .log = log_cb, .log_arg = n, .max_per_peer = 2};
+    assert_int_equal(ts_http_start(n->s, n->now, &o, &n->app), 0);
+    n->srv = ts_http_server_of(&n->app);
+    struct client *a = client_open(n), *b = client_open(n), *c = client_open(n);
+    net_run(n, TS_MS(100));
+    assert_true(gone(a) && !gone(b) && !gone(c));
+    struct ts_http_server_stats st;
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.evicted, 1);
+    b->paused = c->paused = true;
+    client_say(n, b, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    client_say(n, c, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    struct client *d = client_open(n);
+    net_run(n, TS_MS(100));
+    assert_true(gone(d) && !gone(b) && !gone(c));
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.refused_peer, 1);
+    assert_int_equal(st.evicted, 1);
+    assert_true(st.max_conns >= 16);              /* sized from memory: not a small constant */
+    client_free(n, a);
+    client_free(n, b);
+    client_free(n, c);
+    client_free(n, d);
+    net_free(n);
+}
+
+/* A connection that sends nothing is reset after first_byte_timeout (5 s), a quarter of it
+ * while the server holds 3/4 of its limit; evictions are logged once a second at most. */
+static void test_first_byte_timeout_and_log(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 4);
+    struct client *a = client_open(n);
+    net_run(n, TS_MS(4900));
+    assert_false(gone(a));
+    net_run(n, TS_MS(200));
+    assert_true(gone(a));
+    struct client *c[8];
+    for (int i = 0; i < 3; i++)
+        c[i] = client_open(n);                    /* 3 of 4: timeouts tighten to 1.25 s ... */
+    net_run(n, TS_MS(1300));
+    assert_true(gone(c[0]) && !gone(c[1]) && !gone(c[2]));  /* ... until below 3 of 4 again */
+    net_run(n, TS_MS(3800));
+    assert_true(gone(c[1]) && gone(c[2]));
+    struct ts_http_server_stats st;
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.idle_closed, 4);
+    client_free(n, a);
+    for (int i = 0; i < 8; i++) {
+        if (i < 3)
+            client_free(n, c[i]);
+        c[i] = client_open(n);                    /* 8 in a burst at a limit of 4: 4 evicted */
+    }
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.evicted, 4);
+    unsigned lines = 0;
+    for (unsigned i = 0; i < n->nlogs; i++)
+        lines += strstr(n->logs[i], "evicted") != NULL;
+    assert_int_equal(lines, 1);                   /* the first at once, the rest held back ... */
+    net_run(n, TS_MS(1100));
+    lines = 0;
+    for (unsigned i = 0; i < n->nlogs; i++)
+        lines += strstr(n->logs[i], "3 idle evicted") != NULL;
+    assert_int_equal(lines, 1);                   /* ... and told a second later */
+    for (int i = 0; i < 8; i++)
+        client_free(n, c[i]);
     net_free(n);
 }
 
@@ -491,7 +630,10 @@ int main(void)
         cmocka_unit_test(test_bad_request_closes_without_reset),
         cmocka_unit_test(test_slowloris_408),
         cmocka_unit_test(test_idle_close),
-        cmocka_unit_test(test_http10_and_limits),
+        cmocka_unit_test(test_http10_and_eviction),
+        cmocka_unit_test(test_eviction_order),
+        cmocka_unit_test(test_per_peer_limit),
+        cmocka_unit_test(test_first_byte_timeout_and_log),
         cmocka_unit_test(test_file_from_root),
     };
     return cmocka_run_group_tests_name("http_server", tests, NULL, NULL);

@@ -16,6 +16,7 @@ struct client {
     const uint8_t *tx;
     size_t tx_len, tx_off;
     bool connected, eof, shut;
+    bool keep_open;           /* no FIN after tx */
     int error;
 };
 
@@ -32,7 +33,7 @@ static void client_pump(struct client *cl, ts_time_t now)
         if (r <= 0) break;
         cl->tx_off += (size_t)r;
     }
-    if (cl->tx && cl->tx_off == cl->tx_len && !cl->shut) {
+    if (cl->tx && cl->tx_off == cl->tx_len && !cl->shut && !cl->keep_open) {
         cl->shut = true;
         assert_int_equal(ts_tcp_shutdown(cl->sock, now), 0);
     }
@@ -196,21 +197,53 @@ static void tcp_discard_and_daytime(void **st)
     net_free(n);
 }
 
-/* Connections over the cap are reset; one idle past the limit is aborted. */
-static void tcp_limits(void **st)
+/* At the limit a newcomer evicts the connection that idled longest, those that never sent a
+ * byte first; silent ones are reset after first_byte_timeout (10 s; a quarter at 3/4 of the
+ * limit), the others after tcp_idle. */
+static void tcp_eviction_and_timeouts(void **st)
 {
     (void)st;
     struct net *n = net_new(2);
     struct client c[3];
-    for (int i = 0; i < 3; i++) client_open(n, &c[i], 7, NULL, 0);
-    net_run(n, TS_SEC(2));
-    int refused = 0;
-    for (int i = 0; i < 3; i++) refused += c[i].error != 0;
-    assert_int_equal(refused, 1);
-    assert_int_equal(ts_services_stats(n->app.ctx)->tcp_accepted, 2);
-    net_run(n, TS_SEC(301));   /* the default idle limit is 300 s */
-    for (int i = 0; i < 3; i++) assert_int_not_equal(c[i].error, 0);
+    for (int i = 0; i < 3; i++) {
+        client_open(n, &c[i], 7, NULL, 0);
+        net_run(n, TS_MS(10));
+    }
+    assert_int_not_equal(c[0].error, 0);          /* the oldest silent one made room */
+    assert_int_equal(c[1].error, 0);
+    assert_int_equal(c[2].error, 0);
+    const struct ts_services_stats *ss = ts_services_stats(n->app.ctx);
+    assert_int_equal(ss->tcp_accepted, 3);
+    assert_int_equal(ss->tcp_evicted, 1);
+    net_run(n, TS_MS(2600));                      /* 2 of 2: 2.5 s for the first byte ... */
+    assert_int_not_equal(c[1].error, 0);
+    assert_int_equal(c[2].error, 0);              /* ... and 10 s again at 1 of 2 */
+    net_run(n, TS_SEC(8));
+    assert_int_not_equal(c[2].error, 0);
     for (int i = 0; i < 3; i++) client_close(n, &c[i]);
+    net_run(n, TS_SEC(1));
+
+    /* one that has spoken stays; the silent newer one goes */
+    struct client a, b, d;
+    client_open(n, &a, 7, (const uint8_t *)"hi", 2);
+    a.keep_open = true;
+    net_run(n, TS_MS(100));
+    assert_int_equal(a.rx_len, 2);
+    client_open(n, &b, 7, NULL, 0);
+    net_run(n, TS_MS(100));
+    client_open(n, &d, 7, NULL, 0);
+    net_run(n, TS_MS(100));
+    assert_int_equal(a.error, 0);
+    assert_int_not_equal(b.error, 0);
+    assert_int_equal(d.error, 0);
+    assert_int_equal(ss->tcp_evicted, 2);
+    net_run(n, TS_SEC(299));                      /* a: idle 300 s (at 1 of 2 after d goes) */
+    assert_int_equal(a.error, 0);
+    net_run(n, TS_SEC(2));
+    assert_int_not_equal(a.error, 0);
+    client_close(n, &a);
+    client_close(n, &b);
+    client_close(n, &d);
     net_run(n, TS_SEC(1));
     net_free(n);
 }
@@ -220,7 +253,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tcp_echo),
         cmocka_unit_test(tcp_discard_and_daytime),
-        cmocka_unit_test(tcp_limits),
+        cmocka_unit_test(tcp_eviction_and_timeouts),
     };
     return cmocka_run_group_tests_name("services_tcp", tests, NULL, NULL);
 }

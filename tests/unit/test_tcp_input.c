@@ -72,6 +72,9 @@ static void syn_fin_and_land_dropped(void **st)
     struct ts_sock *l;
     struct tseg g;
     assert_int_equal(ts_tcp_listen(s, 0, 80, 8, acc_cb, NULL, &l), 0);
+    /* by default SYN+FIN is a SYN (RFC 9293 §3.10.7.2); the drop_synfin knob drops it */
+    assert_int_equal(ts_stack_set_knob(s, "drop_synfin", true), 0);
+    assert_int_equal(ts_stack_set_knob(s, "no_such_knob", true), -1);
     tcp_in(s, T0, 4000, 80, 1, 0, TS_TCP_SYN | TS_TCP_FIN, 1000, NULL, 0, NULL, 0);
     assert_false(tcp_out(s, T0, &g));
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_syn_fin), 1);

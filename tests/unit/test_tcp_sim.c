@@ -1,10 +1,17 @@
 /*
- * TCP over the simulated link (tests/lib/sim.c): bulk transfers both ways at once, byte-exact,
- * over a clean link and over links that lose 1, 5 and 20 % of the frames (and duplicate and
- * reorder some). Prints a table of virtual time, goodput and retransmissions per loss rate.
+ * TCP over the simulated link (tests/lib/sim.c):
+ * - test_bulk_table: two tapstacks, bulk transfers both ways at once, byte-exact, over a clean link
+ *   and over links that lose 1, 5 and 20 % of the frames (and duplicate and reorder some); prints
+ *   virtual time, goodput and retransmissions per loss rate.
+ * - test_linux_peer_table: tapstack sends to a Linux-like receiver (tests/lib/sim_peer.h: 40 ms
+ *   delayed ACK, quick ACK on out-of-order data) over links of 1 and 50 ms RTT at 100 Mbit/s, at
+ *   0, 1, 5, 10, 20 % loss and 1 % reordering; prints goodput, retransmissions and timeouts beside
+ *   a model rate (Mathis; Padhye past 10 %), and checks goodput >= half the model's (see
+ *   bounds_enforced for the state of that check) and byte-exactness.
  *
- * SIM_BYTES=N overrides the bytes sent each way (default 10 MB; see SIZE below); SIM_TRACE=1 prints
- * state changes, timers and drops; SIM_FILTER=test_bulk* runs only matching tests.
+ * SIM_BYTES=N overrides the bytes sent each way in test_bulk_table (default 10 MB; see SIZE below),
+ * SIM_LINUX_BYTES=N those of test_linux_peer_table (default 4 MiB); SIM_TRACE=1 prints state
+ * changes, timers and drops; SIM_FILTER=test_bulk* runs only matching tests.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,7 @@
 
 #include "lib/frames.h"
 #include "lib/sim.h"
+#include "lib/sim_peer.h"
 #include "tapstack/socket.h"
 #include "tapstack/stats.h"
 #include "tapstack/trace.h"
@@ -38,6 +47,7 @@ struct end {
     unsigned dir;          /* direction of what this end sends: 0 = A->B, 1 = B->A */
     uint64_t total, sent, recvd;
     bool shut, eof, bad, err;
+    bool no_fin;           /* do not shut down once everything is sent */
     char why[160];
 };
 
@@ -60,7 +70,7 @@ static void pump(struct end *e, ts_time_t now)
         }
         e->sent += (uint64_t)r;
     }
-    if (e->sent == e->total && !e->shut) {
+    if (e->sent == e->total && !e->shut && !e->no_fin) {
         int rc = ts_tcp_shutdown(e->sock, now);
         if (rc != 0 && !e->err) { e->err = true; snprintf(e->why, sizeof e->why, "shutdown: %s", ts_strerror(-rc)); }
         e->shut = true;
@@ -265,6 +275,253 @@ static void test_bulk_table(void **state)
     if (bad) fail_msg("%u of 4 transfers failed", bad);
 }
 
+/* ---- tapstack sending to a Linux-like receiver (tests/lib/sim_peer.h), beside the Mathis model ---- */
+
+struct one_way {
+    struct sim *sim;
+    struct end snd;             /* on A: sends `total` bytes, then FIN */
+    struct ts_sock *listener;
+    struct sim_peer *peer;
+    uint64_t got;               /* bytes the peer delivered, each checked */
+    bool bad;
+    char why[120];
+};
+
+static void peer_data(void *arg, uint64_t off, const uint8_t *p, size_t n)
+{
+    struct one_way *w = arg;
+    for (size_t i = 0; i < n && !w->bad; i++)
+        if (p[i] != pat(off + i, 0)) {
+            w->bad = true;
+            snprintf(w->why, sizeof w->why, "byte %llu differs", (unsigned long long)(off + i));
+        }
+    w->got = off + n;
+}
+
+static void ow_listen_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct one_way *w = arg;
+    struct ts_sock *c;
+    while (!w->snd.sock && (c = ts_tcp_accept(sock, end_cb, &w->snd))) {
+        w->snd.sock = c;
+        pump(&w->snd, now);
+    }
+}
+
+static bool ow_done(void *arg)
+{
+    struct one_way *w = arg;
+    if (w->snd.sock) pump(&w->snd, sim_now(w->sim));
+    return w->bad || w->snd.err || sim_peer_stats(w->peer)->fin || sim_peer_stats(w->peer)->reset;
+}
+
+struct lrow {
+    double rtt_ms, loss, reorder;
+    double vsecs, mbps, bound, model;
+    const char *model_name;
+    uint64_t retransmits, timeouts, acks, delayed_acks, dsacks;
+    bool complete, below;
+    char why[480];
+};
+
+/* The model rate in Mbit/s, capped by the link's goodput (payload share of each frame on the wire,
+ * as sim.c counts it). Up to 10 % loss: Mathis et al. (1997), MSS/RTT x 1.22/sqrt(p). Past that
+ * the Mathis model no longer holds (retransmission timeouts dominate): Padhye et al. (1998), which
+ * adds them, with b = 1 and T0 = 200 ms (Linux's minimum RTO). */
+static double model_mbps(double rtt_s, double p, uint64_t rate_bps, const char **name)
+{
+    double link = (double)rate_bps * 1460.0 / (1514.0 + 24.0) / 1e6, m;
+    *name = "link";
+    if (p <= 0) return link;
+    if (p <= 0.10) {
+        m = 1460.0 * 8.0 / rtt_s * 1.22 / sqrt(p) / 1e6;
+        *name = "Mathis";
+    } else {
+        double q = 3.0 * sqrt(3.0 * p / 8.0);
+        m = 1460.0 * 8.0 / (rtt_s * sqrt(2.0 * p / 3.0) + 0.2 * (q < 1 ? q : 1) * p * (1 + 32 * p * p)) / 1e6;
+        *name = "Padhye";
+    }
+    if (m < link) return m;
+    *name = "link";
+    return link;
+}
+
+/* The bound a row must meet: half the goodput of a transfer that spends one RTT on the handshake,
+ * log2(BDP / 10 segments) RTTs in slow start, then moves the rest at the model's rate. */
+static double bound_mbps(double rtt_s, double rate_mbps, uint64_t bytes)
+{
+    double bdp_segs = rate_mbps * 1e6 * rtt_s / 8.0 / 1460.0;
+    double ss = bdp_segs > 10 ? log2(bdp_segs / 10.0) : 0;
+    double t = rtt_s * (1.0 + ss) + (double)bytes * 8.0 / (rate_mbps * 1e6);
+    return 0.5 * (double)bytes * 8.0 / t / 1e6;
+}
+
+static void linux_transfer(double rtt_ms, double loss, double reorder, uint64_t bytes, uint64_t seed,
+                           struct lrow *row)
+{
+    memset(row, 0, sizeof *row);
+    row->rtt_ms = rtt_ms;
+    row->loss = loss;
+    row->reorder = reorder;
+    ts_time_t rtt = (ts_time_t)(rtt_ms * 1000.0);
+    uint64_t rate = 100000000ull;
+    unsigned bdp = (unsigned)((double)rate * rtt_ms / 1000.0 / 8.0 / 1538.0);
+    struct sim_link l = {.loss = loss, .reorder = reorder, .delay = rtt / 2, .reorder_delay = rtt / 8,
+                         .rate_bps = rate, .queue_frames = bdp > 64 ? bdp : 64};
+    struct sim *sim = sim_new_ex(seed, &l, cfg_hook, NULL);
+    assert_non_null(sim);
+    struct one_way *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    w->sim = w->snd.sim = sim;
+    w->snd.total = bytes;
+    assert_int_equal(ts_tcp_listen(sim_a(sim), 0, PORT, 8, ow_listen_cb, w, &w->listener), 0);
+    struct sim_peer_cfg pc;
+    sim_peer_cfg_default(&pc);
+    pc.dst_port = PORT;
+    pc.on_data = peer_data;
+    pc.arg = w;
+    ts_time_t start = sim_now(sim);
+    w->peer = sim_peer_start(sim, &pc);
+    assert_non_null(w->peer);
+    bool finished = sim_run_until(sim, ow_done, w, TS_SEC(1800));
+    const struct sim_peer_stats *ps = sim_peer_stats(w->peer);
+    row->vsecs = (double)((ps->fin ? ps->t_fin : sim_now(sim)) - start) / 1e6;
+    row->mbps = (double)w->got * 8.0 / row->vsecs / 1e6;
+    row->model = model_mbps(rtt_ms / 1000.0, loss, rate, &row->model_name);
+    row->bound = bound_mbps(rtt_ms / 1000.0, row->model, bytes);
+    row->retransmits = ts_stack_stats(sim_a(sim))->v[TS_CTR_tcp_retransmits];
+    row->timeouts = ts_stack_stats(sim_a(sim))->v[TS_CTR_tcp_timeouts];
+    row->acks = ps->acks;
+    row->delayed_acks = ps->delayed_acks;
+    row->dsacks = ps->dsacks;
+    row->complete = finished && ps->fin && !w->bad && !w->snd.err && w->got == bytes;
+    if (!row->complete)
+        snprintf(row->why, sizeof row->why, "%s: %llu of %llu bytes in order by %.1f virtual s%s%s%s",
+                 w->bad ? "corrupt" : ps->reset ? "reset" : "incomplete", (unsigned long long)w->got,
+                 (unsigned long long)bytes, row->vsecs, w->why[0] || w->snd.why[0] ? ": " : "", w->why,
+                 w->snd.why);
+    row->below = row->mbps < row->bound;
+    /* both ends close; A's side winds down (TIME_WAIT included) and sim_free checks for leaks */
+    if (w->snd.sock) ts_tcp_close(w->snd.sock, sim_now(sim));
+    ts_tcp_close(w->listener, sim_now(sim));
+    sim_run_for(sim, TS_SEC(300));
+    sim_free(sim);
+    sim_peer_free(w->peer);
+    free(w);
+}
+
+static bool peer_has_all(void *arg)
+{
+    struct one_way *w = arg;
+    pump(&w->snd, sim_now(w->sim));
+    return w->bad || w->got == w->snd.total;
+}
+
+static bool peer_delayed_once(void *arg)
+{
+    struct one_way *w = arg;
+    return sim_peer_stats(w->peer)->delayed_acks > 0;
+}
+
+/* The Linux-like receiver itself, on a clean 1 ms link: quick ACKs first, then one ACK per two full
+ * segments; a lone small segment is acknowledged by the 40 ms timer. */
+static void test_sim_peer_acks(void **state)
+{
+    struct sim_link l = {.delay = 500, .rate_bps = 100000000ull, .queue_frames = 100};
+    struct sim *sim = sim_new_ex(5, &l, cfg_hook, NULL);
+    assert_non_null(sim);
+    struct one_way *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    w->sim = w->snd.sim = sim;
+    w->snd.total = 60 * 1460;
+    w->snd.no_fin = true;
+    assert_int_equal(ts_tcp_listen(sim_a(sim), 0, PORT, 8, ow_listen_cb, w, &w->listener), 0);
+    struct sim_peer_cfg pc;
+    sim_peer_cfg_default(&pc);
+    pc.dst_port = PORT;
+    pc.on_data = peer_data;
+    pc.arg = w;
+    w->peer = sim_peer_start(sim, &pc);
+    assert_non_null(w->peer);
+    assert_true(sim_run_until(sim, peer_has_all, w, TS_SEC(5)));
+    assert_false(w->bad);
+    const struct sim_peer_stats *ps = sim_peer_stats(w->peer);
+    assert_true(ps->established);
+    assert_int_equal(ps->delayed_acks, 0);
+    /* 1 for the handshake, 16 quick ACKs, then one for every two of the remaining full segments */
+    uint64_t full = ps->segments;
+    print_message("peer: %llu segments, %llu ACKs\n", (unsigned long long)full, (unsigned long long)ps->acks);
+    assert_true(full >= 42 && full <= 60);
+    assert_true(ps->acks >= 1 + 16 + (full - 16) / 2 - 2 && ps->acks <= 1 + 16 + (full - 16) / 2 + 2);
+    sim_run_for(sim, TS_MS(100));
+    /* one small segment: no second one comes, so the delayed-ACK timer answers it */
+    w->snd.total += 100;
+    ts_time_t t0 = sim_now(sim);
+    pump(&w->snd, t0);
+    assert_true(sim_run_until(sim, peer_delayed_once, w, TS_SEC(1)));
+    ts_time_t dt = sim_now(sim) - t0;
+    print_message("peer: lone segment acknowledged %.1f ms after the write\n", (double)dt / 1000.0);
+    assert_true(dt >= TS_MS(40) && dt <= TS_MS(42));
+    assert_int_equal(w->got, w->snd.total);
+    w->snd.no_fin = false;
+    pump(&w->snd, sim_now(sim));
+    assert_true(sim_run_until(sim, ow_done, w, TS_SEC(5)));
+    assert_true(sim_peer_stats(w->peer)->fin);
+    ts_tcp_close(w->snd.sock, sim_now(sim));
+    ts_tcp_close(w->listener, sim_now(sim));
+    sim_run_for(sim, TS_SEC(300));
+    assert_true(sim_peer_stats(w->peer)->closed);
+    sim_free(sim);
+    sim_peer_free(w->peer);
+    free(w);
+}
+
+/* SIM_BOUNDS=1 makes a row under its bound fail the test. Until issue 18's sender (RACK-TLP, PRR,
+ * CUBIC) lands, today's sender is below the bound at every lossy row, so without it those rows are
+ * printed as KNOWN-FAILING; the switch goes away (the bounds become unconditional) when it lands. */
+static bool bounds_enforced(void)
+{
+    const char *e = getenv("SIM_BOUNDS");
+    return e && e[0] == '1';
+}
+
+static void test_linux_peer_table(void **state)
+{
+    static const double cases[][3] = {   /* RTT ms, loss, reordering */
+        {1, 0, 0}, {1, 0.01, 0}, {1, 0.05, 0}, {1, 0.10, 0}, {1, 0.20, 0}, {1, 0, 0.01},
+        {50, 0, 0}, {50, 0.01, 0}, {50, 0.05, 0}, {50, 0.10, 0}, {50, 0.20, 0}, {50, 0, 0.01},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    const char *e = getenv("SIM_LINUX_BYTES");
+    uint64_t bytes = e ? strtoull(e, NULL, 0) : (4u << 20);
+    struct lrow rows[N];
+    unsigned incomplete = 0, below = 0;
+    print_message("tapstack (A) sends %llu bytes to a Linux-like receiver (40 ms delayed ACK, ACK every 2nd "
+                  "full segment, quick ACK on out-of-order data and hole fills, SACK, D-SACK, timestamps); "
+                  "100 Mbit/s, queue of one BDP (64 frames at least), loss and reordering each way\n",
+                  (unsigned long long)bytes);
+    print_message("  RTT ms  loss reord | virtual s | goodput Mbit/s |   model Mbit/s | bound | retransmits (RTO) | "
+                  "peer ACKs (delayed, D-SACK) | verdict\n");
+    for (size_t i = 0; i < N; i++) {
+        struct lrow *r = &rows[i];
+        linux_transfer(cases[i][0], cases[i][1], cases[i][2], bytes, 2000 + i, r);
+        const char *verdict = !r->complete ? "FAILED" : !r->below ? "ok"
+                              : bounds_enforced() ? "FAILED: under the bound" : "KNOWN-FAILING: under the bound";
+        print_message("  %6.0f %4.0f%% %4.0f%% | %9.3f | %14.2f | %6.2f %-6s | %5.2f | %11llu (%llu) | %12llu (%llu, %llu) | %s\n",
+                      r->rtt_ms, r->loss * 100, r->reorder * 100, r->vsecs, r->mbps, r->model, r->model_name, r->bound,
+                      (unsigned long long)r->retransmits, (unsigned long long)r->timeouts,
+                      (unsigned long long)r->acks, (unsigned long long)r->delayed_acks,
+                      (unsigned long long)r->dsacks, verdict);
+        if (!r->complete) { print_message("    %s\n", r->why); incomplete++; }
+        else if (r->below) below++;
+    }
+    if (below && !bounds_enforced())
+        print_message("  !!! %u of %d rows are UNDER the model bound: KNOWN-FAILING until issue 18's sender lands "
+                      "(SIM_BOUNDS=1 fails on them) !!!\n", below, N);
+    if (incomplete) fail_msg("%u of %d transfers did not arrive complete and byte-exact", incomplete, N);
+    if (below && bounds_enforced()) fail_msg("%u of %d rows under the goodput bound", below, N);
+}
+
 /* ---- the sim itself ---- */
 
 static bool never(void *arg) { return false; }
@@ -320,7 +577,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sim_link_model),
         cmocka_unit_test(test_sim_reproducible),
+        cmocka_unit_test(test_sim_peer_acks),
         cmocka_unit_test(test_bulk_table),
+        cmocka_unit_test(test_linux_peer_table),
     };
     if (getenv("SIM_FILTER")) cmocka_set_test_filter(getenv("SIM_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
