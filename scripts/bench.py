@@ -178,7 +178,9 @@ def hold(t, n, tapstack_pid):
     kernel the growth of its slab, halved (both ends of a veth connection live in the kernel)."""
     if t == "A":
         ns = f"tsb-mem-{PID}-{len(TOTAL_RSS)}"
-        p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", "--no-http", "--no-ftp"],
+        # one client address holds them all: lift discard's limits (per address: a quarter) above n
+        p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", "--no-http", "--no-ftp",
+                   "--discard-max-conns", str(2 * n), "--discard-max-per-peer", str(2 * n)],
                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if "up on" not in (p.stdout.readline() or ""):
             raise RuntimeError("memory scenario: tapstack did not come up")
@@ -206,11 +208,42 @@ def hold(t, n, tapstack_pid):
     return per / 2 if t == "B" else per
 
 
+def loss_rows(rounds):
+    """TCP under 1 % and 5 % loss each way (nftables, both paths), 20 MB, tapstack beside the kernel:
+    tests/integration/t_tcp_loss.sh with the release binary, which alternates the two for `rounds`
+    rounds and writes its medians as JSON (scripts/loss_xfer.py). Returns bench rows."""
+    out = os.path.join(tmp, "loss.json")
+    env = dict(os.environ, TS_BIN=TAPSTACK, TS_LOSS_MB="20", TS_LOSS_PCTS="1 5", TS_LOSS_ROUNDS=str(rounds),
+               TS_LOSS_LIMIT="300", TS_LOSS_JSON=out)
+    r = subprocess.run(["bash", os.path.join(ROOT, "tests", "integration", "t_tcp_loss.sh")], env=env,
+                       capture_output=True, text=True, timeout=3600)
+    if not os.path.exists(out):
+        print(f"  tcp_loss: no figures (t_tcp_loss.sh exit {r.returncode}):\n{r.stdout[-1500:]}", file=sys.stderr)
+        return []
+    if r.returncode != 0:
+        print(f"  tcp_loss: a transfer failed (t_tcp_loss.sh exit {r.returncode}); figures of the others follow",
+              file=sys.stderr)
+    with open(out) as f:
+        res = json.load(f)
+    rows = []
+    for lr in res["rows"]:
+        for d, what in (("send", "sends_download"), ("recv", "receives_upload")):
+            x = lr[d]
+            row = {"scenario": f"loss_{lr['loss_pct']}pct_{res['mb']}MB_{what}", "unit": "MB/s", "better": "higher"}
+            for key in ("tapstack", "kernel"):
+                v = x[f"{key}_runs"]
+                row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
+                            "max": max(v) if v else None, "runs": v}
+            row["ratio"] = x["ratio"]
+            rows.append(row)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"))
-    ap.add_argument("--only", default="", help="comma-separated scenario names")
+    ap.add_argument("--only", default="", help="comma-separated scenario names (tcp_loss: the rows under loss)")
     ap.add_argument("--hold", type=int, default=10000, help="idle connections for the memory scenario")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -254,6 +287,10 @@ def main():
             row["ratio"] = (ma / mb) if ma is not None and mb else None
             rows.append(row)
             print_row(row)
+        if not only or "tcp_loss" in only:
+            for row in loss_rows(a.rounds):
+                rows.append(row)
+                print_row(row)
         if TOTAL_RSS:
             row = {"scenario": f"idle_conn_{a.hold}_total_rss", "unit": "MB", "better": "lower",
                    "tapstack": {"median": statistics.median(TOTAL_RSS), "min": min(TOTAL_RSS),

@@ -51,6 +51,7 @@ struct ts_config {
     ts_time_t tcp_rto_min;     /* 0 means 200 ms */
     const char *tcp_cc;        /* congestion controller, "cubic" or "newreno"; NULL means cubic */
     unsigned tcp_max_conns;    /* 0 means 65536 */
+    bool tcp_no_timestamps;    /* true: never offer or accept RFC 7323 timestamps (default: on) */
     unsigned arp_cache_size;   /* 0 means 256 entries */
     /* Behaviours two RFCs describe, chosen per stack (FreeBSD's knobs of the same names):
      * insecure_rst: RFC 793's RST check (any RST in the window resets) instead of RFC 5961 §3's
@@ -62,7 +63,34 @@ struct ts_config {
     bool tcp_insecure_rst, tcp_insecure_syn, tcp_drop_synfin;
     ts_trace_fn trace;         /* optional: every frame, state change, drop (see trace.h) */
     void *trace_arg;
+    unsigned offload;          /* TS_OFFLOAD_*: what the wire completes for us on transmit; 0 = plain frames */
 };
+
+/*
+ * Offloads (DESIGN.md "Offloads without breaking the rule"). A driver whose wire can finish
+ * checksums and split large TCP segments says so in ts_config.offload; the core then may emit
+ * frames that need it, and describes each one in a struct ts_frame_info beside its bytes. On
+ * receive, the driver may describe a frame the same way. The core knows nothing of virtio: a
+ * core given no description (tests, fuzzers, replay) works on plain frames as always.
+ */
+#define TS_OFFLOAD_CSUM 0x1u   /* TCP checksums may be left partial (TS_FRAME_CSUM_PARTIAL) */
+#define TS_OFFLOAD_TSO  0x2u   /* TCP segments up to 64 KB, split at gso_size by the wire (needs CSUM) */
+
+#define TS_FRAME_CSUM_VALID   0x1u  /* rx: the L4 checksum is known good (verified, or made on this host) */
+#define TS_FRAME_CSUM_PARTIAL 0x2u  /* rx/tx: the L4 checksum field holds only the pseudo-header sum; the
+                                     * 16-bit sum over bytes [csum_start, end) goes at csum_start + csum_offset */
+#define TS_FRAME_GSO_TCP      0x4u  /* rx: a TCP segment that may exceed the MTU (merged by the sender's host);
+                                     * tx: split this TCP segment's payload into gso_size pieces */
+
+struct ts_frame_info {
+    uint16_t flags;            /* TS_FRAME_* */
+    uint16_t gso_size;         /* TS_FRAME_GSO_TCP: payload bytes per wire segment (the MSS) */
+    uint16_t csum_start;       /* TS_FRAME_CSUM_PARTIAL: offsets from the frame's first byte */
+    uint16_t csum_offset;
+};
+
+/* The largest frame the core emits: mtu + 14, or 65535 + 14 with TS_OFFLOAD_TSO. */
+#define TS_FRAME_MAX_GSO (65535u + 14u)
 
 struct ts_stack;
 
@@ -81,9 +109,29 @@ void ts_stack_free(struct ts_stack *s);
  * pointer. */
 void ts_stack_receive(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
 
-/* Copy the next frame to send into buf (cap bytes, at least mtu+14) and return its length, or 0
- * when nothing is waiting. Calling it may let TCP produce more segments. */
+/* ts_stack_receive with a description of the frame from the wire (NULL: a plain frame). A
+ * checksum marked VALID or PARTIAL is not recomputed; a GSO frame may carry up to 64 KB. */
+void ts_stack_receive_info(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len,
+                           const struct ts_frame_info *info);
+
+/* Copy the next frame to send into buf (cap bytes, at least ts_stack_frame_max) and return its
+ * length, or 0 when nothing is waiting (or the next frame exceeds cap: it stays queued). Calling
+ * it may let TCP produce more segments. With offloads on, a driver uses ts_stack_transmit_info;
+ * this one completes a partial checksum itself, so that what it returns is a valid IPv4 packet
+ * (a TSO super-segment stays one packet, larger than the MTU). */
 size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap);
+
+/* ts_stack_transmit that also fills *info (flags 0 for a plain frame): what the wire must
+ * finish (checksum, segmentation) before the frame is on the wire. */
+size_t ts_stack_transmit_info(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
+                              struct ts_frame_info *info);
+
+/* Do what the wire would for a TS_FRAME_CSUM_PARTIAL frame: compute the checksum over
+ * [csum_start, len) and store it, so that the frame is plain. A no-op for other frames. */
+void ts_frame_finish_csum(uint8_t *frame, size_t len, const struct ts_frame_info *info);
+
+/* The largest frame ts_stack_transmit may return: mtu + 14, or TS_FRAME_MAX_GSO with TSO. */
+size_t ts_stack_frame_max(const struct ts_stack *s);
 
 /* Run every timer whose deadline is at or before now (retransmission, delayed ACK, ARP, ...). */
 void ts_stack_poll(struct ts_stack *s, ts_time_t now);

@@ -25,6 +25,7 @@ struct ts_trace_event {
     ts_time_t now;
     const uint8_t *frame;
     size_t len;
+    const struct ts_frame_info *info;   /* frames: the offload description, or NULL when plain */
     enum ts_counter_id counter;
     const struct ts_sock *sock;
     enum ts_tcp_state old_state, new_state;

@@ -123,6 +123,7 @@ void ftp_process_input(struct ftp_session *se, ts_time_t now)
             }
             se->in_off = 0;
             se->in_len = (size_t)n;
+            se->spoke = true;
             ftp_touch(se, now);
         }
         size_t used;
@@ -243,6 +244,7 @@ static void session_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time
                 cls == FC_LOGIN ? "did not log in in time" : "idle");
         ftp_reply(se, now, 421, "Timeout: closing the control connection.");
         se->dead = true;
+        se->reset = !se->spoke;         /* never a byte: likely a ghost, free its TCB at once */
     }
     ftp_session_reap(se, now);
 }

@@ -61,6 +61,7 @@ struct ftp_session {
     bool dead;                   /* to be freed when the current callback returns */
     bool quitting;               /* close once the output is out */
     bool reset;                  /* close the control connection with a reset (evicted) */
+    bool spoke;                  /* the client sent something on the control connection */
     struct ts_guard_node node;   /* class and timer in srv->guard */
 
     /* control input and output */

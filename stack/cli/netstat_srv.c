@@ -73,6 +73,15 @@ struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifna
     return srv;
 }
 
+void ts_netstat_srv_set_clock_record(struct ts_netstat_srv *srv, const struct ts_plot_rec *rec, int64_t wall_offset,
+                                     int32_t tz_offset)
+{
+    if (!srv) return;
+    srv->ctx.rec = rec;
+    srv->ctx.wall_offset = wall_offset;
+    srv->ctx.tz_offset = tz_offset;
+}
+
 void ts_netstat_srv_stop(struct ts_netstat_srv *srv)
 {
     if (!srv) return;

@@ -15,6 +15,7 @@
 #include "tapstack/stack.h"
 
 struct ts_netstat_srv;
+struct ts_plot_rec;
 struct ts_ctl;
 
 /* Add the routes to every HTTP app in apps and the commands to ctl (may be NULL); ifname names
@@ -22,6 +23,12 @@ struct ts_ctl;
  * the control socket is closed (both point into it). */
 struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifname, struct ts_app *apps,
                                             unsigned napps, struct ts_ctl *ctl);
+
+/* Give the views the live per-conversation record (for /conn/PAIR/seq.svg and ladder.svg, the links on
+ * /netstat; NULL: none) and the wall clock (stack time + wall_offset = Unix time in us; local time
+ * tz_offset seconds east of UTC). Safe on NULL srv. */
+void ts_netstat_srv_set_clock_record(struct ts_netstat_srv *srv, const struct ts_plot_rec *rec, int64_t wall_offset,
+                                     int32_t tz_offset);
 
 /* Free it (and the services table). Safe on NULL. */
 void ts_netstat_srv_stop(struct ts_netstat_srv *srv);

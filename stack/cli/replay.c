@@ -8,6 +8,8 @@
  * with the same --seed (and --ip, --mac, apps) the stack makes the same ISNs and goes through
  * the same state changes. What the stack sends now is traced as "out" and counted.
  *
+ * Offloads are on as in `tapstack up` (TSO super-segments, partial checksums) unless --no-offload
+ * or a fault is given: replay a capture with the same choice as its live run.
  * Takes every flag of `tapstack up` that makes sense without a TAP (--ip, --mac, --seed, --mtu,
  * the apps and their flags, --pcap, --trace ..., fault injection), plus:
  *   --json      the trace as JSON lines (same as --trace=json)
@@ -25,7 +27,7 @@
 #include "driver/pcap.h"
 
 #define REPLAY_MAX_ARGS 256
-#define REPLAY_BUF 65536u
+#define REPLAY_BUF (TS_FRAME_MAX_GSO + 64u)   /* a TSO super-segment */
 #define REPLAY_MAX_STEPS 10000000u   /* timer runs per gap, against a stack whose deadline never moves */
 #define REPLAY_PENDING 4096u         /* frames sent now, waiting to be matched with the live ones */
 
@@ -114,7 +116,8 @@ static uint64_t frame_hash(const uint8_t *p, size_t n)
 static void drain(struct replay *r)
 {
     size_t n;
-    while ((n = ts_obs_transmit(r->obs, r->stack, r->now, r->buf, sizeof r->buf)) > 0) {
+    struct ts_frame_info info;   /* left as emitted (a partial checksum too), as the live capture has it */
+    while ((n = ts_obs_transmit_info(r->obs, r->stack, r->now, r->buf, sizeof r->buf, &info)) > 0) {
         r->out_frames++;
         if (r->npending == REPLAY_PENDING) {     /* drop the oldest: it will count as not matched */
             memmove(r->pending, r->pending + 1, (REPLAY_PENDING - 1) * sizeof r->pending[0]);
@@ -192,6 +195,7 @@ static int start_apps(struct replay *r)
 static int make_stack(struct replay *r)
 {
     struct ts_config cfg = r->o.cfg;
+    if (ts_up_offload_wanted(&r->o)) cfg.offload = TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO;   /* as `up` would */
     r->obs = ts_obs_new(&r->o.obs, &cfg, r->err, sizeof r->err);
     if (!r->obs && r->err[0]) return -1;
     const char *why = NULL;

@@ -41,6 +41,27 @@ static void sb_conn(struct ts_sb *sb, enum ts_trace_format fmt, const struct ts_
         ts_sb_printf(sb, "%s:%u %s:%u", l, lp, r, rp);
 }
 
+/* Offloads: a super-segment says how the wire splits it; a checksum says who finishes it. */
+static void fmt_offload(struct ts_sb *sb, enum ts_trace_format fmt, const struct ts_trace_event *ev)
+{
+    const struct ts_frame_info *i = ev->info;
+    if (!i || !i->flags) return;
+    unsigned pieces = 0;
+    if ((i->flags & TS_FRAME_GSO_TCP) && i->gso_size && ev->frame && ev->len >= 54) {
+        size_t ihl = (size_t)(ev->frame[14] & 15) * 4, thl = ev->len >= 14 + ihl + 13 ? (size_t)(ev->frame[14 + ihl + 12] >> 4) * 4 : 0;
+        size_t hl = 14 + ihl + thl, data = ev->len > hl ? ev->len - hl : 0;
+        pieces = (unsigned)((data + i->gso_size - 1) / i->gso_size);
+    }
+    const char *csum = (i->flags & TS_FRAME_CSUM_PARTIAL) ? "partial" : (i->flags & TS_FRAME_CSUM_VALID) ? "valid" : "";
+    if (fmt == TS_TRACE_FMT_JSON) {
+        if (pieces) ts_sb_printf(sb, ",\"gso\":{\"size\":%u,\"segments\":%u}", i->gso_size, pieces);
+        if (*csum) ts_sb_printf(sb, ",\"csum\":\"%s\"", csum);
+    } else {
+        if (pieces) ts_sb_printf(sb, " [super-segment: %u x %u]", pieces, i->gso_size);
+        if (*csum) ts_sb_printf(sb, " [csum %s]", csum);
+    }
+}
+
 static void fmt_frame(struct ts_sb *sb, enum ts_trace_format fmt, const struct ts_trace_event *ev)
 {
     struct ts_dec d;
@@ -50,11 +71,13 @@ static void fmt_frame(struct ts_sb *sb, enum ts_trace_format fmt, const struct t
         ts_sb_printf(sb, ",\"dir\":\"%s\",\"frame\":", dir);
         sb->len += ts_dec_json(&d, sb->len < sb->cap ? sb->buf + sb->len : NULL,
                                sb->len < sb->cap ? sb->cap - sb->len : 0);
+        fmt_offload(sb, fmt, ev);
         ts_sb_printf(sb, "}");
     } else {
         ts_sb_printf(sb, "%-3s ", dir);
         sb->len += ts_dec_text(&d, sb->len < sb->cap ? sb->buf + sb->len : NULL,
                                sb->len < sb->cap ? sb->cap - sb->len : 0);
+        fmt_offload(sb, fmt, ev);
     }
 }
 

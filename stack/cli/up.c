@@ -75,11 +75,14 @@ static int up_kernel_side(struct up_run *r)
 static int up_stack(struct up_run *r)
 {
     struct ts_config cfg = r->o->cfg;
+    if (r->tap.vnet) cfg.offload = TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO;   /* the TAP finishes what we leave */
     if (!r->o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
         cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
-    r->obs = ts_obs_new(&r->o->obs, &cfg, r->err, sizeof r->err);
+    struct ts_obs_opts oo = r->o->obs;
+    oo.record = true;      /* the pictures on /conn/PAIR/seq.svg: a bounded record, always kept */
+    r->obs = ts_obs_new(&oo, &cfg, r->err, sizeof r->err);
     if (!r->obs && r->err[0]) return -1;
-    if (r->obs && !r->o->seed_set)
+    if (ts_obs_opts_active(&r->o->obs) && !r->o->seed_set)
         fprintf(stderr, "tapstack: seed %llu (give --seed %llu to reproduce, e.g. to tapstack replay)\n",
                 (unsigned long long)cfg.seed, (unsigned long long)cfg.seed);
     const char *why = NULL;
@@ -90,7 +93,9 @@ static int up_stack(struct up_run *r)
     }
     if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
-    struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs };
+    struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs,
+                              .vnet = r->tap.vnet };
+    if (r->tap.vnet) lc.frame_cap = TS_FRAME_MAX_GSO + 4;   /* 64 KB segments both ways */
     lc.rx_plain = getenv("TAPSTACK_RX_PLAIN") != NULL;   /* for comparing the two receive paths */
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
     return r->loop ? 0 : -1;
@@ -106,6 +111,12 @@ static void up_status(void *arg, FILE *out)
     fprintf(out, "frames in %llu (%llu bytes), out %llu (%llu bytes)\n", (unsigned long long)st->rx_frames,
             (unsigned long long)st->rx_bytes, (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes);
     fprintf(out, "receive: %s\n", st->rx_multishot ? "one multishot read" : "plain reads");
+    if (r->tap.vnet)
+        fprintf(out, "offloads: virtio-net header; the kernel may send us%s%s; super-segments in %llu, out %llu\n",
+                (r->tap.rx_offload & 1) ? " partial checksums" : " nothing", (r->tap.rx_offload & 2) ? " and TSO4" : "",
+                (unsigned long long)st->rx_gso, (unsigned long long)st->tx_gso);
+    else
+        fprintf(out, "offloads: off (plain frames)\n");
     fprintf(out, "read errors %llu, write errors %llu, write buffers exhausted %llu, ring waits %llu\n",
             (unsigned long long)st->rx_errors, (unsigned long long)st->tx_errors, (unsigned long long)st->tx_full,
             (unsigned long long)st->waits);
@@ -156,7 +167,7 @@ static int up_setup(struct up_run *r)
 {
     const struct ts_up_opts *o = r->o;
     if (o->netns && ts_netns_enter(&r->ns, o->netns, r->err, sizeof r->err) < 0) return -1;
-    if (ts_tap_open(&r->tap, o->tap, r->err, sizeof r->err) < 0) return -1;
+    if ((ts_up_offload_wanted(o) ? ts_tap_open_offload : ts_tap_open)(&r->tap, o->tap, r->err, sizeof r->err) < 0) return -1;
     if (o->netns && up_kernel_side(r) < 0) return -1;
     if (!o->netns && r->tap.created)
         fprintf(stderr, "tapstack: created %s; it is not configured: bring it up and give it an address "
@@ -165,6 +176,7 @@ static int up_setup(struct up_run *r)
     r->started = ts_clock_now();
     if (up_apps(r, r->started) < 0) return -1;
     r->netstat = ts_netstat_srv_start(r->stack, r->tap.name, r->apps, r->napps, r->ctl);
+    ts_netstat_srv_set_clock_record(r->netstat, ts_obs_record(r->obs), ts_clock_wall_offset(), ts_clock_tz_offset());
     return 0;
 }
 

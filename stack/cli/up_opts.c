@@ -138,10 +138,28 @@ static int set_arp_cache(struct ts_up_opts *o, const char *v, char *err, size_t 
     return 0;
 }
 
+static int set_no_timestamps(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    (void)v; (void)err; (void)n;
+    o->cfg.tcp_no_timestamps = true;
+    return 0;
+}
+
 static int set_hints(struct ts_up_opts *o, const char *v, char *err, size_t n)
 {
     o->hints = true;
     return 0;
+}
+
+static int set_no_offload(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->no_offload = true;
+    return 0;
+}
+
+bool ts_up_offload_wanted(const struct ts_up_opts *o)
+{
+    return !o->no_offload && !ts_fault_cfg_active(&o->obs.fault[0]) && !ts_fault_cfg_active(&o->obs.fault[1]);
 }
 
 /* RFC 793's behaviour beside RFC 5961's (and FreeBSD's drop_synfin): see struct ts_config. */
@@ -178,11 +196,14 @@ static const struct up_flag up_flags[] = {
     { "msl", "MS", "TCP maximum segment lifetime; TIME_WAIT lasts 2*MSL (default 30000)", set_msl },
     { "rto-min", "MS", "TCP minimum retransmission timeout (default 200)", set_rto_min },
     { "max-conns", "N", "most TCP connections at once (default 65536)", set_max_conns },
+    { "no-timestamps", NULL, "TCP without RFC 7323 timestamps (default: offered and accepted)", set_no_timestamps },
     { "arp-cache", "N", "ARP cache entries (default 256)", set_arp_cache },
     { "insecure-rst", NULL, "RFC 793's RST check: any RST in the window resets (default: RFC 5961 §3)", set_insecure_rst },
     { "insecure-syn", NULL, "RFC 793's SYN check: an in-window SYN resets (default: RFC 5961 §4 challenge ACK)", set_insecure_syn },
     { "drop-synfin", NULL, "drop SYN+FIN segments that would open a connection (default: process the SYN)", set_drop_synfin },
     { "hints", NULL, "once up, print what to try (ping, curl ...) to stderr", set_hints },
+    { "no-offload", NULL, "plain frames on the TAP: no checksum offload, no 64 KB segments (TSO)\n"
+      "                          (default: on when the kernel has them; off with --loss and other faults)", set_no_offload },
 };
 #define N_UP_FLAGS (sizeof up_flags / sizeof up_flags[0])
 

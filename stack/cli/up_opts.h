@@ -19,6 +19,7 @@ struct ts_up_opts {
     struct ts_config cfg;     /* the stack's configuration */
     bool seed_set;            /* --seed given (else the caller picks a random seed) */
     bool hints;               /* print what to try once up */
+    bool no_offload;          /* --no-offload: plain frames on the TAP (no virtio-net header) */
     bool app_on[TS_CLI_APPS_MAX];
     void *app_opts[TS_CLI_APPS_MAX];   /* each app's options (opts_size bytes), or NULL */
     struct ts_obs_opts obs;   /* --pcap, --trace, --loss ... (cli/obs_opts.h) */
@@ -29,6 +30,10 @@ struct ts_up_opts {
  * with a message in err saying what is wrong and what to do. Free with ts_up_opts_free even on
  * failure. */
 int ts_up_parse(int argc, char **argv, struct ts_up_opts *o, char *err, size_t errlen);
+
+/* Should the stack use the TAP's offloads? Yes unless --no-offload or a fault is asked for
+ * (faults act on wire-sized frames). `tapstack replay` makes the same choice. */
+bool ts_up_offload_wanted(const struct ts_up_opts *o);
 
 /* Free what ts_up_parse allocated. */
 void ts_up_opts_free(struct ts_up_opts *o);

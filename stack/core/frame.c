@@ -24,12 +24,50 @@ struct ts_frame *ts_frame_alloc(struct ts_stack *s)
     s->frames_free--;
     f->next = NULL;
     f->len = 0;
+    f->info = (struct ts_frame_info){ 0 };
+    f->big = false;
     return f;
+}
+
+struct ts_frame *ts_frame_alloc_big(struct ts_stack *s)
+{
+    struct ts_frame *f = s->big_free;
+    if (f) {
+        s->big_free = f->next;
+    } else if (s->big_made < TS_FRAME_BIG_MAX) {
+        f = malloc(sizeof *f + TS_FRAME_MAX_GSO);
+        if (!f) return NULL;
+        s->big_made++;
+    } else {
+        return NULL;
+    }
+    s->big_out++;
+    f->next = NULL;
+    f->len = 0;
+    f->info = (struct ts_frame_info){ 0 };
+    f->big = true;
+    return f;
+}
+
+void ts_frame_big_release(struct ts_stack *s)
+{
+    while (s->big_free) {
+        struct ts_frame *f = s->big_free;
+        s->big_free = f->next;
+        free(f);
+        s->big_made--;
+    }
 }
 
 void ts_frame_free(struct ts_stack *s, struct ts_frame *f)
 {
     if (!f) return;
+    if (f->big) {
+        f->next = s->big_free;
+        s->big_free = f;
+        s->big_out--;
+        return;
+    }
     f->next = s->free_list;
     s->free_list = f;
     s->frames_free++;

@@ -6,6 +6,7 @@
 #define TS_CORE_FRAME_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "tapstack/stack.h"
 
@@ -14,6 +15,8 @@ struct ts_frame {
     uint32_t len;        /* bytes of data[] in use: a whole Ethernet frame once queued */
     uint32_t nexthop;    /* next-hop IPv4 address, while parked on an ARP pending queue */
     ts_time_t parked_at; /* when it was parked */
+    struct ts_frame_info info; /* offloads the wire must finish (flags 0: a plain frame) */
+    bool big;            /* from the large pool: room for TS_FRAME_MAX_GSO bytes */
     uint8_t data[];      /* ts_frame_cap(s) bytes */
 };
 
@@ -21,7 +24,14 @@ struct ts_frame {
  * len is 0. */
 struct ts_frame *ts_frame_alloc(struct ts_stack *s);
 
-/* Give a frame back to the pool. Safe on NULL. */
+/* A frame with room for TS_FRAME_MAX_GSO bytes (a TSO super-segment), or NULL when
+ * TS_FRAME_BIG_MAX are in use or memory is short. Made on demand, kept for reuse. */
+struct ts_frame *ts_frame_alloc_big(struct ts_stack *s);
+
+/* Free every idle large frame (at teardown, or when the stack goes quiet). */
+void ts_frame_big_release(struct ts_stack *s);
+
+/* Give a frame back to its pool. Safe on NULL. */
 void ts_frame_free(struct ts_stack *s, struct ts_frame *f);
 
 /* Bytes each frame buffer holds: MTU + 14. */

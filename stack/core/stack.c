@@ -10,6 +10,7 @@
 #include "core/ports.h"
 #include "core/sock.h"
 #include "wire/bytes.h"
+#include "wire/checksum.h"
 
 
 void ts_config_default(struct ts_config *cfg)
@@ -38,6 +39,8 @@ static const char *config_fill(struct ts_config *c)
     if (c->tcp_cc && !ts_tcp_cc_known(c->tcp_cc)) return "unknown TCP congestion controller (expected cubic or newreno)";
     if (c->tcp_max_conns == 0) c->tcp_max_conns = 65536;
     if (c->arp_cache_size == 0) c->arp_cache_size = 256;
+    if (c->offload & ~(unsigned)(TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO)) return "unknown offload flags";
+    if ((c->offload & TS_OFFLOAD_TSO) && !(c->offload & TS_OFFLOAD_CSUM)) return "TSO needs checksum offload";
     return NULL;
 }
 
@@ -80,7 +83,13 @@ void ts_stack_free(struct ts_stack *s)
     ts_arp_free(s);
     ts_ports_free(s->ports);
     ts_demux_free(s->demux);
+    while (s->txq_head) {           /* large frames still queued go back to their pool */
+        struct ts_frame *f = s->txq_head;
+        s->txq_head = f->next;
+        if (f->big) ts_frame_free(s, f);
+    }
     for (unsigned i = 0; i < TS_FRAME_POOL / TS_FRAME_CHUNK; i++) free(s->frame_chunks[i]);
+    ts_frame_big_release(s);
     free(s->scratch);
     free(s);
 }
@@ -92,6 +101,36 @@ uint8_t *ts_stack_scratch(struct ts_stack *s)
 }
 
 const struct ts_config *ts_stack_config(const struct ts_stack *s) { return &s->cfg; }
+
+static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
+
+void ts_stack_receive(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)
+{
+    ts_stack_receive_info(s, now, frame, len, NULL);
+}
+
+void ts_stack_receive_info(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len,
+                           const struct ts_frame_info *info)
+{
+    s->rx_info = info && info->flags ? info : NULL;
+    eth_input(s, now, frame, len);
+    s->rx_info = NULL;
+}
+
+size_t ts_stack_frame_max(const struct ts_stack *s)
+{
+    return (s->cfg.offload & TS_OFFLOAD_TSO) ? TS_FRAME_MAX_GSO : s->frame_cap;
+}
+
+/* The one's complement sum over [csum_start, len) already includes the pseudo-header sum that
+ * the field holds. */
+void ts_frame_finish_csum(uint8_t *buf, size_t len, const struct ts_frame_info *info)
+{
+    if (!info || !(info->flags & TS_FRAME_CSUM_PARTIAL)) return;
+    size_t at = (size_t)info->csum_start + info->csum_offset;
+    if (info->csum_start >= len || at + 2 > len) return;
+    ts_put16(buf + at, ts_csum(buf + info->csum_start, len - info->csum_start));
+}
 
 int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on)
 {
@@ -110,12 +149,13 @@ int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on)
  *   12     2    EtherType (0x0800 IPv4, 0x0806 ARP)
  *   14     ...  payload
  */
-void ts_stack_receive(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)
+static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)
 {
     static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     TS_COUNT(s, eth, rx_frames);
     if (s->cfg.trace) {
-        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_IN, .now = now, .frame = frame, .len = len };
+        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_IN, .now = now, .frame = frame, .len = len,
+                                     .info = s->rx_info };
         s->cfg.trace(s->cfg.trace_arg, &ev);
     }
     if (len < TS_ETH_HLEN) { TS_DROP(s, now, eth, drop_short, frame, len); return; }
@@ -131,6 +171,15 @@ void ts_stack_receive(struct ts_stack *s, ts_time_t now, const uint8_t *frame, s
 
 size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap)
 {
+    struct ts_frame_info info;
+    size_t n = ts_stack_transmit_info(s, now, buf, cap, &info);
+    if (n) ts_frame_finish_csum(buf, n, &info);
+    return n;
+}
+
+size_t ts_stack_transmit_info(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
+                              struct ts_frame_info *info)
+{
     if (!s->txq_head) ts_tcp_output_resume(s, now);
     struct ts_frame *f = s->txq_head;
     if (!f) return 0;
@@ -140,9 +189,11 @@ size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t
     s->txq_len--;
     size_t n = f->len;
     memcpy(buf, f->data, n);
+    *info = f->info;
     TS_COUNT(s, eth, tx_frames);
     if (s->cfg.trace) {
-        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = buf, .len = n };
+        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = buf, .len = n,
+                                     .info = info->flags ? info : NULL };
         s->cfg.trace(s->cfg.trace_arg, &ev);
     }
     ts_frame_free(s, f);

@@ -22,6 +22,7 @@ struct ts_sock;
 #define TS_SCRATCH_LEN 65536
 #define TS_FRAME_POOL 2048    /* frames at most; ~3.3 MB at MTU 1500 when all are in use */
 #define TS_FRAME_CHUNK 64     /* the pool grows by this many frames at a time */
+#define TS_FRAME_BIG_MAX 48   /* large frames at most (~3.1 MB when all are in use) */
 
 struct ts_stack {
     struct ts_config cfg;          /* defaults filled in */
@@ -38,6 +39,9 @@ struct ts_stack {
     struct ts_frame *txq_head, *txq_tail;
     unsigned txq_len;
     void *frame_chunks[TS_FRAME_POOL / TS_FRAME_CHUNK];
+    struct ts_frame *big_free;     /* large frames (TSO super-segments), made on demand */
+    unsigned big_made, big_out;
+    const struct ts_frame_info *rx_info;  /* the description of the frame being received, or NULL */
 
     /* event queue for applications */
     struct ts_sock *ev_head, *ev_tail;
@@ -74,6 +78,13 @@ static inline void ts_trace(struct ts_stack *s, const struct ts_trace_event *ev)
  * datagram, the echo of a reassembled ping), made on first use; NULL when out of memory. Its
  * contents last only until the next call into the stack. */
 uint8_t *ts_stack_scratch(struct ts_stack *s);
+
+/* Did the wire vouch for the L4 checksum of the packet being received (offloads)? Then it is
+ * not recomputed. Never true for a reassembled datagram (ipv4 clears rx_info first). */
+static inline bool ts_rx_csum_trusted(const struct ts_stack *s)
+{
+    return s->rx_info && (s->rx_info->flags & (TS_FRAME_CSUM_VALID | TS_FRAME_CSUM_PARTIAL));
+}
 
 /* Is addr one of ours (our unicast address)? */
 static inline int ts_is_our_ip(const struct ts_stack *s, uint32_t addr) { return addr == s->cfg.ip; }

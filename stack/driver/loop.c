@@ -11,6 +11,7 @@
 #include "driver/loop.h"
 #include "driver/obs.h"
 #include "driver/signals.h"
+#include "driver/vnet.h"
 
 /* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
 enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5, OP_CANCEL = 6 };
@@ -31,6 +32,7 @@ struct ts_loop {
     bool ring_ok;
     int tap_fd, sig_fd;
     bool tap_fixed;             /* the TAP fd is registered with the ring as fixed file 0 */
+    bool vnet;                  /* each buffer starts with a virtio-net header, then the frame */
     size_t frame_cap;
     unsigned rx_depth, tx_depth;
     uint8_t *rx_mem, *tx_mem;
@@ -176,7 +178,8 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->tap_fd = cfg->tap_fd;
     l->sig_fd = cfg->sig_fd;
     l->obs = cfg->obs;
-    l->frame_cap = (cfg->frame_cap + 63) & ~(size_t)63;
+    l->vnet = cfg->vnet;
+    l->frame_cap = (cfg->frame_cap + (cfg->vnet ? TS_VNET_HLEN : 0) + 63) & ~(size_t)63;
     l->rx_depth = 1;   /* a power of two (the buffer ring needs it), at most 32768 */
     while (l->rx_depth < (cfg->rx_depth ? cfg->rx_depth : 32) && l->rx_depth < 32768) l->rx_depth <<= 1;
     l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
@@ -246,8 +249,19 @@ static void drain_tx(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
 {
     while (l->tx_nfree > 0) {
         unsigned i = l->tx_free[l->tx_nfree - 1];
-        size_t len = ts_obs_transmit(l->obs, s, now, tx_buf(l, i), l->frame_cap);
-        if (len == 0) return;
+        size_t len;
+        if (l->vnet) {
+            struct ts_frame_info info;
+            uint8_t *b = tx_buf(l, i);
+            len = ts_obs_transmit_info(l->obs, s, now, b + TS_VNET_HLEN, l->frame_cap - TS_VNET_HLEN, &info);
+            if (len == 0) return;
+            ts_vnet_from_info(b, &info, b + TS_VNET_HLEN, len);
+            if (info.flags & TS_FRAME_GSO_TCP) l->st.tx_gso++;
+            len += TS_VNET_HLEN;
+        } else {
+            len = ts_obs_transmit(l->obs, s, now, tx_buf(l, i), l->frame_cap);
+            if (len == 0) return;
+        }
         struct io_uring_sqe *sqe = loop_sqe(l);
         if (!sqe) return;   /* cannot happen: the SQ has room for every buffer */
         l->tx_nfree--;
@@ -267,7 +281,19 @@ static bool rx_result(struct ts_loop *l, struct ts_stack *s, unsigned i, int res
         l->rx_err_run = 0;
         l->st.rx_frames++;
         l->st.rx_bytes += (unsigned)res;
-        ts_obs_receive(l->obs, s, now, rx_buf(l, i), (size_t)res);
+        if (!l->vnet) {
+            ts_obs_receive(l->obs, s, now, rx_buf(l, i), (size_t)res);
+        } else {
+            const uint8_t *b = rx_buf(l, i);
+            struct ts_frame_info info;
+            size_t len = (size_t)res > TS_VNET_HLEN ? (size_t)res - TS_VNET_HLEN : 0;
+            if (len == 0 || ts_vnet_to_info(b, b + TS_VNET_HLEN, len, &info) < 0) {
+                l->st.rx_bad_vnet++;
+                return true;
+            }
+            if (info.flags & TS_FRAME_GSO_TCP) l->st.rx_gso++;
+            ts_obs_receive_info(l->obs, s, now, b + TS_VNET_HLEN, len, &info);
+        }
         ts_stack_dispatch(s, now);
     } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
         l->st.rx_errors++;

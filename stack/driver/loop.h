@@ -31,12 +31,16 @@ struct ts_loop_cfg {
     bool rx_plain;         /* rx_depth plain reads even if the kernel has multishot read */
     unsigned tx_depth;     /* write buffers; 0 means 256 */
     struct ts_obs *obs;    /* capture, trace, fault injection (driver/obs.h), or NULL */
+    bool vnet;             /* the TAP leads each frame with a virtio-net header (vnet.h); frame_cap
+                            * is then the largest frame without it */
 };
 
 struct ts_loop_stats {
     bool rx_multishot;     /* receiving with one multishot read (else rx_depth plain reads) */
     uint64_t rx_frames, rx_bytes, rx_errors;
     uint64_t rx_rearms;    /* times the multishot read ended (no free buffer) and was queued again */
+    uint64_t rx_gso, tx_gso; /* super-segments read from / written to the TAP */
+    uint64_t rx_bad_vnet;  /* frames dropped: a virtio-net header the core cannot take (UDP/IPv6 GSO) */
     uint64_t tx_frames, tx_bytes, tx_errors, tx_short;
     uint64_t tx_full;      /* times the transmit drain stopped for want of a free write buffer */
     uint64_t waits;        /* io_uring_enter calls that waited */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "driver/pcap.h"
+#include "plot/plot_rec.h"
 #include "tapstack/stats.h"
 
 #define OBS_BUF 65536u
@@ -17,6 +18,7 @@
 struct ts_obs {
     struct ts_pcap_writer *pcap;
     struct ts_pcap_conns *conns;
+    struct ts_plot_rec *rec;
     bool tracing;
     struct ts_tracer tracer;
     FILE *trace_out;
@@ -29,7 +31,7 @@ struct ts_obs {
 
 bool ts_obs_opts_active(const struct ts_obs_opts *o)
 {
-    return o->pcap || o->pcap_dir || o->trace || ts_fault_cfg_active(&o->fault[0]) ||
+    return o->pcap || o->pcap_dir || o->trace || o->record || ts_fault_cfg_active(&o->fault[0]) ||
            ts_fault_cfg_active(&o->fault[1]);
 }
 
@@ -76,6 +78,10 @@ struct ts_obs *ts_obs_new(const struct ts_obs_opts *o, struct ts_config *cfg, ch
         snprintf(err, n, "--pcap-per-conn %s: out of memory", o->pcap_dir);
         goto fail;
     }
+    if (o->record && !(obs->rec = ts_plot_rec_new(0, 0))) {
+        snprintf(err, n, "the per-conversation record: out of memory");
+        goto fail;
+    }
     if (o->trace && open_trace(obs, o, err, n) < 0) goto fail;
     if (obs->tracing) {
         cfg->trace = ts_tracer_event;
@@ -107,6 +113,7 @@ static void capture(struct ts_obs *obs, ts_time_t now, const uint8_t *frame, siz
 {
     if (obs->pcap && ts_pcap_write(obs->pcap, now, frame, len) < 0) obs->failed = true;
     if (obs->conns && ts_pcap_conns_write(obs->conns, now, frame, len) < 0) obs->failed = true;
+    if (obs->rec) ts_plot_rec_frame(obs->rec, now, frame, len);
 }
 
 static void fault_push(struct ts_obs *obs, int dir, ts_time_t now, const uint8_t *frame, size_t len)
@@ -121,31 +128,60 @@ static void deliver(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const
     ts_stack_receive(s, now, frame, len);
 }
 
+/* A received frame whose checksum the wire left partial, made plain in obs->buf (for the capture,
+ * so that `tapstack replay` accepts it, and for the fault queues, which keep no description). */
+static const uint8_t *plain_copy(struct ts_obs *obs, const uint8_t *frame, size_t len, const struct ts_frame_info *info)
+{
+    if (!info || !(info->flags & TS_FRAME_CSUM_PARTIAL) || len > sizeof obs->buf) return frame;
+    memcpy(obs->buf, frame, len);
+    ts_frame_finish_csum(obs->buf, len, info);
+    return obs->buf;
+}
+
 void ts_obs_receive(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)
 {
+    ts_obs_receive_info(obs, s, now, frame, len, NULL);
+}
+
+void ts_obs_receive_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len,
+                         const struct ts_frame_info *info)
+{
     if (!obs) {
-        ts_stack_receive(s, now, frame, len);
+        ts_stack_receive_info(s, now, frame, len, info);
         return;
     }
     if (!obs->fault[TS_FAULT_IN]) {
-        deliver(obs, s, now, frame, len);
+        capture(obs, now, plain_copy(obs, frame, len, info), len);
+        ts_stack_receive_info(s, now, frame, len, info);
         return;
     }
-    fault_push(obs, TS_FAULT_IN, now, frame, len);
+    fault_push(obs, TS_FAULT_IN, now, plain_copy(obs, frame, len, info), len);
     ts_obs_poll(obs, s, now);
 }
 
 size_t ts_obs_transmit(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap)
 {
-    if (!obs) return ts_stack_transmit(s, now, buf, cap);
+    struct ts_frame_info info;
+    size_t n = ts_obs_transmit_info(obs, s, now, buf, cap, &info);
+    if (n) ts_frame_finish_csum(buf, n, &info);
+    return n;
+}
+
+size_t ts_obs_transmit_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
+                            struct ts_frame_info *info)
+{
+    *info = (struct ts_frame_info){ 0 };
+    if (!obs) return ts_stack_transmit_info(s, now, buf, cap, info);
     struct ts_fault *f = obs->fault[TS_FAULT_OUT];
     for (;;) {
         size_t n;
         if (f && (n = ts_fault_pop(f, now, buf, cap)) > 0) return n;
-        n = ts_stack_transmit(s, now, buf, cap);
+        n = ts_stack_transmit_info(s, now, buf, cap, info);
         if (n == 0) return 0;
-        capture(obs, now, buf, n);
+        capture(obs, now, buf, n);        /* as emitted: a partial checksum shows as such (like tcpdump) */
         if (!f) return n;
+        ts_frame_finish_csum(buf, n, info);   /* the fault queues keep plain frames */
+        *info = (struct ts_frame_info){ 0 };
         fault_push(obs, TS_FAULT_OUT, now, buf, n);
     }
 }
@@ -173,6 +209,8 @@ bool ts_obs_poll(struct ts_obs *obs, struct ts_stack *s, ts_time_t now)
     return any;
 }
 
+struct ts_plot_rec *ts_obs_record(struct ts_obs *obs) { return obs ? obs->rec : NULL; }
+
 struct ts_tracer *ts_obs_tracer(struct ts_obs *obs) { return obs && obs->tracing ? &obs->tracer : NULL; }
 
 int ts_obs_free(struct ts_obs *obs, FILE *log)
@@ -189,6 +227,7 @@ int ts_obs_free(struct ts_obs *obs, FILE *log)
         if (ts_pcap_conns_close(obs->conns) < 0) rc = -1;
         if (log) fprintf(log, "tapstack: captured %u TCP conversations, one file each\n", files);
     }
+    ts_plot_rec_free(obs->rec);
     if (obs->trace_out) {
         if (fflush(obs->trace_out) != 0) rc = -1;
         if (obs->own_trace_out && fclose(obs->trace_out) != 0) rc = -1;

@@ -30,6 +30,7 @@ struct ts_obs_opts {
     enum ts_trace_format trace_fmt;
     const char *trace_file;         /* --trace-file FILE (default stdout) */
     struct ts_fault_cfg fault[2];   /* [TS_FAULT_IN], [TS_FAULT_OUT] */
+    bool record;                    /* keep the live per-conversation record (stack/plot/plot_rec.h) */
 };
 
 struct ts_obs;
@@ -49,6 +50,16 @@ int ts_obs_attach(struct ts_obs *obs, struct ts_stack *s, char *err, size_t errl
 /* A frame arrived at now: through the inbound faults, into the capture, into the stack. */
 void ts_obs_receive(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
 
+/* ts_obs_receive with the wire's description of the frame (NULL: plain). The capture and the
+ * fault queues get the frame with its checksum completed, as a plain frame. */
+void ts_obs_receive_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len,
+                         const struct ts_frame_info *info);
+
+/* ts_obs_transmit with the description of what the wire must finish (info->flags 0: plain).
+ * With outbound faults the frames are made plain first (checksum completed). */
+size_t ts_obs_transmit_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
+                            struct ts_frame_info *info);
+
 /* The next frame to write now into buf (cap >= MTU + 14), or 0: frames come from the stack (into
  * the capture) and through the outbound faults. */
 size_t ts_obs_transmit(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap);
@@ -59,6 +70,9 @@ ts_time_t ts_obs_poll_at(const struct ts_obs *obs);
 /* Deliver the inbound frames that are due into the stack (the outbound ones leave through
  * ts_obs_transmit). Returns true if any was delivered (call ts_stack_dispatch then). */
 bool ts_obs_poll(struct ts_obs *obs, struct ts_stack *s, ts_time_t now);
+
+/* The live per-conversation record (opts.record), or NULL. */
+struct ts_plot_rec *ts_obs_record(struct ts_obs *obs);
 
 /* The tracer (for its counts), or NULL. */
 struct ts_tracer *ts_obs_tracer(struct ts_obs *obs);

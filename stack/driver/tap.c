@@ -29,9 +29,30 @@ static void tap_explain(const char *name, int e, char *err, size_t errlen)
     }
 }
 
-int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
+/* TUNSETIFF with flags; -1 with errno when refused. */
+static int set_iff(int fd, const char *name, short flags, struct ifreq *ifr)
+{
+    memset(ifr, 0, sizeof *ifr);
+    ifr->ifr_flags = flags;
+    memcpy(ifr->ifr_name, name, strlen(name));
+    return ioctl(fd, TUNSETIFF, ifr);
+}
+
+/* Receive offloads: checksum and TSO4, else checksum alone, else none. */
+static unsigned set_offload(int fd)
+{
+    static const unsigned tries[] = { TUN_F_CSUM | TUN_F_TSO4, TUN_F_CSUM };
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
+        if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0) return tries[i];
+    ioctl(fd, TUNSETOFFLOAD, 0ul);
+    return 0;
+}
+
+static int tap_open(struct ts_tap *tap, const char *name, bool offload, char *err, size_t errlen)
 {
     tap->fd = -1;
+    tap->vnet = false;
+    tap->rx_offload = 0;
     tap->ifindex = 0;
     if (strlen(name) >= sizeof tap->name) {
         snprintf(err, errlen, "TAP name '%s' is too long (at most %zu characters)", name, sizeof tap->name - 1);
@@ -49,10 +70,12 @@ int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
         return -1;
     }
     struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-    memcpy(ifr.ifr_name, name, strlen(name));
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int hlen = 10;   /* sizeof(struct virtio_net_hdr) */
+    if (offload && set_iff(fd, name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, &ifr) == 0) {
+        tap->vnet = true;
+        (void)ioctl(fd, TUNSETVNETHDRSZ, &hlen);   /* 10 is the default: nothing to do if refused */
+        tap->rx_offload = set_offload(fd);
+    } else if (set_iff(fd, name, IFF_TAP | IFF_NO_PI, &ifr) < 0) {
         tap_explain(name, errno, err, errlen);
         close(fd);
         return -1;
@@ -70,6 +93,16 @@ int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen)
+{
+    return tap_open(tap, name, false, err, errlen);
+}
+
+int ts_tap_open_offload(struct ts_tap *tap, const char *name, char *err, size_t errlen)
+{
+    return tap_open(tap, name, true, err, errlen);
 }
 
 /* Delete the link we created over rtnetlink and wait for the kernel's answer. */

@@ -15,6 +15,8 @@ struct ts_tap {
     char name[IF_NAMESIZE];
     unsigned ifindex;
     bool created;             /* we made it: no interface of that name existed, and it is not persistent */
+    bool vnet;                /* each frame read or written is led by a virtio-net header (vnet.h) */
+    unsigned rx_offload;      /* TUN_F_* the kernel may use towards us (TUNSETOFFLOAD accepted) */
 };
 
 /* Attach to the TAP called name in the current network namespace, creating it if there is
@@ -22,6 +24,12 @@ struct ts_tap {
  * `ip tuntap add`) is left as it was. Returns 0, or -1 with a message in err (what went wrong
  * and what to do). */
 int ts_tap_open(struct ts_tap *tap, const char *name, char *err, size_t errlen);
+
+/* ts_tap_open asking for offloads: IFF_VNET_HDR, and TUNSETOFFLOAD with checksum and TSO4 (so
+ * that the kernel may hand us partial checksums and 64 KB TCP segments). A kernel or TAP that
+ * refuses gives a plain TAP (tap->vnet false) or a header without receive offloads
+ * (rx_offload 0), never an error of its own. */
+int ts_tap_open_offload(struct ts_tap *tap, const char *name, char *err, size_t errlen);
 
 /* Delete the TAP if we created it, then close the fd. The deletion is an rtnetlink request
  * whose acknowledgement we wait for, so the TAP is gone when this returns, even while another

@@ -58,6 +58,7 @@ void ts_ipv4_input(struct ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t
     uint16_t frag = ts_get16(pkt + 6);
     if ((frag & IP_MF) || (frag & IP_OFFMASK)) {
         TS_COUNT(s, ipv4, frag_received);
+        s->rx_info = NULL;          /* a checksum the wire vouched for covers no reassembled datagram */
         ts_frag_input(s, now, pkt, total);
         return;
     }

@@ -4,6 +4,9 @@
  *                   counters that moved), refreshing itself; ?refresh=N seconds (0 = never, default 2)
  *   /netstat.json   `tapstack netstat -a -e --history --json`
  *   /stats.json     `tapstack netstat -s --json`
+ *   /conn/PAIR/seq.svg, /conn/PAIR/ladder.svg
+ *                   the pictures of one TCP conversation (stack/plot) from the live record
+ *                   (ctx->rec), PAIR as --pcap-per-conn names files: 10.0.0.1_43210-10.0.0.2_80
  * The pages are made inside the HTTP server's socket callback, from the live stack.
  */
 #ifndef TS_NETSTAT_HTTP_H

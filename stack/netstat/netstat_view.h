@@ -14,12 +14,17 @@
 #include "netstat/netstat_opts.h"
 #include "netstat/nsbuf.h"
 
+struct ts_plot_rec;
+
 /* What a view needs besides the flags. */
 struct ts_netstat_ctx {
     const struct ts_stack *stack;
     const struct ts_services *services;   /* /etc/services, or NULL: the built-in names only */
     const char *ifname;                   /* the TAP's name (ARP table's Iface), or NULL */
     int pid;                              /* the server's PID for -p, or 0 */
+    const struct ts_plot_rec *rec;        /* the live per-conversation record (pictures), or NULL */
+    int64_t wall_offset;                  /* stack clock + this = Unix time in us; 0: unknown */
+    int32_t tz_offset;                    /* seconds east of UTC, for local wall-clock times */
 };
 
 /* The JSON schema this code writes ("schema" member). */

@@ -50,13 +50,14 @@ static bool html_row(void *arg, const struct ns_row *r)
     {
         ts_nsbuf_reset(&h->detail);
         ns_text_ports(h->c, r, "", &h->detail);
-        if (NS_HAVE_TCP && r->tcp) ns_text_tcp_detail(r->tcp, h->now, !r->listening, "", &h->detail);
+        if (NS_HAVE_TCP && r->tcp) ns_text_tcp_detail(h->c, r->tcp, h->now, !r->listening, "", &h->detail);
         ts_nsbuf_rtrim(&h->detail);
         if (h->detail.len && h->detail.data[h->detail.len - 1] == '\n') h->detail.data[--h->detail.len] = '\0';
         ts_nsbuf_puts(b, "<tr><td class=d colspan=6>");
         if (h->detail.data) ts_nsbuf_html(b, h->detail.data);
         ts_nsbuf_puts(b, "</td></tr>\n");
     }
+    ns_html_conn_links(h->c, r, b);
     h->n++;
     return !b->failed;
 }
@@ -103,7 +104,8 @@ int ts_netstat_render_html(const struct ts_netstat_ctx *c, ts_time_t now, unsign
         ts_nsbuf_puts(out, " on ");
         ts_nsbuf_html(out, c->ifname);
     }
-    ts_nsbuf_printf(out, " &middot; at %s", ns_clock(now, clock));
+    ts_nsbuf_printf(out, " &middot; at %s", ns_clock(c, now, clock));
+    if (c->wall_offset) ts_nsbuf_printf(out, " local time (stack clock t+%.3fs)", (double)now / 1e6);
     if (refresh_s) ts_nsbuf_printf(out, " &middot; refreshes every %u s", refresh_s);
     ts_nsbuf_puts(out, " &middot; <a href=/netstat.json>netstat.json</a> &middot; <a href=/stats.json>stats.json</a>"
                        "</p>\n<h2>Active Internet connections (servers and established)</h2><div class=box><table>"
@@ -114,6 +116,7 @@ int ts_netstat_render_html(const struct ts_netstat_ctx *c, ts_time_t now, unsign
     ns_foreach_row(c->stack, &o, html_row, &h);
     ts_nsbuf_free(&h.detail);
     ts_nsbuf_printf(out, "</table></div><p class=meta>%u sockets</p>\n", h.n);
+    ns_html_recorded(c, now, out);
     ts_nsbuf_puts(out, "<h2>ARP cache</h2><div class=box><table><tr><th>Address</th><th>HWaddress</th>"
                        "<th>State</th><th>Age</th><th>Pending</th></tr>\n");
     ts_arp_foreach(c->stack, html_arp, &h);

@@ -54,8 +54,10 @@ const char *ns_service(const struct ts_netstat_ctx *c, uint8_t proto, uint16_t p
 /* A duration in friendly units ("0.35ms", "198ms", "59.8s"). buf >= 24 bytes. */
 const char *ns_dur(uint64_t us, char *buf);
 
-/* "09:12:01.123" (UTC) if t looks like Unix time, else "t+12.345s". buf >= 24 bytes. */
-const char *ns_clock(ts_time_t t, char *buf);
+/* A time of the stack's clock for people: local wall-clock time "09:12:01.123" when c knows the
+ * wall clock (c->wall_offset), else "09:12:01.123" (UTC) if t looks like Unix time, else
+ * "t+12.345s". c may be NULL. buf >= 24 bytes. */
+const char *ns_clock(const struct ts_netstat_ctx *c, ts_time_t t, char *buf);
 
 /* "02:00:00:00:00:02". buf >= 18 bytes. */
 const char *ns_mac(const uint8_t mac[6], char *buf);
@@ -73,9 +75,14 @@ void ns_json_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts 
 void ns_text_arp(const struct ts_netstat_ctx *c, ts_time_t now, struct ts_nsbuf *b);
 void ns_json_arp(const struct ts_netstat_ctx *c, ts_time_t now, struct ts_nsbuf *b);
 
+/* /netstat's pictures (view_conns.c): the links under one TCP row (nothing when the record does not
+ * hold it), and the table of the conversations the record holds. */
+void ns_html_conn_links(const struct ts_netstat_ctx *c, const struct ns_row *r, struct ts_nsbuf *b);
+void ns_html_recorded(const struct ts_netstat_ctx *c, ts_time_t now, struct ts_nsbuf *b);
+
 /* -e / --history for one TCP row (view_tcp.c). indent: text prefix. */
-void ns_text_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history, const char *indent,
-                        struct ts_nsbuf *b);
+void ns_text_tcp_detail(const struct ts_netstat_ctx *c, const struct ts_tcp_info *t, ts_time_t now, bool history,
+                        const char *indent, struct ts_nsbuf *b);
 void ns_json_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history, struct ts_nsbuf *b);
 
 #endif

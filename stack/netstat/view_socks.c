@@ -90,8 +90,15 @@ const char *ns_dur(uint64_t us, char *buf)
     return buf;
 }
 
-const char *ns_clock(ts_time_t t, char *buf)
+const char *ns_clock(const struct ts_netstat_ctx *c, ts_time_t t, char *buf)
 {
+    if (c && c->wall_offset) {
+        int64_t local = (int64_t)t + c->wall_offset + (int64_t)c->tz_offset * 1000000;
+        uint64_t us = local > 0 ? (uint64_t)local : 0, day = us / 1000000u % 86400u;
+        snprintf(buf, 24, "%02u:%02u:%02u.%03u", (unsigned)(day / 3600), (unsigned)(day / 60 % 60),
+                 (unsigned)(day % 60), (unsigned)(us / 1000u % 1000u));
+        return buf;
+    }
     /* After 2001-09-09 as Unix time: the driver's clock reads as wall time (see driver/clock.h). */
     if (t >= 1000000000ull * 1000000ull) {
         uint64_t s = t / 1000000u, day = s % 86400u;
@@ -146,7 +153,7 @@ static bool text_row(void *arg, const struct ns_row *r)
     ts_nsbuf_puts(t->b, "\n");
     if (t->o->extend) {
         ns_text_ports(t->c, r, "        ", t->b);
-        if (NS_HAVE_TCP && r->tcp) ns_text_tcp_detail(r->tcp, t->now, t->o->history, "        ", t->b);
+        if (NS_HAVE_TCP && r->tcp) ns_text_tcp_detail(t->c, r->tcp, t->now, t->o->history, "        ", t->b);
     }
     return !t->b->failed;
 }

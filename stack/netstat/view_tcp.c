@@ -60,13 +60,14 @@ static void text_timers(const struct ts_tcp_info *t, ts_time_t now, const char *
     ts_nsbuf_puts(b, any ? "\n" : " none\n");
 }
 
-static void text_history(const struct ts_tcp_info *t, ts_time_t now, const char *indent, struct ts_nsbuf *b)
+static void text_history(const struct ts_netstat_ctx *c, const struct ts_tcp_info *t, ts_time_t now,
+                         const char *indent, struct ts_nsbuf *b)
 {
     ts_nsbuf_printf(b, "%shistory (oldest first):\n", indent);
     for (unsigned i = 0; i < t->hist_len && i < TS_TCP_HIST; i++) {
         const struct ts_tcp_hist *h = &t->hist[i];
         char at[24], ago[24];
-        if (h->when) ts_nsbuf_printf(b, "%s  %s (%s ago) ", indent, ns_clock(h->when, at),
+        if (h->when) ts_nsbuf_printf(b, "%s  %s (%s ago) ", indent, ns_clock(c, h->when, at),
                                      ns_dur(now > h->when ? now - h->when : 0, ago));
         else ts_nsbuf_printf(b, "%s  (time unknown) ", indent);   /* a listen() is not given the time */
         ts_nsbuf_printf(b, "%s -> %s: %s\n",
@@ -75,8 +76,8 @@ static void text_history(const struct ts_tcp_info *t, ts_time_t now, const char 
     }
 }
 
-void ns_text_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history, const char *indent,
-                        struct ts_nsbuf *b)
+void ns_text_tcp_detail(const struct ts_netstat_ctx *c, const struct ts_tcp_info *t, ts_time_t now, bool history,
+                        const char *indent, struct ts_nsbuf *b)
 {
     if (t->state == TS_TCP_LISTEN) {
         ts_nsbuf_printf(b, "%sbacklog %u  syn_queue %u  accept_queue %u\n", indent, t->backlog, t->syn_queue,
@@ -91,9 +92,16 @@ void ns_text_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
         ts_nsbuf_printf(b, "%scwnd %u  ssthresh %u  srtt %s  rttvar %s  rto %s  retransmits %u  backoff %u\n",
                         indent, t->cwnd, t->ssthresh, ns_dur(t->srtt, srtt), ns_dur(t->rttvar, rttvar),
                         ns_dur(t->rto, rto), t->retransmits, t->rxt_shift);
+        if (t->ts_on) {
+            char age[24];
+            ts_nsbuf_printf(b, "%stimestamps on  ts_recent %u (%s ago)\n", indent, t->ts_recent,
+                            ns_dur(now > t->ts_recent_at ? now - t->ts_recent_at : 0, age));
+        } else {
+            ts_nsbuf_printf(b, "%stimestamps off\n", indent);
+        }
     }
     if (t->state != TS_TCP_LISTEN) text_timers(t, now, indent, b);   /* a listener runs none */
-    if (history) text_history(t, now, indent, b);
+    if (history) text_history(c, t, now, indent, b);
 }
 
 /* ---- JSON ---- */
@@ -141,6 +149,11 @@ void ns_json_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
                     t->cwnd, t->ssthresh, (unsigned long long)t->srtt, (unsigned long long)t->rttvar,
                     (unsigned long long)t->rto, t->retransmits, t->rxt_shift, t->snd_queued, t->rcv_queued,
                     t->ooo_bytes, t->backlog, t->syn_queue, t->accept_queue);
+    if (t->ts_on)
+        ts_nsbuf_printf(b, ",\"timestamps\":true,\"ts_recent\":%u,\"ts_recent_age_us\":%llu", t->ts_recent,
+                        (unsigned long long)(now > t->ts_recent_at ? now - t->ts_recent_at : 0));
+    else
+        ts_nsbuf_puts(b, ",\"timestamps\":false,\"ts_recent\":null,\"ts_recent_age_us\":null");
     json_timers(t, now, b);
     if (history) json_history(t, now, b);
     ts_nsbuf_puts(b, "}");

@@ -85,6 +85,23 @@ bool ts_plot_link_ok(uint32_t linktype);
  * kept, 0 when ignored, -1 when the bound (or memory) ran out (counted in dropped). */
 int ts_plot_convs_add(struct ts_plot_convs *c, uint32_t linktype, ts_time_t t, const uint8_t *frame, size_t len);
 
+/* The socket pair of a segment as it travelled (host order). */
+struct ts_plot_pair {
+    uint32_t sip, dip;
+    uint16_t sport, dport;
+};
+
+enum { TS_PLOT_TCP = 1, TS_PLOT_NOT_IPV4 = 0, TS_PLOT_NOT_TCP = -1, TS_PLOT_FRAGMENT = -2, TS_PLOT_BAD = -3 };
+
+/* Decode one frame of the given link type into *s (all but t and dir) and *pair. Returns
+ * TS_PLOT_TCP, or why not: TS_PLOT_NOT_IPV4, TS_PLOT_NOT_TCP, TS_PLOT_FRAGMENT, TS_PLOT_BAD. */
+int ts_plot_frame_seg(uint32_t linktype, const uint8_t *frame, size_t len, struct ts_plot_seg *s,
+                      struct ts_plot_pair *pair);
+
+/* Is the segment's source side 0 of a new conversation? The sender of a SYN is; the sender of a
+ * SYN-ACK is not; else the higher port (the likely client), else the higher address. */
+bool ts_plot_side0_is_src(const struct ts_plot_pair *p, uint8_t flags);
+
 /* Append one segment to conv directly (the live record and tests). Returns 0 or -1 (no memory). */
 int ts_plot_conv_push(struct ts_plot_conv *conv, const struct ts_plot_seg *s);
 

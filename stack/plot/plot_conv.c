@@ -126,11 +126,8 @@ static struct ts_plot_conv *conv_of(struct ts_plot_convs *c, uint32_t sip, uint1
         c->v = v;
         c->cap = ncap;
     }
-    bool src_first;
-    if ((flags & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN) src_first = true;
-    else if ((flags & (TS_TCP_SYN | TS_TCP_ACK)) == (TS_TCP_SYN | TS_TCP_ACK)) src_first = false;
-    else if (sp != dp) src_first = sp > dp;
-    else src_first = sip > dip;
+    const struct ts_plot_pair pr = { sip, dip, sp, dp };
+    bool src_first = ts_plot_side0_is_src(&pr, flags);
     struct ts_plot_conv *cv = &c->v[c->n];
     memset(cv, 0, sizeof *cv);
     cv->ip[0] = src_first ? sip : dip;
@@ -182,39 +179,35 @@ static bool seg_of(const uint8_t *tcp, size_t caplen, size_t seglen, struct ts_p
     return true;
 }
 
+int ts_plot_frame_seg(uint32_t linktype, const uint8_t *frame, size_t len, struct ts_plot_seg *s,
+                      struct ts_plot_pair *pair)
+{
+    long off = ipv4_offset(linktype, frame, len);
+    if (off < 0) return TS_PLOT_NOT_IPV4;
+    const uint8_t *ip = frame + off;
+    size_t caplen = len - (size_t)off;
+    if (caplen < 20 || (ip[0] >> 4) != 4 || (size_t)(ip[0] & 15) * 4 < 20) return TS_PLOT_BAD;
+    size_t ihl = (size_t)(ip[0] & 15) * 4, tot = ts_get16(ip + 2);
+    if (ip[9] != 6) return TS_PLOT_NOT_TCP;
+    if ((ts_get16(ip + 6) & 0x3fff) != 0) return TS_PLOT_FRAGMENT;   /* split by IP: not drawn */
+    if (tot == 0) tot = caplen;     /* TSO captures on the sending host: take what was captured */
+    if (tot < ihl || caplen < ihl || !seg_of(ip + ihl, caplen - ihl, tot - ihl, s)) return TS_PLOT_BAD;
+    const uint8_t *tcp = ip + ihl;
+    *pair = (struct ts_plot_pair){ ts_get32(ip + 12), ts_get32(ip + 16), ts_get16(tcp), ts_get16(tcp + 2) };
+    return TS_PLOT_TCP;
+}
+
 int ts_plot_convs_add(struct ts_plot_convs *c, uint32_t linktype, ts_time_t t, const uint8_t *frame, size_t len)
 {
     c->frames++;
-    long off = ipv4_offset(linktype, frame, len);
-    if (off < 0) {
-        c->not_ipv4++;
-        return 0;
-    }
-    const uint8_t *ip = frame + off;
-    size_t caplen = len - (size_t)off;
-    if (caplen < 20 || (ip[0] >> 4) != 4 || (size_t)(ip[0] & 15) * 4 < 20) {
-        c->bad++;
-        return 0;
-    }
-    size_t ihl = (size_t)(ip[0] & 15) * 4, tot = ts_get16(ip + 2);
-    if (ip[9] != 6) {
-        c->not_tcp++;
-        return 0;
-    }
-    if ((ts_get16(ip + 6) & 0x1fff) != 0 || (ts_get16(ip + 6) & 0x2000) != 0) {
-        c->fragments++;             /* a TCP segment split by IP: not drawn */
-        return 0;
-    }
-    /* tot == 0: TSO captures on the sending host; take what was captured */
-    if (tot == 0) tot = caplen;
-    if (tot < ihl || caplen < ihl) {
-        c->bad++;
-        return 0;
-    }
     struct ts_plot_seg s;
-    if (!seg_of(ip + ihl, caplen - ihl, tot - ihl, &s)) {
-        c->bad++;
-        return 0;
+    struct ts_plot_pair p;
+    switch (ts_plot_frame_seg(linktype, frame, len, &s, &p)) {
+    case TS_PLOT_NOT_IPV4: c->not_ipv4++; return 0;
+    case TS_PLOT_NOT_TCP: c->not_tcp++; return 0;
+    case TS_PLOT_FRAGMENT: c->fragments++; return 0;
+    case TS_PLOT_BAD: c->bad++; return 0;
+    default: break;
     }
     c->tcp++;
     s.t = t;
@@ -222,9 +215,7 @@ int ts_plot_convs_add(struct ts_plot_convs *c, uint32_t linktype, ts_time_t t, c
         c->dropped++;
         return -1;
     }
-    const uint8_t *tcp = ip + ihl;
-    struct ts_plot_conv *cv = conv_of(c, ts_get32(ip + 12), ts_get16(tcp), ts_get32(ip + 16), ts_get16(tcp + 2),
-                                      s.flags, &s.dir);
+    struct ts_plot_conv *cv = conv_of(c, p.sip, p.sport, p.dip, p.dport, s.flags, &s.dir);
     if (!cv || ts_plot_conv_push(cv, &s) < 0) {
         if (cv) cv->dropped++;
         c->dropped++;
@@ -232,6 +223,14 @@ int ts_plot_convs_add(struct ts_plot_convs *c, uint32_t linktype, ts_time_t t, c
     }
     c->total++;
     return 1;
+}
+
+bool ts_plot_side0_is_src(const struct ts_plot_pair *p, uint8_t flags)
+{
+    if ((flags & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN) return true;
+    if ((flags & (TS_TCP_SYN | TS_TCP_ACK)) == (TS_TCP_SYN | TS_TCP_ACK)) return false;
+    if (p->sport != p->dport) return p->sport > p->dport;
+    return p->sip > p->dip;
 }
 
 static void ipstr(uint32_t ip, char *b, size_t cap)

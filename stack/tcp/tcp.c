@@ -133,6 +133,7 @@ struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, u
     ts_ring_init(&t->rcv, t->buf_rcv);
     ts_rtt_init(&t->rtt, s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200), TS_RTO_MAX);
     t->mss = TS_TCP_MSS_DEFAULT;
+    t->ts_offset = tcp_ts_offset(tcp, laddr, lport, raddr, rport);
     t->all_next = tcp->all;
     if (tcp->all) tcp->all->all_prev = t;
     tcp->all = t;
@@ -263,6 +264,9 @@ void ts_tcp_get_info(const struct ts_sock *sock, struct ts_tcp_info *in)
     in->snd_queued = t->snd.len;
     in->rcv_queued = t->rcv.len;
     in->ooo_bytes = ts_reass_bytes(&t->reass);
+    in->ts_on = t->ts_ok;
+    in->ts_recent = t->ts_recent;
+    in->ts_recent_at = t->ts_recent_age;
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) in->timer[i] = t->timer[i];
     in->backlog = t->backlog; in->syn_queue = t->syn_qlen; in->accept_queue = t->acc_qlen;
     in->hist_len = t->hist_len;

@@ -72,6 +72,7 @@ struct ts_tcb {
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window last advertised */
     uint32_t fin_seq;               /* with TF_FIN_OOO */
     uint32_t rcv_unacked;           /* bytes received since the last ACK we sent */
+    uint32_t rcv_unacked_segs;      /* in-order data segments received since then */
     /* receiver SACK (tcp_sack_rcv.c): out-of-order segment starts, newest first, one per held
      * range; and the D-SACK block for the next ACK (RFC 2883) */
     uint32_t sack_recent[TS_SACK_RECENT];
@@ -92,6 +93,12 @@ struct ts_tcb {
     struct tcp_rack rack;           /* RACK-TLP (tcp_rack.c) */
     ts_time_t rack_reo_at;          /* RACK's reordering timer, TS_TIME_NEVER when not needed */
     uint8_t dupacks;
+
+    /* timestamps (RFC 7323, tcp_ts.c) */
+    bool ts_ok;                     /* negotiated: every segment carries TSopt */
+    uint32_t ts_offset;             /* our TSval = ms of stack time + ts_offset */
+    uint32_t ts_recent, last_ack_sent;
+    ts_time_t ts_recent_age;        /* when TS.Recent was set (§5.5) */
 
     /* retransmission (RFC 6298) */
     struct ts_rtt rtt;
@@ -163,6 +170,15 @@ void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
 void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 uint16_t tcp_our_mss(const struct ts_stack *s);
+
+/* tcp_tso.c: the largest data segment to build now: the MSS, or with TSO (and not retransmitting)
+ * the largest multiple of it that fits a 64 KB IPv4 packet. */
+uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t);
+
+/* Checksum the len-byte segment at f->data + TS_L4_OFFSET: in full, or with TS_OFFLOAD_CSUM left
+ * partial for the wire (f->info says so); gso_size > 0 marks it a super-segment split at it. */
+void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,
+                      uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);
@@ -187,7 +203,8 @@ void tcp_send_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
-                            const struct ts_tcp_hdr *h, uint32_t iss, uint16_t wnd);
+                            const struct ts_tcp_hdr *h, uint32_t iss, uint16_t wnd,
+                            const struct ts_tcp_opts *peer);
 uint32_t tcp_rcv_window(const struct ts_tcb *t);
 bool tcp_window_update_due(const struct ts_tcb *t);
 
@@ -222,6 +239,18 @@ uint32_t tcp_sack_skip(struct ts_tcb *t);
 void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq);
 void tcp_dsack_note(struct ts_tcb *t, uint32_t seq, uint32_t len);
 void tcp_sack_rcv_blocks(const struct ts_tcb *t, struct ts_tcp_opts *o, unsigned max);
+
+/* tcp_ts.c */
+uint32_t tcp_ts_offset(const struct ts_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                       uint16_t rport);
+uint32_t tcp_ts_now(const struct ts_tcb *t, ts_time_t now);
+void tcp_ts_syn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_opts *o);
+bool tcp_ts_paws_reject(const struct ts_tcb *t, ts_time_t now, uint8_t flags, const struct ts_tcp_opts *o);
+void tcp_ts_update_recent(struct ts_tcb *t, ts_time_t now, uint32_t seq, const struct ts_tcp_opts *o);
+bool tcp_ts_rtt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_opts *o,
+                uint32_t flight);
+void tcp_ts_fill(const struct ts_stack *s, const struct ts_tcb *t, ts_time_t now, uint8_t flags,
+                 struct ts_tcp_opts *o);
 
 /* tcp_isn.c */
 uint32_t tcp_isn(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,

@@ -4,6 +4,7 @@
 #ifndef TS_TCP_INFO_H
 #define TS_TCP_INFO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "tapstack/stack.h"
 #include "tapstack/socket.h"
@@ -45,6 +46,10 @@ struct ts_tcp_info {
     uint8_t snd_wscale, rcv_wscale;
     uint32_t snd_queued, rcv_queued;   /* Send-Q (unacked + unsent), Recv-Q (unread) */
     uint32_t ooo_bytes;             /* out-of-order bytes held */
+    bool ts_on;                     /* RFC 7323 timestamps negotiated */
+    uint32_t ts_recent;             /* TS.Recent: the peer's TSval we echo (§4.3) */
+    ts_time_t ts_recent_at;         /* when it was set (our own TSval is not shown: its offset
+                                     * is a per-connection secret, §7.1) */
     ts_time_t timer[TS_TCP_NTIMERS];
     unsigned backlog, syn_queue, accept_queue;   /* listeners */
     unsigned hist_len;              /* valid entries in hist, oldest first */

@@ -61,6 +61,23 @@ static void challenge_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     tcp_output(s, t, now);
 }
 
+static void step_data_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg);
+static void trim(const struct ts_tcb *t, struct seg *sg);
+
+/* Simultaneous open: text in the SYN is queued "for processing after the ESTABLISHED state has
+ * been reached" (RFC 9293 §3.10.7.3): held in the ring as if out of order at RCV.NXT, made
+ * readable by syn_rcvd_ack(). Other controls (a FIN) are not kept. */
+static void hold_syn_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
+{
+    uint32_t len = sg->len, space = ts_ring_space(&t->rcv);
+    if (!len) return;
+    if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
+    if (len > space) len = space;
+    if (len > 65535) len = 65535;                   /* the window our SYN,ACK offers at most */
+    if (ts_reass_add(&t->reass, 0, len) < 0) { DROP(s, now, drop_reass_full, sg); return; }
+    ts_ring_write_beyond(&t->rcv, 0, sg->data, len);
+}
+
 /* ---- §3.10.7.3 SYN-SENT ---- */
 static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg,
                      const struct ts_tcp_opts *o)
@@ -84,6 +101,7 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     /* fourth: the SYN bit */
     if (!(sg->flags & TS_TCP_SYN)) { DROP(s, now, drop_syn_sent_other, sg); return; }
     tcp_apply_syn_opts(s, t, o);
+    tcp_ts_syn(s, t, now, o);
     t->irs = sg->seq;
     t->rcv_nxt = sg->seq + 1;
     t->rcv_adv = t->rcv_nxt;
@@ -95,10 +113,13 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     if (!ack) {                             /* simultaneous open: answer SYN,ACK */
         t->snd_nxt = t->iss;
         tcp_set_state(s, t, TS_TCP_SYN_RECEIVED, "rcv SYN (simultaneous open)", now);
+        hold_syn_data(s, t, now, sg);
         tcp_output(s, t, now);
         return;
     }
-    if ((t->flags & TF_RTT_TIMING) && SEQ_GT(sg->ack, t->rtt_seq)) {
+    if (tcp_ts_rtt(s, t, now, o, 1)) {
+        t->flags &= ~TF_RTT_TIMING;
+    } else if ((t->flags & TF_RTT_TIMING) && SEQ_GT(sg->ack, t->rtt_seq)) {
         ts_rtt_sample(&t->rtt, now - t->rtt_start, t->stack->cfg.tcp_rto_min ? t->stack->cfg.tcp_rto_min : TS_MS(200), TS_RTO_MAX);
         t->flags &= ~TF_RTT_TIMING;
     }
@@ -110,7 +131,18 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
     tcp_notify(s, t, TS_EV_CONNECTED | TS_EV_WRITABLE);
     if (t->flags & TF_SHUT_WR) tcp_set_state(s, t, TS_TCP_FIN_WAIT_1, "shutdown before connected", now);
-    t->flags |= TF_ACKNOW;                  /* data in a SYN,ACK is not taken: it comes again */
+    t->flags |= TF_ACKNOW;
+    if (sg->len || (sg->flags & TS_TCP_FIN)) {
+        /* "If there are other controls or text in the segment, then continue processing at the
+         * sixth step below where the URG bit is checked" (RFC 9293 §3.10.7.3) */
+        struct seg rest = *sg;
+        rest.seq++;                             /* past the SYN */
+        rest.flags &= (uint8_t)~TS_TCP_SYN;
+        uint32_t offered = t->rcv.cap < 65535 ? t->rcv.cap : 65535;   /* as our SYN offered */
+        if (SEQ_LT(t->rcv_adv, t->rcv_nxt + offered)) t->rcv_adv = t->rcv_nxt + offered;
+        trim(t, &rest);
+        step_data_fin(s, t, now, &rest);
+    }
     tcp_output(s, t, now);
 }
 
@@ -204,7 +236,9 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
 {
     uint32_t acked = ack - t->snd_una;
     ts_time_t rtt = 0;
-    if ((t->flags & TF_RTT_TIMING) && SEQ_GT(ack, t->rtt_seq)) {
+    if (tcp_ts_rtt(s, t, now, o, t->snd_max - t->snd_una)) {
+        t->flags &= ~TF_RTT_TIMING;                      /* RTTM replaces the one timed segment */
+    } else if ((t->flags & TF_RTT_TIMING) && SEQ_GT(ack, t->rtt_seq)) {
         ts_time_t min = s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200);
         rtt = now - t->rtt_start;
         if (rtt == 0) rtt = 1;
@@ -270,6 +304,15 @@ static bool syn_rcvd_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, co
     if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
     if (t->listener) tcp_child_established(s, t, now);
     else tcp_notify(s, t, TS_EV_CONNECTED | TS_EV_WRITABLE);
+    uint32_t held = ts_reass_front(&t->reass);      /* text queued from a SYN (hold_syn_data) */
+    if (held) {
+        ts_reass_advance(&t->reass, held);
+        ts_ring_commit(&t->rcv, held);
+        t->rcv_nxt += held;
+        t->rcv_unacked += held;
+        if (t->timer[TS_TCP_T_DELACK] == TS_TIME_NEVER) tcp_timer_set(s, t, TS_TCP_T_DELACK, now + TS_TCP_DELACK);
+        tcp_notify(s, t, TS_EV_READABLE);
+    }
     if (t->flags & TF_SHUT_WR) tcp_set_state(s, t, TS_TCP_FIN_WAIT_1, "shutdown before established", now);
     return true;
 }
@@ -373,7 +416,11 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
     if (off == 0 && t->reass.n == 0) {
         got = ts_ring_write(&t->rcv, sg->data, len);
         t->rcv_unacked += got;
-        if (t->rcv_unacked > t->mss) t->flags |= TF_ACKNOW;   /* every second full segment */
+        /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: an ACK for at least every second full-sized
+         * segment; we ACK every second segment whatever its size (as FreeBSD and Linux do),
+         * so small writes are not held for the delayed-ACK timer */
+        if (got && ++t->rcv_unacked_segs >= 2) t->flags |= TF_ACKNOW;
+        if (t->rcv_unacked > t->mss) t->flags |= TF_ACKNOW;
         else if (t->timer[TS_TCP_T_DELACK] == TS_TIME_NEVER)
             tcp_timer_set(s, t, TS_TCP_T_DELACK, now + TS_TCP_DELACK);
     } else if (off == 0) {
@@ -452,6 +499,17 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
     }
     /* first: check sequence number */
     if (!(sg.flags & TS_TCP_SYN)) tcp_dsack_note(t, sg.seq, sg.len);   /* RFC 2883 */
+    struct ts_tcp_opts o;
+    if (optlen && ((t->flags & TF_SACK) || t->ts_ok)) {
+        ts_tcp_parse_opts(opt, optlen, &o);
+        sg.opts = &o;
+    }
+    if (tcp_ts_paws_reject(t, now, sg.flags, sg.opts)) {      /* RFC 7323 §5.3 R1 */
+        DROP(s, now, drop_paws, &sg);
+        t->flags |= TF_ACKNOW;
+        tcp_output(s, t, now);
+        return;
+    }
     if (!acceptable(t, &sg)) {
         bool zero_wnd_ack = t->rcv_adv == t->rcv_nxt && sg.seq == t->rcv_nxt && (sg.flags & TS_TCP_ACK);
         if (!zero_wnd_ack) {
@@ -465,11 +523,7 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
         sg.len = 0;
         sg.flags &= (uint8_t)~(TS_TCP_FIN | TS_TCP_SYN);
     }
-    struct ts_tcp_opts o;
-    if ((t->flags & TF_SACK) && optlen && (sg.flags & TS_TCP_ACK)) {
-        ts_tcp_parse_opts(opt, optlen, &o);
-        sg.opts = &o;
-    }
+    tcp_ts_update_recent(t, now, sg.seq, sg.opts);           /* §4.3, after R2 */
     uint32_t orig_len = sg.len;
     trim(t, &sg);
     if (sg.len < orig_len) t->flags |= TF_ACKNOW;
@@ -505,7 +559,9 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     int r = ts_tcp_parse(seg, len, &h);
     if (r == -1) { TS_DROP(s, now, tcp, drop_short, seg, len); return; }
     if (r < 0) { TS_DROP(s, now, tcp, drop_bad_offset, seg, len); return; }
-    if (!ts_tcp_csum_ok(seg, len, ip->src, ip->dst)) { TS_DROP(s, now, tcp, drop_bad_checksum, seg, len); return; }
+    if (ts_rx_csum_trusted(s)) TS_COUNT(s, eth, rx_csum_offloaded);
+    else if (!ts_tcp_csum_ok(seg, len, ip->src, ip->dst)) { TS_DROP(s, now, tcp, drop_bad_checksum, seg, len); return; }
+    if (len > ts_ipv4_l4_cap(s)) TS_COUNT(s, eth, rx_gso);
     if (ip->src == ip->dst) { TS_DROP(s, now, tcp, drop_land, seg, len); return; }
     if (h.sport == 0 || h.dport == 0) { TS_DROP(s, now, tcp, drop_bad_port, seg, len); return; }
     const uint8_t *opt = seg + TS_TCP_HLEN, *data = seg + h.hlen;

@@ -40,6 +40,7 @@ static struct ts_tcb *new_child(struct ts_stack *s, struct ts_tcb *l, ts_time_t 
     l->syn_qlen++;
     child_init(s, t, now, tcp_isn(s->tcp, now, ip->dst, h->dport, ip->src, h->sport), h->seq);
     tcp_apply_syn_opts(s, t, o);
+    tcp_ts_syn(s, t, now, o);
     t->snd_wnd = h->wnd;
     t->max_snd_wnd = h->wnd;
     t->snd_wl1 = h->seq;
@@ -54,7 +55,8 @@ static struct ts_tcb *new_child(struct ts_stack *s, struct ts_tcb *l, ts_time_t 
 /* An ACK to a listener: perhaps the end of a handshake we answered with a cookie. */
 static bool cookie_ack(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
                        const struct ts_ipv4_info *ip, const struct ts_tcp_hdr *h,
-                       const uint8_t *data, uint32_t dlen, const uint8_t *raw, size_t raw_len)
+                       const uint8_t *opt, size_t optlen, const uint8_t *data, uint32_t dlen,
+                       const uint8_t *raw, size_t raw_len)
 {
     uint32_t iss = h->ack - 1, peer_isn = h->seq - 1;
     uint16_t mss = tcp_cookie_check(s->tcp, now, ip->dst, h->dport, ip->src, h->sport, peer_isn, iss);
@@ -73,6 +75,12 @@ static bool cookie_ack(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
     t->snd_una = t->snd_nxt = t->snd_max = h->ack;
     uint16_t ours = tcp_our_mss(s);
     t->mss = mss < ours ? mss : ours;
+    struct ts_tcp_opts o;
+    ts_tcp_parse_opts(opt, optlen, &o);
+    if (o.has_ts) {                 /* our cookie SYN,ACK offered timestamps: the peer took them */
+        tcp_ts_syn(s, t, now, &o);
+        t->last_ack_sent = t->rcv_nxt;
+    }
     t->rcv_adv = t->rcv_nxt + (t->rcv.cap < 65535 ? t->rcv.cap : 65535);  /* as the SYN,ACK offered */
     t->snd_wnd = h->wnd;                       /* no window scaling with a cookie */
     t->max_snd_wnd = h->wnd;
@@ -86,7 +94,7 @@ static bool cookie_ack(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
     tcp_set_state(s, t, TS_TCP_ESTABLISHED, "rcv ACK with valid SYN cookie", now);
     tcp_child_established(s, t, now);
     if (dlen || (h->flags & TS_TCP_FIN))
-        tcp_conn_input(s, t, now, h, NULL, 0, data, dlen, raw, raw_len);
+        tcp_conn_input(s, t, now, h, opt, optlen, data, dlen, raw, raw_len);
     return true;
 }
 
@@ -99,7 +107,7 @@ void tcp_listen_input(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
     if (h->flags & TS_TCP_RST) { TS_DROP(s, now, tcp, drop_listen_rst, raw, raw_len); return; }
     /* second: check for an ACK */
     if (h->flags & TS_TCP_ACK) {
-        if (cookie_ack(s, l, now, ip, h, data, dlen, raw, raw_len)) return;
+        if (cookie_ack(s, l, now, ip, h, opt, optlen, data, dlen, raw, raw_len)) return;
         TS_DROP(s, now, tcp, drop_listen_ack, raw, raw_len);
         tcp_send_rst(s, now, ip->dst, h->dport, ip->src, h->sport, h->ack, 0, false);
         return;
@@ -114,7 +122,7 @@ void tcp_listen_input(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
     uint16_t peer_mss = o.has_mss ? o.mss : TS_TCP_MSS_DEFAULT;
     uint32_t cookie = tcp_cookie_make(s->tcp, now, ip->dst, h->dport, ip->src, h->sport, h->seq, peer_mss);
     TS_COUNT(s, tcp, syncookies_sent);
-    tcp_send_synack_cookie(s, now, ip, h, cookie, (uint16_t)(l->buf_rcv < 65535 ? l->buf_rcv : 65535));
+    tcp_send_synack_cookie(s, now, ip, h, cookie, (uint16_t)(l->buf_rcv < 65535 ? l->buf_rcv : 65535), &o);
 }
 
 /* A child reached ESTABLISHED: from the SYN queue to the accept queue; tell the listener. */

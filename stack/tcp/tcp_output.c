@@ -50,21 +50,29 @@ bool tcp_window_update_due(const struct ts_tcb *t)
 /* Bytes of TCP options that n SACK blocks take (RFC 2018 §3, with two NOPs before). */
 static uint32_t sack_optlen(unsigned n) { return n ? 2u + 2u + 8u * n : 0; }
 
-/* The data a new segment may carry: the MSS, less room for the SACK blocks we have to send. */
-static uint32_t seg_max(const struct ts_tcb *t)
+/* Room to leave in a data segment for the SACK blocks we have to send (0: none, or the MSS is
+ * too small to give any). */
+static uint32_t sack_room(const struct ts_tcb *t)
 {
     unsigned n = (t->flags & TF_SACK) ? t->reass.n + (t->dsack_pending ? 1u : 0u) : 0;
-    if (n > TS_TCP_SACK_MAX) n = TS_TCP_SACK_MAX;
+    unsigned max = t->ts_ok ? TS_TCP_SACK_MAX_TS : TS_TCP_SACK_MAX;
+    if (n > max) n = max;
     uint32_t room = sack_optlen(n);
-    return t->mss > room + 64 ? t->mss - room : t->mss;
+    return t->mss > room + 64 ? room : 0;
 }
 
 /* Build and send one segment. Returns 0, or -1 when no frame could be had (nothing sent). */
 static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
 {
-    if (p->len > 0 && ts_frame_pool_free(s) <= frame_reserve(s)) return -1;
-    struct ts_frame *f = ts_ipv4_frame_alloc(s, now);
-    if (!f) return -1;
+    struct ts_frame *f;
+    if (p->len > t->mss) {
+        f = ts_frame_alloc_big(s);          /* a super-segment: the wire splits it at the MSS */
+        if (!f) return -1;
+    } else {
+        if (p->len > 0 && ts_frame_pool_free(s) <= frame_reserve(s)) return -1;
+        f = ts_ipv4_frame_alloc(s, now);
+        if (!f) return -1;
+    }
     uint8_t *seg = f->data + TS_L4_OFFSET;
     struct ts_tcp_hdr h = { .sport = t->sock.node.lport, .dport = t->sock.node.rport,
                             .seq = p->seq, .flags = p->flags };
@@ -86,30 +94,33 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         h.wnd = (uint16_t)w;
         uint32_t edge = t->rcv_nxt + (w << t->rcv_wscale);
         if (SEQ_GT(edge, t->rcv_adv)) t->rcv_adv = edge;
-        /* SACK blocks on every segment while data is held out of order, data ones included
-         * (a peer sending data back would otherwise never hear of the holes); on a data segment
-         * only as many as fit in the MSS (plan_data leaves room for them). */
-        if ((t->flags & TF_SACK) && (t->reass.n || t->dsack_pending)) {
-            unsigned max = TS_TCP_SACK_MAX;
-            while (max && p->len + sack_optlen(max) > t->mss) max--;
-            if (max) tcp_sack_rcv_blocks(t, &o, max);
-        }
+    }
+    tcp_ts_fill(s, t, now, p->flags, &o);
+    /* SACK blocks on every segment while data is held out of order, data ones included (a peer
+     * sending data back would otherwise never hear of the holes); on a data segment only as many
+     * as fit in the MSS (plan_data leaves room for them), never on a super-segment. */
+    if (!(p->flags & TS_TCP_SYN) && (t->flags & TF_SACK) && (t->reass.n || t->dsack_pending)) {
+        unsigned max = o.has_ts ? TS_TCP_SACK_MAX_TS : TS_TCP_SACK_MAX;
+        while (max && p->len && p->len + sack_optlen(max) > t->mss) max--;
+        if (max) tcp_sack_rcv_blocks(t, &o, max);
     }
     if (p->len && (t->flags & TF_SACK) && tcp_segs_sent(t, p->seq, p->len, now) < 0) {
         ts_frame_free(s, f);                          /* no record, no RACK: send later */
         return -1;
     }
-    size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack ? &o : NULL);
+    size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack || o.has_ts ? &o : NULL);
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
-    ts_tcp_fill_csum(seg, hlen + p->len, t->sock.node.laddr, t->sock.node.raddr);
+    tcp_offload_csum(s, f, hlen + p->len, p->len > t->mss ? t->mss : 0, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
     TS_COUNT(s, tcp, tx_segments);
     tcp_prr_sent(t, p->len);
     if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);
     if (p->flags & TS_TCP_ACK) {
         t->dsack_pending = false;       /* reported once (RFC 2883 §4), or overtaken by data */
+        t->last_ack_sent = h.ack;       /* RFC 7323 §4.3 Last.ACK.sent */
         t->flags &= ~TF_ACKNOW;
         t->rcv_unacked = 0;
+        t->rcv_unacked_segs = 0;
         tcp_timer_stop(s, t, TS_TCP_T_DELACK);
     }
     return 0;
@@ -139,7 +150,7 @@ static bool may_send_data(enum ts_tcp_state st)
 }
 
 /* Synchronized states: data, FIN, ACK, window update. */
-static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len)
+static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len, uint32_t seg_max)
 {
     uint32_t data_end = t->snd_buf_seq + t->snd.len, len = 0, avail = 0;
     bool fin = false, send = false;
@@ -153,12 +164,13 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len)
         uint32_t cw_room = cw > in_net ? cw - in_net : 0;
         uint32_t rwnd_room = t->snd_wnd > inflight ? t->snd_wnd - inflight : 0;
         uint32_t usable = min32(cw_room, rwnd_room);
-        uint32_t full = seg_max(t);
+        uint32_t full = sack_room(t) ? min32(seg_max, t->mss - sack_room(t)) : seg_max;
         len = min32(min32(min32(avail, usable), full), max_len);
+        if (len > t->mss) len -= len % t->mss;   /* a super-segment: whole MSS pieces, the tail goes alone */
         fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&
               SEQ_LEQ(t->snd_nxt, data_end) && len == avail;
         if (len > 0) {
-            if (len == full) send = true;                                 /* a full segment */
+            if (len >= full) send = true;                                 /* a full segment */
             else if (len == avail && ((t->flags & TF_NODELAY) || inflight == 0 || fin)) send = true; /* Nagle */
             else if (t->max_snd_wnd && len >= t->max_snd_wnd / 2) send = true;  /* sender SWS */
             else if (t->flags & TF_FORCE) send = true;                    /* persist */
@@ -238,7 +250,7 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
             if (r > 0) continue;
         }
         uint32_t lim = tcp_synchronized(t->state) ? tcp_sack_skip(t) : UINT32_MAX;
-        bool any = tcp_synchronized(t->state) ? plan_data(t, &p, lim) : plan_syn(t, &p);
+        bool any = tcp_synchronized(t->state) ? plan_data(t, &p, lim, tcp_tso_max(s, t)) : plan_syn(t, &p);
         if (!any) break;
         if (xmit(s, t, now, &p) < 0) { block(s, t); return; }
         sent(s, t, now, &p);
@@ -325,10 +337,16 @@ void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lp
 }
 
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
-                            const struct ts_tcp_hdr *in, uint32_t iss, uint16_t wnd)
+                            const struct ts_tcp_hdr *in, uint32_t iss, uint16_t wnd,
+                            const struct ts_tcp_opts *peer)
 {
     struct ts_tcp_hdr h = { .sport = in->dport, .dport = in->sport, .seq = iss, .ack = in->seq + 1,
                             .flags = TS_TCP_SYN | TS_TCP_ACK, .wnd = wnd };
     struct ts_tcp_opts o = { .has_mss = true, .mss = tcp_our_mss(s) };
+    if (peer->has_ts && !s->cfg.tcp_no_timestamps) {   /* RFC 7323 with no state: see tcp_ts.c */
+        o.has_ts = true;
+        o.ts_val = (uint32_t)(now / 1000u) + tcp_ts_offset(s->tcp, ip->dst, in->dport, ip->src, in->sport);
+        o.ts_ecr = peer->ts_val;
+    }
     send_bare(s, now, ip->dst, ip->src, &h, &o);
 }

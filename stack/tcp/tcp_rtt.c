@@ -33,6 +33,19 @@ void ts_rtt_sample(struct ts_rtt *r, ts_time_t m, ts_time_t rto_min, ts_time_t r
     r->rto = clamp(r->srtt + (k > TS_RTT_G ? k : TS_RTT_G), rto_min, rto_max);
 }
 
+void ts_rtt_sample_n(struct ts_rtt *r, ts_time_t m, uint32_t n, ts_time_t rto_min, ts_time_t rto_max)
+{
+    if (!r->valid || n <= 1) { ts_rtt_sample(r, m, rto_min, rto_max); return; }
+    /* RFC 7323 §4.2: alpha' = alpha / n, beta' = beta / n, computed in signed 64-bit steps */
+    int64_t delta = r->srtt > m ? (int64_t)(r->srtt - m) : (int64_t)(m - r->srtt);
+    int64_t var = (int64_t)r->rttvar + (delta - (int64_t)r->rttvar) / (int64_t)(4u * n);
+    int64_t srtt = (int64_t)r->srtt + ((int64_t)m - (int64_t)r->srtt) / (int64_t)(8u * n);
+    r->rttvar = var > 0 ? (ts_time_t)var : 0;
+    r->srtt = srtt > 0 ? (ts_time_t)srtt : 0;
+    ts_time_t k = 4 * r->rttvar;
+    r->rto = clamp(r->srtt + (k > TS_RTT_G ? k : TS_RTT_G), rto_min, rto_max);
+}
+
 ts_time_t ts_rtt_backoff(const struct ts_rtt *r, unsigned shift, ts_time_t max)
 {
     ts_time_t v = r->rto;

@@ -24,6 +24,10 @@ void ts_rtt_init(struct ts_rtt *r, ts_time_t rto_min, ts_time_t rto_max);
  * clamped to [min, max] (§2.4, §2.5). */
 void ts_rtt_sample(struct ts_rtt *r, ts_time_t m, ts_time_t rto_min, ts_time_t rto_max);
 
+/* One of n measurements expected in a round trip (RFC 7323 §4.2, timestamps on every ACK):
+ * the same as ts_rtt_sample with the gains alpha and beta divided by n. */
+void ts_rtt_sample_n(struct ts_rtt *r, ts_time_t m, uint32_t n, ts_time_t rto_min, ts_time_t rto_max);
+
 /* RTO after `shift` back-offs (§5.5: doubled each time), at most max. */
 ts_time_t ts_rtt_backoff(const struct ts_rtt *r, unsigned shift, ts_time_t max);
 

@@ -60,9 +60,15 @@ int tcp_segs_sent(struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now)
     struct tcp_segs *q = &t->segs;
     uint32_t end = seq + len;
     if (q->n == 0 || SEQ_GEQ(seq, tcp_seg_at(q, q->n - 1)->end)) {
-        if (q->n == q->cap && grow(q) < 0) return -1;
-        *tcp_seg_at(q, q->n) = (struct tcp_seg){ .seq = seq, .end = end, .xmit = now };
-        q->n++;
+        /* new data; a super-segment (TSO) is recorded as the MSS-sized pieces the wire makes */
+        uint32_t piece = t->mss ? t->mss : len, need = (len + piece - 1) / piece;
+        while (q->cap - q->n < need)
+            if (grow(q) < 0) return -1;
+        for (uint32_t at = seq; SEQ_LT(at, end); at += piece) {
+            uint32_t e = end - at > piece ? at + piece : end;
+            *tcp_seg_at(q, q->n) = (struct tcp_seg){ .seq = at, .end = e, .xmit = now };
+            q->n++;
+        }
         return 0;
     }
     /* a retransmission: every record it overlaps was sent again now */

@@ -152,7 +152,9 @@ void ts_udp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
         TS_DROP(s, now, udp, drop_bad_len, seg, len);
         return;
     }
-    if (!udp_csum_ok(ip, seg, ulen)) {
+    if (ts_rx_csum_trusted(s)) {
+        TS_COUNT(s, eth, rx_csum_offloaded);
+    } else if (!udp_csum_ok(ip, seg, ulen)) {
         TS_DROP(s, now, udp, drop_bad_checksum, seg, ulen);
         return;
     }

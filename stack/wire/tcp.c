@@ -95,12 +95,23 @@ size_t ts_tcp_emit(uint8_t *p, const struct ts_tcp_hdr *h, const struct ts_tcp_o
         if (o->has_wscale) {
             p[n] = TS_TCPOPT_NOP; p[n + 1] = TS_TCPOPT_WSCALE; p[n + 2] = 3; p[n + 3] = o->wscale; n += 4;
         }
-        if (o->sack_ok) {
+        if (o->sack_ok && o->has_ts) {          /* SACK-permitted fills the timestamp's padding */
+            p[n] = TS_TCPOPT_SACK_PERM; p[n + 1] = 2; n += 2;
+        } else if (o->sack_ok) {
             p[n] = TS_TCPOPT_NOP; p[n + 1] = TS_TCPOPT_NOP; p[n + 2] = TS_TCPOPT_SACK_PERM; p[n + 3] = 2;
             n += 4;
+        } else if (o->has_ts) {
+            p[n] = TS_TCPOPT_NOP; p[n + 1] = TS_TCPOPT_NOP; n += 2;
+        }
+        if (o->has_ts) {                        /* RFC 7323 §3: kind 8, length 10 */
+            p[n] = TS_TCPOPT_TIMESTAMP; p[n + 1] = 10;
+            ts_put32(p + n + 2, o->ts_val);
+            ts_put32(p + n + 6, o->ts_ecr);
+            n += 10;
         }
         if (o->nsack) {
-            unsigned k = o->nsack > TS_TCP_SACK_MAX ? TS_TCP_SACK_MAX : o->nsack;
+            unsigned max = o->has_ts ? TS_TCP_SACK_MAX_TS : TS_TCP_SACK_MAX;
+            unsigned k = o->nsack > max ? max : o->nsack;
             p[n] = TS_TCPOPT_NOP; p[n + 1] = TS_TCPOPT_NOP; p[n + 2] = TS_TCPOPT_SACK;
             p[n + 3] = (uint8_t)(2 + 8 * k);
             n += 4;

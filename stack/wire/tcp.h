@@ -33,6 +33,8 @@
 
 #define TS_TCP_WSCALE_MAX 14      /* RFC 7323 §2.3 */
 #define TS_TCP_SACK_MAX 4         /* SACK blocks in one option (RFC 2018 §3) */
+#define TS_TCP_SACK_MAX_TS 3      /* ... beside a timestamp option (12 bytes with its padding) */
+#define TS_TCP_TS_LEN 12          /* bytes a timestamp option takes in every segment (RFC 7323 §3) */
 
 struct ts_tcp_hdr {
     uint16_t sport, dport;
@@ -62,10 +64,10 @@ int ts_tcp_parse(const uint8_t *seg, size_t len, struct ts_tcp_hdr *h);
  * each step advances at least one byte. A known kind with a wrong length is ignored. */
 void ts_tcp_parse_opts(const uint8_t *opt, size_t len, struct ts_tcp_opts *o);
 
-/* Write a header with the options in o (MSS, window scale, SACK-permitted, SACK blocks;
- * timestamps are not sent) at p; checksum left 0. h->hlen is ignored: returns the header length
- * written (a multiple of 4, at most 60: MSS + window scale + SACK-permitted take 12 bytes, four
- * SACK blocks 36). */
+/* Write a header with the options in o (MSS, window scale, SACK-permitted, timestamps, SACK
+ * blocks) at p; checksum left 0. h->hlen is ignored: returns the header length written (a
+ * multiple of 4, at most 60: MSS + window scale + SACK-permitted + timestamps take 24 bytes;
+ * a timestamp 12, and then at most three SACK blocks 28; four SACK blocks alone 36). */
 size_t ts_tcp_emit(uint8_t *p, const struct ts_tcp_hdr *h, const struct ts_tcp_opts *o);
 
 /* Compute and store the checksum of the whole segment (header + data, len bytes) at seg. */

@@ -3,7 +3,7 @@
  *   bench_client upload   HOST PORT SECONDS MAXBYTES   bulk send into a discard service -> MB/s
  *   bench_client rr       HOST PORT COUNT              1-byte request/response on one connection -> p50/p99 us
  *   bench_client connrate HOST PORT SECONDS CONC       connect, 1 byte, wait for the echo, close -> conn/s
- *   bench_client hold     HOST PORT N SECONDS          open N idle connections, print "held N", hold them
+ *   bench_client hold     HOST PORT N SECONDS          open N idle connections (one byte sent on each), print "held N", hold them
  * Prints one line of key=value figures on stdout. This is a benchmark tool, not part of the stack.
  */
 #include <arpa/inet.h>
@@ -158,7 +158,8 @@ static int do_hold(struct sockaddr_in *a, int n, double secs)
         for (int i = 0; i < k; i++) {
             int fd = evs[i].data.fd;
             if (evs[i].events & (EPOLLERR | EPOLLHUP)) failed++;
-            else ok++;
+            else if (write(fd, "x", 1) == 1) ok++;   /* one byte: idle, not a silent ghost (issue 25) */
+            else failed++;
             epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
         }
     }

@@ -7,6 +7,9 @@
 #   3. a 2 MB download with --loss-out 0.02 --seed 1 --pcap (and --pcap-per-conn, and tcpdump -i any
 #      on the kernel side at the same time): plot draws the HTTP conversation with data, ack,
 #      window and retransmit marks, names it as --pcap-per-conn does, and reads tcpdump's capture;
+#   3b. the same pictures live: /conn/PAIR/seq.svg and ladder.svg linked from /netstat, served as
+#      image/svg+xml, well-formed, with retransmit marks; 404 for an unknown pair; /netstat shows
+#      wall-clock times and the record's cost;
 #   4. headless Chromium screenshots of both pictures, kept in build/integration/plot/*.png.
 # timeout: 300
 set -u
@@ -61,7 +64,7 @@ if out=$("$TAPSTACK" plot "$sample" -o "$work/sample" 2>&1); then
         echo "$out" | grep -q 'ladder.svg  sequence diagram' || bad "plot did not print one line per file"
     stem=$(basename "$(echo "$out" | head -1 | cut -d' ' -f1)" .seq.svg)
     check_svg "$work/sample/$stem.seq.svg" seq && check_svg "$work/sample/$stem.ladder.svg" ladder &&
-        ok "sample capture: $stem.seq.svg and .ladder.svg"
+        ok "sample capture: $stem.seq.svg and .ladder.svg" || bad "the sample capture's pictures lack what they must show"
 else
     bad "plot of the sample capture failed: $out"
 fi
@@ -103,16 +106,39 @@ fi
 ts_ns curl -s --max-time 120 -o "$work/got.bin" http://10.0.0.2/big.bin
 cmp -s "$work/got.bin" "$work/root/big.bin" || bad "the 2 MB download with 2 % loss out is not byte-exact"
 [ -n "$tcpd" ] && { sleep 0.3; kill -INT "$tcpd" 2>/dev/null; wait "$tcpd" 2>/dev/null; }
-ts_stop
+
+# ---- 3b. the same pictures live, from the running stack's own record, linked from /netstat ----
+ts_ns curl -sf --max-time 10 "http://10.0.0.2/netstat?refresh=0" >"$work/netstat.html" || bad "no /netstat page"
 conn=$(ls "$work/conns" | grep '_80\.pcap$' | head -1)
 conn=${conn%.pcap}
+live=/conn/$conn/seq.svg
+if [ -z "$conn" ] || ! grep -q "href=\"$live\"" "$work/netstat.html"; then
+    bad "/netstat does not link to the download's $live"
+else
+    hdr=$(ts_ns curl -s --max-time 10 -D - -o "$work/live.seq.svg" "http://10.0.0.2$live" | tr -d '\r')
+    echo "$hdr" | grep -qi '^content-type: image/svg+xml' || bad "$live is not served as image/svg+xml: $hdr"
+    check_svg "$work/live.seq.svg" seq 1 &&
+        ok "live $live (linked from /netstat): image/svg+xml, well-formed, retransmit marks" ||
+        bad "live $live: not the picture expected"
+    ts_ns curl -sf --max-time 10 -o "$work/live.ladder.svg" "http://10.0.0.2/conn/$conn/ladder.svg" &&
+        check_svg "$work/live.ladder.svg" ladder && ok "live /conn/$conn/ladder.svg" ||
+        bad "live /conn/$conn/ladder.svg: not the picture expected"
+fi
+code=$(ts_ns curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://10.0.0.2/conn/10.9.9.9_1-10.0.0.2_80/seq.svg")
+[ "$code" = 404 ] && ok "an unknown conversation's picture: 404" || bad "an unknown conversation's picture: HTTP $code"
+grep -Eq ' at [0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3} local time' "$work/netstat.html" &&
+    ok "/netstat shows the wall-clock time with milliseconds" || bad "/netstat shows no wall-clock time"
+grep -q 'Pictures of the recent TCP conversations' "$work/netstat.html" && grep -q 'KiB in use of a' "$work/netstat.html" &&
+    ok "/netstat lists the recorded conversations and what the record costs" || bad "/netstat has no record table"
+ts_stop
 [ -n "$conn" ] || bad "no per-connection capture of the HTTP conversation"
 if out=$("$TAPSTACK" plot "$work/run.pcap" -o "$work/lossy" --conn "$conn" 2>&1); then
     echo "$out"
     [ -f "$work/lossy/$conn.seq.svg" ] && [ -f "$work/lossy/$conn.ladder.svg" ] ||
         bad "the pictures are not named as --pcap-per-conn names $conn"
     check_svg "$work/lossy/$conn.seq.svg" seq 1 && check_svg "$work/lossy/$conn.ladder.svg" ladder &&
-        ok "2 MB with --loss-out 0.02: $conn drawn with data, ack, window and retransmit marks"
+        ok "2 MB with --loss-out 0.02: $conn drawn with data, ack, window and retransmit marks" ||
+        bad "the pictures of the lossy download lack what they must show"
     grep -q 'class="summary" data-segments=' "$work/lossy/$conn.ladder.svg" ||
         bad "the long conversation's sequence diagram does not sum up its middle"
 else
@@ -121,7 +147,8 @@ fi
 if [ -n "$tcpd" ] && [ -s "$work/tcpdump.pcap" ]; then
     if out=$("$TAPSTACK" plot "$work/tcpdump.pcap" -o "$work/tcpdump" 2>&1); then
         f=$(echo "$out" | grep -m1 'seq.svg' | cut -d' ' -f1)
-        check_svg "$f" seq 1 && ok "tcpdump -i any capture (link type $(python3 -c "import struct,sys; print(struct.unpack('<I', open(sys.argv[1],'rb').read()[20:24])[0])" "$work/tcpdump.pcap")) drawn: $(basename "$f")"
+        check_svg "$f" seq 1 || bad "tcpdump's capture: the picture lacks what it must show"
+        check_svg "$f" seq 1 >/dev/null && ok "tcpdump -i any capture (link type $(python3 -c "import struct,sys; print(struct.unpack('<I', open(sys.argv[1],'rb').read()[20:24])[0])" "$work/tcpdump.pcap")) drawn: $(basename "$f")"
     else
         bad "plot of tcpdump's capture failed: $out"
     fi

@@ -177,7 +177,7 @@ static bool add_opt(struct run *r, struct frm_tcp *t, const struct pks_opt *o)
     case PKS_O_MSS: return frm_opt_mss(t, (uint16_t)o->v[0]);
     case PKS_O_WS: return frm_opt_ws(t, (uint8_t)o->v[0]);
     case PKS_O_SACKOK: return frm_opt_sackok(t);
-    case PKS_O_TS: return frm_opt_ts(t, (uint32_t)o->v[0], (uint32_t)o->v[1]);
+    case PKS_O_TS: return frm_opt_ts(t, (uint32_t)o->v[0], (uint32_t)o->v[1] + (r->ts_known ? r->stack_ts : 0));
     case PKS_O_NOP: return frm_opt_nop(t);
     case PKS_O_EOL: b[0] = 0; return frm_opt_raw(t, b, 1);
     case PKS_O_RAW: return frm_opt_raw(t, o->raw, o->raw_len);
@@ -224,7 +224,7 @@ static void do_in(struct run *r, const struct pks_seg *s)
 
 /* Compare one expected option with the actual ones at *i; advances *i. */
 static bool opt_match(const struct pks_opt *e, const uint8_t *opt, size_t len, size_t *i,
-                      uint32_t peer_isn)
+                      uint32_t peer_isn, uint32_t ts_base)
 {
     if (*i >= len) return false;
     uint8_t kind = opt[*i];
@@ -244,7 +244,7 @@ static bool opt_match(const struct pks_opt *e, const uint8_t *opt, size_t len, s
     case PKS_O_WS: return kind == 3 && olen == 3 && FIELD_OK(e->v[0], v[0]);
     case PKS_O_SACKOK: return kind == 4 && olen == 2;
     case PKS_O_TS:
-        return kind == 8 && olen == 10 && FIELD_OK(e->v[0], ts_get32(v)) &&
+        return kind == 8 && olen == 10 && FIELD_OK(e->v[0], ts_get32(v) - ts_base) &&
                FIELD_OK(e->v[1], ts_get32(v + 4));
     case PKS_O_SACK:
         if (kind != 5 || olen != 2 + 4 * e->nv) return false;
@@ -260,12 +260,13 @@ static bool opt_match(const struct pks_opt *e, const uint8_t *opt, size_t len, s
 }
 
 /* Is expected option e anywhere among the actual options? */
-static bool opt_present(const struct pks_opt *e, const uint8_t *opt, size_t len, uint32_t peer_isn)
+static bool opt_present(const struct pks_opt *e, const uint8_t *opt, size_t len, uint32_t peer_isn,
+                        uint32_t ts_base)
 {
     size_t i = 0;
     while (i < len) {
         size_t at = i;
-        if (opt_match(e, opt, len, &i, peer_isn)) return true;
+        if (opt_match(e, opt, len, &i, peer_isn, ts_base)) return true;
         if (opt[at] == 0) return false;
         if (opt[at] == 1) i = at + 1;
         else if (at + 1 < len && opt[at + 1] >= 2) i = at + opt[at + 1];
@@ -276,7 +277,8 @@ static bool opt_present(const struct pks_opt *e, const uint8_t *opt, size_t len,
 
 /* Without "...": the options in this order and nothing else but padding. With "...": each
  * listed option (but nop/eol) present in any order, anything else allowed. */
-static bool opts_match(const struct pks_seg *s, const uint8_t *opt, size_t len, uint32_t peer_isn)
+static bool opts_match(const struct pks_seg *s, const uint8_t *opt, size_t len, uint32_t peer_isn,
+                       uint32_t ts_base)
 {
     size_t i = 0;
     bool rest = false;
@@ -285,12 +287,12 @@ static bool opts_match(const struct pks_seg *s, const uint8_t *opt, size_t len, 
         for (unsigned k = 0; k < s->n_opts; k++) {
             enum pks_opt_kind kd = s->opts[k].kind;
             if (kd == PKS_O_REST || kd == PKS_O_NOP || kd == PKS_O_EOL) continue;
-            if (!opt_present(&s->opts[k], opt, len, peer_isn)) return false;
+            if (!opt_present(&s->opts[k], opt, len, peer_isn, ts_base)) return false;
         }
         return true;
     }
     for (unsigned k = 0; k < s->n_opts; k++)
-        if (!opt_match(&s->opts[k], opt, len, &i, peer_isn)) return false;
+        if (!opt_match(&s->opts[k], opt, len, &i, peer_isn, ts_base)) return false;
     /* what is left may only be padding */
     for (; i < len; i++)
         if (opt[i] != 0) return false;
@@ -374,7 +376,7 @@ static bool opts_match_lenient(const struct pks_seg *s, const uint8_t *opt, size
                 want.sack[want.nsack][0] = (uint32_t)e->v[j];
                 want.sack[want.nsack][1] = (uint32_t)e->v[j + 1];
             }
-        else if (e->kind == PKS_O_RAW) return opts_match(s, opt, len, peer_isn);
+        else if (e->kind == PKS_O_RAW) return opts_match(s, opt, len, peer_isn, 0);
     }
     if (got.other || got.sackok != want.sackok || got.nsack != want.nsack) return false;
     if (want.mss == -2 ? got.mss < 0 : got.mss != want.mss) return false;
@@ -385,6 +387,18 @@ static bool opts_match_lenient(const struct pks_seg *s, const uint8_t *opt, size
             return false;
     }
     return true;
+}
+
+/* The stack's first TSval becomes the base of the script's TS values (like its ISN). */
+static void learn_ts(struct run *r, const uint8_t *opt, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        if (opt[i] == 0) return;
+        if (opt[i] == 1) { i++; continue; }
+        if (i + 1 >= len || opt[i + 1] < 2 || i + opt[i + 1] > len) return;
+        if (opt[i] == 8 && opt[i + 1] == 10) { r->stack_ts = ts_get32(opt + i + 2); r->ts_known = true; return; }
+        i += opt[i + 1];
+    }
 }
 
 /* The first difference between expected s and actual p, or NULL if they match. */
@@ -406,13 +420,14 @@ static const char *seg_diff(struct run *r, const struct pks_seg *s, const struct
         return "sequence numbers or length differ";
     if (s->has_ack && s->ack != PKS_ANY && t->ack - r->peer_isn != (uint32_t)s->ack)
         return "ack differs";
+    if (!r->ts_known) learn_ts(r, t->opt, t->opt_len);
     unsigned ln = lenient_mask(r->sc);
     if (s->has_win && s->win != PKS_ANY && t->win != s->win && !(ln & LN_WIN)) return "window differs";
     if (s->has_urg && s->urg != PKS_ANY && t->urg != s->urg) return "urgent pointer differs";
     if (ln & LN_OPTS) {
         if (!opts_match_lenient(s, t->opt, t->opt_len, r->peer_isn, !(ln & LN_SACK_ORDER)))
             return "options differ";
-    } else if (s->has_opts && !opts_match(s, t->opt, t->opt_len, r->peer_isn)) {
+    } else if (s->has_opts && !opts_match(s, t->opt, t->opt_len, r->peer_isn, r->stack_ts)) {
         return "options differ";
     }
     if (t->data_len && !s->seq_any) {
@@ -515,6 +530,7 @@ static struct ts_stack *make_stack(struct run *r)
     if (r->sc->cfg_msl_us >= 0) cfg.tcp_msl = (ts_time_t)r->sc->cfg_msl_us;
     if (r->sc->cfg_rto_min_us >= 0) cfg.tcp_rto_min = (ts_time_t)r->sc->cfg_rto_min_us;
     if (r->sc->cfg_mtu > 0) cfg.mtu = (uint16_t)r->sc->cfg_mtu;
+    cfg.tcp_no_timestamps = r->sc->cfg_no_ts;
     cfg.trace = on_trace;
     cfg.trace_arg = r;
     const char *why = NULL;

@@ -10,7 +10,7 @@
  *     stack_port N          the stack's port before listen/connect sets it (default 80)
  *     tolerance S           timing tolerance in seconds (default 0.010)
  *     strict on|off         on (default): any outbound segment no line expects fails the script
- *     config KEY VALUE      stack config: tcp_msl S, tcp_rto_min S, mtu N, seed N
+ *     config KEY VALUE      stack config: tcp_msl S, tcp_rto_min S, mtu N, seed N, timestamps on|off
  *
  *   Timed events: a time, then the event. A time is seconds, absolute ("0.100") or relative to
  *   the previous event ("+0.010"); "A~B" is a window (no tolerance added), e.g. "+0~+0.2".
@@ -29,6 +29,9 @@
  *   omitted options match any options; an option list ending in "..." matches any further
  *   options (and the listed ones may then come in any order). Options: mss N, wscale N, sackOK,
  *   TS val N ecr N, sack A:B ..., nop, eol, raw HH HH ... (hex bytes, for malformed options).
+ *   The stack's TSval is learned from its first segment with a timestamp, like its ISN: outbound
+ *   "TS val N" and inbound "ecr N" are relative to it (so at +0.2 s it reads "val 200"); inbound
+ *   "TS val N" and outbound "ecr N" are the script's own clock, absolute.
  *   Inbound payload bytes come from a fixed pattern indexed by stream offset; outbound payload
  *   is checked against the bytes the script wrote.
  *
@@ -143,6 +146,7 @@ struct pks_script {
     int64_t cfg_msl_us, cfg_rto_min_us;   /* -1: stack default */
     long cfg_mtu;
     uint64_t cfg_seed;
+    bool cfg_no_ts;               /* config timestamps off */
     bool pd;                      /* packetdrill syntax: descriptors, its end-of-script rule */
     bool lenient;                 /* compare as for external scripts (see pks_lenient in pktscript.c) */
     char *skip;                   /* why this script cannot run here (a knob we lack), or NULL */

@@ -395,6 +395,7 @@ void pkr_do_call(struct run *r, const struct pks_call *k)
         r->peer.port = (uint16_t)k->n[0];
         if (k->isn >= 0) r->peer_isn = (uint32_t)k->isn;
         r->isn_known = false;
+        r->ts_known = false;
         r->conn = NULL;
         r->last_conn = NULL;
         r->wlen = 0;

@@ -424,7 +424,11 @@ static void parse_directive(struct cur *c, struct pks_script *sc)
         else if (strcmp(key, "tcp_rto_min") == 0) sc->cfg_rto_min_us = seconds(c);
         else if (strcmp(key, "mtu") == 0) sc->cfg_mtu = (long)number(c, 9000, false);
         else if (strcmp(key, "seed") == 0) sc->cfg_seed = number(c, UINT64_MAX - 1, false);
-        else fail(c, "unknown config key '%s'", key);
+        else if (strcmp(key, "timestamps") == 0) {
+            if (accept_word(c, "on")) sc->cfg_no_ts = false;
+            else if (accept_word(c, "off")) sc->cfg_no_ts = true;
+            else fail(c, "config timestamps on|off");
+        } else fail(c, "unknown config key '%s'", key);
     } else fail(c, "unknown directive at \"%.20s\"", c->p);
     if (!at_end(c)) fail(c, "unexpected \"%.20s\"", c->p);
 }

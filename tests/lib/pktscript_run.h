@@ -49,8 +49,9 @@ struct run {
     bool failed;
     FILE *log;
     struct frm_addr peer, me;      /* me = the stack under test */
-    bool port_known, isn_known;
+    bool port_known, isn_known, ts_known;
     uint32_t stack_isn, peer_isn;
+    uint32_t stack_ts;             /* the stack's first TSval: TS val/ecr in scripts are relative to it */
     uint16_t ip_id;
     struct ts_sock *listener, *conn;
     const struct ts_sock *last_conn;

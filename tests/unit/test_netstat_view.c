@@ -11,6 +11,8 @@
 #include "tapstack/socket.h"
 #include "tapstack/stats.h"
 #include "netstat/netstat_view.h"
+#include "plot/plot_rec.h"
+#include "lib/frames.h"
 
 #define OUR_IP 0x0a000002u
 #define PEER_IP 0x0a000001u
@@ -215,6 +217,33 @@ static void test_html(void **state)
     ts_stack_free(s);
 }
 
+/* With the live record and the wall clock: local times with milliseconds, and the recorded
+ * conversations with links to their pictures and what the record costs. */
+static void test_html_pictures(void **state)
+{
+    (void)state;
+    struct ts_stack *s = new_stack();
+    struct ts_plot_rec *rec = ts_plot_rec_new(0, 0);
+    assert_non_null(rec);
+    uint8_t f[200];
+    struct frm_addr a = { { 2, 0, 0, 0, 0, 1 }, PEER_IP, 43210 }, b2 = { { 2, 0, 0, 0, 0, 2 }, OUR_IP, 80 };
+    struct frm_tcp syn = { .seq = 1, .flags = FRM_SYN, .win = 1000 };
+    size_t n = frm_build_tcp(f, sizeof f, &a, &b2, 1, &syn);
+    ts_plot_rec_frame(rec, 500000, f, n);
+    struct ts_netstat_ctx c = { .stack = s, .rec = rec, .wall_offset = 1700000000123456ll, .tz_offset = 3600 };
+    struct ts_nsbuf b;
+    ts_nsbuf_init(&b, 0);
+    assert_int_equal(ts_netstat_render_html(&c, 0, 0, &b), 0);
+    assert_non_null(strstr(b.data, " at 23:13:20.123 local time (stack clock t+0.000s)"));
+    assert_non_null(strstr(b.data, "<td>10.0.0.1_43210-10.0.0.2_80</td><td class=n>1</td><td>23:13:20.623 (0.00ms ago)"));
+    assert_non_null(strstr(b.data, "<a href=\"/conn/10.0.0.1_43210-10.0.0.2_80/seq.svg\">time-sequence graph</a>"));
+    assert_non_null(strstr(b.data, "<a href=\"/conn/10.0.0.1_43210-10.0.0.2_80/ladder.svg\">sequence diagram</a>"));
+    assert_non_null(strstr(b.data, "record: 1 conversations, 1 segments recorded"));
+    ts_nsbuf_free(&b);
+    ts_plot_rec_free(rec);
+    ts_stack_free(s);
+}
+
 static void test_buffer_bound(void **state)
 {
     (void)state;
@@ -239,7 +268,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_flags), cmocka_unit_test(test_udp_rows), cmocka_unit_test(test_json),
         cmocka_unit_test(test_stats), cmocka_unit_test(test_arp), cmocka_unit_test(test_html),
-        cmocka_unit_test(test_buffer_bound),
+        cmocka_unit_test(test_buffer_bound), cmocka_unit_test(test_html_pictures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "driver/pcap.h"
 #include "lib/frames.h"
 #include "plot/plot.h"
+#include "plot/plot_rec.h"
 
 #define CLIENT_IP 0x0a000001u
 #define SERVER_IP 0x0a000002u
@@ -435,6 +436,64 @@ static void test_bounded_output(void **state)
     ts_plot_convs_free(&convs);
 }
 
+/* An Ethernet frame of the conversation (client port cport) into the record. */
+static void rec_seg(struct ts_plot_rec *r, ts_time_t t, uint16_t cport, bool from_client, uint32_t seq, uint8_t flags,
+                    size_t len)
+{
+    static uint8_t payload[1000];
+    uint8_t f[FRM_MAX_FRAME];
+    struct frm_addr c = { { 2, 0, 0, 0, 0, 1 }, CLIENT_IP, cport }, sv = { { 2, 0, 0, 0, 0, 2 }, SERVER_IP, 80 };
+    struct frm_tcp tcp = { .seq = seq, .ack = 1, .flags = flags, .win = 1000, .data = payload, .data_len = len };
+    size_t n = frm_build_tcp(f, sizeof f, from_client ? &c : &sv, from_client ? &sv : &c, 1, &tcp);
+    ts_plot_rec_frame(r, t, f, n);
+}
+
+/* The live record: the opening and the latest segments of each conversation, the least recently
+ * seen conversation evicted, memory within its bound, copies that draw. */
+static void test_live_record(void **state)
+{
+    struct ts_plot_rec *r = ts_plot_rec_new(2, 64);
+    assert_non_null(r);
+    rec_seg(r, 1, 40001, true, 100, FRM_SYN, 0);
+    rec_seg(r, 2, 40001, false, 900, FRM_SYN | FRM_ACK, 0);
+    for (uint32_t i = 0; i < 500; i++) rec_seg(r, 10 + i, 40001, false, 901 + 1000 * i, FRM_ACK, 1000);
+    rec_seg(r, 1000, 40002, true, 5, FRM_SYN, 0);
+    struct ts_plot_rec_stats st;
+    ts_plot_rec_stats(r, &st);
+    assert_int_equal(st.segments, 503);
+    assert_int_equal(st.convs, 2);
+    assert_int_equal(st.overwritten, 502 - TS_PLOT_REC_HEAD - 64);
+    assert_true(st.bytes <= st.bytes_bound);
+    struct ts_plot_conv cv;
+    assert_int_equal(ts_plot_rec_get(r, "10.0.0.2_80-10.0.0.1_40001", &cv), 0);
+    assert_int_equal(cv.nsegs, TS_PLOT_REC_HEAD + 64);
+    assert_int_equal(cv.dropped, 502 - TS_PLOT_REC_HEAD - 64);
+    assert_int_equal(cv.segs[0].flags, FRM_SYN);                  /* the opening is kept */
+    assert_int_equal(cv.segs[cv.nsegs - 1].seq, 901 + 1000 * 499); /* and the latest */
+    char *seq = draw(&cv, ts_plot_seq_svg);
+    assert_true(count(seq, "<path class=\"data\"") > 64);
+    free(seq);
+    free(cv.segs);
+    char stem[64], stem2[64];
+    size_t n;
+    ts_time_t last;
+    assert_true(ts_plot_rec_stem(r, SERVER_IP, 80, CLIENT_IP, 40001, stem, sizeof stem));
+    assert_string_equal(stem, "10.0.0.1_40001-10.0.0.2_80");
+    assert_true(ts_plot_rec_at(r, 0, stem2, sizeof stem2, &n, &last));
+    assert_string_equal(stem2, "10.0.0.1_40002-10.0.0.2_80");     /* the most recent first */
+    assert_int_equal(last, 1000);
+    assert_false(ts_plot_rec_at(r, 2, stem2, sizeof stem2, &n, &last));
+    rec_seg(r, 2000, 40003, true, 7, FRM_SYN, 0);                 /* a third: 40001 was seen least recently */
+    ts_plot_rec_stats(r, &st);
+    assert_int_equal(st.evicted, 1);
+    assert_int_equal(ts_plot_rec_get(r, "10.0.0.1_40001-10.0.0.2_80", &cv), -1);
+    assert_int_equal(ts_plot_rec_get(r, "10.0.0.1_40003-10.0.0.2_80", &cv), 0);
+    assert_int_equal(cv.nsegs, 1);
+    free(cv.segs);
+    assert_int_equal(ts_plot_rec_get(r, "not a pair", &cv), -1);
+    ts_plot_rec_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_link_types),
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_bounded_output),
+        cmocka_unit_test(test_live_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,44 @@
+/*
+ * TCP over a wire with offloads (ts_config.offload, DESIGN.md "Offloads without breaking the
+ * rule"): how large a segment may be, and who computes its checksum. With TS_OFFLOAD_TSO a data
+ * segment may hold many MSS-sized pieces (a super-segment, up to 64 KB) that the wire splits,
+ * each piece getting a copy of the header with its own sequence number; with TS_OFFLOAD_CSUM
+ * the checksum field holds only the pseudo-header sum and the wire completes it. Everything
+ * else in TCP (windows, RTT, SACK, loss recovery) is unchanged: it works on sequence ranges.
+ */
+#include "tcp/tcp_impl.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
+
+/* The largest TCP header we could send (data offset 15). */
+#define TCP_HLEN_MAX 60u
+
+uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t)
+{
+    /* Retransmissions stay MSS-sized: loss is repaired a segment at a time. */
+    if (!(s->cfg.offload & TS_OFFLOAD_TSO) || t->mss == 0 || SEQ_LT(t->snd_nxt, t->snd_max)) return t->mss;
+    uint32_t room = 65535u - TS_IPV4_HLEN - TCP_HLEN_MAX;
+    return room - room % t->mss;
+}
+
+void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,
+                      uint32_t src, uint32_t dst)
+{
+    uint8_t *seg = f->data + TS_L4_OFFSET;
+    if (!(s->cfg.offload & TS_OFFLOAD_CSUM)) {
+        ts_tcp_fill_csum(seg, len, src, dst);
+        return;
+    }
+    /* The field holds the folded pseudo-header sum, not complemented (as the wire expects). */
+    uint32_t sum = ts_csum_pseudo(src, dst, TS_IPPROTO_TCP, (uint16_t)len);
+    ts_put16(seg + 16, (uint16_t)~ts_csum_finish(sum));
+    f->info.flags = TS_FRAME_CSUM_PARTIAL;
+    f->info.csum_start = TS_L4_OFFSET;
+    f->info.csum_offset = 16;
+    TS_COUNT(s, eth, tx_csum_partial);
+    if (gso_size) {
+        f->info.flags |= TS_FRAME_GSO_TCP;
+        f->info.gso_size = gso_size;
+        TS_COUNT(s, eth, tx_gso);
+    }
+}
