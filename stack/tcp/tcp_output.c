@@ -215,9 +215,11 @@ static void sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const stru
         t->rtt_seq = p->seq;
         t->rtt_start = now;
     }
+    bool new_data = SEQ_GEQ(p->seq, t->snd_max);
     t->snd_nxt = p->seq + used;
     if (SEQ_GT(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
-    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) {
+    /* RFC 8985 §7.2: the probe timer restarts with every transmission of new data */
+    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER || (new_data && (t->flags & TF_TLP_ARMED))) {
         tcp_rexmt_arm(s, t, now);
         tcp_timer_stop(s, t, TS_TCP_T_PERSIST);
     }

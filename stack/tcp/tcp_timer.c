@@ -124,12 +124,14 @@ void tcp_rexmt_restart(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 }
 
 /* Arm the retransmission timer for what is in flight now: a tail loss probe timeout (RFC 8985
- * §7.2) when a probe may help and comes before the RTO, else the RTO. */
+ * §7.2) when a probe may help, never later than the RTO would be (the probe then goes in the
+ * RTO's place, and the RTO follows it); else the RTO. */
 void tcp_rexmt_arm(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     ts_time_t pto = t->rxt_shift == 0 ? tcp_tlp_pto(t) : 0;
-    if (pto && pto < t->rtt.rto) rexmt_set(s, t, now + pto, TF_TLP_ARMED);
-    else tcp_rexmt_restart(s, t, now);
+    if (!pto) { tcp_rexmt_restart(s, t, now); return; }
+    if (pto > t->rtt.rto) pto = t->rtt.rto;
+    rexmt_set(s, t, now + pto, TF_TLP_ARMED);
 }
 
 static void trace_timer(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, unsigned which)
