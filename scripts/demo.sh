@@ -10,7 +10,9 @@
 # from both ends. Everything lives in a namespace of its own, removed on exit; nothing outside it
 # is touched. Exit status 0 when every transfer arrived intact.
 # For the tests: TS_DEMO_BIN picks the binary (default build/tapstack), TS_DEMO_NETNS names the namespace, TS_DEMO_WORK is a directory to work in and keep (logs),
-# TS_DEMO_SERVER_FLAGS and TS_DEMO_FETCH_FLAGS add flags (--pcap FILE ...).
+# TS_DEMO_SERVER_FLAGS and TS_DEMO_FETCH_FLAGS add flags (--pcap FILE ...), TS_DEMO_PICTURES is where
+# the pictures of the conversations go (default build/demo-pictures: the server's capture, drawn by
+# tapstack plot at the end).
 set -u
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -81,8 +83,9 @@ head -c "$big" /dev/urandom >"$WORK/srv/pub/file.bin"
 # loss), so that the transfers last long enough to be watched ----
 say "Starting the server: tapstack up on tapS, $SERVER, HTTP on port 80 and FTP on port 21"
 nsbg "$bin" up --tap tapS --ip "$SERVER/24" --mac 02:00:00:00:00:07 --ctl "$WORK/server.sock" --seed 7 \
-    --http-root "$WORK/srv" --ftp-root "$WORK/srv" --delay-out 200 ${TS_DEMO_SERVER_FLAGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
-PIDS+=($!)
+    --http-root "$WORK/srv" --ftp-root "$WORK/srv" --delay-out 200 --pcap "$WORK/server.pcap" ${TS_DEMO_SERVER_FLAGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
+SERVER_PID=$!
+PIDS+=($SERVER_PID)
 for _ in $(seq 100); do grep -q "up on" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
 grep -q "up on" "$WORK/server.out" || { cat "$WORK/server.err" >&2; die "the server did not start"; }
 cat "$WORK/server.out"
@@ -144,6 +147,19 @@ check "kernel's curl  " "$WORK/curl.html" "$WORK/srv/index.html"
 
 say "Afterwards: the server holds each closed conversation in TIME_WAIT (it closed first)"
 netstat_of "$WORK/server.sock"
+
+# ---- the pictures: stop the server (its capture is complete then) and draw each conversation ----
+PICS=${TS_DEMO_PICTURES:-build/demo-pictures}
+kill "$SERVER_PID" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+say "The pictures of each conversation the server had (tapstack plot $WORK/server.pcap -o $PICS)"
+rm -rf "$PICS"
+if "$bin" plot "$WORK/server.pcap" -o "$PICS"; then
+    echo "Open them in a browser: the .seq.svg is the time-sequence graph (sequence number over time, the"
+    echo "ACK line and the window above it), the .ladder.svg the sequence diagram (one arrow per segment)."
+else
+    echo "  (tapstack plot failed: no pictures)"; ok=0
+fi
 
 web=$(awk '/ http:/ { print $1; exit }' "$WORK/fetch.out")
 ftp=$(awk '/ ftp:/ { print $1; exit }' "$WORK/fetch.out")

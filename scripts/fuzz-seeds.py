@@ -113,4 +113,27 @@ write("fuzz_http_parse", "pipelined", b"\x05GET / HTTP/1.1\r\nHost: a\r\n\r\nHEA
 write("fuzz_http_parse", "bad", b"\x00GET /%2e%2e/etc/passwd HTTP/1.1\nHost: a\r\nHost: b\r\n"
       b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
 write("fuzz_http_parse", "http10", b"\x40GET /bytes/100 HTTP/1.0\r\n\r\n")
+# fuzz_plot: link-type byte, then records (2 bytes length, 2 bytes time step in us, the frame), made
+# from the first and last frames of bench/capture-http-256k.pcap (an HTTP download: the opening with
+# its options, data, the close) and the same frames as raw IP and cut to their headers
+def capture_records(path):
+    raw = open(path, "rb").read()
+    off, recs = 24, []
+    while off + 16 <= len(raw):
+        sec, usec, incl, _ = struct.unpack("<IIII", raw[off:off + 16])
+        recs.append((sec * 1000000 + usec, raw[off + 16:off + 16 + incl]))
+        off += 16 + incl
+    return recs
+def plot_seed(link, recs, strip=0, cut=None):
+    out, prev = bytearray([link]), recs[0][0]
+    for t, f in recs:
+        f = f[strip:][:cut] if cut else f[strip:]
+        out += struct.pack(">HH", len(f), min(t - prev, 65535)) + f
+        prev = t
+    return bytes(out)
+recs = capture_records(os.path.join(ROOT, "bench", "capture-http-256k.pcap"))
+write("fuzz_plot", "opening-ethernet", plot_seed(0, recs[:12]))
+write("fuzz_plot", "closing-ethernet", plot_seed(0, recs[-10:]))
+write("fuzz_plot", "opening-raw", plot_seed(3, recs[:8], strip=14))
+write("fuzz_plot", "headers-only", plot_seed(0, recs[:20], cut=80))
 print("seeds written under", OUT)

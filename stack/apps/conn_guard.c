@@ -15,6 +15,7 @@
 #define GUARD_TCP_CONN_BYTES (2u * 64 * 1024 + 2048)   /* both rings full, and the TCB */
 #define GUARD_LOG_EVERY TS_SEC(1)
 #define GUARD_PEER_SCAN 256
+#define GUARD_VICTIM_SCAN 8
 
 unsigned ts_guard_default_max(const struct ts_config *stack_cfg, size_t conn_bytes)
 {
@@ -180,20 +181,46 @@ static void note_event(struct ts_guard *g, ts_time_t now)
 /* ---- admission ---- */
 
 /* The node to evict: the oldest head among the non-empty classes of the lowest rank > 0. */
-static struct ts_guard_node *victim(const struct ts_guard *g)
+/* Within class c: among its GUARD_VICTIM_SCAN oldest that have no input waiting, the one whose
+ * address holds the most connections (the oldest of those): an address that opened many goes
+ * before a client with one connection. NULL if all of them have input. */
+static struct ts_guard_node *victim_in(const struct ts_guard *g, int c)
 {
     struct ts_guard_node *best = NULL;
-    unsigned best_rank = 0;
-    for (int c = 0; c < TS_GUARD_CLASSES; c++) {
-        struct ts_guard_node *h = g->list[c].head;
-        unsigned r = g->cls[c].evict_rank;
-        if (!h || r == 0) continue;
-        if (!best || r < best_rank || (r == best_rank && h->since < best->since)) {
-            best = h;
-            best_rank = r;
+    unsigned best_n = 0, k = 0;
+    for (struct ts_guard_node *n = g->list[c].head; n && k < GUARD_VICTIM_SCAN; n = n->next, k++) {
+        if (g->has_input && g->has_input(g->arg, n)) continue;   /* a request is arriving */
+        const struct ts_guard_peer *p = peer_find(g, n->raddr);
+        unsigned held = p ? p->n : 0;
+        if (!best || held > best_n) {
+            best = n;
+            best_n = held;
         }
     }
     return best;
+}
+
+/* The node to evict: from the evictable classes (rank > 0) in order of rank, and within a rank
+ * of their oldest head, the first that victim_in finds. */
+static struct ts_guard_node *victim(const struct ts_guard *g)
+{
+    bool tried[TS_GUARD_CLASSES] = { false };
+    for (int round = 0; round < TS_GUARD_CLASSES; round++) {
+        int pick = -1;
+        for (int c = 0; c < TS_GUARD_CLASSES; c++) {
+            const struct ts_guard_node *h = g->list[c].head;
+            unsigned r = g->cls[c].evict_rank;
+            if (tried[c] || !h || r == 0) continue;
+            if (pick < 0 || r < g->cls[pick].evict_rank ||
+                (r == g->cls[pick].evict_rank && h->since < g->list[pick].head->since))
+                pick = c;
+        }
+        if (pick < 0) return NULL;
+        tried[pick] = true;
+        struct ts_guard_node *v = victim_in(g, pick);
+        if (v) return v;
+    }
+    return NULL;
 }
 
 /* The peer's own connection to evict when it is at its limit: like victim(), among the first
@@ -207,8 +234,9 @@ static struct ts_guard_node *peer_victim(const struct ts_guard *g, uint32_t radd
         unsigned r = g->cls[c].evict_rank;
         if (r == 0 || (best && r > best_rank)) continue;
         struct ts_guard_node *h = g->list[c].head;
-        for (unsigned k = 0; h && k < GUARD_PEER_SCAN && h->raddr != raddr; k++) h = h->next;
-        if (!h || h->raddr != raddr) continue;
+        for (unsigned k = 0; h && k < GUARD_PEER_SCAN; k++, h = h->next)
+            if (h->raddr == raddr && !(g->has_input && g->has_input(g->arg, h))) break;
+        if (!h) continue;
         if (!best || r < best_rank || h->since < best->since) {
             best = h;
             best_rank = r;
@@ -328,6 +356,7 @@ int ts_guard_init(struct ts_guard *g, const struct ts_config *stack_cfg, size_t 
     }
     g->evict = cfg->evict;
     g->expire = cfg->expire;
+    g->has_input = cfg->has_input;
     g->arg = cfg->arg;
     g->log = cfg->log;
     g->log_arg = cfg->log_arg;

@@ -8,7 +8,9 @@
  * from when the connection entered it (or was last touched), so the oldest of a class is its head
  * and the next deadline of the whole server is found in O(classes), not by a scan. A class also
  * has an eviction rank: 0 is never evicted (mid-request, mid-transfer); among the others the
- * lowest rank goes first, and within a rank the one idle longest.
+ * lowest rank goes first, and within a rank the one idle longest; among the 8 idle longest of a
+ * class, one from the address holding the most connections (so an address that opened many goes
+ * before a client with one), and never one whose input is waiting to be read.
  *
  * Admission: a peer address holding max_per_peer connections evicts its own best victim (among
  * the oldest few hundred of each class) or, having none, is refused; a server at max_conns
@@ -68,6 +70,8 @@ struct ts_guard {
     /* n's timeout in class cls ran out; n is out of every class (TS_GUARD_NONE) but still
      * counted: the app closes it (ts_guard_leave) or moves it into a class. */
     void (*expire)(void *arg, struct ts_guard_node *n, int cls, ts_time_t now);
+    /* Optional: n has input waiting (its request arrived, not yet read): not idle, never evicted. */
+    bool (*has_input)(void *arg, struct ts_guard_node *n);
     void *arg;
     void (*log)(void *arg, const char *line);  /* NULL: no log */
     void *log_arg;
@@ -88,6 +92,7 @@ struct ts_guard_cfg {
     int nclasses;
     void (*evict)(void *arg, struct ts_guard_node *n, ts_time_t now);
     void (*expire)(void *arg, struct ts_guard_node *n, int cls, ts_time_t now);
+    bool (*has_input)(void *arg, struct ts_guard_node *n);     /* may be NULL */
     void *arg;
     void (*log)(void *arg, const char *line);
     void *log_arg;

@@ -379,6 +379,14 @@ static void conn_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time_t 
     conn_free(c, now, cls != HC_IDLE);
 }
 
+/* The guard's has_input callback: bytes of a request are waiting to be read. */
+static bool conn_has_input(void *arg, struct ts_guard_node *n)
+{
+    const struct http_conn *c = conn_of(n);
+    (void)arg;
+    return c->in_off < c->in_len || ts_tcp_recv_avail(c->sock) > 0;
+}
+
 /* The guard's evict callback: the server is full and c is the one idle longest. */
 static void conn_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
 {
@@ -417,7 +425,7 @@ static int guard_start(struct ts_http_server *srv)
     const struct ts_guard_cfg cfg = {
         .name = "http", .max_conns = o->max_conns, .max_per_peer = o->max_per_peer,
         .classes = classes, .nclasses = HC_CLASSES, .evict = conn_evict, .expire = conn_timeout,
-        .arg = srv, .log = guard_log, .log_arg = srv,
+        .has_input = conn_has_input, .arg = srv, .log = guard_log, .log_arg = srv,
     };
     return ts_guard_init(&srv->guard, ts_stack_config(srv->stack), sizeof(struct http_conn), &cfg);
 }

@@ -128,6 +128,12 @@ static void conn_expire(void *arg, struct ts_guard_node *n, int cls, ts_time_t n
     conn_free(cn);
 }
 
+static bool conn_has_input(void *arg, struct ts_guard_node *n)
+{
+    (void)arg;
+    return ts_tcp_recv_avail(conn_of(n)->sock) > 0;
+}
+
 static void conn_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
 {
     struct svc_tcp *t = arg;
@@ -200,7 +206,7 @@ int ts_services_tcp_start(struct svc_ctx *c, enum svc_kind kind, uint16_t port)
     const struct ts_guard_cfg cfg = {
         .name = svc_names[kind], .max_conns = c->o.max_tcp_conns, .max_per_peer = c->o.max_per_peer,
         .classes = classes, .nclasses = SC_CLASSES, .evict = conn_evict, .expire = conn_expire,
-        .arg = t, .log = c->o.log, .log_arg = c->o.log_arg,
+        .has_input = conn_has_input, .arg = t, .log = c->o.log, .log_arg = c->o.log_arg,
     };
     int rc = ts_guard_init(&t->guard, ts_stack_config(c->s), sizeof(struct svc_conn), &cfg);
     if (rc < 0) {

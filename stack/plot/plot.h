@@ -115,8 +115,8 @@ void ts_plot_conv_stem(const struct ts_plot_conv *conv, char *buf, size_t cap);
 bool ts_plot_parse_pair(const char *s, uint32_t ip[2], uint16_t port[2]);
 
 /* Draw the time-sequence graph of conv (one panel per direction that sent data; without data, per
- * direction that sent SYN or FIN) into
- * out. Returns 0, or -1 when out reached its bound (out->failed) or memory ran out. */
+ * direction that sent SYN or FIN) into out. Returns 0, or -1 when out reached its bound
+ * (out->failed) or memory ran out. */
 int ts_plot_seq_svg(const struct ts_plot_conv *conv, struct ts_nsbuf *out);
 
 /* Draw the sequence diagram of conv into out: every segment when there are at most

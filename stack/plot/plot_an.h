@@ -57,6 +57,7 @@ struct ts_plot_an {
 /* Analyse conv into an (freed with ts_plot_an_free). Returns 0, -1 when memory runs out. */
 int ts_plot_analyse(const struct ts_plot_conv *conv, struct ts_plot_an *an);
 
+/* Free what ts_plot_analyse allocated; an is empty after. */
 void ts_plot_an_free(struct ts_plot_an *an);
 
 /* A SACK block of segment s (sent by the other side of dir d), relative to dir d's ISN, using the

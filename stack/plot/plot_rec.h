@@ -30,6 +30,7 @@ struct ts_plot_rec_stats {
  * TS_PLOT_REC_HEAD and the last tail (0: the default) segments of each. NULL without memory. */
 struct ts_plot_rec *ts_plot_rec_new(unsigned max_convs, unsigned tail);
 
+/* Free the record and everything it holds. Safe on NULL. */
 void ts_plot_rec_free(struct ts_plot_rec *r);
 
 /* An Ethernet frame crossed the stack's boundary at t: if it is an IPv4 TCP segment, record it. */
@@ -49,6 +50,7 @@ bool ts_plot_rec_stem(const struct ts_plot_rec *r, uint32_t a_ip, uint16_t a_por
  * held, and when it was last seen. false past the end. */
 bool ts_plot_rec_at(const struct ts_plot_rec *r, unsigned i, char *stem, size_t cap, size_t *segs, ts_time_t *last);
 
+/* What the record holds and costs, into *st (all zero for a NULL record). */
 void ts_plot_rec_stats(const struct ts_plot_rec *r, struct ts_plot_rec_stats *st);
 
 #endif

@@ -54,7 +54,7 @@ class Attacker:
         self.conns = {}               # (src_ip, sport, dport) -> [state, our_isn, time]
         self.held = {p: 0 for p in ports}
         self.pending = {p: 0 for p in ports}
-        self.opened = self.established = self.resets = self.lost = 0
+        self.opened = self.established = self.resets = self.fins = self.lost = 0
 
     def frame(self, src, sport, dport, seq, ack, flags):
         tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 64240, 0, 0)
@@ -112,6 +112,9 @@ class Attacker:
             if flags & RST:
                 self.resets += 1
                 self.forget(key)
+            elif flags & 0x01 and st[0] == "est":      # FIN: the server closed it; walk away
+                self.fins += 1
+                self.forget(key)
             elif st[0] == "syn" and flags & (SYN | ACK) == SYN | ACK and ack == (st[1] + 1) & 0xFFFFFFFF:
                 self.send(self.frame(key[0], key[1], key[2], ack, (seq + 1) & 0xFFFFFFFF, ACK))
                 st[0] = "est"
@@ -128,8 +131,8 @@ class Attacker:
 
     def status(self):
         held = " ".join("held_%d=%d" % (p, n) for p, n in self.held.items())
-        return "%s opened=%d established=%d resets=%d lost=%d" % (
-            held, self.opened, self.established, self.resets, self.lost)
+        return "%s opened=%d established=%d resets=%d fins=%d lost=%d" % (
+            held, self.opened, self.established, self.resets, self.fins, self.lost)
 
 
 def main():

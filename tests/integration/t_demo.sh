@@ -10,7 +10,7 @@ W=$TS_LOGDIR/demo.work
 OUT=$TS_LOGDIR/demo.out
 trap 'rc=$?; rm -rf "$W"; (exit $rc); ts_cleanup' EXIT
 
-TS_DEMO_BIN=$TS_BIN TS_DEMO_NETNS=$TS_NS TS_DEMO_WORK=$W \
+TS_DEMO_BIN=$TS_BIN TS_DEMO_NETNS=$TS_NS TS_DEMO_WORK=$W TS_DEMO_PICTURES=$W/pictures \
     timeout -k 5 90 "$TS_ROOT/scripts/demo.sh" >"$OUT" 2>&1 &
 DEMO_PID=$!
 echo "pid $DEMO_PID" >>"$TS_PIDS"
@@ -38,6 +38,13 @@ echo "$srv" | awk -v f="$ftp" '$1 == "tcp" && $4 == "192.168.1.7:21" && $5 == f 
     ts_fail "the server's netstat lacks 192.168.1.7:21 <- $ftp"
 echo "$srv" | grep -qE '192\.168\.1\.7:80 +192\.168\.1\.1:[0-9]+' || ts_fail "no third conversation from the kernel"
 ts_log "socket pairs: ($web, 192.168.1.7:80) and ($ftp, 192.168.1.7:21), seen from both ends"
+# The pictures of the server's conversations: both for the PC's web conversation, well-formed.
+stem=${web/:/_}-192.168.1.7_80
+grep -q "^$W/pictures/$stem.seq.svg  time-sequence graph" "$OUT" || ts_fail "the demo did not draw $stem.seq.svg"
+for f in "$W/pictures/$stem.seq.svg" "$W/pictures/$stem.ladder.svg"; do
+    python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$f" || ts_fail "$f is not well-formed"
+done
+ts_log "the demo drew $(ls "$W/pictures" | wc -l) pictures, among them $stem.seq.svg and .ladder.svg"
 grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer' "$W"/*.err &&
     { cat "$W"/*.err; ts_fail "the sanitizer reported an error"; }
 [ -e "/run/netns/$TS_NS" ] && ts_fail "the demo left its namespace behind"

@@ -16,6 +16,8 @@
 #define PEER_RETRIES 12
 #define PEER_WSCALE 7
 #define PEER_ISS 0x10000000u
+#define PEER_COMP_SACK_NR 44       /* Linux's tcp_comp_sack_nr: most SACKs held back in a row */
+#define PEER_DUPACK_NOW 3          /* SACKs sent at once per rcv_nxt before compression starts */
 
 enum peer_state { P_SYN_SENT, P_ESTABLISHED, P_LAST_ACK, P_CLOSED };
 
@@ -51,6 +53,9 @@ struct sim_peer {
     uint64_t last_ack_sent;        /* rcv_nxt in our last ACK (RFC 7323 TS.Recent rule) */
     unsigned quick_left;
     ts_time_t delack_at, last_data;
+    ts_time_t comp_at;             /* a held-back (compressed) SACK goes out then */
+    uint64_t comp_rcv_nxt;         /* rcv_nxt the immediate-SACK count is for */
+    unsigned comp_dupacks, compressed;
     struct range r[PEER_MAX_RANGES];
     unsigned nr;
     uint64_t stamp;
@@ -71,6 +76,7 @@ void sim_peer_cfg_default(struct sim_peer_cfg *c)
     c->rcv_wnd = 4u << 20;
     c->delack = TS_MS(40);
     c->quickacks = 16;
+    c->comp_sack_delay = TS_MS(1);
     c->sack = c->timestamps = c->wscale = true;
 }
 
@@ -163,6 +169,8 @@ static void send_ack(struct sim_peer *p, ts_time_t now)
     p->rcv_wup = p->rcv_nxt;
     p->last_ack_sent = p->rcv_nxt;
     p->delack_at = TS_TIME_NEVER;
+    p->comp_at = TS_TIME_NEVER;
+    p->compressed = 0;
     p->st.acks++;
     if (p->quick_left) p->quick_left--;
 }
@@ -224,6 +232,19 @@ static void store(struct sim_peer *p, uint64_t off, const uint8_t *d, size_t n)
     }
 }
 
+/* How to acknowledge when out-of-order data is held and nothing forces an ACK (Linux's SACK
+ * compression): the first PEER_DUPACK_NOW per rcv_nxt at once, then one after comp_sack_delay, or
+ * at once every PEER_COMP_SACK_NR. */
+static void ack_ooo(struct sim_peer *p, ts_time_t now)
+{
+    if (!p->sack_ok || p->compressed >= PEER_COMP_SACK_NR) { send_ack(p, now); return; }
+    if (p->comp_rcv_nxt != p->rcv_nxt) { p->comp_rcv_nxt = p->rcv_nxt; p->comp_dupacks = 0; }
+    if (p->comp_dupacks < PEER_DUPACK_NOW) { p->comp_dupacks++; send_ack(p, now); return; }
+    p->compressed++;
+    p->st.compressed_acks++;
+    if (p->comp_at == TS_TIME_NEVER) p->comp_at = now + p->cfg.comp_sack_delay;
+}
+
 /* The data (and FIN) of an acceptable segment; decides how to acknowledge it (Linux's
  * tcp_data_queue and __tcp_ack_snd_check). */
 static void on_data(struct sim_peer *p, ts_time_t now, uint64_t off, const uint8_t *d, size_t n, bool fin)
@@ -236,7 +257,7 @@ static void on_data(struct sim_peer *p, ts_time_t now, uint64_t off, const uint8
         p->last_data = now;
     }
     uint64_t end = off + n;
-    if (n && end <= p->rcv_nxt) {                /* all old: a duplicate, D-SACK it */
+    if (n && end <= p->rcv_nxt) {                /* all old: a duplicate, D-SACK it, quick-ACK mode */
         p->st.dup_segments++;
         p->dsack = true; p->dsack_start = off; p->dsack_end = end;
         p->quick_left = p->cfg.quickacks;
@@ -245,14 +266,16 @@ static void on_data(struct sim_peer *p, ts_time_t now, uint64_t off, const uint8
         if (off < p->rcv_nxt) { d += p->rcv_nxt - off; n -= (size_t)(p->rcv_nxt - off); off = p->rcv_nxt; }
         if (end > p->rcv_nxt + p->cfg.rcv_wnd) { p->st.dropped++; end = p->rcv_nxt + p->cfg.rcv_wnd; }
         if (end > off) store(p, off, d, (size_t)(end - off));
-        bool had_holes = p->nr > 0;
         if (off > p->rcv_nxt) {
             p->st.ooo_segments++;
-            if (hold_range(p, off, end) == 0) { p->dsack = true; p->dsack_start = off; p->dsack_end = end; }
-            now_ack = true;
+            if (hold_range(p, off, end) == 0) {  /* all held already: D-SACK it */
+                p->dsack = true; p->dsack_start = off; p->dsack_end = end;
+                now_ack = true;
+            }
         } else {
+            bool had_holes = p->nr > 0;
             advance(p, end);
-            now_ack = had_holes;                 /* filled (part of) a hole */
+            now_ack = had_holes && p->nr == 0;   /* the last hole filled (RFC 5681 4.2) */
         }
     }
     if (fin && p->fin_off == UINT64_MAX) p->fin_off = off + n;
@@ -271,6 +294,7 @@ static void on_data(struct sim_peer *p, ts_time_t now, uint64_t off, const uint8
     }
     if (!n && !fin) return;
     if (now_ack || p->quick_left || p->rcv_nxt - p->rcv_wup > p->rcv_mss) send_ack(p, now);
+    else if (p->nr) ack_ooo(p, now);             /* out-of-order data held */
     else if (p->delack_at == TS_TIME_NEVER) p->delack_at = now + p->cfg.delack;
 }
 
@@ -341,7 +365,8 @@ static size_t transmit(void *ctx, ts_time_t now, uint8_t *buf, size_t cap)
 static ts_time_t poll_at(void *ctx)
 {
     struct sim_peer *p = ctx;
-    return p->delack_at < p->rexmt_at ? p->delack_at : p->rexmt_at;
+    ts_time_t t = p->delack_at < p->rexmt_at ? p->delack_at : p->rexmt_at;
+    return p->comp_at < t ? p->comp_at : t;
 }
 
 static void poll(void *ctx, ts_time_t now)
@@ -351,6 +376,7 @@ static void poll(void *ctx, ts_time_t now)
         p->st.delayed_acks++;
         send_ack(p, now);
     }
+    if (p->comp_at <= now) send_ack(p, now);
     if (p->rexmt_at <= now) {
         if (++p->retries > PEER_RETRIES) { p->state = P_CLOSED; p->rexmt_at = TS_TIME_NEVER; return; }
         p->rto *= 2;
@@ -374,6 +400,8 @@ struct sim_peer *sim_peer_start(struct sim *sim, const struct sim_peer_cfg *cfg)
     p->fin_off = UINT64_MAX;
     p->rcv_mss = 536;
     p->delack_at = TS_TIME_NEVER;
+    p->comp_at = TS_TIME_NEVER;
+    p->comp_rcv_nxt = UINT64_MAX;
     p->last_data = TS_TIME_NEVER;
     p->state = P_SYN_SENT;
     p->rto = PEER_SYN_RTO;

@@ -10,8 +10,10 @@
  *     2nd full segment), otherwise the delayed-ACK timer (40 ms);
  *   - quick-ACK mode (every segment acknowledged at once) for the first 16 ACKs of a connection,
  *     after a gap in the data longer than 200 ms, and after a duplicate segment;
- *   - an immediate ACK for out-of-order data, for data that fills (part of) a hole, and for a
- *     duplicate (with a D-SACK block, RFC 2883); SACK blocks most recent first (RFC 2018);
+ *   - out-of-order data: the first 3 ACKs (SACKs) for each rcv_nxt at once, later ones held back
+ *     by up to comp_sack_delay (Linux's SACK compression: min(1 ms, RTT/20)), at most 44 in a row;
+ *     an immediate ACK when the last hole is filled (or more than one full segment comes in order)
+ *     and for a duplicate (with a D-SACK block, RFC 2883); SACK blocks most recent first (RFC 2018);
  *   - a constant advertised window (the application reads everything at once);
  *   - on the sender's FIN (once all data is in): FIN,ACK at once (the application closes), and the
  *     FIN retransmitted until acknowledged.
@@ -35,6 +37,7 @@ struct sim_peer_cfg {
     uint32_t rcv_wnd;           /* advertised window in bytes, constant: 4 MiB */
     ts_time_t delack;           /* delayed-ACK timer: 40 ms */
     unsigned quickacks;         /* ACKs sent at once on entering quick-ACK mode: 16 */
+    ts_time_t comp_sack_delay;  /* longest a SACK is held back: 1 ms (set min(1 ms, RTT/20)) */
     bool sack, timestamps, wscale; /* offered in the SYN: all true */
     /* In-order data, each byte once; off counts from 0. May be NULL. */
     void (*on_data)(void *arg, uint64_t off, const uint8_t *p, size_t n);
@@ -47,6 +50,7 @@ struct sim_peer_stats {
     uint64_t acks;              /* ACKs sent */
     uint64_t delayed_acks;      /* ... of them, sent by the delayed-ACK timer */
     uint64_t ooo_segments, dup_segments, dsacks;
+    uint64_t compressed_acks;   /* SACKs held back (SACK compression) */
     uint64_t syn_retransmits, fin_retransmits;
     uint64_t dropped;           /* segments not usable: outside the window, bad checksum, RST... */
     ts_time_t t_connect, t_established, t_fin;  /* virtual times; t_fin = sender's FIN delivered */

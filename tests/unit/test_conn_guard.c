@@ -17,6 +17,7 @@
 struct conn {
     struct ts_guard_node node;
     bool open;
+    bool input;                   /* has_input says yes */
     int expired_cls;
 };
 
@@ -56,6 +57,12 @@ static void on_expire(void *arg, struct ts_guard_node *n, int cls, ts_time_t now
     ts_guard_leave(&w->g, n);
 }
 
+static bool on_has_input(void *arg, struct ts_guard_node *n)
+{
+    (void)arg;
+    return conn_of(n)->input;
+}
+
 static void on_log(void *arg, const char *line)
 {
     struct world *w = arg;
@@ -77,7 +84,7 @@ static struct world *world_new(unsigned max, unsigned per_peer)
     };
     const struct ts_guard_cfg cfg = { .name = "test", .max_conns = max, .max_per_peer = per_peer,
                                       .classes = cls, .nclasses = 4, .evict = on_evict,
-                                      .expire = on_expire, .arg = w, .log = on_log, .log_arg = w };
+                                      .expire = on_expire, .has_input = on_has_input, .arg = w, .log = on_log, .log_arg = w };
     assert_int_equal(ts_guard_init(&w->g, NULL, 1000, &cfg), 0);
     return w;
 }
@@ -245,12 +252,34 @@ static void log_once_a_second(void **st)
     world_free(w);
 }
 
+/* Among the oldest of a class, one from the address holding the most connections goes first, and
+ * never one whose input is waiting. */
+static void victim_by_address_and_input(void **st)
+{
+    (void)st;
+    struct world *w = world_new(4, 4);
+    open_conn(w, 0, 1, FIRST, 1);               /* a client with one connection, the oldest */
+    open_conn(w, 1, 2, FIRST, 2);
+    open_conn(w, 2, 2, FIRST, 3);
+    open_conn(w, 3, 3, FIRST, 4);
+    assert_int_equal(open_conn(w, 4, 9, FIRST, 5), TS_GUARD_ADMITTED);
+    assert_true(w->c[0].open);
+    assert_false(w->c[1].open);                  /* the oldest of the address with two */
+    w->c[0].input = w->c[2].input = true;         /* requests arrived, not yet read */
+    assert_int_equal(open_conn(w, 5, 9, FIRST, 6), TS_GUARD_ADMITTED);
+    assert_true(w->c[0].open && w->c[2].open);
+    assert_false(w->c[3].open);
+    w->c[4].input = w->c[5].input = true;         /* every one has input: refused */
+    assert_int_equal(open_conn(w, 6, 9, FIRST, 7), TS_GUARD_REFUSED_FULL);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eviction_order),     cmocka_unit_test(per_peer),
         cmocka_unit_test(peers_under_churn),  cmocka_unit_test(timeouts_and_tightening),
-        cmocka_unit_test(log_once_a_second),
+        cmocka_unit_test(log_once_a_second),  cmocka_unit_test(victim_by_address_and_input),
     };
     return cmocka_run_group_tests_name("conn_guard", tests, NULL, NULL);
 }

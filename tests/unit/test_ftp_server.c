@@ -128,6 +128,11 @@ long ts_tcp_recv(struct ts_sock *k, ts_time_t now, void *buf, size_t len)
     return (long)n;
 }
 
+size_t ts_tcp_recv_avail(const struct ts_sock *k)
+{
+    return k->in_len - k->in_off;
+}
+
 void ts_tcp_close(struct ts_sock *k, ts_time_t now)
 {
     (void)now;
