@@ -265,10 +265,8 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
         tcp_timer_stop(s, t, TS_TCP_T_REXMT);
         t->flags &= ~(TF_TLP_ARMED | TF_RACK_REO);
         t->rack_reo_at = TS_TIME_NEVER;
-    } else if (!(t->flags & TF_IN_RECOVERY)) {
-        tcp_rexmt_arm(s, t, now);
     } else {
-        tcp_rexmt_restart(s, t, now);                   /* RFC 6298 §5.3 */
+        tcp_rexmt_arm(s, t, now);                       /* RFC 6298 §5.3, RFC 8985 §7.2 */
     }
     if ((t->flags & TF_SND_FULL) && (ts_ring_space(&t->snd) >= t->snd.cap / 4 || t->snd.len == 0)) {
         t->flags &= ~TF_SND_FULL;

@@ -164,13 +164,14 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len, 
         uint32_t cw_room = cw > in_net ? cw - in_net : 0;
         uint32_t rwnd_room = t->snd_wnd > inflight ? t->snd_wnd - inflight : 0;
         uint32_t usable = min32(cw_room, rwnd_room);
-        uint32_t full = sack_room(t) ? min32(seg_max, t->mss - sack_room(t)) : seg_max;
+        uint32_t one = t->mss - sack_room(t);            /* a full segment, room for SACK kept */
+        uint32_t full = sack_room(t) ? one : seg_max;    /* SACK blocks: no super-segment */
         len = min32(min32(min32(avail, usable), full), max_len);
         if (len > t->mss) len -= len % t->mss;   /* a super-segment: whole MSS pieces, the tail goes alone */
         fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&
               SEQ_LEQ(t->snd_nxt, data_end) && len == avail;
         if (len > 0) {
-            if (len >= full) send = true;                                 /* a full segment */
+            if (len >= one) send = true;                                  /* a full segment */
             else if (len == avail && ((t->flags & TF_NODELAY) || inflight == 0 || fin)) send = true; /* Nagle */
             else if (t->max_snd_wnd && len >= t->max_snd_wnd / 2) send = true;  /* sender SWS */
             else if (t->flags & TF_FORCE) send = true;                    /* persist */

@@ -111,9 +111,13 @@ void tcp_rack_mark_on_rto(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     (void)s;
 }
 
+/* Unlike RFC 8985 §7.2, a probe is armed in fast recovery too. A receiver that compresses its
+ * SACKs (Linux sends one ACK for up to 44 out-of-order segments) leaves a recovery hanging on
+ * that one ACK; when the return path loses it, nothing else comes until the RTO. A probe after
+ * 2*SRTT of silence costs one segment and brings a fresh SACK at once. */
 ts_time_t tcp_tlp_pto(const struct ts_tcb *t)
 {
-    if (!(t->flags & TF_SACK) || (t->flags & (TF_IN_RECOVERY | TF_RTO_LOSS)) || t->rack.tlp_out) return 0;
+    if (!(t->flags & TF_SACK) || (t->flags & TF_RTO_LOSS) || t->rack.tlp_out) return 0;
     if (t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return 0;
     if (!t->rtt.valid) return TS_SEC(1);
     ts_time_t pto = 2 * t->rtt.srtt;
@@ -130,22 +134,25 @@ static bool probe_last(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     return tcp_retransmit_range(s, t, g->seq, g->end - g->seq, now) == 0;
 }
 
+/* The probe (RFC 8985 §7.3) resends the last segment sent rather than new data: a receiver
+ * must answer a duplicate at once (RFC 5681 §4.2), with a SACK or D-SACK that tells RACK what
+ * is missing, whereas new in-order data may sit behind its delayed-ACK timer (Linux holds ACKs
+ * while the application lags and its window cannot advance, for up to 200 ms, which is as long
+ * as the RTO the probe is there to avoid). New data goes only when nothing is recorded. */
 void tcp_tlp_fire(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     struct tcp_rack *r = &t->rack;
-    uint32_t before = t->snd_max, cwnd = t->cwnd;
-    /* new data if there is some and the peer's window takes it: cwnd allows one more segment */
-    t->cwnd = tcp_sack_pipe(t) + t->mss;
-    t->flags |= TF_FORCE;
-    tcp_output(s, t, now);
-    t->flags &= ~TF_FORCE;
-    t->cwnd = cwnd;
-    if (t->snd_max != before) {
-        r->tlp_is_retrans = false;
-    } else if (probe_last(s, t, now)) {
+    if (probe_last(s, t, now)) {
         r->tlp_is_retrans = true;
     } else {
-        return;
+        uint32_t before = t->snd_max, cwnd = t->cwnd;
+        t->cwnd = tcp_sack_pipe(t) + t->mss;           /* one segment beyond the pipe */
+        t->flags |= TF_FORCE;
+        tcp_output(s, t, now);
+        t->flags &= ~TF_FORCE;
+        t->cwnd = cwnd;
+        if (t->snd_max == before) return;
+        r->tlp_is_retrans = false;
     }
     TS_COUNT(s, tcp, tail_loss_probes);
     r->tlp_out = true;
@@ -156,6 +163,10 @@ void tcp_tlp_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t ack, bool dsack,
 {
     struct tcp_rack *r = &t->rack;
     if (!r->tlp_out) return;
+    if (t->flags & TF_IN_RECOVERY) {                    /* answered: recovery goes on, no response */
+        r->tlp_out = false;
+        return;
+    }
     if (r->tlp_is_retrans && dsack) {                   /* the probe was a duplicate: no loss */
         r->tlp_out = false;
         return;

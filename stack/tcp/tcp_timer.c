@@ -151,7 +151,7 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         t->rack_reo_at = TS_TIME_NEVER;
         tcp_rack_timer(s, t, now);
         if (t->state != TS_TCP_CLOSED && t->snd_una != t->snd_max && t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER)
-            tcp_rexmt_restart(s, t, now);
+            tcp_rexmt_arm(s, t, now);
         return;
     }
     if (t->flags & TF_TLP_ARMED) {                      /* RFC 8985 §7.3: probe, then the RTO */
