@@ -4,6 +4,7 @@
 #   make run        tapstack up --netns tapstack with the demo services
 #   make bench      benchmarks against the kernel (prints figures; never fails on a number)
 #   make fuzz       every fuzz target for FUZZ_SECONDS (default 60), or to FUZZ_RUNS executions
+#   make coverage   clang source-based coverage of unit tests, packet scripts and fuzz corpora (build/coverage/)
 CC      ?= gcc
 ifeq ($(origin CC),default)
 CC      := gcc
@@ -17,7 +18,7 @@ OPT     ?= -O2
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_DIRS   := stack/wire stack/net stack/udp stack/tcp stack/core
-APP_DIRS    := stack/apps stack/netstat stack/plot
+APP_DIRS    := stack/apps stack/netstat stack/plot stack/trace
 DRIVER_DIRS := stack/driver stack/cli
 
 find_c = $(sort $(foreach d,$(1),$(wildcard $(d)/*.c)))
@@ -26,9 +27,6 @@ APP_SRCS    := $(call find_c,$(APP_DIRS))
 DRIVER_SRCS := $(call find_c,$(DRIVER_DIRS))
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
 TESTLIB_SRCS:= $(sort $(wildcard tests/lib/*.c))
-# Weak stand-ins for API functions a module has not landed yet; linked last, so only what the
-# core leaves undefined is taken from them.
-TESTFALLBACK_SRCS := $(sort $(wildcard tests/lib/fallback/*.c))
 BENCH_SRCS  := $(sort $(wildcard tests/bench/*.c))
 
 B  := build
@@ -37,7 +35,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all deps coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -82,11 +80,9 @@ $(BA)/tapstack: $(call objasan,$(DRIVER_SRCS)) $(BA)/libtsapps.a $(BA)/libtapsta
 # Test helpers are an archive, so a test links only the helpers it uses.
 $(BA)/libtstest.a: $(call objasan,$(TESTLIB_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(BA)/libtsfallback.a: $(call objasan,$(TESTFALLBACK_SRCS))
-	$(Q)rm -f $@ && ar rcs $@ $^
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(UNIT_SRCS))
-TEST_LIBS := $(BA)/libtstest.a $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libtapstack.a $(BA)/libtsfallback.a
+TEST_LIBS := $(BA)/libtstest.a $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libtapstack.a
 $(BA)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
@@ -103,8 +99,8 @@ FUZZ_CC    ?= clang
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1 -g
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) tests/fuzz/harness.c stack/cli/trace_decode.c stack/cli/trace_json.c \
-                 stack/driver/pcap.c
+FUZZ_LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) tests/fuzz/harness.c \
+                 stack/driver/pcap.c stack/driver/vnet.c
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC[fuzz] $<")
@@ -155,6 +151,10 @@ bench:
 fuzz:
 	$(Q)scripts/deps.sh test
 	$(Q)scripts/fuzz.sh $${FUZZ_SECONDS:-60}
+
+# Coverage by suite (unit, scripts, fuzz) in build/coverage/: see scripts/coverage.sh.
+coverage:
+	$(Q)scripts/coverage.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -2,7 +2,8 @@
 """make bench: tapstack against the Linux kernel's own stack, side by side, in one run.
 
 A = tapstack: `tapstack up --netns` in a namespace of its own; the load runs in that namespace
-    (the kernel on the far side of the TAP).
+    (the kernel on the far side of the TAP). With the TAP's offloads (checksum, TSO), the default.
+P = the same with --no-offload (plain 1,514-byte frames), for the rows marked no_offload.
 B = the kernel: two namespaces joined by a veth pair; the same load from one to servers in the
     other (bench_server for echo/discard, nginx for HTTP).
 Each scenario runs A B A B ... for --rounds rounds; the table shows medians, min-max and the ratio
@@ -20,6 +21,7 @@ PID = os.getpid()
 NS_T = f"tsb-tap-{PID}"
 NS_A = f"tsb-ka-{PID}"
 NS_B = f"tsb-kb-{PID}"
+NS_P = f"tsb-plain-{PID}"
 TS_IP, K_SRV = "10.0.0.2", "10.1.0.2"
 BIG = 1_000_000_000
 
@@ -55,8 +57,9 @@ def cleanup():
             p.kill()
     for ns in namespaces:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    if os.path.exists(f"/run/netns/{NS_T}"):
-        subprocess.run(["ip", "netns", "del", NS_T], capture_output=True)
+    for ns in (NS_T, NS_P):
+        if os.path.exists(f"/run/netns/{ns}"):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -88,9 +91,9 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 10000000;
     time.sleep(0.5)
 
 
-def setup_tapstack():
-    log = open(os.path.join(tmp, "tapstack.log"), "w")
-    p = spawn([TAPSTACK, "up", "--netns", NS_T, "--ip", f"{TS_IP}/24"], stdout=subprocess.PIPE, stderr=log,
+def setup_tapstack(ns=NS_T, extra=()):
+    log = open(os.path.join(tmp, f"tapstack-{ns}.log"), "w")
+    p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", *extra], stdout=subprocess.PIPE, stderr=log,
               text=True)
     import threading
     ready = threading.Event()
@@ -103,7 +106,7 @@ def setup_tapstack():
     threading.Thread(target=pump, daemon=True).start()
     if not ready.wait(20):
         raise RuntimeError("tapstack did not come up; see its log")
-    sh(["ping", "-c", "1", "-W", "2", TS_IP], NS_T)
+    sh(["ping", "-c", "1", "-W", "2", TS_IP], ns)
     return p
 
 
@@ -113,7 +116,7 @@ def kv(out):
 
 # Each scenario: (name, unit, better, fn(target) -> value). target is "A" or "B".
 def where(t):
-    return (NS_T, TS_IP) if t == "A" else (NS_A, K_SRV)
+    return {"A": (NS_T, TS_IP), "P": (NS_P, TS_IP)}.get(t, (NS_A, K_SRV))
 
 
 def bulk_up(t):
@@ -123,7 +126,7 @@ def bulk_up(t):
 
 def bulk_down(t):
     ns, ip = where(t)
-    url = f"http://{ip}/bytes/{BIG}" if t == "A" else f"http://{ip}/big.bin"
+    url = f"http://{ip}/bytes/{BIG}" if t != "B" else f"http://{ip}/big.bin"
     out = sh(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code} %{speed_download}", url],
              ns, timeout=30, check=False).split()
     if len(out) != 2 or out[0] not in ("200", "000"):
@@ -133,7 +136,7 @@ def bulk_down(t):
 
 def wrk(t, close):
     ns, ip = where(t)
-    url = f"http://{ip}/bytes/100" if t == "A" else f"http://{ip}/bytes100"
+    url = f"http://{ip}/bytes/100" if t != "B" else f"http://{ip}/bytes100"
     cmd = ["wrk", "-t2", "-c50", "-d5s", url]
     if close:
         cmd[1:1] = ["-H", "Connection: close"]
@@ -176,11 +179,12 @@ def hold(t, n, tapstack_pid):
     """Idle connections held open: resident memory per connection. For tapstack a fresh instance
     each round (freed memory stays resident, so a reused process would under-count); for the
     kernel the growth of its slab, halved (both ends of a veth connection live in the kernel)."""
-    if t == "A":
+    if t != "B":
         ns = f"tsb-mem-{PID}-{len(TOTAL_RSS)}"
+        extra = ["--no-offload"] if t == "P" else []
         # one client address holds them all: lift discard's limits (per address: a quarter) above n
         p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", "--no-http", "--no-ftp",
-                   "--discard-max-conns", str(2 * n), "--discard-max-per-peer", str(2 * n)],
+                   "--discard-max-conns", str(2 * n), "--discard-max-per-peer", str(2 * n), *extra],
                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if "up on" not in (p.stdout.readline() or ""):
             raise RuntimeError("memory scenario: tapstack did not come up")
@@ -255,9 +259,13 @@ def main():
     try:
         setup_kernel()
         ts = setup_tapstack()
+        setup_tapstack(NS_P, ["--no-offload"])
+        plain = ("P", "B")
         scen = [
             ("bulk_upload", "MB/s", "higher", bulk_up),
+            ("bulk_upload_no_offload", "MB/s", "higher", bulk_up, plain),
             ("bulk_download_http", "MB/s", "higher", bulk_down),
+            ("bulk_download_http_no_offload", "MB/s", "higher", bulk_down, plain),
             ("http_keepalive", "req/s", "higher", lambda t: wrk(t, False)),
             ("http_close", "req/s", "higher", lambda t: wrk(t, True)),
             ("connect_1byte_close", "conn/s", "higher", connrate),
@@ -265,21 +273,23 @@ def main():
             ("rr_1byte_p99", "us", "lower", lambda t: rr(t, "p99_us")),
             ("ping_rtt", "ms", "lower", ping_rtt),
             (f"idle_conn_{a.hold}_mem", "B/conn", "lower", lambda t: hold(t, a.hold, ts.pid)),
+            (f"idle_conn_{a.hold}_mem_no_offload", "B/conn", "lower", lambda t: hold(t, a.hold, ts.pid), plain),
         ]
         only = set(filter(None, a.only.split(",")))
         rows = []
-        for name, unit, better, fn in scen:
+        for name, unit, better, fn, *pair in scen:
             if only and name not in only:
                 continue
-            vals = {"A": [], "B": []}
+            pair = pair[0] if pair else ("A", "B")
+            vals = {pair[0]: [], pair[1]: []}
             for r in range(a.rounds):
-                for t in ("A", "B"):
+                for t in pair:
                     try:
                         vals[t].append(fn(t))
                     except Exception as e:  # a failed run is reported, never fatal
                         print(f"  {name} {t} round {r}: {e}", file=sys.stderr)
             row = {"scenario": name, "unit": unit, "better": better}
-            for t, key in (("A", "tapstack"), ("B", "kernel")):
+            for t, key in ((pair[0], "tapstack"), (pair[1], "kernel")):
                 v = vals[t]
                 row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
                             "max": max(v) if v else None, "runs": v}
@@ -344,7 +354,7 @@ def callgrind_cost():
     toggles = [f"--toggle-collect={f}" for f in
                ("ts_stack_receive", "ts_stack_transmit", "ts_stack_poll", "ts_stack_dispatch")]
     r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--collect-atstart=no",
-                        *toggles, TAPSTACK, "replay", CAPTURE, "--seed", "1", "--quiet"],
+                        *toggles, TAPSTACK, "replay", CAPTURE, "--seed", "1", "--quiet", "--no-offload"],
                        capture_output=True, text=True, timeout=600)
     m = re.search(r"(\d+) frames in the capture: (\d+) fed to the stack", r.stdout + r.stderr)
     sent = re.search(r"the stack sent (\d+) frames", r.stdout + r.stderr)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|run|test|bench
+# Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|run|test|bench|coverage
 # build: gcc, make, liburing-dev, libcmocka-dev.  test: + iproute2, python3, curl, wget, lftp, nftables, tcpdump,
-# ethtool, nginx-light...  bench: + iperf3, valgrind
+# ethtool, nginx-light...  bench: + iperf3, valgrind.  coverage: build + clang, libclang-rt-14-dev, llvm-14
 set -u
 what=${1:-build}
 need_pkgs=()
@@ -30,6 +30,12 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd ethtool || need_pkgs+=(ethtool)          # t_tcp_loss: offloads off on the reference path
   have_cmd nginx || need_pkgs+=(nginx-light)        # t_tcp_loss and make bench: the kernel's HTTP server
   have_cmd xmllint || need_pkgs+=(libxml2-utils)
+fi
+if [ "$what" = coverage ]; then   # make coverage: clang, libFuzzer, llvm-profdata/llvm-cov, python3
+  have_cmd clang || need_pkgs+=(clang)
+  ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_pkgs+=(libclang-rt-14-dev)
+  { have_cmd llvm-profdata-14 && have_cmd llvm-cov-14; } || { have_cmd llvm-profdata && have_cmd llvm-cov; } || need_pkgs+=(llvm-14)
+  have_cmd python3 || need_pkgs+=(python3)
 fi
 if [ "$what" = bench ]; then
   have_cmd iperf3 || need_pkgs+=(iperf3)

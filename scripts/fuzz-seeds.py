@@ -113,6 +113,26 @@ write("fuzz_http_parse", "pipelined", b"\x05GET / HTTP/1.1\r\nHost: a\r\n\r\nHEA
 write("fuzz_http_parse", "bad", b"\x00GET /%2e%2e/etc/passwd HTTP/1.1\nHost: a\r\nHost: b\r\n"
       b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
 write("fuzz_http_parse", "http10", b"\x40GET /bytes/100 HTTP/1.0\r\n\r\n")
+# fuzz_offload: offload byte, then records (see fuzz_offload.c)
+def vnet(flags=0, gso_type=0, hdr_len=0, gso_size=0, cstart=0, coff=0):
+    return struct.pack("<BBHHHH", flags, gso_type, hdr_len, gso_size, cstart, coff)
+def rec_vnet(hdr, frame): return bytes([1]) + struct.pack("!H", len(frame)) + hdr + frame
+def rec_otcp(conn, flags, sd=0, ad=0, win=65535, length=0, info=0, gso=1460, data=b"ab"):
+    return bytes([2 | (conn << 2), flags, sd & 255]) + struct.pack("!hHHBH", ad, win, length, info, gso) + data
+def rec_oapp(conn, act, arg): return bytes([3 | (conn << 2), act]) + struct.pack("!H", arg)
+def rec_otime(d=10, big=False): return bytes([0 | (4 if big else 0), d])
+big = tcp(40000, 80, 1001, 0, 0x18, data=bytes(range(256)) * 40)
+partial = big[:16] + b"\0\0" + big[18:]
+write("fuzz_offload", "gso-in-valid", b"\0" + rec_otcp(0, 0x18, length=40000, info=5) + rec_otime() + rec_oapp(0, 1, 0))
+write("fuzz_offload", "gso-in-partial-spoiled", b"\0" + rec_otcp(0, 0x18, length=64000, info=6 | 8) +
+      rec_otcp(0, 0x18, length=3000, info=0 | 8) + rec_otime())
+write("fuzz_offload", "vnet-frames", b"\0" + rec_vnet(vnet(2, 1, 54, 1460), eth(0x0800, ip(6, big))) +
+      rec_vnet(vnet(1, 1, 54, 1460, 34, 16), eth(0x0800, ip(6, partial))) +
+      rec_vnet(vnet(0, 3, 42, 1472), eth(0x0800, ip(17, udp(5000, 7, b"u" * 3000)))) + rec_otime())
+write("fuzz_offload", "tso-out-acked", b"\1" + rec_oapp(0, 0, 20000) + rec_otime(1) + rec_otcp(0, 0x10, ad=700) +
+      rec_otcp(0, 0x10, ad=2000) + rec_oapp(1, 0, 30000) + rec_otime(1) + rec_otcp(1, 0x10, ad=3000) + rec_otime(50, True))
+write("fuzz_offload", "tso-out-loss", b"\1" + rec_oapp(0, 0, 40000) + rec_otime(1) + rec_otcp(0, 0x10, ad=0) +
+      rec_otcp(0, 0x10, ad=0) + rec_otcp(0, 0x10, ad=0) + rec_otime(250) + rec_otime(30, True) + rec_otcp(0, 0x10, ad=9000))
 # fuzz_plot: link-type byte, then records (2 bytes length, 2 bytes time step in us, the frame), made
 # from the first and last frames of bench/capture-http-256k.pcap (an HTTP download: the opening with
 # its options, data, the close) and the same frames as raw IP and cut to their headers

@@ -126,6 +126,15 @@ size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t
 size_t ts_stack_transmit_info(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
                               struct ts_frame_info *info);
 
+/* Zero-copy transmit: take the next frame without copying it. *frame and *len say where it is in
+ * the stack's memory, *info what the wire must finish; the frame stays the driver's (and counts
+ * against the stack's frame pool) until it gives it back with ts_stack_tx_done, after the write
+ * completed. NULL when nothing is waiting. Give every frame back before ts_stack_free. */
+struct ts_tx;
+const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const uint8_t **frame, size_t *len,
+                                     struct ts_frame_info *info);
+void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx);
+
 /* Do what the wire would for a TS_FRAME_CSUM_PARTIAL frame: compute the checksum over
  * [csum_start, len) and store it, so that the frame is plain. A no-op for other frames. */
 void ts_frame_finish_csum(uint8_t *frame, size_t len, const struct ts_frame_info *info);

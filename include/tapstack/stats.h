@@ -32,6 +32,18 @@ const struct ts_stats *ts_stack_stats(const struct ts_stack *s);
 /* Writable counters, for the driver's own (fault injection) counters. */
 struct ts_stats *ts_stack_stats_mut(struct ts_stack *s);
 
+/* The memory the stack holds, by kind: bytes it asked for (allocator overhead not included). */
+struct ts_mem_usage {
+    unsigned tcp_conns;        /* TCBs, listeners included */
+    size_t tcp_tcbs;           /* their control blocks */
+    size_t tcp_buffers;        /* send and receive rings with storage (idle connections have none) */
+    size_t frames;             /* frame pool carved so far, and large (TSO) frames */
+    size_t other;              /* the stack object, scratch buffer, ARP cache */
+};
+
+/* Fill *m (walks every TCB: for netstat, not for a hot path). */
+void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m);
+
 /* "tcp", "drop_bad_checksum", and the description, for counter id (NULL if out of range). */
 const char *ts_counter_proto(enum ts_counter_id id);
 const char *ts_counter_name(enum ts_counter_id id);

@@ -1,119 +1,38 @@
 /*
- * The FTP server's file system: path resolution confined to a root, openat2(RESOLVE_BENEATH)
- * for every access, `ls -l` formatting, and the sample tree served when no root is given.
+ * The FTP server's file system: paths and opens confined to the root (apps/fs_root.c), `ls -l`
+ * formatting, and the sample tree served when no root is given.
  */
 #include "apps/ftp_fs.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-/* ---- virtual paths ---- */
-
-/* Append one component to out (length *len) after folding "." and ".."; -1 on escape or overflow. */
-static int path_push(char *out, size_t cap, size_t *len, const char *comp, size_t n)
-{
-    if (n == 0 || (n == 1 && comp[0] == '.')) return 0;
-    if (n == 2 && comp[0] == '.' && comp[1] == '.') {
-        if (*len == 0) return -1;                        /* above the root */
-        while (*len > 0 && out[*len - 1] != '/') (*len)--;
-        if (*len > 0) (*len)--;                          /* the '/' itself */
-        out[*len] = '\0';
-        return 0;
-    }
-    if (*len + 1 + n + 1 > cap) return -1;
-    out[(*len)++] = '/';
-    memcpy(out + *len, comp, n);
-    *len += n;
-    out[*len] = '\0';
-    return 0;
-}
-
-/* Push every component of a '/'-separated path. */
-static int path_push_all(char *out, size_t cap, size_t *len, const char *p)
-{
-    while (*p) {
-        size_t n = strcspn(p, "/");
-        if (path_push(out, cap, len, p, n) < 0) return -1;
-        p += n;
-        while (*p == '/') p++;
-    }
-    return 0;
-}
+/* ---- paths and access, through the root (apps/fs_root.c) ---- */
 
 int ftp_path_resolve(const char *cwd, const char *arg, char *out, size_t cap)
 {
-    if (cap < 2) return -1;
-    size_t len = 0;
-    out[0] = '\0';
-    if (arg[0] != '/' && path_push_all(out, cap, &len, cwd) < 0) return -1;
-    if (path_push_all(out, cap, &len, arg) < 0) return -1;
-    if (len == 0) {
-        out[0] = '/';
-        out[1] = '\0';
-    }
-    return 0;
-}
-
-/* The path relative to the root for the *at() calls: "/a/b" -> "a/b", "/" -> ".". */
-static const char *rel(const char *vpath)
-{
-    while (*vpath == '/') vpath++;
-    return *vpath ? vpath : ".";
-}
-
-/* ---- access through the root ---- */
-
-static int openat2_beneath(int dirfd, const char *path, int flags, unsigned mode)
-{
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC);
-    how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    return fd < 0 ? -errno : (int)fd;
+    return ts_fs_path_join(cwd, arg, out, cap) == 0 ? 0 : -1;
 }
 
 int ftp_fs_openat(const struct ftp_fs *fs, const char *vpath, int flags, unsigned mode)
 {
-    return openat2_beneath(fs->root_fd, rel(vpath), flags, mode);
+    return ts_fs_root_openat(&fs->root, vpath, flags, mode);
 }
 
 int ftp_fs_stat(const struct ftp_fs *fs, const char *vpath, struct stat *st)
 {
-    int fd = ftp_fs_openat(fs, vpath, O_PATH, 0);
-    if (fd < 0) return fd;
-    int r = fstat(fd, st) < 0 ? -errno : 0;
-    close(fd);
-    return r;
-}
-
-/* Open the parent directory of vpath and point *name at the last component. */
-static int open_parent(const struct ftp_fs *fs, const char *vpath, const char **name)
-{
-    const char *slash = strrchr(vpath, '/');
-    const char *last = slash ? slash + 1 : vpath;
-    if (*last == '\0' || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) return -EPERM;
-    char parent[FTP_PATH_MAX];
-    size_t n = slash ? (size_t)(slash - vpath) : 0;
-    if (n >= sizeof parent) return -ENAMETOOLONG;
-    memcpy(parent, vpath, n);
-    parent[n] = '\0';
-    *name = last;
-    return openat2_beneath(fs->root_fd, rel(parent), O_PATH | O_DIRECTORY, 0);
+    return ts_fs_root_stat(&fs->root, vpath, st);
 }
 
 int ftp_fs_mkdir(const struct ftp_fs *fs, const char *vpath)
 {
     const char *name;
-    int dfd = open_parent(fs, vpath, &name);
+    int dfd = ts_fs_root_open_parent(&fs->root, vpath, &name);
     if (dfd < 0) return dfd;
     int r = mkdirat(dfd, name, 0755) < 0 ? -errno : 0;
     close(dfd);
@@ -123,7 +42,7 @@ int ftp_fs_mkdir(const struct ftp_fs *fs, const char *vpath)
 static int unlink_in_parent(const struct ftp_fs *fs, const char *vpath, int flags)
 {
     const char *name;
-    int dfd = open_parent(fs, vpath, &name);
+    int dfd = ts_fs_root_open_parent(&fs->root, vpath, &name);
     if (dfd < 0) return dfd;
     struct stat st;
     int r = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
@@ -278,7 +197,7 @@ int ftp_fs_list(const struct ftp_fs *fs, const char *vpath, bool names_only, tim
     if (r < 0) return r;
     if (!S_ISDIR(st.st_mode)) {
         const char *name;
-        int pfd = open_parent(fs, vpath, &name);
+        int pfd = ts_fs_root_open_parent(&fs->root, vpath, &name);
         if (pfd < 0) return pfd;
         r = list_one(out, pfd, name, name, names_only, now);
         close(pfd);
@@ -399,7 +318,7 @@ static void rm_tree(int dirfd, const char *name, int depth)
 int ftp_fs_open(struct ftp_fs *fs, const char *root, const char **why)
 {
     memset(fs, 0, sizeof *fs);
-    fs->root_fd = -1;
+    fs->root.fd = -1;
     const char *dir = root;
     if (!root) {
         const char *tmp = getenv("TMPDIR");
@@ -413,12 +332,11 @@ int ftp_fs_open(struct ftp_fs *fs, const char *root, const char **why)
         }
         dir = fs->sample_dir;
     }
-    fs->root_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fs->root_fd < 0) {
-        int e = errno;
+    int e = ts_fs_root_open(&fs->root, dir);
+    if (e < 0) {
         if (why) *why = root ? "cannot open the FTP root directory" : "cannot open the sample tree";
         ftp_fs_close(fs);
-        return -e;
+        return e;
     }
     if (!root) {
         int wfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -435,8 +353,7 @@ int ftp_fs_open(struct ftp_fs *fs, const char *root, const char **why)
 
 void ftp_fs_close(struct ftp_fs *fs)
 {
-    if (fs->root_fd >= 0) close(fs->root_fd);
-    fs->root_fd = -1;
+    ts_fs_root_close(&fs->root);
     if (fs->sample_dir[0]) rm_tree(AT_FDCWD, fs->sample_dir, 16);
     fs->sample_dir[0] = '\0';
 }

@@ -1,7 +1,7 @@
 /*
  * The FTP server's view of the file system: one root directory and nothing outside it.
  *
- * Two walls keep every path inside the root:
+ * Two walls keep every path inside the root, both from apps/fs_root.h (shared with HTTP):
  *  1. ftp_path_resolve() works on the text alone: it joins the working directory and the
  *     client's argument, folds "." and "..", and refuses a ".." that would climb above "/".
  *  2. Every open goes through openat2(2) on the root's descriptor with RESOLVE_BENEATH, so the
@@ -18,11 +18,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "apps/fs_root.h"
+
 /* Longest virtual path kept (cwd and resolved paths). */
 #define FTP_PATH_MAX 1024
 
 struct ftp_fs {
-    int root_fd;                 /* O_PATH | O_DIRECTORY descriptor of the root */
+    struct ts_fs_root root;      /* the served directory */
     char sample_dir[64];         /* the temporary sample tree we made, "" if we serve --ftp-root */
 };
 

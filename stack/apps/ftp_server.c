@@ -336,7 +336,7 @@ int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o,
     struct ftp_server *srv = calloc(1, sizeof *srv);
     if (!srv) return -TS_ENOMEM;
     srv->s = s;
-    srv->fs.root_fd = -1;
+    srv->fs.root.fd = -1;
     if (!set_opts(srv, o)) {
         if (o->why) *o->why = "--ftp-user NAME:PASSWORD too long or empty";
         free(srv);
@@ -355,6 +355,9 @@ int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o,
         return -TS_EINVAL;
     }
     int r = ts_tcp_listen(s, 0, srv->o.port, 64, listener_event, srv, &srv->listener);
+    /* Control connections carry replies and commands only (FTP_OUT_MAX, FTP_IN_MAX): small TCP
+     * buffers, inherited by every accepted connection, keep thousands of idle sessions cheap. */
+    if (r == 0) (void)ts_tcp_set_buffers(srv->listener, FTP_CTRL_TCP_BUF, FTP_CTRL_TCP_BUF);
     if (r < 0) {
         if (o->why) *o->why = "cannot listen on the FTP port";
         ftp_fs_close(&srv->fs);

@@ -15,6 +15,7 @@
 #define FTP_IN_MAX 1024          /* control input read ahead */
 #define FTP_XFER_BUF 16384       /* data staged for the data connection */
 #define FTP_LIST_LIMIT (4u << 20)
+#define FTP_CTRL_TCP_BUF 8192    /* TCP send and receive buffer of a control connection */
 
 /* A session's class in the server's guard (conn_guard.h): its timeout and eviction rank. */
 enum ftp_class {

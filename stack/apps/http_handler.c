@@ -440,7 +440,7 @@ static void serve_root(struct ts_http_server *srv, struct http_conn *c, const ch
 {
     const struct ts_http_request *req = &c->parser.req;
     bool head = req->method == TS_HTTP_HEAD;
-    int fd = ts_http_open_beneath(srv->rootfd, srv->root_real, path);
+    int fd = ts_fs_root_openat(&srv->root, path, O_RDONLY | O_NONBLOCK, 0);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         resp_text(&c->resp, req, fd < 0 ? errno_status(fd) : 500, head, NULL);
@@ -522,7 +522,7 @@ void http_handle_request(struct ts_http_server *srv, struct http_conn *c, ts_tim
     }
     if (try_bytes(&c->resp, req, path))
         return;
-    if (srv->rootfd >= 0) {
+    if (srv->root.fd >= 0) {
         serve_root(srv, c, path);
         return;
     }

@@ -6,6 +6,7 @@
 #define TS_APPS_HTTP_INTERNAL_H
 
 #include "apps/conn_guard.h"
+#include "apps/fs_root.h"
 #include "apps/http_parse.h"
 #include "apps/http_path.h"
 #include "apps/http_server.h"
@@ -82,8 +83,7 @@ struct ts_http_server {
     struct ts_stack *stack;
     struct ts_sock *listener;
     struct ts_http_opts opts;
-    int rootfd;                    /* -1 without a root */
-    char root_real[TS_HTTP_MAX_PATH];
+    struct ts_fs_root root;        /* the served directory; root.fd is -1 without one */
     struct http_conn *conns;
     struct ts_guard guard;         /* admission, timeouts, eviction */
     unsigned nroutes;

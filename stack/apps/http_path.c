@@ -2,15 +2,14 @@
  * tapstack apps: request-target -> confined file path. See http_path.h.
  */
 #include "apps/http_path.h"
+#include "apps/fs_root.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static int hexval(char c)
@@ -47,7 +46,8 @@ static const char *skip_absolute(const char *t)
 }
 
 /* One decoded segment [seg, seg+len), encoded says whether it held a percent-encoding. Appends it
- * to out (or pops for ".."). Returns 0 or a status. */
+ * to out (or pops for "..") by the shared rules (fs_root.h), keeping a byte for a final '/'.
+ * Returns 0 or a status. */
 static int push_segment(char *out, size_t cap, size_t *olen, const char *seg, size_t len,
                         bool encoded)
 {
@@ -55,22 +55,10 @@ static int push_segment(char *out, size_t cap, size_t *olen, const char *seg, si
     bool dotdot = len == 2 && seg[0] == '.' && seg[1] == '.';
     if ((dot || dotdot) && encoded)
         return 400;                       /* "%2e%2e": only an attacker writes that */
-    if (len == 0 || dot)
-        return 0;
-    if (dotdot) {
-        if (*olen == 0)
-            return 400;                   /* would climb above the root */
-        while (*olen > 0 && out[*olen - 1] != '/')
-            (*olen)--;
-        (*olen)--;                        /* the '/' before the popped segment */
-        return 0;
-    }
-    if (*olen + 1 + len + 2 > cap)
+    int r = ts_fs_path_push(out, cap - 1, olen, seg, len);
+    if (r == TS_FS_TOOLONG)
         return 414;
-    out[(*olen)++] = '/';
-    memcpy(out + *olen, seg, len);
-    *olen += len;
-    return 0;
+    return r ? 400 : 0;                   /* above the root, or a NUL */
 }
 
 int ts_http_target_path(const char *target, char *out, size_t cap, bool *had_query)
@@ -120,48 +108,6 @@ int ts_http_target_path(const char *target, char *out, size_t cap, bool *had_que
         out[olen++] = '/';
     out[olen] = '\0';
     return 0;
-}
-
-int ts_http_open_checked(int rootfd, const char *root_real, const char *path)
-{
-    const char *rel = path;
-    while (*rel == '/')
-        rel++;
-    if (*rel == '\0')
-        rel = ".";
-    int fd = openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
-    char link[64], real[TS_HTTP_MAX_PATH];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, real, sizeof real - 1);
-    size_t rl = strlen(root_real);
-    if (n < 0 || (size_t)n < rl || memcmp(real, root_real, rl) != 0 ||
-        ((size_t)n > rl && real[rl] != '/' && strcmp(root_real, "/") != 0)) {
-        close(fd);
-        return -EXDEV;
-    }
-    return fd;
-}
-
-int ts_http_open_beneath(int rootfd, const char *root_real, const char *path)
-{
-    const char *rel = path;
-    while (*rel == '/')
-        rel++;
-    if (*rel == '\0')
-        rel = ".";
-    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (uint64_t)flags;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-    if (fd >= 0)
-        return (int)fd;
-    if (errno != ENOSYS)
-        return -errno;
-    return ts_http_open_checked(rootfd, root_real, path);
 }
 
 static size_t append(char *out, size_t cap, size_t len, const char *s, size_t n)

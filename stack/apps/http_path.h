@@ -3,12 +3,11 @@
  *
  * Two steps, both refusing anything that could leave the root:
  *  1. ts_http_target_path: origin-form or absolute-form target (RFC 9112 §3.2) -> percent-decoded,
- *     normalized path ("/a/b", "/dir/"). Dot-segments are removed as in RFC 3986 §5.2.4; a ".."
- *     that would climb above the root, a dot-segment written with percent-encoding, an encoded
- *     "/" and an encoded NUL are refused (400).
- *  2. ts_http_open_beneath: open that path relative to the root directory with openat2(2)
- *     RESOLVE_BENEATH (no "..", absolute symlink or symlink leading out can escape); where the
- *     kernel lacks openat2, open with openat(2) and check the opened file's real path instead.
+ *     normalized path ("/a/b", "/dir/"). A dot-segment written with percent-encoding, an encoded
+ *     "/" and an encoded NUL are refused (400) here; the decoded segments then go through the
+ *     confinement rules shared with FTP (apps/fs_root.h: dot-segments removed as in RFC 3986
+ *     §5.2.4, a ".." above the root refused).
+ *  2. The handler opens that path with ts_fs_root_openat (openat2 RESOLVE_BENEATH, fs_root.h).
  */
 #ifndef TS_APPS_HTTP_PATH_H
 #define TS_APPS_HTTP_PATH_H
@@ -26,17 +25,6 @@ int ts_http_target_path(const char *target, char *out, size_t cap, bool *had_que
 
 /* The query of target after '?', or "" (points into target). */
 const char *ts_http_target_query(const char *target);
-
-/* Open path (from ts_http_target_path) beneath the directory rootfd, read-only, non-blocking,
- * close-on-exec. root_real is the root's real path, used only when openat2 is unavailable.
- * Returns the fd, or -errno: -ENOENT/-ENOTDIR when absent, -EXDEV/-ELOOP when resolution would
- * leave the root, -EACCES ... */
-int ts_http_open_beneath(int rootfd, const char *root_real, const char *path);
-
-/* The fallback of ts_http_open_beneath for kernels without openat2: openat(2), then compare the
- * opened file's real path (/proc/self/fd) with root_real; -EXDEV if it lies outside. Exposed for
- * the unit tests. */
-int ts_http_open_checked(int rootfd, const char *root_real, const char *path);
 
 /* Append s to out (cap bytes, NUL-terminated) with &, <, >, ", ' escaped for HTML. Returns the
  * new length, or cap if it did not fit (out is then truncated but terminated). */

@@ -437,8 +437,7 @@ static void http_stop(void *ctx, ts_time_t now)
         conn_free(srv->conns, now, true);
     if (srv->listener)
         ts_tcp_close(srv->listener, now);
-    if (srv->rootfd >= 0)
-        close(srv->rootfd);
+    ts_fs_root_close(&srv->root);
     ts_guard_fini(&srv->guard);
     free(srv);
 }
@@ -447,13 +446,10 @@ static void http_stop(void *ctx, ts_time_t now)
 
 static int open_root(struct ts_http_server *srv, const char *root)
 {
-    srv->rootfd = -1;
+    srv->root.fd = -1;
     if (!root)
         return 0;
-    if (!realpath(root, srv->root_real))
-        return -TS_EINVAL;
-    srv->rootfd = open(srv->root_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    return srv->rootfd < 0 ? -TS_EINVAL : 0;
+    return ts_fs_root_open(&srv->root, root) < 0 ? -TS_EINVAL : 0;
 }
 
 int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *o, struct ts_app *out)
@@ -471,7 +467,7 @@ int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *
     d->idle_timeout = d->idle_timeout ? d->idle_timeout : TS_SEC(15);
     d->send_timeout = d->send_timeout ? d->send_timeout : TS_SEC(60);
     d->root = NULL;                       /* the caller's string is not kept */
-    srv->rootfd = -1;
+    srv->root.fd = -1;
     int rc = guard_start(srv);
     if (rc == 0)
         rc = open_root(srv, o->root);
@@ -482,8 +478,7 @@ int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *
     if (rc == 0)
         rc = ts_tcp_listen(s, d->addr, d->port, d->backlog, listener_cb, srv, &srv->listener);
     if (rc != 0) {
-        if (srv->rootfd >= 0)
-            close(srv->rootfd);
+        ts_fs_root_close(&srv->root);
         ts_guard_fini(&srv->guard);
         free(srv);
         return rc < 0 ? rc : -rc;

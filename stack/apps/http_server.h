@@ -84,18 +84,6 @@ typedef int (*ts_http_route_fn)(void *arg, const struct ts_http_route_req *req,
 int ts_http_add_route(struct ts_http_server *srv, const char *path, const char *title,
                       ts_http_route_fn fn, void *arg);
 
-/* Hook for `tapstack up` (stack/cli/app_http.c): if the tapstack binary defines this function (in
- * a file under stack/cli/, which is linked as objects, not from a library), the HTTP app calls it
- * right after the server starts, so that views of the stack (/netstat, /netstat.json,
- * /stats.json ...) are registered with ts_http_add_route without editing the server:
- *
- *     void ts_http_stack_routes(struct ts_http_server *srv, struct ts_stack *s)
- *     {
- *         ts_http_add_route(srv, "/netstat", "Connections (netstat)", netstat_html, s);
- *     }
- */
-void ts_http_stack_routes(struct ts_http_server *srv, struct ts_stack *s) __attribute__((weak));
-
 /* Append to a body. Return 0, or -1 (and set body->failed) when the bound is reached. */
 int ts_http_body_append(struct ts_http_body *b, const void *data, size_t len);
 int ts_http_body_printf(struct ts_http_body *b, const char *fmt, ...)

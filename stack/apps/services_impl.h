@@ -35,6 +35,7 @@ enum svc_class {
     SC_FIRST = 0,             /* nothing received yet: first_byte_timeout, evicted first */
     SC_IDLE,                  /* has spoken, owes nothing: tcp_idle since the last byte */
     SC_BUSY,                  /* echo bytes held for a peer that does not read: tcp_idle, kept */
+    SC_ANSWERED,              /* daytime sent, not yet acknowledged: checked every 200 ms */
     SC_CLASSES,
 };
 

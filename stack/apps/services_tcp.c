@@ -8,22 +8,33 @@
  * timed out and evicted by a guard (conn_guard.h, enum svc_class): one that sends nothing within
  * first_byte_timeout, or is idle for tcp_idle, is aborted, and at the limit a newcomer evicts the
  * one idle longest (never one that still owes echo bytes).
+ *
+ * daytime closes only once its line is acknowledged (checked every 200 ms): a peer that never
+ * acknowledges within DAYTIME_ACK_WAIT is a ghost (a spoofed or vanished client) and is reset, so
+ * that a flood of abandoned daytime connections does not leave TCP's table full of orphans
+ * retransmitting FIN into the void.
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "apps/services_impl.h"
 
+#define DAYTIME_ACK_CHECK TS_MS(200)
+#define DAYTIME_ACK_WAIT TS_SEC(3)
+
 struct svc_conn {
     struct svc_conn *prev, *next;
     struct svc_tcp *svc;
     struct ts_sock *sock;
     struct ts_guard_node node;   /* class and timer in svc->guard */
+    ts_time_t born;           /* accepted at */
     bool spoke;               /* something was received */
     bool eof;                 /* the peer sent FIN */
-    size_t off, len;          /* echo bytes still to send: buf[off, len) */
-    uint8_t buf[4096];
+    size_t off, len;          /* echo bytes still to send: owed[off, len) */
+    uint8_t *owed;            /* only while TCP's send buffer is full (idle connections hold none) */
 };
+
+#define SVC_ECHO_READ 16384u  /* echo reads at most this much at a time (what may be owed) */
 
 static void conn_free(struct svc_conn *cn)
 {
@@ -33,6 +44,7 @@ static void conn_free(struct svc_conn *cn)
     if (cn->next) cn->next->prev = cn->prev;
     t->nconns--;
     ts_guard_leave(&t->guard, &cn->node);
+    free(cn->owed);
     free(cn);
 }
 
@@ -40,12 +52,30 @@ static void conn_free(struct svc_conn *cn)
 static bool echo_flush(struct svc_conn *cn, ts_time_t now)
 {
     while (cn->off < cn->len) {
-        long r = ts_tcp_send(cn->sock, now, cn->buf + cn->off, cn->len - cn->off);
+        long r = ts_tcp_send(cn->sock, now, cn->owed + cn->off, cn->len - cn->off);
         if (r <= 0) return false;   /* -TS_EAGAIN: wait for TS_EV_WRITABLE; others end below */
         cn->off += (size_t)r;
         cn->svc->ctx->st.tcp_echo_bytes += (uint64_t)r;
     }
+    free(cn->owed);
+    cn->owed = NULL;
     cn->off = cn->len = 0;
+    return true;
+}
+
+/* Echo n bytes read into the shared buffer: send what TCP takes now, keep the rest (owed). Returns
+ * false when memory for the rest is short (the connection is then aborted by the caller). */
+static bool echo_bytes(struct svc_conn *cn, const uint8_t *buf, size_t n, ts_time_t now)
+{
+    long r = ts_tcp_send(cn->sock, now, buf, n);
+    size_t sent = r > 0 ? (size_t)r : 0;
+    cn->svc->ctx->st.tcp_echo_bytes += (uint64_t)sent;
+    if (sent == n) return true;
+    cn->owed = malloc(n - sent);
+    if (!cn->owed) return false;
+    memcpy(cn->owed, buf + sent, n - sent);
+    cn->off = 0;
+    cn->len = n - sent;
     return true;
 }
 
@@ -68,7 +98,9 @@ static bool conn_service(struct svc_conn *cn, ts_time_t now)
             return true;
         }
         if (cn->eof) break;
-        long n = ts_tcp_recv(cn->sock, now, cn->buf, sizeof cn->buf);
+        uint8_t *buf = t->ctx->buf;   /* shared: nothing is kept in it between calls */
+        long n = t->kind == SVC_ECHO ? ts_tcp_recv(cn->sock, now, buf, SVC_ECHO_READ)
+                                     : ts_tcp_recv(cn->sock, now, NULL, SIZE_MAX);   /* discard: no copy */
         if (n == -TS_EAGAIN) {
             conn_settle(cn, progress, now);
             return true;
@@ -84,8 +116,11 @@ static bool conn_service(struct svc_conn *cn, ts_time_t now)
             continue;   /* flush what echo still owes, then close */
         }
         if (t->kind == SVC_ECHO) {
-            cn->off = 0;
-            cn->len = (size_t)n;
+            if (!echo_bytes(cn, buf, (size_t)n, now)) {
+                ts_tcp_abort(cn->sock, now);
+                conn_free(cn);
+                return false;
+            }
         } else {
             t->ctx->st.tcp_discard_bytes += (uint64_t)n;
         }
@@ -109,6 +144,10 @@ static void conn_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t 
         conn_free(cn);
         return;
     }
+    if (cn->svc->kind == SVC_DAYTIME) {   /* RFC 867: what the client sends is ignored */
+        for (int i = 0; i < 64 && ts_tcp_recv(cn->sock, now, cn->svc->ctx->buf, sizeof cn->svc->ctx->buf) > 0; i++) {}
+        return;
+    }
     if (events & (TS_EV_READABLE | TS_EV_WRITABLE)) conn_service(cn, now);
 }
 
@@ -122,16 +161,25 @@ static struct svc_conn *conn_of(struct ts_guard_node *n)
 static void conn_expire(void *arg, struct ts_guard_node *n, int cls, ts_time_t now)
 {
     struct svc_conn *cn = conn_of(n);
-    (void)arg;
-    (void)cls;
+    struct svc_tcp *t = arg;
+    if (cls == SC_ANSWERED && ts_tcp_send_queued(cn->sock) == 0) {
+        for (int i = 0; i < 64 && ts_tcp_recv(cn->sock, now, cn->svc->ctx->buf, sizeof cn->svc->ctx->buf) > 0; i++) {}
+        ts_tcp_close(cn->sock, now);       /* acknowledged: a real peer, a graceful FIN */
+        conn_free(cn);
+        return;
+    }
+    if (cls == SC_ANSWERED && now - cn->born < DAYTIME_ACK_WAIT) {
+        ts_guard_move(&t->guard, n, SC_ANSWERED, now);
+        return;
+    }
     ts_tcp_abort(cn->sock, now);
     conn_free(cn);
 }
 
 static bool conn_has_input(void *arg, struct ts_guard_node *n)
 {
-    (void)arg;
-    return ts_tcp_recv_avail(conn_of(n)->sock) > 0;
+    const struct svc_tcp *t = arg;
+    return t->kind != SVC_DAYTIME && ts_tcp_recv_avail(conn_of(n)->sock) > 0;
 }
 
 static void conn_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
@@ -145,17 +193,6 @@ static void conn_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
 static bool accept_one(struct svc_tcp *t, struct ts_sock *lsock, ts_time_t now)
 {
     struct svc_ctx *c = t->ctx;
-    if (t->kind == SVC_DAYTIME) {
-        struct ts_sock *cs = ts_tcp_accept(lsock, NULL, NULL);
-        if (!cs) return false;
-        char text[128];
-        size_t n = ts_services_daytime_text(text, sizeof text);
-        (void)ts_tcp_send(cs, now, text, n);
-        ts_tcp_close(cs, now);
-        c->st.tcp_accepted++;
-        c->st.tcp_daytime++;
-        return true;
-    }
     struct svc_conn *cn = calloc(1, sizeof *cn);
     struct ts_sock *cs = ts_tcp_accept(lsock, conn_cb, cn);
     if (!cs) {
@@ -164,7 +201,8 @@ static bool accept_one(struct svc_tcp *t, struct ts_sock *lsock, ts_time_t now)
     }
     uint32_t raddr = 0;
     ts_sock_name(cs, NULL, NULL, &raddr, NULL);
-    if (!cn || ts_guard_admit(&t->guard, &cn->node, raddr, SC_FIRST, now) != TS_GUARD_ADMITTED) {
+    int cls = t->kind == SVC_DAYTIME ? SC_ANSWERED : SC_FIRST;
+    if (!cn || ts_guard_admit(&t->guard, &cn->node, raddr, cls, now) != TS_GUARD_ADMITTED) {
         c->st.tcp_refused++;
         ts_tcp_abort(cs, now);
         free(cn);
@@ -172,11 +210,19 @@ static bool accept_one(struct svc_tcp *t, struct ts_sock *lsock, ts_time_t now)
     }
     cn->svc = t;
     cn->sock = cs;
+    cn->born = now;
     cn->next = t->conns;
     if (t->conns) t->conns->prev = cn;
     t->conns = cn;
     t->nconns++;
     c->st.tcp_accepted++;
+    if (t->kind == SVC_DAYTIME) {
+        char text[128];
+        size_t n = ts_services_daytime_text(text, sizeof text);
+        (void)ts_tcp_send(cs, now, text, n);
+        c->st.tcp_daytime++;
+        return true;
+    }
     conn_service(cn, now);   /* data may have come with the handshake */
     return true;
 }
@@ -202,6 +248,7 @@ int ts_services_tcp_start(struct svc_ctx *c, enum svc_kind kind, uint16_t port)
         [SC_FIRST] = { "first byte", c->o.first_byte_timeout, 1, true },
         [SC_IDLE] = { "idle", c->o.tcp_idle, 2, true },
         [SC_BUSY] = { "echo owed", c->o.tcp_idle, 0, false },
+        [SC_ANSWERED] = { "daytime unacknowledged", DAYTIME_ACK_CHECK, 1, false },
     };
     const struct ts_guard_cfg cfg = {
         .name = svc_names[kind], .max_conns = c->o.max_tcp_conns, .max_per_peer = c->o.max_per_peer,

@@ -64,8 +64,6 @@ static int http_start(struct ts_stack *s, ts_time_t now, const void *opts, struc
             snprintf(err, n, "cannot listen on TCP port %u: %s", o->port, ts_strerror(rc));
         return -1;
     }
-    if (ts_http_stack_routes)
-        ts_http_stack_routes(ts_http_server_of(out), s);
     return 0;
 }
 

@@ -1,12 +1,12 @@
 /*
  * The applications `tapstack up` can start, each described by one struct ts_cli_app.
  *
- * How to add an application (a small edit that touches nobody else's lines):
+ * How to add an application:
  *   1. Write stack/cli/app_<name>.c defining
  *          const struct ts_cli_app ts_cli_app_<name> = { .name = "<name>", ... };
  *      with its flags and a start function that calls your ts_<name>_start() from
  *      stack/apps/<name>.h. Every app gets --<name> and --no-<name> for free.
- *   2. If <name> is not already listed in apps_table.c, add one line there.
+ *   2. Declare it below and add one line to the table in apps_table.c.
  * Nothing else: parsing, --help, starting and stopping come from the descriptor.
  */
 #ifndef TS_CLI_APPS_TABLE_H
@@ -43,10 +43,17 @@ struct ts_cli_app {
                  char *err, size_t errlen);
 };
 
-/* Slots in the table. */
+/* The applications, each defined in stack/cli/app_<name>.c. */
+extern const struct ts_cli_app ts_cli_app_http;      /* app_http.c */
+extern const struct ts_cli_app ts_cli_app_ftp;       /* app_ftp.c */
+extern const struct ts_cli_app ts_cli_app_echo;      /* app_services.c */
+extern const struct ts_cli_app ts_cli_app_discard;   /* app_services.c */
+extern const struct ts_cli_app ts_cli_app_daytime;   /* app_services.c */
+
+/* Most apps the table may hold (the size of per-app arrays such as ts_up_opts.app_on). */
 #define TS_CLI_APPS_MAX 16
 
-/* The app in slot i (0 <= i < TS_CLI_APPS_MAX), or NULL if that slot's app is not built. */
+/* The app in slot i of the table, or NULL past its end (slots 0.. are filled in order). */
 const struct ts_cli_app *ts_cli_app_at(unsigned i);
 
 #endif

@@ -3,8 +3,8 @@
  * (argv[0] is the subcommand's name) and returns the process exit code: 0 success, 1 failure at
  * run time, 2 bad usage.
  *
- * A subcommand that is not built yet is declared weak here and main.c prints "not built yet";
- * defining the function in its own file (stack/cli/<name>.c) is all it takes to add it.
+ * The table that names them is in main.c: adding a subcommand is a function in its own file
+ * (stack/cli/<name>.c), its declaration here and one line in that table.
  */
 #ifndef TS_CLI_CLI_H
 #define TS_CLI_CLI_H
@@ -15,10 +15,10 @@
 
 int ts_cmd_up(int argc, char **argv);
 int ts_cmd_status(int argc, char **argv);
-int ts_cmd_netstat(int argc, char **argv) __attribute__((weak));
-int ts_cmd_arp(int argc, char **argv) __attribute__((weak));
-int ts_cmd_fetch(int argc, char **argv) __attribute__((weak));
-int ts_cmd_replay(int argc, char **argv) __attribute__((weak));
+int ts_cmd_netstat(int argc, char **argv);
+int ts_cmd_arp(int argc, char **argv);
+int ts_cmd_fetch(int argc, char **argv);
+int ts_cmd_replay(int argc, char **argv);
 int ts_cmd_plot(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "apps/fetch.h"
 #include "cli/cli.h"
+#include "cli/netstat_srv.h"
 #include "cli/obs_opts.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
@@ -58,6 +59,7 @@ struct fetch_run {
     struct ts_stack *stack;
     struct ts_loop *loop;
     struct ts_ctl *ctl;
+    struct ts_netstat_srv *netstat;   /* serves netstat and arp on ctl */
     struct ts_obs *obs;
     struct ts_fetch *fetch;
     struct ts_app app;
@@ -307,6 +309,7 @@ static int open_ctl(struct fetch_run *r)
         if (r->c->up.ctl) return snprintf(r->err, sizeof r->err, "%s", why), -1;
         return 0;
     }
+    r->netstat = ts_netstat_srv_start(r->stack, r->tap.name, NULL, 0, r->ctl);
     struct ts_loop_watch w = { .fd = ts_ctl_fd(r->ctl), .ready = ts_ctl_ready, .arg = r->ctl };
     ts_loop_watch(r->loop, &w);
     return 0;
@@ -362,6 +365,7 @@ static void teardown(struct fetch_run *r)
         ts_loop_flush(r->loop, r->stack, now, TS_MS(200));
     }
     ts_ctl_close(r->ctl);
+    ts_netstat_srv_stop(r->netstat);   /* after the control socket: its commands point into it */
     ts_loop_free(r->loop);
     ts_stack_free(r->stack);
     ts_obs_free(r->obs, stderr);

@@ -35,24 +35,20 @@ static int ctl_view(const struct ts_netstat_ctx *c, ts_time_t now, int argc, cha
     return r < 0 ? 1 : 0;
 }
 
+int ts_netstat_srv_command(struct ts_netstat_srv *srv, ts_time_t now, int argc, char **argv, FILE *out)
+{
+    return ctl_view(&srv->ctx, now, argc, argv, out);
+}
+
 /* Registered with ts_ctl_add_command: the server's context, with /etc/services. */
 static int ctl_cmd(void *arg, struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out)
 {
     (void)s;
-    return ctl_view(&((const struct ts_netstat_srv *)arg)->ctx, now, argc, argv, out);
+    return ts_netstat_srv_command(arg, now, argc, argv, out);
 }
 
-/* The weak hooks of driver/ctl.h, for a control socket nobody registered commands on. */
-int ts_ctl_netstat(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out)
-{
-    const struct ts_netstat_ctx c = { .stack = s, .pid = (int)getpid() };
-    return ctl_view(&c, now, argc, argv, out);
-}
-
-int ts_ctl_arp(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out)
-{
-    return ts_ctl_netstat(s, now, argc, argv, out);
-}
+/* The control commands this server adds to the control socket ("status" is the socket's own). */
+static const char *const ctl_commands[] = { "netstat", "arp" };
 
 struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifname, struct ts_app *apps,
                                             unsigned napps, struct ts_ctl *ctl)
@@ -68,8 +64,10 @@ struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifna
         if (http && ts_netstat_http_routes(http, &srv->ctx) < 0)
             fprintf(stderr, "tapstack: could not add /netstat to the HTTP server (its route table is full)\n");
     }
-    if (ctl && (ts_ctl_add_command(ctl, "netstat", ctl_cmd, srv) < 0 || ts_ctl_add_command(ctl, "arp", ctl_cmd, srv) < 0))
-        fprintf(stderr, "tapstack: the control socket's command table is full: netstat uses built-in port names\n");
+    for (size_t i = 0; ctl && i < sizeof ctl_commands / sizeof ctl_commands[0]; i++)
+        if (ts_ctl_add_command(ctl, ctl_commands[i], ctl_cmd, srv) < 0)
+            fprintf(stderr, "tapstack: the control socket's command table is full: '%s' is not served\n",
+                    ctl_commands[i]);
     return srv;
 }
 

@@ -213,7 +213,8 @@ static void print_flag(FILE *out, const char *name, const char *arg, const char 
 {
     char left[64];
     snprintf(left, sizeof left, "--%s%s%s", name, arg ? " " : "", arg ? arg : "");
-    fprintf(out, "  %-24s%s\n", left, help);
+    if (strlen(left) < 24) fprintf(out, "  %-24s%s\n", left, help);
+    else fprintf(out, "  %s\n  %-24s%s\n", left, "", help);   /* too long for the column */
 }
 
 void ts_up_usage(FILE *out)

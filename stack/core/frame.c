@@ -37,7 +37,7 @@ struct ts_frame *ts_frame_alloc_big(struct ts_stack *s)
     } else if (s->big_made < TS_FRAME_BIG_MAX) {
         f = malloc(sizeof *f + TS_FRAME_MAX_GSO);
         if (!f) return NULL;
-        s->big_made++;
+        s->big_all[s->big_made++] = f;
     } else {
         return NULL;
     }
@@ -51,12 +51,9 @@ struct ts_frame *ts_frame_alloc_big(struct ts_stack *s)
 
 void ts_frame_big_release(struct ts_stack *s)
 {
-    while (s->big_free) {
-        struct ts_frame *f = s->big_free;
-        s->big_free = f->next;
-        free(f);
-        s->big_made--;
-    }
+    for (unsigned i = 0; i < s->big_made; i++) free(s->big_all[i]);
+    s->big_made = s->big_out = 0;
+    s->big_free = NULL;
 }
 
 void ts_frame_free(struct ts_stack *s, struct ts_frame *f)
@@ -72,8 +69,6 @@ void ts_frame_free(struct ts_stack *s, struct ts_frame *f)
     s->free_list = f;
     s->frames_free++;
 }
-
-size_t ts_frame_cap(const struct ts_stack *s) { return s->frame_cap; }
 
 unsigned ts_frame_pool_free(const struct ts_stack *s) { return s->frames_free; }
 

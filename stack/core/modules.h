@@ -25,6 +25,10 @@ void ts_icmp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info 
  * whose payload starts at l4 (len bytes): never for broadcast or ICMP errors; rate limited. */
 void ts_icmp_send_unreach(struct ts_stack *s, ts_time_t now, uint8_t code,
                           const struct ts_ipv4_info *ip, const uint8_t *l4, size_t len);
+/* ICMP Time Exceeded (type 11) with code (1: fragment reassembly time exceeded, RFC 792) about
+ * the datagram of header ip->hdr whose first bytes are l4[0..len). Same rules as unreachable. */
+void ts_icmp_send_time_exceeded(struct ts_stack *s, ts_time_t now, uint8_t code,
+                                const struct ts_ipv4_info *ip, const uint8_t *l4, size_t len);
 
 /* IPv4 reassembly (net/ip_frag.c) */
 int ts_frag_init(struct ts_stack *s);
@@ -48,9 +52,11 @@ int ts_tcp_init(struct ts_stack *s);
 /* Is name a congestion controller this stack has ("cubic", "newreno")? */
 bool ts_tcp_cc_known(const char *name);
 void ts_tcp_free(struct ts_stack *s);
+/* TCBs, the bytes of their control blocks and of their rings' storage. */
+void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *buffers);
 void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
                   const uint8_t *seg, size_t len);
-void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code,
+void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code, uint16_t mtu,
                        const uint8_t *orig, size_t len);
 ts_time_t ts_tcp_poll_at(const struct ts_stack *s);
 void ts_tcp_poll(struct ts_stack *s, ts_time_t now);

@@ -2,6 +2,7 @@
  * The stack object: birth, death, and the three entry points of DESIGN.md
  * (frames in, time in, frames out).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,7 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why)
         *why = "out of memory";
         return NULL;
     }
+    s->ip_id_key = ts_rng_key(&s->rng);     /* last: the draws above keep their order */
     return s;
 }
 
@@ -83,11 +85,6 @@ void ts_stack_free(struct ts_stack *s)
     ts_arp_free(s);
     ts_ports_free(s->ports);
     ts_demux_free(s->demux);
-    while (s->txq_head) {           /* large frames still queued go back to their pool */
-        struct ts_frame *f = s->txq_head;
-        s->txq_head = f->next;
-        if (f->big) ts_frame_free(s, f);
-    }
     for (unsigned i = 0; i < TS_FRAME_POOL / TS_FRAME_CHUNK; i++) free(s->frame_chunks[i]);
     ts_frame_big_release(s);
     free(s->scratch);
@@ -101,6 +98,15 @@ uint8_t *ts_stack_scratch(struct ts_stack *s)
 }
 
 const struct ts_config *ts_stack_config(const struct ts_stack *s) { return &s->cfg; }
+
+void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
+{
+    memset(m, 0, sizeof *m);
+    ts_tcp_memory(s, &m->tcp_conns, &m->tcp_tcbs, &m->tcp_buffers);
+    m->frames = (size_t)s->frames_carved * s->frame_stride +
+                (size_t)s->big_made * (sizeof(struct ts_frame) + TS_FRAME_MAX_GSO);
+    m->other = sizeof *s + (s->scratch ? TS_SCRATCH_LEN : 0) + (size_t)s->cfg.arp_cache_size * 32u;
+}
 
 static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
 
@@ -177,27 +183,52 @@ size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t
     return n;
 }
 
-size_t ts_stack_transmit_info(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
-                              struct ts_frame_info *info)
+/* Take the next frame off the transmit queue if it fits cap (counted and traced), or NULL. */
+static struct ts_frame *tx_pop(struct ts_stack *s, ts_time_t now, size_t cap)
 {
     if (!s->txq_head) ts_tcp_output_resume(s, now);
     struct ts_frame *f = s->txq_head;
-    if (!f) return 0;
-    if (f->len > cap) return 0;     /* contract: cap >= mtu + 14; never truncate a frame */
+    if (!f) return NULL;
+    if (f->len > cap) return NULL;     /* contract: cap >= ts_stack_frame_max; never truncate a frame */
     s->txq_head = f->next;
     if (!s->txq_head) s->txq_tail = NULL;
     s->txq_len--;
+    f->next = NULL;
+    TS_COUNT(s, eth, tx_frames);
+    if (s->cfg.trace) {
+        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = f->data, .len = f->len,
+                                     .info = f->info.flags ? &f->info : NULL };
+        s->cfg.trace(s->cfg.trace_arg, &ev);
+    }
+    return f;
+}
+
+size_t ts_stack_transmit_info(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap,
+                              struct ts_frame_info *info)
+{
+    struct ts_frame *f = tx_pop(s, now, cap);
+    if (!f) return 0;
     size_t n = f->len;
     memcpy(buf, f->data, n);
     *info = f->info;
-    TS_COUNT(s, eth, tx_frames);
-    if (s->cfg.trace) {
-        struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = buf, .len = n,
-                                     .info = info->flags ? info : NULL };
-        s->cfg.trace(s->cfg.trace_arg, &ev);
-    }
     ts_frame_free(s, f);
     return n;
+}
+
+const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const uint8_t **frame, size_t *len,
+                                     struct ts_frame_info *info)
+{
+    struct ts_frame *f = tx_pop(s, now, SIZE_MAX);
+    if (!f) return NULL;
+    *frame = f->data;
+    *len = f->len;
+    *info = f->info;
+    return (const struct ts_tx *)f;
+}
+
+void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx)
+{
+    ts_frame_free(s, (struct ts_frame *)(uintptr_t)tx);
 }
 
 void ts_stack_poll(struct ts_stack *s, ts_time_t now)

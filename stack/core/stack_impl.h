@@ -24,6 +24,8 @@ struct ts_sock;
 #define TS_FRAME_CHUNK 64     /* the pool grows by this many frames at a time */
 #define TS_FRAME_BIG_MAX 48   /* large frames at most (~3.1 MB when all are in use) */
 
+#define TS_IP_ID_TABLE 1024            /* counters for IPv4 IDs (power of two) */
+
 struct ts_stack {
     struct ts_config cfg;          /* defaults filled in */
     uint32_t netmask;              /* from prefix_len */
@@ -41,6 +43,7 @@ struct ts_stack {
     void *frame_chunks[TS_FRAME_POOL / TS_FRAME_CHUNK];
     struct ts_frame *big_free;     /* large frames (TSO super-segments), made on demand */
     unsigned big_made, big_out;
+    struct ts_frame *big_all[TS_FRAME_BIG_MAX];   /* every one made, for teardown */
     const struct ts_frame_info *rx_info;  /* the description of the frame being received, or NULL */
 
     /* event queue for applications */
@@ -48,7 +51,12 @@ struct ts_stack {
 
     uint8_t *scratch;              /* TS_SCRATCH_LEN bytes, made on first use: see ts_stack_scratch */
 
-    uint16_t ip_id_next;           /* IPv4 identification counter, randomly started */
+    uint16_t ip_id_next;           /* the first draw of the generator (kept for its order) */
+    /* RFC 7739 §5.3.2: IPv4 IDs from a table of counters indexed by a keyed hash of (source,
+     * destination, protocol), plus a per-destination offset from the same hash: each
+     * destination sees its own sequence, no one learns another's traffic from the IDs */
+    struct ts_siphash_key ip_id_key;
+    uint16_t ip_id_table[TS_IP_ID_TABLE];
     ts_time_t icmp_rl_last;        /* ICMP error rate limit: token bucket */
     double icmp_rl_tokens;
 

@@ -129,10 +129,6 @@ static int ctl_status(struct ts_ctl *c, FILE *out)
 /* Run the command in argv; its output goes to out. */
 static int ctl_dispatch(struct ts_ctl *c, ts_time_t now, int argc, char **argv, FILE *out)
 {
-    static const struct { const char *name; ts_ctl_fn fn; } cmds[] = {
-        { "netstat", ts_ctl_netstat },
-        { "arp", ts_ctl_arp },
-    };
     if (argc < 1) {
         fprintf(out, "empty request\n");
         return 2;
@@ -140,11 +136,6 @@ static int ctl_dispatch(struct ts_ctl *c, ts_time_t now, int argc, char **argv, 
     if (strcmp(argv[0], "status") == 0) return ctl_status(c, out);
     for (unsigned i = 0; i < c->ncmds; i++)
         if (strcmp(argv[0], c->cmds[i].name) == 0) return c->cmds[i].fn(c->cmds[i].arg, c->stack, now, argc, argv, out);
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        if (strcmp(argv[0], cmds[i].name) != 0) continue;
-        if (!cmds[i].fn) break;
-        return cmds[i].fn(c->stack, now, argc, argv, out);
-    }
     fprintf(out, "this tapstack does not serve '%s'\n", argv[0]);
     return 2;
 }

@@ -16,8 +16,9 @@
  * TS_CTL_CLIENTS are served at once (more wait in the backlog); a client that has not sent its
  * request and read the answer within TS_CTL_CLIENT_TIMEOUT is dropped.
  *
- * A command is a function named ts_ctl_<argv[0]>. Commands other modules provide are declared
- * weak below: defining the function in their own file is all it takes. "status" is built in.
+ * "status" is built in; every other command is registered by whoever opens the socket, with
+ * ts_ctl_add_command (`tapstack up` and `tapstack fetch`: the table in stack/cli/netstat_srv.c,
+ * "netstat" and "arp"). Any other name is answered with status 2 and "does not serve".
  */
 #ifndef TS_DRIVER_CTL_H
 #define TS_DRIVER_CTL_H
@@ -33,12 +34,6 @@
 #define TS_CTL_CLIENT_TIMEOUT TS_SEC(5)
 #define TS_CTL_MAX_COMMANDS 8
 
-/* A control command: argv[0] is its name. Write the output to out, return the exit status. */
-typedef int (*ts_ctl_fn)(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out);
-
-int ts_ctl_netstat(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out) __attribute__((weak));
-int ts_ctl_arp(struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out) __attribute__((weak));
-
 /* The default control socket path for a stack in namespace netns (may be NULL) on TAP tap. */
 void ts_ctl_default_path(const char *netns, const char *tap, char *buf, size_t cap);
 
@@ -48,8 +43,8 @@ struct ts_ctl;
  * in err if it cannot (another tapstack serving it, no permission ...). */
 struct ts_ctl *ts_ctl_open(const char *path, struct ts_stack *s, char *err, size_t errlen);
 
-/* A command with a context (arg), tried before the weak ones above: for commands whose state
- * lives in the caller (netstat's /etc/services table). name must outlive c. Returns 0 or -1 (full). */
+/* Serve command name (argv[0]) with fn(arg, ...): fn writes its output to out and returns the
+ * exit status. name must outlive c. Returns 0 or -1 (TS_CTL_MAX_COMMANDS reached). */
 typedef int (*ts_ctl_cmd_fn)(void *arg, struct ts_stack *s, ts_time_t now, int argc, char **argv, FILE *out);
 int ts_ctl_add_command(struct ts_ctl *c, const char *name, ts_ctl_cmd_fn fn, void *arg);
 

@@ -95,4 +95,8 @@ bool ts_fault_parse_prob(const char *text, double *p);
 bool ts_fault_parse_delay(const char *text, ts_time_t *delay, ts_time_t *jitter);
 bool ts_fault_parse_rate(const char *text, uint64_t *bps);
 
+/* The names of the fault bits in what (TS_FAULT_*), comma-separated ("loss", "corrupt,dup"),
+ * into buf (cap bytes, cut if short); returns buf. For the trace. */
+const char *ts_fault_names(unsigned what, char *buf, size_t cap);
+
 #endif

@@ -4,6 +4,7 @@
 #include "driver/fault.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +68,21 @@ bool ts_fault_parse_rate(const char *text, uint64_t *bps)
     if (v < 8000.0 || v > 1e12) return false;      /* 1 kB/s .. 1 Tbit/s */
     *bps = (uint64_t)(v + 0.5);
     return true;
+}
+
+const char *ts_fault_names(unsigned what, char *buf, size_t cap)
+{
+    static const struct { unsigned bit; const char *name; } names[] = {
+        { TS_FAULT_LOST, "loss" },         { TS_FAULT_CORRUPT, "corrupt" }, { TS_FAULT_DUP, "dup" },
+        { TS_FAULT_RATE, "rate" },         { TS_FAULT_DELAYED, "delay" },   { TS_FAULT_REORDERED, "reorder" },
+        { TS_FAULT_OVERFLOW, "overflow" },
+    };
+    size_t len = 0;
+    if (cap) buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(what & names[i].bit) || len >= cap) continue;
+        int n = snprintf(buf + len, cap - len, "%s%s", len ? "," : "", names[i].name);
+        len = n < 0 ? cap : len + (size_t)n;
+    }
+    return buf;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <liburing.h>
+#include <sys/uio.h>
 
 #include "driver/clock.h"
 #include "driver/loop.h"
@@ -33,6 +34,10 @@ struct ts_loop {
     int tap_fd, sig_fd;
     bool tap_fixed;             /* the TAP fd is registered with the ring as fixed file 0 */
     bool vnet;                  /* each buffer starts with a virtio-net header, then the frame */
+    bool tx_zc;                 /* writes go straight from the stack's frames (no capture or faults) */
+    const struct ts_tx **tx_held;   /* zero-copy: the frame each write slot carries until it completes */
+    struct iovec (*tx_iov)[2];  /* zero-copy with vnet: header, frame */
+    uint8_t (*tx_hdr)[16];
     size_t frame_cap;
     unsigned rx_depth, tx_depth;
     uint8_t *rx_mem, *tx_mem;
@@ -183,10 +188,17 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->rx_depth = 1;   /* a power of two (the buffer ring needs it), at most 32768 */
     while (l->rx_depth < (cfg->rx_depth ? cfg->rx_depth : 32) && l->rx_depth < 32768) l->rx_depth <<= 1;
     l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
+    l->tx_zc = ts_obs_tx_inplace(cfg->obs);
     l->rx_mem = calloc(l->rx_depth, l->frame_cap);
-    l->tx_mem = calloc(l->tx_depth, l->frame_cap);
+    if (l->tx_zc) {
+        l->tx_held = calloc(l->tx_depth, sizeof *l->tx_held);
+        l->tx_iov = calloc(l->tx_depth, sizeof *l->tx_iov);
+        l->tx_hdr = calloc(l->tx_depth, sizeof *l->tx_hdr);
+    } else {
+        l->tx_mem = calloc(l->tx_depth, l->frame_cap);
+    }
     l->tx_free = calloc(l->tx_depth, sizeof *l->tx_free);
-    if (!l->rx_mem || !l->tx_mem || !l->tx_free) {
+    if (!l->rx_mem || !(l->tx_zc ? l->tx_held && l->tx_iov && l->tx_hdr : l->tx_mem != NULL) || !l->tx_free) {
         snprintf(err, errlen, "out of memory for %u+%u frame buffers", l->rx_depth, l->tx_depth);
         ts_loop_free(l);
         return NULL;
@@ -244,9 +256,50 @@ static void run_due(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, 
     if (ran) ts_stack_dispatch(s, now);
 }
 
+/* Zero-copy: each frame is written from the stack's memory (with vnet, a writev of the header
+ * and the frame) and given back when its write completes. */
+static void drain_tx_zc(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
+{
+    while (l->tx_nfree > 0) {
+        const uint8_t *data;
+        size_t len;
+        struct ts_frame_info info;
+        const struct ts_tx *tx = ts_stack_tx_take(s, now, &data, &len, &info);
+        if (!tx) return;
+        ts_obs_tx_note(l->obs, now, data, len);
+        struct io_uring_sqe *sqe = loop_sqe(l);
+        if (!sqe) {   /* cannot happen: the SQ has room for every slot; TCP would resend it */
+            ts_stack_tx_done(s, tx);
+            l->st.tx_errors++;
+            return;
+        }
+        unsigned i = l->tx_free[--l->tx_nfree];
+        l->tx_held[i] = tx;
+        if (l->vnet) {
+            ts_vnet_from_info(l->tx_hdr[i], &info, data, len);
+            if (info.flags & TS_FRAME_GSO_TCP) l->st.tx_gso++;
+            l->tx_iov[i][0] = (struct iovec){ .iov_base = l->tx_hdr[i], .iov_len = TS_VNET_HLEN };
+            l->tx_iov[i][1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+            io_uring_prep_writev(sqe, l->tap_fixed ? 0 : l->tap_fd, l->tx_iov[i], 2, 0);
+            len += TS_VNET_HLEN;
+        } else {
+            io_uring_prep_write(sqe, l->tap_fixed ? 0 : l->tap_fd, data, (unsigned)len, 0);
+        }
+        if (l->tap_fixed) sqe->flags |= IOSQE_FIXED_FILE;
+        io_uring_sqe_set_data64(sqe, UD(OP_TX, i));
+        l->st.tx_frames++;
+        l->st.tx_bytes += len;
+    }
+    l->st.tx_full++;
+}
+
 /* Move queued frames from the stack into write SQEs while write buffers are free. */
 static void drain_tx(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
 {
+    if (l->tx_zc) {
+        drain_tx_zc(l, s, now);
+        return;
+    }
     while (l->tx_nfree > 0) {
         unsigned i = l->tx_free[l->tx_nfree - 1];
         size_t len;
@@ -337,8 +390,12 @@ static void on_rx_multi(struct ts_loop *l, struct ts_stack *s, const struct io_u
     }
 }
 
-static void on_tx(struct ts_loop *l, unsigned i, int res)
+static void on_tx(struct ts_loop *l, struct ts_stack *s, unsigned i, int res)
 {
+    if (l->tx_zc && l->tx_held[i]) {
+        ts_stack_tx_done(s, l->tx_held[i]);
+        l->tx_held[i] = NULL;
+    }
     if (res < 0) {
         if (l->st.tx_errors++ == 0) fprintf(stderr, "tapstack: write to TAP failed: %s\n", strerror(-res));
     } else if (res == 0) {
@@ -368,7 +425,7 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         switch (UD_KIND(ud)) {
         case OP_RX: on_rx(l, s, UD_IDX(ud), cqe->res, now); break;
         case OP_RX_MULTI: on_rx_multi(l, s, cqe, now); break;
-        case OP_TX: on_tx(l, UD_IDX(ud), cqe->res); break;
+        case OP_TX: on_tx(l, s, UD_IDX(ud), cqe->res); break;
         case OP_SIGNAL: on_signal(l); break;
         case OP_WATCH:
             if (UD_IDX(ud) < l->nwatch) {
@@ -449,7 +506,7 @@ void ts_loop_flush(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time
         io_uring_for_each_cqe(&l->ring, head, cqe) {
             cqe_seen(l, cqe);
             uint64_t ud = io_uring_cqe_get_data64(cqe);
-            if (UD_KIND(ud) == OP_TX) on_tx(l, UD_IDX(ud), cqe->res);
+            if (UD_KIND(ud) == OP_TX) on_tx(l, s, UD_IDX(ud), cqe->res);
             n++;
         }
         io_uring_cq_advance(&l->ring, n);
@@ -500,6 +557,9 @@ void ts_loop_free(struct ts_loop *l)
     free(l->br);
     free(l->rx_mem);
     free(l->tx_mem);
+    free(l->tx_held);
+    free(l->tx_iov);
+    free(l->tx_hdr);
     free(l->tx_free);
     free(l);
 }

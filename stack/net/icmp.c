@@ -1,5 +1,6 @@
 /*
- * ICMP (RFC 792, RFC 1122 §3.2.2): echo reply, destination unreachable in and out.
+ * ICMP (RFC 792, RFC 1122 §3.2.2): echo reply, destination unreachable in and out, time exceeded
+ * (fragment reassembly) out.
  *
  * ICMP message:
  *   OFFSET SIZE DESCRIPTION
@@ -18,6 +19,7 @@
 #define ICMP_ECHO_REPLY 0
 #define ICMP_DEST_UNREACH 3
 #define ICMP_ECHO_REQUEST 8
+#define ICMP_TIME_EXCEEDED 11
 #define ICMP_ERR_RATE 200.0       /* errors per second, steady state (like Linux's icmp_ratelimit) */
 #define ICMP_ERR_BURST 50.0
 #define ICMP_ERR_QUOTE 548        /* bytes of the offending datagram quoted: fits in 576 (RFC 1812) */
@@ -64,7 +66,7 @@ static void dest_unreach(struct ts_stack *s, ts_time_t now, const uint8_t *msg, 
     }
     if (ts_get32(orig + 12) != s->cfg.ip) { TS_COUNT(s, icmp, rx_other); return; }
     if (orig[9] == TS_IPPROTO_UDP) ts_udp_icmp_error(s, now, msg[0], msg[1], orig, olen);
-    else if (orig[9] == TS_IPPROTO_TCP) ts_tcp_icmp_error(s, now, msg[0], msg[1], orig, olen);
+    else if (orig[9] == TS_IPPROTO_TCP) ts_tcp_icmp_error(s, now, msg[0], msg[1], ts_get16(msg + 6), orig, olen);
 }
 
 void ts_icmp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
@@ -102,8 +104,10 @@ static bool is_icmp_error(const struct ts_ipv4_info *ip, const uint8_t *l4, size
     return l4[0] != ICMP_ECHO_REQUEST && l4[0] != ICMP_ECHO_REPLY && l4[0] != 13 && l4[0] != 14;
 }
 
-void ts_icmp_send_unreach(struct ts_stack *s, ts_time_t now, uint8_t code,
-                          const struct ts_ipv4_info *ip, const uint8_t *l4, size_t len)
+/* An ICMP error of type/code about the datagram whose header is ip->hdr and whose first bytes
+ * are l4[0..len): quoted as far as ICMP_ERR_QUOTE. */
+static void send_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code,
+                       const struct ts_ipv4_info *ip, const uint8_t *l4, size_t len)
 {
     /* RFC 1122 §3.2.2: never about a broadcast, never about an ICMP error. */
     if (ip->to_broadcast || is_icmp_error(ip, l4, len)) return;
@@ -113,7 +117,7 @@ void ts_icmp_send_unreach(struct ts_stack *s, ts_time_t now, uint8_t code,
     uint8_t *m = f->data + TS_L4_OFFSET;
     size_t quote = ip->hdr_len + len;
     if (quote > ICMP_ERR_QUOTE) quote = ICMP_ERR_QUOTE;
-    m[0] = ICMP_DEST_UNREACH;
+    m[0] = type;
     m[1] = code;
     memset(m + 2, 0, 6);
     size_t hq = ip->hdr_len < quote ? ip->hdr_len : quote;
@@ -122,6 +126,19 @@ void ts_icmp_send_unreach(struct ts_stack *s, ts_time_t now, uint8_t code,
     ts_put16(m + 2, ts_csum(m, ICMP_HLEN + quote));
     if (ts_ipv4_send(s, now, f, TS_IPPROTO_ICMP, s->cfg.ip, ip->src, ICMP_HLEN + quote) == 0) {
         TS_COUNT(s, icmp, tx_packets);
-        if (code == 3) TS_COUNT(s, icmp, tx_port_unreach);
+        if (type == ICMP_DEST_UNREACH && code == 3) TS_COUNT(s, icmp, tx_port_unreach);
+        if (type == ICMP_TIME_EXCEEDED) TS_COUNT(s, icmp, tx_time_exceeded);
     }
+}
+
+void ts_icmp_send_unreach(struct ts_stack *s, ts_time_t now, uint8_t code,
+                          const struct ts_ipv4_info *ip, const uint8_t *l4, size_t len)
+{
+    send_error(s, now, ICMP_DEST_UNREACH, code, ip, l4, len);
+}
+
+void ts_icmp_send_time_exceeded(struct ts_stack *s, ts_time_t now, uint8_t code,
+                                const struct ts_ipv4_info *ip, const uint8_t *l4, size_t len)
+{
+    send_error(s, now, ICMP_TIME_EXCEEDED, code, ip, l4, len);
 }

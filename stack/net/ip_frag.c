@@ -101,10 +101,18 @@ void ts_frag_poll(struct ts_stack *s, ts_time_t now)
 {
     struct ts_frag *fr = s->frag;
     while (fr->head && fr->head->deadline <= now) {
-        /* RFC 792 would have us send Time Exceeded (code 1) when fragment 0 arrived; the ICMP
-         * module offers only unreachable, so the datagram just goes. */
+        struct frag_dgram *d = fr->head;
         TS_DROP(s, now, ipv4, frag_drop_timeout, NULL, 0);
-        dgram_drop(fr, NULL, fr->head);
+        /* RFC 792 / RFC 1122 §3.3.2: Time Exceeded, code 1, if fragment zero arrived (it holds
+         * the header and the first bytes to quote); never about a broadcast */
+        if (d->hdr_len && d->pieces && d->pieces->off == 0) {
+            struct ts_ipv4_info ip = { .src = d->src, .dst = d->dst, .proto = d->proto, .id = d->id,
+                                       .ttl = d->hdr[8], .tos = d->hdr[1], .to_broadcast = d->dst != s->cfg.ip,
+                                       .hdr = d->hdr, .hdr_len = d->hdr_len };
+            size_t q = d->pieces->len < 8 ? d->pieces->len : 8;
+            ts_icmp_send_time_exceeded(s, now, 1, &ip, d->pieces->data, q);
+        }
+        dgram_drop(fr, NULL, d);
     }
 }
 

@@ -142,10 +142,24 @@ static int route_out(struct ts_stack *s, ts_time_t now, struct ts_frame *f, uint
     return ts_arp_output(s, now, f, nh);
 }
 
+/* RFC 7739 §5.3.2: the next Identification for (src, dst, proto): a per-destination offset plus
+ * one of TS_IP_ID_TABLE counters, both from one keyed hash. IDs are unique per destination for
+ * 65,536 datagrams (what reassembly needs) and tell an observer nothing of other destinations. */
+static uint16_t next_ip_id(struct ts_stack *s, uint8_t proto, uint32_t src, uint32_t dst)
+{
+    uint8_t k[9];
+    ts_put32(k, src);
+    ts_put32(k + 4, dst);
+    k[8] = proto;
+    uint64_t h = ts_siphash(&s->ip_id_key, k, sizeof k);
+    uint16_t *ctr = &s->ip_id_table[h & (TS_IP_ID_TABLE - 1)];
+    return (uint16_t)((uint16_t)(h >> 48) + (*ctr)++);
+}
+
 int ts_ipv4_send(struct ts_stack *s, ts_time_t now, struct ts_frame *f, uint8_t proto,
                  uint32_t src, uint32_t dst, size_t l4_len)
 {
-    uint16_t id = s->ip_id_next++;
+    uint16_t id = next_ip_id(s, proto, src, dst);
     put_headers(s, f, proto, src, dst, l4_len, id, proto == TS_IPPROTO_TCP ? IP_DF : 0);
     return route_out(s, now, f, dst);
 }
@@ -171,7 +185,7 @@ int ts_ipv4_send_buf(struct ts_stack *s, ts_time_t now, uint8_t proto, uint32_t 
         TS_DROP(s, now, eth, drop_tx_queue_full, NULL, 0);
         return -TS_ENOMEM;
     }
-    uint16_t id = s->ip_id_next++;
+    uint16_t id = next_ip_id(s, proto, src, dst);
     int rc = 0;
     for (size_t off = 0; off < l4_len; off += step) {
         size_t n = l4_len - off < step ? l4_len - off : step;

@@ -35,6 +35,19 @@ static bool count_established(void *arg, const struct ns_row *r)
     return true;
 }
 
+/* Memory by kind (issue 19), after the counters. */
+static void text_memory(const struct ts_netstat_ctx *c, struct ts_nsbuf *b)
+{
+    struct ts_mem_usage m;
+    ts_stack_memory(c->stack, &m);
+    ts_nsbuf_printf(b, "Memory:\n");
+    ts_nsbuf_printf(b, "    %zu bytes in %u TCP control blocks\n", m.tcp_tcbs, m.tcp_conns);
+    ts_nsbuf_printf(b, "    %zu bytes of TCP send and receive buffers\n", m.tcp_buffers);
+    ts_nsbuf_printf(b, "    %zu bytes of frame buffers\n", m.frames);
+    ts_nsbuf_printf(b, "    %zu bytes other (stack, scratch, ARP cache)\n", m.other);
+    ts_nsbuf_printf(b, "    %zu bytes in all\n", m.tcp_tcbs + m.tcp_buffers + m.frames + m.other);
+}
+
 void ns_text_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts *o, struct ts_nsbuf *b)
 {
     const struct ts_stats *st = ts_stack_stats(c->stack);
@@ -55,6 +68,7 @@ void ns_text_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts 
             ts_nsbuf_puts(b, "\n");
         }
     }
+    if (!o->tcp && !o->udp) text_memory(c, b);
 }
 
 void ns_json_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts *o, struct ts_nsbuf *b)
@@ -76,6 +90,10 @@ void ns_json_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts 
         ts_nsbuf_puts(b, "}");
     }
     ts_nsbuf_puts(b, "\n}");
+    struct ts_mem_usage m;
+    ts_stack_memory(c->stack, &m);
+    ts_nsbuf_printf(b, ",\"memory\":{\"tcp_conns\":%u,\"tcp_tcbs\":%zu,\"tcp_buffers\":%zu,\"frames\":%zu,\"other\":%zu}",
+                    m.tcp_conns, m.tcp_tcbs, m.tcp_buffers, m.frames, m.other);
     if (o->extend) {
         ts_nsbuf_puts(b, ",\"counter_descriptions\":{");
         for (unsigned id = 0; id < TS_CTR__COUNT; id++) {

@@ -56,10 +56,29 @@ void ts_tcp_free(struct ts_stack *s)
     s->tcp = NULL;
 }
 
+void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *buffers)
+{
+    *n = 0;
+    *tcbs = *buffers = 0;
+    if (!s->tcp) return;
+    for (const struct ts_tcb *t = s->tcp->all; t; t = t->all_next) {
+        ++*n;
+        *tcbs += sizeof *t;
+        if (t->snd.buf) *buffers += t->snd.cap;
+        if (t->rcv.buf) *buffers += t->rcv.cap;
+    }
+}
+
 uint16_t tcp_our_mss(const struct ts_stack *s)
 {
     size_t cap = ts_ipv4_l4_cap(s);
     return (uint16_t)(cap > TS_TCP_HLEN + TS_TCP_MSS_MIN ? cap - TS_TCP_HLEN : TS_TCP_MSS_MIN);
+}
+
+void tcp_rings_trim(struct ts_tcb *t)
+{
+    if (t->rcv.buf && t->rcv.len == 0 && t->reass.n == 0 && t->rcv.cap <= t->buf_rcv) ts_ring_release(&t->rcv);
+    if (t->snd.buf && t->snd.len == 0 && t->snd.cap <= t->buf_snd) ts_ring_release(&t->snd);
 }
 
 /* The window shift to offer: room for the buffer, or for the largest it may grow to. */
@@ -94,6 +113,17 @@ void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t 
     if (t->tune_bytes >= t->rcv.cap / 2 && (65535u << t->rcv_wscale) >= t->rcv.cap * 2) grow(s, t, &t->rcv);
     t->tune_start = now;
     t->tune_bytes = 0;
+}
+
+/* Receive-buffer growth during a loss repair: out-of-order data reaches past half the buffer, so
+ * the window, pinned at the hole, is about to stop the sender's recovery (and the new data that
+ * keeps its ACK clock going) at RCV.NXT + buffer. Double the buffer, within the same limits as
+ * tcp_grow_rcv. held <= buffer - readable, so a reader that does not keep up never gets here. */
+void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t)
+{
+    uint32_t held = t->reass.n ? t->reass.r[t->reass.n - 1].end : 0;
+    if (held > t->rcv.cap / 2 && (65535u << t->rcv_wscale) >= t->rcv.cap * 2 && grow(s, t, &t->rcv))
+        TS_COUNT(s, tcp, rcv_grown_ooo);
 }
 
 /* Send-buffer growth: the application filled the buffer while the peer's window and cwnd

@@ -100,7 +100,9 @@ long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len)
     if (t->rcv.len) {
         uint32_t n = ts_ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
         tcp_grow_rcv(t->stack, t, now, n);
-        if (tcp_window_update_due(t)) tcp_output(t->stack, t, now);
+        tcp_rings_trim(t);
+        /* One window update for a run of reads, sent when the driver next takes frames. */
+        if (tcp_window_update_due(t)) tcp_output_later(t->stack, t);
         return (long)n;
     }
     if (t->flags & TF_FIN_RCVD) return 0;

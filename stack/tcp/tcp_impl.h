@@ -25,7 +25,7 @@
 #define TS_TCP_MSS_MIN 48              /* floor for a peer's MSS option */
 #define TS_TCP_MSS_DEFAULT 536         /* RFC 9293 §3.7.1 when the option is absent */
 #define TS_TCP_DELACK TS_MS(40)        /* delayed ACK (<= 200 ms, RFC 9293 §3.8.6.3) */
-#define TS_TCP_SYN_RETRIES 6
+#define TS_TCP_SYN_RETRIES 7     /* R2 for a SYN: gives up after 183 s, at least 3 minutes (RFC 9293 MUST-23) */
 #define TS_TCP_DATA_RETRIES 15
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
 #define TS_TCP_PERSIST_MIN TS_MS(200)
@@ -169,7 +169,18 @@ void tcp_drop_conn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, int err,
 void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
 void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+/* tcp_pmtu.c: an ICMP Packet Too Big (next-hop mtu, 0 if unknown) about this connection's
+ * datagram of quoted_len bytes: checks it (RFC 5927) and lowers the send MSS (RFC 1191). */
+void tcp_pmtu_ptb(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint16_t mtu, uint16_t quoted_len);
 uint16_t tcp_our_mss(const struct ts_stack *s);
+
+/* Give back the storage of an empty ring that has not grown (an idle connection then holds no
+ * buffer: issue 19); the receive ring only when no out-of-order data waits in it. */
+void tcp_rings_trim(struct ts_tcb *t);
+
+/* Run tcp_output for t when the driver next asks for a frame (ts_stack_transmit), once however
+ * often it is asked before: for window updates while the application reads in small pieces. */
+void tcp_output_later(struct ts_stack *s, struct ts_tcb *t);
 
 /* tcp_tso.c: the largest data segment to build now: the MSS, or with TSO (and not retransmitting)
  * the largest multiple of it that fits a 64 KB IPv4 packet. */
@@ -181,6 +192,7 @@ void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16
                       uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
+void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);
 
 /* tcp_timer.c */

@@ -194,15 +194,26 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len, 
     return true;
 }
 
-static void block(struct ts_stack *s, struct ts_tcb *t)
+/* Put t on the list that ts_tcp_output_resume runs when the transmit queue is next empty. */
+static bool enlist(struct ts_stack *s, struct ts_tcb *t)
 {
     struct ts_tcp *tcp = s->tcp;
-    if (t->flags & TF_BLOCKED) return;
+    if (t->flags & TF_BLOCKED) return false;
     t->flags |= TF_BLOCKED;
     t->blk_next = NULL;
     if (tcp->blk_tail) tcp->blk_tail->blk_next = t; else tcp->blk_head = t;
     tcp->blk_tail = t;
-    TS_COUNT(s, tcp, output_blocked);
+    return true;
+}
+
+static void block(struct ts_stack *s, struct ts_tcb *t)
+{
+    if (enlist(s, t)) TS_COUNT(s, tcp, output_blocked);
+}
+
+void tcp_output_later(struct ts_stack *s, struct ts_tcb *t)
+{
+    enlist(s, t);
 }
 
 /* After sending p: advance SND.NXT/SND.MAX, time it (one segment at a time, never a

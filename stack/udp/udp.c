@@ -173,20 +173,20 @@ void ts_udp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
         ts_sock_notify(s, &us->base, TS_EV_READABLE);
 }
 
-/* The IPv4 header and first 8 bytes of a datagram we sent came back in an ICMP error. */
+/* The IPv4 header and first 8 bytes of a datagram we sent came back in an ICMP destination
+ * unreachable. The caller (stack/net/icmp.c, dest_unreach) has checked what this relies on: type 3,
+ * an IPv4 header of IHL >= 20 bytes from our address, protocol UDP, and 8 bytes after it. */
 void ts_udp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code,
                        const uint8_t *orig, size_t len)
 {
-    (void)now;
+    (void)now; (void)type; (void)len;
     TS_COUNT(s, udp, rx_icmp_errors);
-    if (len < 20) return;
     size_t ihl = (size_t)(orig[0] & 0x0f) * 4;
-    if (ihl < 20 || len < ihl + TS_UDP_HLEN || orig[9] != TS_IPPROTO_UDP) return;
     uint32_t src = ts_get32(orig + 12), dst = ts_get32(orig + 16);
     uint16_t sport = ts_get16(orig + ihl), dport = ts_get16(orig + ihl + 2);
     int err;
-    if (type == 3 && code == 3) err = TS_ECONNREFUSED;
-    else if (type == 3 && (code == 0 || code == 1)) err = TS_EHOSTUNREACH;
+    if (code == 3) err = TS_ECONNREFUSED;                       /* port unreachable */
+    else if (code == 0 || code == 1) err = TS_EHOSTUNREACH;     /* net, host unreachable */
     else return;
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_UDP, src, sport, dst, dport);
     /* RFC 1122 §4.1.3.3 passes errors up; like BSD we report them only to a connected socket,

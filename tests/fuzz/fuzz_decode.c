@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/trace_decode.h"
+#include "trace/trace_decode.h"
 #include "driver/pcap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

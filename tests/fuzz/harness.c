@@ -64,13 +64,16 @@ static void track(struct fz *z, const uint8_t *f, size_t len)
 void fz_drain(struct fz *z)
 {
     size_t n;
-    for (int i = 0; i < 100000 && (n = ts_stack_transmit(z->s, z->now, z->out, sizeof z->out)) > 0; i++)
+    struct ts_frame_info info;
+    for (int i = 0; i < 100000 && (n = ts_stack_transmit_info(z->s, z->now, z->out, sizeof z->out, &info)) > 0; i++) {
+        ts_frame_finish_csum(z->out, n, &info);
         track(z, z->out, n);
+    }
 }
 
 void fz_deliver(struct fz *z, const uint8_t *frame, size_t len)
 {
-    ts_stack_receive(z->s, z->now, frame, len);
+    ts_stack_receive_info(z->s, z->now, frame, len, z->rx_info.flags ? &z->rx_info : NULL);
     ts_stack_dispatch(z->s, z->now);
     fz_drain(z);
 }
@@ -121,7 +124,7 @@ size_t fz_tcp(struct fz *z, uint16_t sport, uint16_t dport, uint32_t seq, uint32
 {
     if (optlen > 40) optlen = 40;
     size_t olen = (optlen + 3) & ~(size_t)3;
-    if (len > 1460) len = 1460;
+    if (len > z->tcp_max) len = z->tcp_max;
     size_t tl = 20 + olen + len;
     size_t o = put_eth_ip(z, 6, 1, 0x4000, tl);
     uint8_t *t = z->frame + o;
@@ -193,12 +196,16 @@ static void open_active(struct fz *z)
     fz_deliver(z, z->frame, n);
 }
 
-void fz_init(struct fz *z)
+void fz_init(struct fz *z) { fz_init_offload(z, 0); }
+
+void fz_init_offload(struct fz *z, unsigned offload)
 {
     memset(z, 0, sizeof *z);
+    z->tcp_max = 1460;
     struct ts_config cfg;
     ts_config_default(&cfg);
     cfg.seed = 1;
+    cfg.offload = offload;
     cfg.tcp_msl = TS_SEC(1);
     z->s = ts_stack_new(&cfg, NULL);
     z->now = TS_SEC(1);

@@ -34,13 +34,18 @@ struct fz {
     struct ts_sock *listener, *udp;
     struct fz_conn conns[FZ_MAX_CONNS];
     unsigned nconns;
-    uint8_t frame[9100];
-    uint8_t out[9100];
+    unsigned tcp_max;       /* largest TCP payload fz_tcp builds: 1460, or up to 65000 (super-segments) */
+    struct ts_frame_info rx_info;   /* the description fz_deliver passes (flags 0: plain frames) */
+    uint8_t frame[65600];
+    uint8_t out[TS_FRAME_MAX_GSO];
 };
 
 /* Make the stack (fixed seed), a TCP listener on 80, a UDP socket on 7, a static ARP entry for
  * the peer, and try to open one passive and one active connection by handshake. */
 void fz_init(struct fz *z);
+/* fz_init for a stack with the given TS_OFFLOAD_* flags (its frames may be super-segments with
+ * partial checksums; fz_drain reads them with ts_stack_transmit_info). */
+void fz_init_offload(struct fz *z, unsigned offload);
 void fz_fini(struct fz *z);
 
 /* Receive a frame, run the app's callbacks, and read everything the stack sends. */

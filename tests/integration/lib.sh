@@ -20,12 +20,18 @@
 #   ts_fail MSG           Print "FAIL: MSG" and exit 1 (the trap still cleans up).
 #   ts_log MSG            Print a line with the time since the test started.
 #   ts_bg CMD...          Run CMD in the background and record its PID for cleanup (sets TS_BG_PID).
-#   ts_offloads_off NS DEV  Turn GSO, TSO and GRO off on DEV in namespace NS (ethtool), so that the
-#                         kernel sends and receives single frames there (a loss drops one segment).
-#   ts_kernel_pair        The Linux reference path: two namespaces of the test's own, $TS_KNS_C (the
-#                         client side, 10.1.0.1/24) and $TS_KNS_S (the server side, $TS_K_IP =
-#                         10.1.0.2), joined by a veth pair made inside them, offloads off on both
-#                         ends. The EXIT trap deletes them.
+#   ts_offloads_off NS DEV  Turn GSO, TSO and GRO off on DEV in namespace NS (ethtool), so that
+#                         frames through DEV are single segments (a loss drops one segment).
+#   ts_netns_add NAME     Make namespace NAME (lo up); the EXIT trap deletes it.
+#   ts_veth NS1 DEV1 ADDR1 NS2 DEV2 ADDR2   A veth pair made inside NS1 (nothing in the root
+#                         namespace), DEV1 with ADDR1 in NS1 and DEV2 with ADDR2 in NS2, offloads off.
+#   ts_loss_paths         Two paths with a router in the middle, for loss made by nftables in the
+#                         router's forward hook (frames there are single segments; a drop at a
+#                         host's own output hook is only a local send error to its TCP):
+#                         tapstack path: client $TS_TCLIENT (10.2.0.2) -- veth -- $TS_NS (router)
+#                         -- tap0 -- tapstack (start it with --gateway 10.0.0.1);
+#                         kernel path: client $TS_KCLIENT (10.3.0.2) -- veth -- $TS_KROUTER -- veth
+#                         -- $TS_KSERVER ($TS_K_IP = 10.1.0.2). Needs tapstack started first.
 #
 # The EXIT trap kills what the test started (by PID, recorded in build/integration/NAME.pids so
 # the runner can also clean up after a timeout), checks the sanitizer output, and deletes the
@@ -112,24 +118,41 @@ ts_offloads_off() {
         ts_fail "ethtool -K $2 gso off tso off gro off failed in $1"
 }
 
-ts_kernel_pair() {
-    TS_KNS_C=$TS_NS-kc
-    TS_KNS_S=$TS_NS-ks
+ts_netns_add() {
+    ip netns add "$1" || ts_fail "cannot create namespace $1"
+    echo "netns $1" >>"$TS_PIDS"
+    ip netns exec "$1" ip link set lo up
+}
+
+ts_veth() {
+    ip netns exec "$1" ip link add "$2" type veth peer name "$5" netns "$4" ||
+        ts_fail "cannot create the veth pair $2/$5"
+    ip netns exec "$1" ip addr add "$3" dev "$2"
+    ip netns exec "$4" ip addr add "$6" dev "$5"
+    ip netns exec "$1" ip link set "$2" up
+    ip netns exec "$4" ip link set "$5" up
+    ts_offloads_off "$1" "$2"
+    ts_offloads_off "$4" "$5"
+}
+
+ts_loss_paths() {
+    TS_TCLIENT=$TS_NS-c
+    TS_KCLIENT=$TS_NS-kc
+    TS_KROUTER=$TS_NS-kr
+    TS_KSERVER=$TS_NS-ks
     TS_K_IP=10.1.0.2
     local ns
-    for ns in "$TS_KNS_C" "$TS_KNS_S"; do
-        ip netns add "$ns" || ts_fail "cannot create namespace $ns"
-        echo "netns $ns" >>"$TS_PIDS"
-        ip netns exec "$ns" ip link set lo up
+    for ns in "$TS_TCLIENT" "$TS_KCLIENT" "$TS_KROUTER" "$TS_KSERVER"; do ts_netns_add "$ns"; done
+    ts_offloads_off "$TS_NS" tap0
+    ts_veth "$TS_NS" vr 10.2.0.1/24 "$TS_TCLIENT" vc 10.2.0.2/24
+    ts_veth "$TS_KROUTER" vrc 10.3.0.1/24 "$TS_KCLIENT" vc 10.3.0.2/24
+    ts_veth "$TS_KROUTER" vrs 10.1.0.1/24 "$TS_KSERVER" vs "$TS_K_IP/24"
+    ip netns exec "$TS_TCLIENT" ip route add default via 10.2.0.1
+    ip netns exec "$TS_KCLIENT" ip route add default via 10.3.0.1
+    ip netns exec "$TS_KSERVER" ip route add default via 10.1.0.1
+    for ns in "$TS_NS" "$TS_KROUTER"; do
+        ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 || ts_fail "cannot turn forwarding on in $ns"
     done
-    ip netns exec "$TS_KNS_C" ip link add veth-c type veth peer name veth-s netns "$TS_KNS_S" ||
-        ts_fail "cannot create the veth pair"
-    ip netns exec "$TS_KNS_C" ip addr add 10.1.0.1/24 dev veth-c
-    ip netns exec "$TS_KNS_S" ip addr add "$TS_K_IP/24" dev veth-s
-    ip netns exec "$TS_KNS_C" ip link set veth-c up
-    ip netns exec "$TS_KNS_S" ip link set veth-s up
-    ts_offloads_off "$TS_KNS_C" veth-c
-    ts_offloads_off "$TS_KNS_S" veth-s
 }
 
 ts_bg() {
@@ -188,7 +211,7 @@ ts_cleanup() {
     fi
     ts_stop_check || rc=1
     if [ -e "/run/netns/$TS_NS" ]; then ip netns del "$TS_NS" 2>/dev/null; fi
-    if [ -f "$TS_PIDS" ]; then    # namespaces the test made itself (ts_kernel_pair)
+    if [ -f "$TS_PIDS" ]; then    # namespaces the test made itself (ts_netns_add)
         while read -r kind pid; do
             [ "$kind" = netns ] && [ "$pid" != "$TS_NS" ] && [ -e "/run/netns/$pid" ] && ip netns del "$pid" 2>/dev/null
         done <"$TS_PIDS"

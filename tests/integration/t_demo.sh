@@ -5,7 +5,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init demo
-"$TS_BIN" fetch --help >/dev/null 2>&1 || { echo "SKIP: this tapstack has no fetch command"; exit 77; }
 W=$TS_LOGDIR/demo.work
 OUT=$TS_LOGDIR/demo.out
 trap 'rc=$?; rm -rf "$W"; (exit $rc); ts_cleanup' EXIT

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Issue 25: connections an attacker opens and abandons must not lock real clients out. Through the
-# TAP, exhaust_attack.py completes TCP handshakes from 300 spoofed addresses to HTTP (80), FTP (21)
-# and echo (7), sends nothing, and re-opens each connection tapstack closes, TS_EXHAUST_CONNS per
-# service (1000). Meanwhile a real curl, lftp and nc (the kernel side, 10.0.0.1) must be served,
+# TAP, exhaust_attack.py completes TCP handshakes from 300 spoofed addresses to HTTP (80), FTP (21),
+# echo (7) and daytime (13), sends nothing (not even an ACK of what it is sent), and re-opens each
+# connection tapstack closes, TS_EXHAUST_CONNS per service (1000). Meanwhile a real curl, lftp and
+# nc (echo and daytime, from the kernel side, 10.0.0.1) must be served,
 # 5 rounds each; each time is printed (the issue wants each within a second: this test allows 5 s,
-# the machine is shared). tapstack must log its evictions (at most once a second per service), keep
+# the machine is shared). scripts/exhaust_nginx.sh runs the same attack against Linux with nginx. tapstack must log its evictions (at most once a second per service), keep
 # its memory bounded, and serve normally after the attack.
 # With 1000 connections the limits are set below it (HTTP 500, FTP 200, echo 500) so that eviction
 # runs; TS_EXHAUST_CONNS=10000 keeps the default limits (sized from memory and the TCP limit: 8192).
@@ -29,41 +30,57 @@ now() { date +%s.%N; }
 RSS0=$(rss_kb)
 
 ts_ns python3 "$TS_ROOT/tests/integration/exhaust_attack.py" tap0 02:00:00:00:00:02 10.0.0.2 \
-    80,21,7 "$CONNS" "$SECS" 300 "$STATUS" >"$TS_LOGDIR/exhaust.attack.log" 2>&1 &
+    80,21,7,13 "$CONNS" "$SECS" 300 "$STATUS" >"$TS_LOGDIR/exhaust.attack.log" 2>&1 &
 ATTACK=$!
 echo "pid $ATTACK" >>"$TS_PIDS"
 
-# Wait (at most 60 s) until every service is at its limit and evicting.
+# Wait (at most 60 s) until every service is evicting, or the attacker holds 60 % of its
+# connections to HTTP, FTP and echo (with the default limits their tightened timeouts may keep them
+# under the limit; daytime resets its ghosts after 3 s).
+evicting() {
+    grep -q '^http: at ' "$TS_OUT" && grep -q '^tapstack: ftp: at ' "$TS_OUT" &&
+        grep -q '^tapstack: echo: at ' "$TS_OUT"
+}
+holding() {
+    [ -s "$STATUS" ] && awk -v want=$((CONNS * 6 / 10)) '{
+        for (i = 1; i <= NF; i++) if ($i ~ /^held_(80|21|7)=/) { split($i, kv, "="); if (kv[2] < want) bad = 1 }
+    } END { exit bad }' "$STATUS"
+}
 for _ in $(seq 1 120); do
-    if grep -q '^http: at ' "$TS_OUT" && grep -q '^tapstack: ftp: at ' "$TS_OUT" &&
-        grep -q '^tapstack: echo: at ' "$TS_OUT"; then
-        break
-    fi
+    evicting && break
+    holding && break
     ts_alive "$ATTACK" || { cat "$TS_LOGDIR/exhaust.attack.log"; ts_fail "the attacker stopped early"; }
     sleep 0.5
 done
-grep -q '^http: at ' "$TS_OUT" && grep -q '^tapstack: ftp: at ' "$TS_OUT" &&
-    grep -q '^tapstack: echo: at ' "$TS_OUT" || {
+evicting || holding || {
     tail -5 "$TS_LOGDIR/exhaust.attack.log"
-    ts_fail "the attack did not bring every service to its limit in 60 s"
+    ts_fail "the attack did not reach its connections or the services' limits in 60 s"
 }
 ts_log "under attack: $(cat "$STATUS")"
 
 failed=0
 worst=0
+curl_worst=0
+greater() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x > y) }'; }
 note_time() {   # name start: print, remember the worst
     local dt
-    dt=$(echo "$(now) - $2" | bc)
+    dt=$(awk -v a="$(now)" -v b="$2" 'BEGIN { printf "%.3f", a - b }')
     ts_log "$1 served in ${dt} s"
-    if [ "$(echo "$dt > $worst" | bc)" = 1 ]; then worst=$dt; fi
+    if greater "$dt" "$worst"; then worst=$dt; fi
 }
 for r in $(seq 1 $ROUNDS); do
     t=$(now)
-    code=$(ts_ns curl -s -o "$TS_LOGDIR/exhaust.body" -w '%{http_code}' --max-time 5 \
-        http://10.0.0.2/bytes/1000) || code="curl failed ($?)"
+    rm -f "$TS_LOGDIR/exhaust.body"
+    out=$(ts_ns curl -s -o "$TS_LOGDIR/exhaust.body" -w '%{http_code} %{time_total}' --max-time 5 \
+        http://10.0.0.2/bytes/1000) || out="curl failed ($?)"
+    code=${out%% *}
     size=$(stat -c %s "$TS_LOGDIR/exhaust.body" 2>/dev/null || echo 0)
-    if [ "$code" = 200 ] && [ "$size" = 1000 ]; then note_time "round $r: curl" "$t"; else
-        echo "round $r: curl: $code, $size bytes"; failed=$((failed + 1)); fi
+    if [ "$code" = 200 ] && [ "$size" = 1000 ]; then
+        note_time "round $r: curl (its own time_total ${out##* } s)" "$t"
+        if greater "${out##* }" "$curl_worst"; then curl_worst=${out##* }; fi
+    else
+        echo "round $r: curl: $out, $size bytes"; failed=$((failed + 1))
+    fi
 
     t=$(now)
     out=$(ts_ns timeout 10 lftp -e 'set net:max-retries 1; set net:timeout 5; set cmd:fail-exit yes; cls /pub; bye' \
@@ -75,20 +92,34 @@ for r in $(seq 1 $ROUNDS); do
     got=$(printf 'hello %s\n' "$r" | ts_ns timeout 5 nc -N 10.0.0.2 7 2>&1)
     if [ "$got" = "hello $r" ]; then note_time "round $r: nc echo" "$t"; else
         echo "round $r: nc: '$got'"; failed=$((failed + 1)); fi
+
+    t=$(now)
+    got=$(ts_ns timeout 5 nc 10.0.0.2 13 </dev/null 2>&1)
+    if echo "$got" | grep -q "$(date -u +%Y)"; then note_time "round $r: nc daytime" "$t"; else
+        echo "round $r: daytime: '$got'"; failed=$((failed + 1)); fi
     sleep 1
 done
 RSS1=$(rss_kb)
 ts_log "attack status: $(cat "$STATUS")"
 ts_log "tapstack resident memory: ${RSS0} kB before, ${RSS1} kB under attack ($TS_BIN)"
 "$TS_BIN" netstat --netns "$TS_NS" -s >"$TS_LOGDIR/exhaust.netstat" 2>&1 || true
+# TCP's table holds what the servers admitted plus handshakes: no orphans piling up towards the
+# 65,536 TCBs (a ghost's FIN retransmitted for minutes would lock every service out).
+tcbs=$("$TS_BIN" netstat --netns "$TS_NS" -tn 2>/dev/null | grep -c '^tcp')
+ts_log "TCP connections under attack: $tcbs"
+ts_log "tap0, towards tapstack: $(ts_ns ip -s link show tap0 | awk '/TX:/ { getline; print $2 " frames, " $4 " dropped (queue full)" }')"
+[ "$tcbs" -lt $((CONNS * 4 + 4096)) ] || ts_fail "$tcbs TCP connections: more than the attack holds"
 ts_log "TCP under attack: $(grep -iE 'SYN cookie|accept queue full' "$TS_LOGDIR/exhaust.netstat" |
     sed 's/^ *//' | tr '\n' ';')"
-[ "$failed" = 0 ] || ts_fail "$failed of $((3 * ROUNDS)) real-client requests failed under attack"
-ts_log "every real client served; the slowest in ${worst} s"
+[ "$failed" = 0 ] || ts_fail "$failed of $((4 * ROUNDS)) real-client requests failed under attack"
+ts_log "every real client served; the slowest in ${worst} s (with the command's start-up); curl's own time_total at most ${curl_worst} s"
 
-# Evictions: counted in the log lines, at most one line a second per service.
+# Evictions: counted in the log lines, at most one line a second per service. With the limits
+# below the attack (1000) every service must have evicted; with the defaults (10000 against 8192)
+# the tightened timeouts may keep a service under its limit (then there is nothing to evict).
 for svc in '^http: at ' '^tapstack: ftp: at ' '^tapstack: echo: at '; do
     lines=$(grep -c "$svc" "$TS_OUT")
+    [ "${#LIMITS[@]}" = 0 ] || [ "$lines" -gt 0 ] || ts_fail "${svc#^} never evicted"
     last=$(grep "$svc" "$TS_OUT" | tail -1)
     ts_log "${svc#^} $lines log lines; last: ${last##*: at }"
     [ "$lines" -le $((SECONDS - TS_START_SECONDS + 2)) ] || ts_fail "$svc logged $lines lines in $SECONDS s"

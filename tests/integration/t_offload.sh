@@ -3,6 +3,7 @@
 # ways) 30 MB up to discard and 30 MB down from HTTP arrive byte-exact, and `tapstack status`
 # counts super-segments in and out; with --no-offload the same transfers work on plain frames and
 # status says the offloads are off. A small request/response still works on both (no batching).
+# netstat -s reports memory by kind, and once the transfers are over no ring holds storage.
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init offload
@@ -48,6 +49,10 @@ out=$(echo "$st" | sed -n 's/.*super-segments in \([0-9]*\), out \([0-9]*\).*/\2
 [ "${in:-0}" -gt 0 ] || ts_fail "no super-segment came in from the kernel (TSO4 on the TAP)"
 [ "${out:-0}" -gt 0 ] || ts_fail "no super-segment went out (TSO)"
 ts_log "offloads on: $in super-segments in, $out out"
+mem=$("$TS_BIN" netstat -s --netns "$TS_NS" 2>&1)
+echo "$mem" | grep -A6 '^Memory:'
+echo "$mem" | grep -qE '^    [0-9]+ bytes in [0-9]+ TCP control blocks' || ts_fail "netstat -s shows no memory by kind"
+echo "$mem" | grep -qE '^    0 bytes of TCP send and receive buffers' || ts_fail "idle connections still hold buffers"
 ts_stop
 
 ts_start --no-offload

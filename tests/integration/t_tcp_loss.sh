@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# TCP under loss beside Linux, in one run (issue 18). nftables drops 1, 5 and 10 % of the TCP
-# frames each way on two paths: tapstack (the kernel on the far side of the TAP, tap0's offloads
-# off) and the kernel's own stack (two namespaces over veth, GSO/TSO/GRO off on both ends, so both
-# sides lose single frames). On each path, alternating: a download with curl (tapstack's
+# TCP under loss beside Linux, in one run (issue 18). Two paths, each client -- router -- server
+# (lib.sh ts_loss_paths): to tapstack (the router is the namespace that holds tap0) and to the
+# kernel's own stack (three namespaces over veth); GSO/TSO/GRO off on every link, so the router's
+# nftables forward hook sees single frames and drops 1, 5 and 10 % of the TCP frames each way on
+# both paths. On each path, alternating: a download with curl (tapstack's
 # /bytes/N; nginx serving the same bytes) and an upload into discard (tapstack's port 9; a
 # hashing sink on the kernel side). Prints MB/s per transfer and a table with the ratio
 # tapstack/Linux (scripts/loss_xfer.py). Asserts that every download is byte-exact (SHA-256),
@@ -20,9 +21,8 @@ mb=${TS_LOSS_MB:-4}
 work=$TS_LOGDIR/tcp_loss.work
 rm -rf "$work"; mkdir -p "$work/www"
 
-ts_start --no-ftp
-ts_offloads_off "$TS_NS" tap0
-ts_kernel_pair
+ts_start --no-ftp --gateway 10.0.0.1
+ts_loss_paths
 
 python3 "$TS_ROOT/scripts/loss_xfer.py" pattern "$work/www/pattern" $((mb * 1000000))
 cat >"$work/nginx.conf" <<EOF
@@ -32,19 +32,21 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path $work; 
   fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
   server { listen $TS_K_IP:80; root $work/www; } }
 EOF
-ts_bg ip netns exec "$TS_KNS_S" nginx -c "$work/nginx.conf"
-ts_bg ip netns exec "$TS_KNS_S" python3 "$TS_ROOT/scripts/loss_xfer.py" sink "$TS_K_IP" 9
+ts_bg ip netns exec "$TS_KSERVER" nginx -c "$work/nginx.conf"
+ts_bg ip netns exec "$TS_KSERVER" python3 "$TS_ROOT/scripts/loss_xfer.py" sink "$TS_K_IP" 9
 for i in $(seq 50); do
-    ip netns exec "$TS_KNS_C" curl -s -o /dev/null --max-time 1 "http://$TS_K_IP/pattern" &&
-        ip netns exec "$TS_KNS_C" python3 -c "import socket; socket.create_connection(('$TS_K_IP', 9), 1).close()" \
+    ip netns exec "$TS_KCLIENT" curl -s -o /dev/null --max-time 1 "http://$TS_K_IP/pattern" &&
+        ip netns exec "$TS_KCLIENT" python3 -c "import socket; socket.create_connection(('$TS_K_IP', 9), 1).close()" \
             2>/dev/null && break
     sleep 0.2
 done
 [ "$i" -lt 50 ] || ts_fail "the kernel-side nginx or sink did not come up (see $work/nginx.err)"
+ip netns exec "$TS_TCLIENT" curl -s -o /dev/null --max-time 5 http://10.0.0.2/bytes/1 ||
+    ts_fail "tapstack is not reachable from $TS_TCLIENT through the router (--gateway)"
 ts_log "both paths ready: tapstack at 10.0.0.2, the kernel at $TS_K_IP"
 
-python3 "$TS_ROOT/scripts/loss_xfer.py" table --tap-ns "$TS_NS" --tap-ip 10.0.0.2 \
-    --ref-ns "$TS_KNS_C" --ref-ip "$TS_K_IP" --mb "$mb" --loss "${TS_LOSS_PCTS:-1 5 10}" \
+python3 "$TS_ROOT/scripts/loss_xfer.py" table --tap-client "$TS_TCLIENT" --tap-router "$TS_NS" --tap-ip 10.0.0.2 \
+    --ref-client "$TS_KCLIENT" --ref-router "$TS_KROUTER" --ref-ip "$TS_K_IP" --mb "$mb" --loss "${TS_LOSS_PCTS:-1 5 10}" \
     --rounds "${TS_LOSS_ROUNDS:-1}" --limit "${TS_LOSS_LIMIT:-120}" ${TS_LOSS_JSON:+--json "$TS_LOSS_JSON"} ||
     ts_fail "a transfer under loss was not exact or not done in time (see above)"
 ts_stop

@@ -157,9 +157,10 @@ static void advance(struct run *r, ts_time_t t)
 /* Strict mode: anything sent before the current event's time window that no line took. */
 static void check_unexpected(struct run *r, ts_time_t before, const char *where)
 {
-    /* packetdrill's rule: what the stack sends is checked at '>' lines only, in order, and
-     * nothing is checked after the last event */
-    if (r->sc->pd) return;
+    /* external scripts follow packetdrill's rule: what the stack sends is checked at '>' lines
+     * only, in order, and nothing after the last event; our own scripts are stricter (any
+     * segment no line expects fails them) */
+    if (r->sc->lenient) return;
     if (!r->sc->strict || r->failed || r->qn == 0) return;
     const struct outseg *o = &r->q[r->qh];
     if (o->at >= before) return;

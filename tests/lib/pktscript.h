@@ -1,24 +1,26 @@
 /*
- * pktscript: packet scripts in the spirit of packetdrill, played against one tapstack core with a
- * virtual clock. The script is the peer; the stack under test is driven through its public API.
+ * pktscript: packet scripts in packetdrill's syntax, played against one tapstack core with a
+ * virtual clock. The script is the peer; the stack under test is driven through its socket API.
+ * One language for our own scripts (tests/scripts/tcp) and external ones (tcp-testsuite).
  *
- * Syntax (one event per line; '//' or '#' start a comment; blank lines are ignored):
+ * Lines ('//' starts a comment; blank lines are ignored):
+ *   --ip_version=ipv4  --tolerance_usecs=N     packetdrill's flags (others: the script SKIPs)
+ *   #ifdef NAME / #ifndef / #else / #endif      only STANDARD is defined
+ *   Our directives (no time): isn N (the peer's ISN, default 1000), peer_port N (40000),
+ *     stack_port N (8080, where listen() listens), tolerance S, strict on|off,
+ *     config KEY VALUE (tcp_msl S, tcp_rto_min S, mtu N, seed N, timestamps on|off)
  *
- *   Directives (no time; they apply to the whole script, wherever they stand):
- *     isn N                 the peer's ISN (default 1000); inbound seq numbers are relative to it
- *     peer_port N           the peer's TCP port for passive opens (default 40000)
- *     stack_port N          the stack's port before listen/connect sets it (default 80)
- *     tolerance S           timing tolerance in seconds (default 0.010)
- *     strict on|off         on (default): any outbound segment no line expects fails the script
- *     config KEY VALUE      stack config: tcp_msl S, tcp_rto_min S, mtu N, seed N, timestamps on|off
- *
- *   Timed events: a time, then the event. A time is seconds, absolute ("0.100") or relative to
- *   the previous event ("+0.010"); "A~B" is a window (no tolerance added), e.g. "+0~+0.2".
- *
+ *   Timed events: a time, then the event. Seconds, absolute ("0.100") or relative to the
+ *   previous event ("+0.010"); "A~B" is a window (no tolerance added), e.g. "+0~+0.2".
  *     0.100 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>     a segment into the stack
  *     0.100 > S. 0:0(0) ack 1 win 65535 <mss 1460,...>        a segment the stack must send
- *     +1.0  > nothing                                         the stack sends nothing until then
- *     +0    listen(80, backlog=5)                             a socket call (see below)
+ *     +1.0  > nothing                                         ours: nothing is sent until then
+ *     +0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3         a call (pktscript_pd.c lists them)
+ *     +0    `sysctl -w net.inet.tcp.insecure_rst=1`          a knob (pktscript_pd.c)
+ *     +0    %{ assert tcpi_state == TCPI_ESTABLISHED }%
+ *     +0    expect_counter tcp.drop_bad_checksum = 3         ours: a stack counter
+ *     +0    new_peer(40001[, isn=N])                          ours: a new peer port; the stack's
+ *                                                             ISN is learned afresh
  *
  *   Segments: flags (S F P R . U E W; "." is ACK; outbound, a flag followed by "?" may be set
  *   or not, and "p" means "P?"), seq:end(len), then optional "ack N", "win N", "urg N",
@@ -32,16 +34,13 @@
  *   The stack's TSval is learned from its first segment with a timestamp, like its ISN: outbound
  *   "TS val N" and inbound "ecr N" are relative to it (so at +0.2 s it reads "val 200"); inbound
  *   "TS val N" and outbound "ecr N" are the script's own clock, absolute.
- *   Inbound payload bytes come from a fixed pattern indexed by stream offset; outbound payload
- *   is checked against the bytes the script wrote.
+ *   Inbound payload bytes come from a fixed pattern indexed by stream offset (reads check it);
+ *   outbound payload is checked against the bytes the script wrote (write(fd, "text", n) or the
+ *   runner's own pattern for write(fd, ..., n)).
  *
- *   Calls (parentheses optional): listen(PORT[, backlog=N]), accept(), connect(PORT[, lport=N]),
- *   write(N) or write("text"), read(N), shutdown(), close(), abort(),
- *   set_buffers(SND, RCV), nodelay(), keepalive(IDLE_S, INTERVAL_S, COUNT), expect_state(NAME), expect_error(NAME or 0),
- *   expect_counter(proto.name), new_peer(PORT[, isn=N]) (forget the connection: a new peer port,
- *   the stack's ISN learned afresh, streams restart). An optional "= RESULT" checks the result: a number, an error
- *   name (EAGAIN, ECONNRESET ...) or "text" for read. Without it, write(N)/read(N) must return
- *   N, and other calls must succeed.
+ *   Our scripts are strict: any outbound segment no line expects fails them, at the end too.
+ *   External scripts (pks_script.lenient) follow packetdrill's rule (what is sent is checked at
+ *   '>' lines only, nothing after the last line) and the lenient comparison of pktscript.c.
  */
 #ifndef TESTS_LIB_PKTSCRIPT_H
 #define TESTS_LIB_PKTSCRIPT_H
@@ -56,11 +55,9 @@
 enum pks_kind { PKS_IN, PKS_OUT, PKS_NOTHING, PKS_CALL };
 
 enum pks_op {
-    PKS_OP_LISTEN, PKS_OP_ACCEPT, PKS_OP_CONNECT, PKS_OP_WRITE, PKS_OP_READ, PKS_OP_SHUTDOWN,
-    PKS_OP_CLOSE, PKS_OP_ABORT, PKS_OP_SET_BUFFERS, PKS_OP_NODELAY, PKS_OP_EXPECT_STATE,
-    PKS_OP_EXPECT_ERROR, PKS_OP_EXPECT_COUNTER, PKS_OP_NEW_PEER, PKS_OP_KEEPALIVE,
+    PKS_OP_EXPECT_COUNTER, PKS_OP_NEW_PEER,          /* ours */
     /* packetdrill's calls (pktscript_pd.c); they name a file descriptor (pks_call.fd) */
-    PKS_OP_SOCKET, PKS_OP_BIND, PKS_OP_FCNTL, PKS_OP_SETSOCKOPT, PKS_OP_GETSOCKOPT, PKS_OP_RECV,
+    PKS_OP_LISTEN, PKS_OP_ACCEPT, PKS_OP_CONNECT, PKS_OP_SHUTDOWN, PKS_OP_CLOSE, PKS_OP_SOCKET, PKS_OP_BIND, PKS_OP_FCNTL, PKS_OP_SETSOCKOPT, PKS_OP_GETSOCKOPT, PKS_OP_RECV,
     PKS_OP_SEND, PKS_OP_POLL,
     PKS_OP_KNOB,           /* `sysctl -w net.inet.tcp.NAME=V` for a knob the stack has */
     PKS_OP_COUNT_STATE,    /* `sockstat ... | grep -c STATE | grep N`: N connections in STATE */
@@ -70,6 +67,7 @@ enum pks_op {
 /* Socket options and fcntl commands a packetdrill call may name. */
 enum pks_sockopt { PKS_SO_NONE, PKS_SO_ERROR, PKS_SO_RCVBUF, PKS_SO_SNDBUF, PKS_SO_REUSEADDR,
                    PKS_SO_LINGER, PKS_SO_KEEPALIVE, PKS_TCP_NODELAY, PKS_TCP_INFO,
+                   PKS_TCP_KEEPIDLE, PKS_TCP_KEEPINTVL, PKS_TCP_KEEPCNT,
                    PKS_F_GETFL, PKS_F_SETFL };
 
 #define PKS_MSG_PEEK 1
@@ -113,7 +111,7 @@ struct pks_call {
     enum pks_op op;
     long n[3];                    /* numeric arguments in order */
     unsigned nn;
-    long backlog, lport, isn;     /* keyword args (-1 when absent) */
+    long backlog, isn;            /* listen's backlog; new_peer's isn= (-1 when absent) */
     int fd;                       /* packetdrill calls: the descriptor (-1: none) */
     enum pks_sockopt opt;         /* getsockopt/setsockopt option, fcntl command */
     long flags;                   /* recv: PKS_MSG_PEEK; fcntl F_SETFL / shutdown how; poll events */
@@ -147,7 +145,6 @@ struct pks_script {
     long cfg_mtu;
     uint64_t cfg_seed;
     bool cfg_no_ts;               /* config timestamps off */
-    bool pd;                      /* packetdrill syntax: descriptors, its end-of-script rule */
     bool lenient;                 /* compare as for external scripts (see pks_lenient in pktscript.c) */
     char *skip;                   /* why this script cannot run here (a knob we lack), or NULL */
     struct pks_event *ev;

@@ -1,7 +1,7 @@
 /*
- * pktscript: the socket calls of a script, played against tapstack's socket API. Our own
- * calls (listen(PORT), read(N) ...) and packetdrill's (socket(), fcntl(), recv(fd, ..., N,
- * MSG_PEEK) ..., on descriptors: see pktscript_pd.c).
+ * pktscript: the calls of a script, played against tapstack's socket API: packetdrill's
+ * (socket(), fcntl(), recv(fd, ..., N, MSG_PEEK) ..., on descriptors: see pktscript_pd.c), the
+ * shell and %{ }% lines it understands, and our two extensions, expect_counter and new_peer.
  */
 #include "pktscript_run.h"
 
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tapstack/stats.h"
+#include "tcp/tcp_info.h"
 
 /* ---- calls ---- (pktscript_calls.c would be overkill: they are short) */
 
@@ -56,58 +57,6 @@ static void call_write(struct run *r, const struct pks_call *k)
     check_ret(r, k, got, (long)n, "write");
 }
 
-static void call_read(struct run *r, const struct pks_call *k)
-{
-    struct ts_sock *c = need_conn(r);
-    if (!c) return;
-    size_t n = (size_t)k->n[0];
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b) { pkr_fail(r, "out of memory"); return; }
-    long got = ts_tcp_recv(c, r->now, b, n);
-    if (k->res == PKS_RES_TEXT) {
-        if (got != (long)k->res_text_len || memcmp(b, k->res_text, k->res_text_len) != 0)
-            pkr_fail(r, "read returned %ld bytes \"%.*s\", expected \"%s\"", got,
-                 (int)(got > 0 ? got : 0), (const char *)b, k->res_text);
-    } else {
-        check_ret(r, k, got, (long)n, "read");
-    }
-    for (long i = 0; i < got && !r->failed; i++) {
-        uint8_t want = pks_peer_byte(r->rpos + (uint32_t)i);
-        if (k->res != PKS_RES_TEXT && b[i] != want)
-            pkr_fail(r, "read byte %ld of the stream is 0x%02x, the peer sent 0x%02x",
-                 (long)(r->rpos + (uint32_t)i), b[i], want);
-    }
-    if (got > 0) r->rpos += (uint32_t)got;
-    free(b);
-}
-
-static void call_open(struct run *r, const struct pks_call *k)
-{
-    if (k->op == PKS_OP_LISTEN) {
-        unsigned backlog = k->backlog > 0 ? (unsigned)k->backlog : 16;
-        int rc = ts_tcp_listen(r->st, 0, (uint16_t)k->n[0], backlog, pkr_on_event, r, &r->listener);
-        check_ret(r, k, rc, 0, "listen");
-        if (rc == 0) { r->me.port = (uint16_t)k->n[0]; r->port_known = true; }
-    } else if (k->op == PKS_OP_ACCEPT) {
-        struct ts_sock *s = r->listener ? ts_tcp_accept(r->listener, pkr_on_event, r) : NULL;
-        check_ret(r, k, s ? 0 : -TS_EAGAIN, 0, "accept");
-        if (s) { r->conn = s; r->last_conn = s; }
-    } else {
-        uint16_t lport = k->lport > 0 ? (uint16_t)k->lport : 0;
-        r->peer.port = (uint16_t)k->n[0];
-        int rc = ts_tcp_connect(r->st, r->now, 0, lport, r->peer.ip, r->peer.port, pkr_on_event, r,
-                                &r->conn);
-        check_ret(r, k, rc, 0, "connect");
-        if (rc == 0) {
-            uint16_t lp = 0;
-            ts_sock_name(r->conn, NULL, &lp, NULL, NULL);
-            r->port_known = lp != 0;
-            r->me.port = lp;
-            r->last_conn = r->conn;
-        } else r->conn = NULL;
-    }
-}
-
 /* The connection's state: from the handle while it is open, from the trace after close. */
 static bool conn_state(struct run *r, enum ts_tcp_state *st)
 {
@@ -124,32 +73,19 @@ static bool conn_state(struct run *r, enum ts_tcp_state *st)
     return true;
 }
 
-static void call_expect(struct run *r, const struct pks_call *k)
+/* expect_counter NAME = N (our extension): a stack counter by its "proto.name". */
+static void call_counter(struct run *r, const struct pks_call *k)
 {
-    if (k->op == PKS_OP_EXPECT_STATE) {
-        enum ts_tcp_state st;
-        if (!conn_state(r, &st)) { pkr_fail(r, "expect_state: no connection state known (no trace events?)"); return; }
-        if (strcmp(pkr_st_name(st), k->text) != 0) pkr_fail(r, "state is %s, expected %s", pkr_st_name(st), k->text);
-    } else if (k->op == PKS_OP_EXPECT_ERROR) {
-        const struct ts_sock *c = r->conn;
-        if (!c) { pkr_fail(r, "expect_error: no open connection handle"); return; }
-        int got = ts_sock_error(c);
-        int want = (int)k->n[0];
-        if (got != want)
-            pkr_fail(r, "socket error is %d (%s), expected %d (%s)", got, ts_strerror(got), want,
-                 ts_strerror(want));
-    } else {
-        for (int id = 0; id < TS_CTR__COUNT; id++) {
-            char nm[96];
-            snprintf(nm, sizeof nm, "%s.%s", ts_counter_proto((enum ts_counter_id)id),
-                     ts_counter_name((enum ts_counter_id)id));
-            if (strcmp(nm, k->text) != 0) continue;
-            uint64_t v = ts_stack_stats(r->st)->v[id];
-            if (v != (uint64_t)k->res_num) pkr_fail(r, "counter %s is %llu, expected %ld", nm, (unsigned long long)v, k->res_num);
-            return;
-        }
-        pkr_fail(r, "no counter named %s", k->text);
+    for (int id = 0; id < TS_CTR__COUNT; id++) {
+        char nm[96];
+        snprintf(nm, sizeof nm, "%s.%s", ts_counter_proto((enum ts_counter_id)id),
+                 ts_counter_name((enum ts_counter_id)id));
+        if (strcmp(nm, k->text) != 0) continue;
+        uint64_t v = ts_stack_stats(r->st)->v[id];
+        if (v != (uint64_t)k->res_num) pkr_fail(r, "counter %s is %llu, expected %ld", nm, (unsigned long long)v, k->res_num);
+        return;
     }
+    pkr_fail(r, "no counter named %s", k->text);
 }
 
 
@@ -172,6 +108,9 @@ static void apply_opts(struct run *r, struct pkr_fd *f)
 {
     if (f->sndbuf || f->rcvbuf) ts_tcp_set_buffers(f->sock, f->sndbuf, f->rcvbuf);
     if (f->nodelay) ts_tcp_set_nodelay(f->sock, true);
+    if (f->keepalive && !f->listener)
+        ts_tcp_set_keepalive(f->sock, true, TS_SEC(f->keep_idle ? f->keep_idle : 7200),
+                             TS_SEC(f->keep_intvl ? f->keep_intvl : 75), (unsigned)(f->keep_cnt ? f->keep_cnt : 8));
 }
 
 static void pd_open(struct run *r, const struct pks_call *k, struct pkr_fd *f)
@@ -217,12 +156,19 @@ static void pd_open(struct run *r, const struct pks_call *k, struct pkr_fd *f)
     }
 }
 
+static void pd_assert_state(struct run *r, const struct pks_call *k);
+
 static void pd_sockopt(struct run *r, const struct pks_call *k, struct pkr_fd *f)
 {
     long got = 0;
     bool set = k->op == PKS_OP_SETSOCKOPT;
     if (k->opt == PKS_SO_NONE) {
         if (!r->skip) r->skip = strdup(k->text ? k->text : "socket option");
+        return;
+    }
+    if (k->opt == PKS_TCP_INFO) {                  /* tcpi_state, as %{ assert tcpi_state }% */
+        if (k->text) pd_assert_state(r, k);
+        check_ret(r, k, 0, 0, "getsockopt(TCP_INFO)");
         return;
     }
     switch (k->opt) {
@@ -242,7 +188,15 @@ static void pd_sockopt(struct run *r, const struct pks_call *k, struct pkr_fd *f
         got = f->nodelay;
         break;
     case PKS_SO_LINGER: if (set) f->linger0 = k->flags && k->val == 0; got = k->val; break;
-    case PKS_SO_KEEPALIVE: if (set) f->keepalive = k->val != 0; got = f->keepalive; break;
+    case PKS_SO_KEEPALIVE: case PKS_TCP_KEEPIDLE: case PKS_TCP_KEEPINTVL: case PKS_TCP_KEEPCNT: {
+        long *v = k->opt == PKS_TCP_KEEPIDLE ? &f->keep_idle : k->opt == PKS_TCP_KEEPINTVL ? &f->keep_intvl
+                : k->opt == PKS_TCP_KEEPCNT ? &f->keep_cnt : NULL;
+        if (set && v) *v = k->val;
+        else if (set) f->keepalive = k->val != 0;
+        if (set && f->sock) apply_opts(r, f);
+        got = v ? *v : f->keepalive;
+        break;
+    }
     default: got = k->val; break;     /* SO_REUSEADDR: ports are always reusable here */
     }
     if (!set && !k->val_any && got != k->val)
@@ -272,7 +226,9 @@ static void pd_poll(struct run *r, const struct pks_call *k, struct pkr_fd *f)
 {
     long ev = 0;
     if (f->sock && f->listener) {
-        ev = 0;   /* a ready connection shows as POLLIN: accept() tells; not tracked here */
+        struct ts_tcp_info in;
+        ts_tcp_get_info(f->sock, &in);
+        if (in.accept_queue) ev |= PKS_POLLIN;     /* a connection to accept */
     } else if (f->sock) {
         uint8_t b;
         long pk = ts_tcp_peek(f->sock, &b, 1);
@@ -316,9 +272,13 @@ static void pd_count(struct run *r, const struct pks_call *k)
 static void pd_assert_state(struct run *r, const struct pks_call *k)
 {
     const struct pkr_fd *f = r->last_fd >= 0 ? &r->fd[r->last_fd] : NULL;
-    if (!f || !f->sock) { pkr_fail(r, "tcpi_state: the last descriptor has no connection"); return; }
     const char *want = strcmp(k->text, "SYN_RECV") == 0 ? "SYN_RECEIVED" : k->text;
-    const char *got = pkr_st_name(ts_tcp_get_state(f->sock));
+    enum ts_tcp_state st;
+    if (f && f->sock && !f->listener) st = ts_tcp_get_state(f->sock);
+    else if (!conn_state(r, &st)) { pkr_fail(r, "tcpi_state: no connection known"); return; }
+    /* after close() the connection lives on in the stack: its state is the trace's; on a
+     * listener, the state of its newest connection (not yet accepted) */
+    const char *got = pkr_st_name(st);
     if (strcmp(got, want) != 0) pkr_fail(r, "tcpi_state is %s, expected %s", got, want);
 }
 
@@ -363,35 +323,8 @@ static void pd_call(struct run *r, const struct pks_call *k)
 void pkr_do_call(struct run *r, const struct pks_call *k)
 {
     pkr_logf_(r, "%8.3f   %s\n", pkr_secs(r->now), r->ev->src);
-    struct ts_sock *c;
-    if (k->fd >= 0 || k->op >= PKS_OP_SOCKET) {
-        pd_call(r, k);
-        pkr_settle(r);
-        return;
-    }
-    switch (k->op) {
-    case PKS_OP_LISTEN: case PKS_OP_ACCEPT: case PKS_OP_CONNECT: call_open(r, k); break;
-    case PKS_OP_WRITE: call_write(r, k); break;
-    case PKS_OP_READ: call_read(r, k); break;
-    case PKS_OP_SHUTDOWN:
-        if ((c = need_conn(r))) check_ret(r, k, ts_tcp_shutdown(c, r->now), 0, "shutdown");
-        break;
-    case PKS_OP_CLOSE: case PKS_OP_ABORT:
-        if (k->text && strcmp(k->text, "listener") == 0) {
-            if (r->listener) ts_tcp_close(r->listener, r->now);
-            r->listener = NULL;
-        } else if ((c = need_conn(r))) {
-            if (k->op == PKS_OP_CLOSE) ts_tcp_close(c, r->now);
-            else ts_tcp_abort(c, r->now);
-            r->conn = NULL;
-        }
-        break;
-    case PKS_OP_SET_BUFFERS:
-        c = r->conn ? r->conn : r->listener;
-        if (!c) pkr_fail(r, "set_buffers: no socket");
-        else check_ret(r, k, ts_tcp_set_buffers(c, (size_t)k->n[0], (size_t)k->n[1]), 0, "set_buffers");
-        break;
-    case PKS_OP_NEW_PEER:
+    if (k->op == PKS_OP_EXPECT_COUNTER) call_counter(r, k);
+    else if (k->op == PKS_OP_NEW_PEER) {
         r->peer.port = (uint16_t)k->n[0];
         if (k->isn >= 0) r->peer_isn = (uint32_t)k->isn;
         r->isn_known = false;
@@ -400,17 +333,6 @@ void pkr_do_call(struct run *r, const struct pks_call *k)
         r->last_conn = NULL;
         r->wlen = 0;
         r->rpos = 0;
-        break;
-    case PKS_OP_KEEPALIVE:
-        if ((c = need_conn(r)))
-            check_ret(r, k, ts_tcp_set_keepalive(c, true, TS_SEC(k->n[0]), TS_SEC(k->n[1]), (unsigned)k->n[2]),
-                      0, "keepalive");
-        break;
-    case PKS_OP_NODELAY:
-        if ((c = need_conn(r))) check_ret(r, k, ts_tcp_set_nodelay(c, true), 0, "nodelay");
-        break;
-    default: call_expect(r, k); break;
-    }
+    } else pd_call(r, k);
     pkr_settle(r);
 }
-

@@ -14,7 +14,6 @@
 struct cur {
     const char *p;
     char err[200];
-    bool pd;            /* the script is in packetdrill syntax: calls name descriptors */
     char **skip;        /* where a knob we lack is reported */
 };
 
@@ -275,13 +274,9 @@ static void parse_seg(struct cur *c, struct pks_seg *s, bool inbound)
 
 /* ---- calls ---- */
 
+/* Our extensions beside packetdrill's calls: expect_counter tcp.NAME = N, new_peer(PORT[, isn=N]). */
 static const struct { const char *name; enum pks_op op; } ops[] = {
-    {"listen", PKS_OP_LISTEN}, {"accept", PKS_OP_ACCEPT}, {"connect", PKS_OP_CONNECT},
-    {"write", PKS_OP_WRITE}, {"read", PKS_OP_READ}, {"shutdown", PKS_OP_SHUTDOWN},
-    {"close", PKS_OP_CLOSE}, {"abort", PKS_OP_ABORT}, {"set_buffers", PKS_OP_SET_BUFFERS},
-    {"nodelay", PKS_OP_NODELAY}, {"expect_state", PKS_OP_EXPECT_STATE},
-    {"expect_error", PKS_OP_EXPECT_ERROR}, {"expect_counter", PKS_OP_EXPECT_COUNTER},
-    {"new_peer", PKS_OP_NEW_PEER}, {"keepalive", PKS_OP_KEEPALIVE},
+    {"expect_counter", PKS_OP_EXPECT_COUNTER}, {"new_peer", PKS_OP_NEW_PEER},
 };
 
 /* One argument. Keyword arguments (name=N) only inside parentheses: in the bare form
@@ -299,9 +294,7 @@ static void call_arg(struct cur *c, struct pks_call *k, bool paren)
     } else if (ident(c, id, sizeof id)) {
         if (paren && accept_ch(c, '=')) {
             long v = (long)number(c, UINT32_MAX, false);
-            if (strcmp(id, "backlog") == 0) k->backlog = v;
-            else if (strcmp(id, "lport") == 0) k->lport = v;
-            else if (strcmp(id, "isn") == 0) k->isn = v;
+            if (strcmp(id, "isn") == 0) k->isn = v;
             else fail(c, "unknown keyword '%s'", id);
         } else {
             free(k->text);
@@ -333,10 +326,10 @@ static void parse_call(struct cur *c, struct pks_call *k)
 {
     char name[64];
     memset(k, 0, sizeof *k);
-    k->backlog = k->lport = k->isn = -1;
+    k->backlog = k->isn = -1;
     if (!ident(c, name, sizeof name)) { fail(c, "expected an event at \"%.20s\"", c->p); return; }
     k->fd = -1;
-    if (c->pd && pks_pd_is_call(name)) {
+    if (pks_pd_is_call(name)) {
         const char *why = pks_pd_call(name, &c->p, k);
         if (why) fail(c, "%s: %s", name, why);
         return;
@@ -359,19 +352,8 @@ static void parse_call(struct cur *c, struct pks_call *k)
     }
     if (accept_ch(c, '=')) call_result(c, k);
     if (!at_end(c)) fail(c, "unexpected \"%.20s\"", c->p);
-    bool needs_n = k->op == PKS_OP_LISTEN || k->op == PKS_OP_CONNECT || k->op == PKS_OP_READ ||
-                   k->op == PKS_OP_NEW_PEER;
-    if (needs_n && k->nn < 1) fail(c, "%s needs a number", name);
-    if (k->op == PKS_OP_WRITE && k->nn < 1 && !k->text) fail(c, "write needs N or \"text\"");
-    if (k->op == PKS_OP_SET_BUFFERS && k->nn < 2) fail(c, "set_buffers needs SND, RCV");
-    if (k->op == PKS_OP_KEEPALIVE && k->nn < 3) fail(c, "keepalive needs IDLE_S, INTERVAL_S, COUNT");
-    if ((k->op == PKS_OP_EXPECT_STATE || k->op == PKS_OP_EXPECT_COUNTER) && !k->text)
-        fail(c, "%s needs a name", name);
-    if (k->op == PKS_OP_EXPECT_ERROR) {
-        if (k->text && err_code(k->text) < 0) fail(c, "unknown error name '%s'", k->text);
-        else if (k->text) { k->n[0] = err_code(k->text); k->nn = 1; }
-        else if (k->nn < 1) fail(c, "expect_error needs a name or 0");
-    }
+    if (k->op == PKS_OP_NEW_PEER && k->nn < 1) fail(c, "new_peer needs a port");
+    if (k->op == PKS_OP_EXPECT_COUNTER && !k->text) fail(c, "expect_counter needs a name");
     if (k->op == PKS_OP_EXPECT_COUNTER && k->res != PKS_RES_NUM)
         fail(c, "expect_counter needs '= N'");
 }
@@ -455,12 +437,12 @@ static void parse_event(struct cur *c, struct pks_event *e)
     } else { e->kind = PKS_CALL; parse_call(c, &e->call); }
 }
 
-static void strip_comment(char *l, bool pd)
+static void strip_comment(char *l)
 {
     bool in_str = false;
     for (char *p = l; *p; p++) {
         if (*p == '"') in_str = !in_str;
-        if (!in_str && ((*p == '#' && !pd) || (p[0] == '/' && p[1] == '/'))) { *p = 0; break; }
+        if (!in_str && p[0] == '/' && p[1] == '/') { *p = 0; break; }
     }
     size_t n = strlen(l);
     while (n && isspace((unsigned char)l[n - 1])) l[--n] = 0;
@@ -490,7 +472,7 @@ static struct pks_script *script_new(const char *name)
     sc->name = strdup(name ? name : "script");
     sc->isn = 1000;
     sc->peer_port = 40000;
-    sc->stack_port = 80;
+    sc->stack_port = 8080;     /* packetdrill's default local port */
     sc->tolerance_us = 10000;
     sc->strict = true;
     sc->cfg_msl_us = sc->cfg_rto_min_us = -1;
@@ -501,7 +483,7 @@ static struct pks_script *script_new(const char *name)
 /* Parse one line into sc; returns false with err set on a syntax error. */
 static bool parse_line(struct pks_script *sc, char *l, int lineno, char *err, size_t errcap)
 {
-    struct cur c = {.p = l, .pd = sc->pd, .skip = &sc->skip};
+    struct cur c = {.p = l, .skip = &sc->skip};
     skip_ws(&c);
     if (!*c.p) return true;
     if (!(isdigit((unsigned char)*c.p) || *c.p == '+' || (*c.p == '.' && c.p[1] != '.'))) {
@@ -530,19 +512,6 @@ static bool parse_line(struct pks_script *sc, char *l, int lineno, char *err, si
         return false;
     }
     return true;
-}
-
-/* packetdrill syntax: a script that opens a socket() or carries a --flag header line. */
-static bool is_packetdrill(const char *text)
-{
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        const char *q = p;
-        while (*q == ' ' || *q == '\t') q++;
-        if (strncmp(q, "--", 2) == 0) return true;
-        while (*q == '+' || *q == '.' || isdigit((unsigned char)*q) || *q == ' ') q++;
-        if (strncmp(q, "socket(", 7) == 0) return true;
-    }
-    return false;
 }
 
 /* #ifdef NAME / #ifndef / #else / #endif (packetdrill runs scripts through cpp). Only STANDARD
@@ -580,8 +549,6 @@ struct pks_script *pks_parse(const char *name, const char *text, char *err, size
     if (!sc) { snprintf(err, errcap, "out of memory"); return NULL; }
     int lineno = 0;
     const char *p = text;
-    sc->pd = is_packetdrill(text);
-    if (sc->pd) sc->stack_port = 8080;     /* packetdrill's default local port */
     unsigned depth = 0, off_at = 0;         /* #ifdef nesting; off_at: depth of a false block */
     while (*p) {
         const char *nl = strchr(p, '\n');
@@ -590,8 +557,8 @@ struct pks_script *pks_parse(const char *name, const char *text, char *err, size
         if (!l) { snprintf(err, errcap, "out of memory"); pks_free(sc); return NULL; }
         lineno++;
         p += n + (nl ? 1 : 0);
-        if (sc->pd && preprocess(l, &depth, &off_at)) { free(l); continue; }
-        strip_comment(l, sc->pd);
+        if (preprocess(l, &depth, &off_at)) { free(l); continue; }
+        strip_comment(l);
         bool ok = parse_line(sc, l, lineno, err, errcap);
         free(l);
         if (!ok) { pks_free(sc); return NULL; }

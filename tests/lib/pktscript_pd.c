@@ -5,9 +5,12 @@
  *   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3        bind(3, ..., ...) = 0
  *   listen(3, 1) = 0      accept(3, ..., ...) = 4      connect(3, ..., ...) = -1 EINPROGRESS (...)
  *   fcntl(3, F_GETFL) = 0x02 (flags O_RDWR)           fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0
- *   setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0   (SO_RCVBUF SO_SNDBUF TCP_NODELAY
- *   getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0      SO_KEEPALIVE SO_LINGER [{onoff=1, linger=0}])
+ *   setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0   (SO_RCVBUF SO_SNDBUF TCP_NODELAY SO_KEEPALIVE
+ *   getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0      TCP_KEEPIDLE TCP_KEEPINTVL TCP_KEEPCNT (seconds)
+ *                                                          SO_LINGER [{onoff=1, linger=0}])
+ *   getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED}, [104]) = 0
  *   read(4, ..., 100)  recv(4, ..., 1024, MSG_PEEK)  write(4, ..., 10)  send(4, ..., 10, 0)
+ *   write(4, "GET /", 5)     (ours: these bytes, not the pattern; outbound payloads are checked)
  *   readv(4, [{..., 50}, {..., 50}], 2)  writev(...)  close(4)  shutdown(4, SHUT_WR)
  *   poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 0) = 1
  *   `sysctl -w net.inet.tcp.NAME=VALUE`    `sockstat ... | grep -c STATE | grep N`
@@ -62,9 +65,12 @@ static int split_args(const char **p, char args[MAX_ARGS][96])
     if (*s != '(') return -1;
     s++;
     int n = 0, depth = 0;
+    bool in_str = false;
     const char *start = s;
     for (;; s++) {
         if (!*s) return -1;
+        if (*s == '"' && (s == start || s[-1] != '\\')) in_str = !in_str;
+        if (in_str) continue;
         if (*s == '(' || *s == '[' || *s == '{') depth++;
         else if ((*s == ']' || *s == '}') && depth > 0) depth--;
         else if (*s == ')' && depth > 0) depth--;
@@ -97,7 +103,8 @@ static const struct { const char *name; enum pks_sockopt opt; } opt_names[] = {
     {"SO_ERROR", PKS_SO_ERROR}, {"SO_RCVBUF", PKS_SO_RCVBUF}, {"SO_SNDBUF", PKS_SO_SNDBUF},
     {"SO_REUSEADDR", PKS_SO_REUSEADDR}, {"SO_LINGER", PKS_SO_LINGER},
     {"SO_KEEPALIVE", PKS_SO_KEEPALIVE}, {"TCP_NODELAY", PKS_TCP_NODELAY},
-    {"TCP_INFO", PKS_TCP_INFO}, {"F_GETFL", PKS_F_GETFL}, {"F_SETFL", PKS_F_SETFL},
+    {"TCP_INFO", PKS_TCP_INFO}, {"TCP_KEEPIDLE", PKS_TCP_KEEPIDLE},
+    {"TCP_KEEPINTVL", PKS_TCP_KEEPINTVL}, {"TCP_KEEPCNT", PKS_TCP_KEEPCNT}, {"F_GETFL", PKS_F_GETFL}, {"F_SETFL", PKS_F_SETFL},
 };
 
 static enum pks_sockopt opt_code(const char *name)
@@ -200,7 +207,8 @@ static const char *result(const char **p, struct pks_call *k)
 static const char *fd_arg(const char *a, struct pks_call *k)
 {
     long v;
-    if (!num(a, &v) || v < 0 || v > 63) return "the first argument must be a descriptor";
+    if (!num(a, &v) || v < 0 || v > 63)
+        return "the first argument must be a descriptor, as packetdrill writes it (listen(3, 1), read(4, ..., 10); see tests/lib/pktscript.h)";
     k->fd = (int)v;
     return NULL;
 }
@@ -213,10 +221,51 @@ static const char *io_call(const char *name, char args[MAX_ARGS][96], int n, str
     k->op = in ? PKS_OP_RECV : PKS_OP_SEND;
     k->n[0] = vec ? iov_len(args[1]) : atol(args[2]);
     k->nn = 1;
+    if (!in && !vec && args[1][0] == '"') {     /* our extension: write(4, "text", 4) sends these bytes */
+        size_t len = strlen(args[1]), m = 0;
+        if (len < 2 || args[1][len - 1] != '"') return "unterminated string";
+        k->text = malloc(len);
+        if (!k->text) return "out of memory";
+        for (size_t i = 1; i + 1 < len; i++) {
+            char ch = args[1][i];
+            if (ch == '\\' && i + 2 < len) {
+                ch = args[1][++i];
+                ch = ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch == 't' ? '\t' : ch == '0' ? '\0' : ch;
+            }
+            k->text[m++] = ch;
+        }
+        k->text[m] = 0;
+        k->text_len = m;
+        if ((long)k->text_len != k->n[0]) return "the count differs from the string's length";
+    }
     if (k->n[0] < 0) return "bad iovec";
     if ((strcmp(name, "recv") == 0 || strcmp(name, "send") == 0) && n >= 4 && !mask(args[3], &k->flags))
         return "unknown recv/send flags";
     return NULL;
+}
+
+/* getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, ...}, ...): the state by
+ * name (Linux's TCP_* or our TCPI_* names; numbers differ between systems and are refused). */
+static const char *tcp_info_arg(const char *a, bool get, struct pks_call *k)
+{
+    static const struct { const char *name, *ours; } names[] = {
+        {"TCP_ESTABLISHED", "ESTABLISHED"}, {"TCP_SYN_SENT", "SYN_SENT"}, {"TCP_SYN_RECV", "SYN_RECEIVED"},
+        {"TCP_FIN_WAIT1", "FIN_WAIT_1"}, {"TCP_FIN_WAIT2", "FIN_WAIT_2"}, {"TCP_TIME_WAIT", "TIME_WAIT"},
+        {"TCP_CLOSE", "CLOSED"}, {"TCP_CLOSE_WAIT", "CLOSE_WAIT"}, {"TCP_LAST_ACK", "LAST_ACK"},
+        {"TCP_LISTEN", "LISTEN"}, {"TCP_CLOSING", "CLOSING"},
+    };
+    if (!get) return "TCP_INFO can only be read";
+    const char *v = strstr(a, "tcpi_state=");
+    if (!v) { k->val_any = true; return NULL; }                /* nothing asked of it */
+    v += 11;
+    char st[32];
+    size_t n = 0;
+    while ((isalnum((unsigned char)*v) || *v == '_') && n < sizeof st - 1) st[n++] = *v++;
+    st[n] = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(st, names[i].name) == 0) { k->text = strdup(names[i].ours); return NULL; }
+    if (strncmp(st, "TCPI_", 5) == 0) { k->text = strdup(st + 5); return NULL; }
+    return "tcpi_state: write the state's name (TCP_ESTABLISHED ...), numbers differ between systems";
 }
 
 static const char *sockopt_call(bool get, char args[MAX_ARGS][96], int n, struct pks_call *k)
@@ -225,6 +274,7 @@ static const char *sockopt_call(bool get, char args[MAX_ARGS][96], int n, struct
     k->op = get ? PKS_OP_GETSOCKOPT : PKS_OP_SETSOCKOPT;
     k->opt = opt_code(args[2]);
     if (k->opt == PKS_SO_NONE) { k->text = strdup(args[2]); return NULL; }   /* runner: SKIP */
+    if (k->opt == PKS_TCP_INFO) return tcp_info_arg(args[3], get, k);
     return bracket_value(args[3], k);
 }
 

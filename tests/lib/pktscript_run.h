@@ -33,6 +33,7 @@ struct traced {
 /* A packetdrill descriptor: options wait here until the socket exists (listen/connect). */
 struct pkr_fd {
     bool used, nonblock, nodelay, linger0, keepalive;
+    long keep_idle, keep_intvl, keep_cnt;   /* seconds, count; 0: the stack's default */
     size_t sndbuf, rcvbuf;
     struct ts_sock *sock;         /* NULL until listen/connect/accept */
     bool listener;

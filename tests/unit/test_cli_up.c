@@ -14,43 +14,23 @@
 #include "cli/apps_table.c"
 #include "cli/up_opts.c"
 #include "driver/netns.c"
+#include "apps/services.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 
-/* A stand-in application in the "qotd" slot, to check how app flags are parsed. */
-struct qotd_opts { int port; const char *file; };
-static void qotd_defaults(void *opts) { ((struct qotd_opts *)opts)->port = 17; }
-static int qotd_set_port(void *opts, const char *v, char *err, size_t errlen)
-{
-    uint64_t p;
-    if (!ts_parse_uint(v, 1, 65535, &p)) {
-        snprintf(err, errlen, "--qotd '%s': expected 1-65535", v);
-        return -1;
-    }
-    ((struct qotd_opts *)opts)->port = (int)p;
-    return 0;
-}
-static int qotd_set_file(void *opts, const char *v, char *err, size_t errlen)
-{
-    ((struct qotd_opts *)opts)->file = v;
-    return 0;
-}
-static const struct ts_cli_flag qotd_flags[] = {
-    { "qotd", "PORT", "port (and switch it on)", qotd_set_port },
-    { "qotd-file", "FILE", "quotes", qotd_set_file },
-    { NULL, NULL, NULL, NULL },
-};
-const struct ts_cli_app ts_cli_app_qotd = {
-    .name = "qotd", .summary = "quote of the day", .default_on = true,
-    .opts_size = sizeof(struct qotd_opts), .defaults = qotd_defaults, .flags = qotd_flags,
-};
-
-static unsigned qotd_slot(void)
+/* App flags are checked on a real app, echo (app_services.c): --echo PORT names the app (and
+ * switches it on), --echo-port PORT is a flag of the app that does not. */
+static unsigned echo_slot(void)
 {
     for (unsigned i = 0; i < TS_CLI_APPS_MAX; i++)
-        if (ts_cli_app_at(i) == &ts_cli_app_qotd) return i;
-    fail_msg("qotd not in the table");
+        if (ts_cli_app_at(i) == &ts_cli_app_echo) return i;
+    fail_msg("echo not in the table");
     return 0;
+}
+
+static unsigned echo_port(const struct ts_up_opts *o, unsigned q)
+{
+    return ((const struct ts_services_opts *)o->app_opts[q])->echo_port;
 }
 
 /* Parse a NULL-terminated list of arguments after "up". */
@@ -91,9 +71,9 @@ static void test_defaults(void **state)
     assert_int_equal(o.cfg.prefix_len, 24);
     const uint8_t mac[6] = { 2, 0, 0, 0, 0, 2 };
     assert_memory_equal(o.cfg.mac, mac, 6);
-    unsigned q = qotd_slot();
+    unsigned q = echo_slot();
     assert_true(o.app_on[q]);
-    assert_int_equal(((struct qotd_opts *)o.app_opts[q])->port, 17);
+    assert_int_equal(echo_port(&o, q), 7);
     assert_int_equal(ts_up_peer_ip(&o.cfg), IP(10, 0, 0, 1));
     ts_up_opts_free(&o);
 }
@@ -164,8 +144,9 @@ static void test_bad_values(void **state)
     expect_bad("unknown flag --bogus", "--bogus=1", NULL);
     expect_bad("unexpected argument 'tap0'", "tap0", NULL);
     expect_bad("takes no value", "--hints=yes", NULL);
-    expect_bad("expected 1-65535", "--qotd", "0");
-    expect_bad("expected 1-65535", "--qotd=", NULL);
+    expect_bad("give a port number 1..65535", "--echo", "0");
+    expect_bad("give a port number 1..65535", "--echo=", NULL);
+    expect_bad("give a port number 1..65535", "--echo-port", "65536");
 }
 
 static void test_cross_checks(void **state)
@@ -198,33 +179,38 @@ static void test_help_and_apps(void **state)
     ts_up_opts_free(&o);
     assert_int_equal(parse(&o, err, sizeof err, "-h", NULL), 1);
     ts_up_opts_free(&o);
-    unsigned q = qotd_slot();
-    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd-file=/q", NULL), 0);
+    unsigned q = echo_slot();
+    /* a flag of the app that is not named like it leaves it off */
+    assert_int_equal(parse(&o, err, sizeof err, "--no-echo", "--echo-port=1000", NULL), 0);
     assert_false(o.app_on[q]);
+    assert_int_equal(echo_port(&o, q), 1000);
     ts_up_opts_free(&o);
     /* a flag named like its app takes a value and switches the app on */
-    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd", "1017", "--qotd-file=/q", NULL), 0);
+    assert_int_equal(parse(&o, err, sizeof err, "--no-echo", "--echo", "1017", "--hints", NULL), 0);
     assert_true(o.app_on[q]);
-    assert_int_equal(((struct qotd_opts *)o.app_opts[q])->port, 1017);
-    assert_string_equal(((struct qotd_opts *)o.app_opts[q])->file, "/q");
-    ts_up_opts_free(&o);
-    /* ... but alone, or before another flag, it is just the switch */
-    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd", NULL), 0);
-    assert_true(o.app_on[q]);
-    assert_int_equal(((struct qotd_opts *)o.app_opts[q])->port, 17);
-    ts_up_opts_free(&o);
-    assert_int_equal(parse(&o, err, sizeof err, "--no-qotd", "--qotd", "--hints", NULL), 0);
-    assert_true(o.app_on[q]);
+    assert_int_equal(echo_port(&o, q), 1017);
     assert_true(o.hints);
     ts_up_opts_free(&o);
-    assert_int_equal(parse(&o, err, sizeof err, "--qotd=99", NULL), 0);
-    assert_int_equal(((struct qotd_opts *)o.app_opts[q])->port, 99);
+    /* ... but alone, or before another flag, it is just the switch */
+    assert_int_equal(parse(&o, err, sizeof err, "--no-echo", "--echo", NULL), 0);
+    assert_true(o.app_on[q]);
+    assert_int_equal(echo_port(&o, q), 7);
     ts_up_opts_free(&o);
-    /* slots of apps that are not built are empty, not garbage */
-    unsigned present = 0;
-    for (unsigned i = 0; i < TS_CLI_APPS_MAX; i++) present += ts_cli_app_at(i) != NULL;
-    assert_true(present >= 1);
-    assert_null(ts_cli_app_at(TS_CLI_APPS_MAX));
+    assert_int_equal(parse(&o, err, sizeof err, "--no-echo", "--echo", "--hints", NULL), 0);
+    assert_true(o.app_on[q]);
+    assert_int_equal(echo_port(&o, q), 7);
+    assert_true(o.hints);
+    ts_up_opts_free(&o);
+    assert_int_equal(parse(&o, err, sizeof err, "--echo=99", NULL), 0);
+    assert_int_equal(echo_port(&o, q), 99);
+    ts_up_opts_free(&o);
+    /* the table: every slot up to its end filled, distinct names, nothing past it */
+    unsigned n = 0;
+    while (n < TS_CLI_APPS_MAX && ts_cli_app_at(n)) n++;
+    assert_true(n >= 5);
+    for (unsigned i = n; i <= TS_CLI_APPS_MAX; i++) assert_null(ts_cli_app_at(i));
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = i + 1; j < n; j++) assert_string_not_equal(ts_cli_app_at(i)->name, ts_cli_app_at(j)->name);
 }
 
 static void test_value_parsers(void **state)

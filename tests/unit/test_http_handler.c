@@ -138,9 +138,7 @@ static int setup(void **state)
     assert_int_equal(utimes(p, tv), 0);
 
     f->srv = calloc(1, sizeof *f->srv);
-    f->srv->rootfd = open(f->root, O_RDONLY | O_DIRECTORY);
-    assert_true(f->srv->rootfd >= 0);
-    assert_non_null(realpath(f->root, f->srv->root_real));
+    assert_int_equal(ts_fs_root_open(&f->srv->root, f->root), 0);
     *state = f;
     return 0;
 }
@@ -149,8 +147,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     char cmd[512];
-    if (f->srv->rootfd >= 0)
-        close(f->srv->rootfd);
+    ts_fs_root_close(&f->srv->root);
     free(f->srv);
     free(f->res.body);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->base);
@@ -397,8 +394,7 @@ static void test_builtin_pages(void **state)
 {
     struct fixture *f = *state;
     int calls = 0;
-    close(f->srv->rootfd);
-    f->srv->rootfd = -1;                  /* no root: the built-in pages */
+    ts_fs_root_close(&f->srv->root);      /* no root: the built-in pages */
     assert_int_equal(ts_http_add_route(f->srv, "/netstat", "Connections", fake_route, &calls), 0);
     struct result *r = run(f, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_int_equal(r->status, 200);

@@ -128,124 +128,7 @@ static void test_too_long(void **state)
     assert_int_equal(ts_http_target_path("/abcdefgh/ijklmnopq", out, sizeof out, NULL), 414);
 }
 
-/* ---- confinement on a real directory tree ---- */
-
-struct tree {
-    char base[256];          /* holds root/ and outside/ */
-    char root[PATH_MAX];
-    int rootfd;
-};
-
-static void put(const char *dir, const char *name, const char *text)
-{
-    char p[PATH_MAX * 2];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static int tree_setup(void **state)
-{
-    struct tree *t = calloc(1, sizeof *t);
-    snprintf(t->base, sizeof t->base, "/tmp/ts-http-path-XXXXXX");
-    assert_non_null(mkdtemp(t->base));
-    char p[PATH_MAX * 2];
-    snprintf(t->root, sizeof t->root, "%s/root", t->base);
-    assert_int_equal(mkdir(t->root, 0755), 0);
-    snprintf(p, sizeof p, "%s/outside", t->base);
-    assert_int_equal(mkdir(p, 0755), 0);
-    put(p, "secret.txt", "SECRET\n");
-    put(t->root, "hello.txt", "hello\n");
-    snprintf(p, sizeof p, "%s/sub", t->root);
-    assert_int_equal(mkdir(p, 0755), 0);
-    put(p, "inner.txt", "inner\n");
-    snprintf(p, sizeof p, "%s/up", t->root);
-    assert_int_equal(symlink("../outside/secret.txt", p), 0);          /* leaves the root */
-    snprintf(p, sizeof p, "%s/abs", t->root);
-    assert_int_equal(symlink("/etc/passwd", p), 0);                      /* absolute */
-    snprintf(p, sizeof p, "%s/updir", t->root);
-    assert_int_equal(symlink("../outside", p), 0);                       /* directory outside */
-    snprintf(p, sizeof p, "%s/alias.txt", t->root);
-    assert_int_equal(symlink("sub/inner.txt", p), 0);                    /* stays inside */
-    snprintf(p, sizeof p, "%s/sub/back", t->root);
-    assert_int_equal(symlink("../hello.txt", p), 0);                     /* stays inside */
-    t->rootfd = open(t->root, O_RDONLY | O_DIRECTORY);
-    assert_true(t->rootfd >= 0);
-    char *real = realpath(t->root, NULL);
-    snprintf(t->root, sizeof t->root, "%s", real);
-    free(real);
-    *state = t;
-    return 0;
-}
-
-static int tree_teardown(void **state)
-{
-    struct tree *t = *state;
-    char cmd[PATH_MAX + 32];
-    close(t->rootfd);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->base);
-    assert_int_equal(system(cmd), 0);
-    free(t);
-    return 0;
-}
-
-static void read_is(int fd, const char *want)
-{
-    char buf[64] = {0};
-    assert_true(fd >= 0);
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    assert_int_equal(n, (ssize_t)strlen(want));
-    assert_string_equal(buf, want);
-    close(fd);
-}
-
-static void test_open_inside(void **state)
-{
-    struct tree *t = *state;
-    read_is(ts_http_open_beneath(t->rootfd, t->root, "/hello.txt"), "hello\n");
-    read_is(ts_http_open_beneath(t->rootfd, t->root, "/sub/inner.txt"), "inner\n");
-    read_is(ts_http_open_beneath(t->rootfd, t->root, "/alias.txt"), "inner\n");
-    read_is(ts_http_open_beneath(t->rootfd, t->root, "/sub/back"), "hello\n");
-    int fd = ts_http_open_beneath(t->rootfd, t->root, "/");
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    assert_true(S_ISDIR(st.st_mode));
-    close(fd);
-    assert_int_equal(ts_http_open_beneath(t->rootfd, t->root, "/nope"), -ENOENT);
-    assert_int_equal(ts_http_open_beneath(t->rootfd, t->root, "/hello.txt/x"), -ENOTDIR);
-}
-
-static void test_open_escapes_refused(void **state)
-{
-    struct tree *t = *state;
-    assert_true(ts_http_open_beneath(t->rootfd, t->root, "/up") < 0);
-    assert_true(ts_http_open_beneath(t->rootfd, t->root, "/abs") < 0);
-    assert_true(ts_http_open_beneath(t->rootfd, t->root, "/updir/secret.txt") < 0);
-    assert_true(ts_http_open_beneath(t->rootfd, t->root, "/updir/") < 0);
-    /* Even if a ".." reached it (the path step refuses it first), openat2 would refuse. */
-    assert_true(ts_http_open_beneath(t->rootfd, t->root, "/../outside/secret.txt") < 0);
-    assert_true(ts_http_open_beneath(t->rootfd, t->root, "/sub/../../outside/secret.txt") < 0);
-}
-
-/* The openat(2) + /proc check used where openat2 is missing refuses the same escapes. */
-static void test_fallback_open(void **state)
-{
-    struct tree *t = *state;
-    read_is(ts_http_open_checked(t->rootfd, t->root, "/hello.txt"), "hello\n");
-    read_is(ts_http_open_checked(t->rootfd, t->root, "/alias.txt"), "inner\n");
-    read_is(ts_http_open_checked(t->rootfd, t->root, "/sub/back"), "hello\n");
-    int fd = ts_http_open_checked(t->rootfd, t->root, "/");
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/up"), -EXDEV);
-    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/abs"), -EXDEV);
-    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/updir/secret.txt"), -EXDEV);
-    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/../outside/secret.txt"), -EXDEV);
-    assert_int_equal(ts_http_open_checked(t->rootfd, t->root, "/nope"), -ENOENT);
-}
+/* Opening beneath the root (symlinks, races ...) is attacked in test_fs_root.c. */
 
 static void test_escape_helpers(void **state)
 {
@@ -272,9 +155,6 @@ int main(void)
         cmocka_unit_test(test_encoded_dots_refused),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_too_long),
-        cmocka_unit_test_setup_teardown(test_open_inside, tree_setup, tree_teardown),
-        cmocka_unit_test_setup_teardown(test_open_escapes_refused, tree_setup, tree_teardown),
-        cmocka_unit_test_setup_teardown(test_fallback_open, tree_setup, tree_teardown),
         cmocka_unit_test(test_escape_helpers),
     };
     return cmocka_run_group_tests_name("http_path", tests, NULL, NULL);

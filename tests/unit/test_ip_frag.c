@@ -158,6 +158,31 @@ static void timing_out(void **st)
     assert_int_equal(ts_stack_poll_at(x->s), TS_TIME_NEVER);
 }
 
+/* A reassembly that times out with fragment zero held is answered with ICMP Time Exceeded,
+ * code 1, quoting the header and 8 bytes (RFC 792, RFC 1122 §3.3.2); without fragment zero,
+ * nothing is sent. */
+static void timing_out_time_exceeded(void **st)
+{
+    struct fx *x = *st;
+    drain(x->s, T0);
+    make_dgram(x, 3000);
+    frag(x, T0, 21, 1000, 1000);                   /* no fragment zero: silent */
+    ts_stack_poll(x->s, T0 + TS_FRAG_TIMEOUT);
+    uint8_t o[2048];
+    assert_int_equal(ts_stack_transmit(x->s, T0 + TS_FRAG_TIMEOUT, o, sizeof o), 0);
+    ts_time_t t1 = T0 + TS_FRAG_TIMEOUT + TS_SEC(1);
+    frag(x, t1, 22, 0, 1000);
+    ts_stack_poll(x->s, t1 + TS_FRAG_TIMEOUT);
+    size_t m = ts_stack_transmit(x->s, t1 + TS_FRAG_TIMEOUT, o, sizeof o);
+    assert_int_equal(m, 14 + 20 + 8 + 20 + 8);
+    assert_int_equal(o[34], 11);                     /* Time Exceeded */
+    assert_int_equal(o[35], 1);                      /* fragment reassembly time exceeded */
+    assert_int_equal(ts_get16(o + 42 + 4), 22);      /* quoted IP id */
+    assert_int_equal(ts_get16(o + 42 + 20 + 2), PORT); /* quoted UDP destination port */
+    assert_int_equal(ctr(x->s, TS_CTR_icmp_tx_time_exceeded), 1);
+    assert_int_equal(ctr(x->s, TS_CTR_ipv4_frag_drop_timeout), 2);
+}
+
 /* Many incomplete datagrams: memory stays under the cap, the oldest go first, and a new one
  * still completes. */
 static void memory_cap(void **st)
@@ -310,6 +335,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(duplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(overlapping, setup, teardown),
         cmocka_unit_test_setup_teardown(timing_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(timing_out_time_exceeded, setup, teardown),
         cmocka_unit_test_setup_teardown(memory_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(table_full, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed, setup, teardown),

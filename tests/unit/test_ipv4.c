@@ -1,5 +1,6 @@
 /* IPv4 validation: each bad field dropped and counted under its own reason. */
 #include "core_util.h"
+#include "tapstack/socket.h"
 
 static struct ts_stack *S;
 static uint8_t F[200];
@@ -98,6 +99,37 @@ static void not_our_mac(void **st)
 static void runt_frame(void **st) { (void)st; N = 13; expect_drop(TS_CTR_eth_drop_short); }
 static void unknown_ethertype(void **st) { (void)st; ts_put16(F + 12, 0x86dd); expect_drop(TS_CTR_eth_drop_unknown_type); }
 
+/* The IPv4 ID of the next datagram the stack sends to dst (UDP, 1 byte). */
+static uint16_t next_id_to(struct ts_sock *so, uint32_t dst)
+{
+    uint8_t out[200];
+    assert_int_equal(ts_udp_sendto(so, 0, dst, 9, "x", 1), 1);
+    size_t m = ts_stack_transmit(S, 0, out, sizeof out);
+    assert_true(m >= 34);
+    assert_int_equal(ts_get32(out + 30), dst);
+    return ts_get16(out + 18);
+}
+
+/* RFC 7739 §5.3.2: each destination has its own ID sequence (consecutive for it, whatever is
+ * sent elsewhere in between), starting at a keyed, per-destination offset. */
+static void ip_id_per_destination(void **st)
+{
+    (void)st;
+    static const uint8_t mac2[6] = {2, 0, 0, 0, 0, 3};
+    const uint32_t other = 0x0a000003u;
+    ts_stack_arp_add(S, 0, other, mac2, false);
+    struct ts_sock *so;
+    assert_int_equal(ts_udp_open(S, 0, 4000, NULL, NULL, &so), 0);
+    drain(S, 0);
+    uint16_t a1 = next_id_to(so, PEER_IP), b1 = next_id_to(so, other);
+    for (int i = 0; i < 5; i++) next_id_to(so, other);
+    uint16_t a2 = next_id_to(so, PEER_IP), b2 = next_id_to(so, other);
+    assert_int_equal((uint16_t)(a1 + 1), a2);        /* others' traffic does not show */
+    assert_int_equal((uint16_t)(b1 + 6), b2);
+    assert_int_not_equal(a1, b1);                    /* offsets differ (keyed hash; this seed) */
+    ts_udp_close(so);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 int main(void)
 {
@@ -105,6 +137,7 @@ int main(void)
         T(good_is_answered), T(short_header), T(bad_version), T(ihl_too_small), T(ihl_past_packet),
         T(total_len_lies), T(total_len_under_header), T(bad_checksum), T(not_for_us), T(source_is_us),
         T(trailing_padding_ok), T(options_skipped), T(not_our_mac), T(runt_frame), T(unknown_ethertype),
+        T(ip_id_per_destination),
     };
     return cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
 }

@@ -24,13 +24,13 @@ static void noop_cb(void *arg, struct ts_sock *sock, unsigned ev, ts_time_t now)
 }
 
 /* Run a command as the control socket would; returns its output (caller frees) and status. */
-static char *run(struct ts_stack *s, int *status, int argc, char **argv)
+static char *run(struct ts_netstat_srv *srv, int *status, int argc, char **argv)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    *status = strcmp(argv[0], "arp") == 0 ? ts_ctl_arp(s, 0, argc, argv, out) : ts_ctl_netstat(s, 0, argc, argv, out);
+    *status = ts_netstat_srv_command(srv, 0, argc, argv, out);
     fclose(out);
     return text;
 }
@@ -44,24 +44,24 @@ static void test_commands(void **state)
     assert_non_null(s);
     struct ts_sock *u = NULL;
     assert_int_equal(ts_udp_open(s, 0, 7, noop_cb, NULL, &u), 0);
+    struct ts_netstat_srv *srv = ts_netstat_srv_start(s, "tap9", NULL, 0, NULL);
+    assert_non_null(srv);
     int st;
     char *a1[] = { "netstat", "-l", "-n" };
-    char *t = run(s, &st, 3, a1);
+    char *t = run(srv, &st, 3, a1);
     assert_int_equal(st, 0);
     assert_non_null(strstr(t, "udp        0      0 0.0.0.0:7               0.0.0.0:*\n"));
     free(t);
     char *a2[] = { "netstat", "-q" };
-    t = run(s, &st, 2, a2);
+    t = run(srv, &st, 2, a2);
     assert_int_equal(st, 2);
     assert_string_equal(t, "-q: unknown flag (see tapstack netstat --help)\n");
     free(t);
     char *a3[] = { "arp" };
-    t = run(s, &st, 1, a3);
+    t = run(srv, &st, 1, a3);
     assert_int_equal(st, 0);
     assert_non_null(strstr(t, "Entries: 0\n"));
     free(t);
-    struct ts_netstat_srv *srv = ts_netstat_srv_start(s, "tap9", NULL, 0, NULL);
-    assert_non_null(srv);
     ts_netstat_srv_stop(srv);
     ts_udp_close(u);
     ts_stack_free(s);
@@ -82,6 +82,25 @@ static double ms_since(const struct timespec *t0)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Send req (reqlen bytes, NUL-separated arguments) to the control socket at path, serving it
+ * with ts_ctl_ready meanwhile; the answer goes into ans (NUL-terminated). */
+static void ask(struct ts_ctl *ctl, const char *path, const char *req, size_t reqlen, char *ans, size_t cap)
+{
+    struct pollfd p = { .fd = ts_ctl_fd(ctl), .events = POLLIN };
+    int fd = connect_to(path);
+    assert_int_equal(send(fd, req, reqlen, 0), (ssize_t)reqlen);
+    shutdown(fd, SHUT_WR);
+    size_t len = 0;
+    for (int i = 0; i < 200; i++) {
+        if (poll(&p, 1, 10) > 0) ts_ctl_ready(ctl, TS_SEC(2));
+        ssize_t n = recv(fd, ans + len, cap - 1 - len, MSG_DONTWAIT);
+        if (n == 0) break;
+        if (n > 0) len += (size_t)n;
+    }
+    ans[len] = '\0';
+    close(fd);
 }
 
 /* A client that connects and says nothing does not hold the loop: ts_ctl_ready returns at once,
@@ -109,21 +128,15 @@ static void test_ctl_never_blocks(void **state)
     ts_ctl_ready(ctl, TS_SEC(1));
     assert_true(ms_since(&t0) < 150);   /* the old server waited 200 ms for a silent client */
 
-    int fd = connect_to(path);
     static const char req[] = "arp\0-n";
-    assert_int_equal(send(fd, req, sizeof req, 0), (ssize_t)sizeof req);
-    shutdown(fd, SHUT_WR);
     char ans[2048];
-    size_t len = 0;
-    for (int i = 0; i < 200; i++) {
-        if (poll(&p, 1, 10) > 0) ts_ctl_ready(ctl, TS_SEC(2));
-        ssize_t n = recv(fd, ans + len, sizeof ans - 1 - len, MSG_DONTWAIT);
-        if (n == 0) break;
-        if (n > 0) len += (size_t)n;
-    }
-    ans[len] = '\0';
+    ask(ctl, path, req, sizeof req, ans, sizeof ans);
     assert_string_equal(ans, "status 0\nAddress          HWtype  HWaddress           State       Age      Pending  Iface\n"
                              "Entries: 0\n");
+    /* a command nobody registered: status 2 and why */
+    static const char frob[] = "frob\0-n";
+    ask(ctl, path, frob, sizeof frob, ans, sizeof ans);
+    assert_string_equal(ans, "status 2\nthis tapstack does not serve 'frob'\n");
 
     /* Past the time limit, any activity drops the silent client: it sees EOF. */
     int other = connect_to(path);
@@ -131,7 +144,6 @@ static void test_ctl_never_blocks(void **state)
         if (poll(&p, 1, 10) > 0) ts_ctl_ready(ctl, TS_SEC(1) + TS_CTL_CLIENT_TIMEOUT);
     assert_int_equal(recv(silent, ans, 1, MSG_DONTWAIT), 0);
     close(other);
-    close(fd);
     close(silent);
     ts_ctl_close(ctl);
     ts_netstat_srv_stop(srv);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/obs_opts.h"
 #include "cli/up_opts.h"
 #include "driver/obs.h"
@@ -19,11 +20,6 @@
 #include "lib/obs_frames.h"
 #include "tapstack/stats.h"
 
-/* Not from cli/cli.h, where it is weak: a weak reference would not pull replay.o from the archive. */
-int ts_cmd_replay(int argc, char **argv);
-#define TS_EXIT_OK 0
-#define TS_EXIT_FAIL 1
-#define TS_EXIT_USAGE 2
 
 #define PEER OBSF_IP(10, 0, 0, 1)
 #define US OBSF_IP(10, 0, 0, 2)

@@ -494,6 +494,52 @@ static void test_live_record(void **state)
     ts_plot_rec_free(r);
 }
 
+/* Churn: 5,000 frames of 40 conversations in a pseudo-random order through a record of 8. After
+ * each frame the record holds the 8 conversations seen most recently, finds each of them by its
+ * pair, lists them newest first, and finds none of the others. */
+static void test_live_record_churn(void **state)
+{
+    struct ts_plot_rec *r = ts_plot_rec_new(8, 16);
+    assert_non_null(r);
+    ts_time_t seen[40] = { 0 };
+    uint32_t x = 12345;
+    for (ts_time_t t = 1; t <= 5000; t++) {
+        x = x * 1103515245u + 12345u;
+        unsigned k = (x >> 16) % 40;
+        rec_seg(r, t, (uint16_t)(41000 + k), (x >> 8) & 1, 1 + (uint32_t)t, FRM_ACK, 10);
+        seen[k] = t;
+        if (t % 97 != 0 && t < 4990) continue;
+        /* the 8 most recent by the test's own bookkeeping */
+        bool held[40] = { false };
+        ts_time_t prev = ~(ts_time_t)0;
+        for (unsigned i = 0; i < 8; i++) {
+            char stem[64];
+            size_t n;
+            ts_time_t last;
+            assert_true(ts_plot_rec_at(r, i, stem, sizeof stem, &n, &last));
+            assert_true(last < prev);
+            prev = last;
+            unsigned port = (unsigned)atoi(strchr(stem, '_') + 1);
+            assert_true(port >= 41000 && port < 41040);
+            assert_int_equal(seen[port - 41000], last);
+            held[port - 41000] = true;
+        }
+        assert_false(ts_plot_rec_at(r, 8, (char[64]){ 0 }, 64, &(size_t){ 0 }, &(ts_time_t){ 0 }));
+        for (unsigned j = 0; j < 40; j++) {
+            char stem[64];
+            bool in = ts_plot_rec_stem(r, CLIENT_IP, (uint16_t)(41000 + j), SERVER_IP, 80, stem, sizeof stem);
+            assert_int_equal(in, held[j]);
+            if (!held[j]) assert_true(seen[j] < prev);     /* older than the oldest held */
+        }
+    }
+    struct ts_plot_rec_stats st;
+    ts_plot_rec_stats(r, &st);
+    assert_int_equal(st.convs, 8);
+    assert_true(st.evicted > 1000);
+    assert_true(st.bytes <= st.bytes_bound);
+    ts_plot_rec_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_bounded_output),
         cmocka_unit_test(test_live_record),
+        cmocka_unit_test(test_live_record_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

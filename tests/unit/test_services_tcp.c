@@ -5,6 +5,7 @@
 #include "unit/core_util.h"
 #include "apps/services.h"
 #include "tapstack/socket.h"
+#include "tapstack/stats.h"
 
 #define CLIENT_IP 0x0a000001u
 #define SERVER_IP 0x0a000002u
@@ -24,6 +25,7 @@ struct net {
     struct ts_stack *c, *s;
     ts_time_t now;
     struct ts_app app;
+    int s2c_budget;           /* frames still delivered to the client; -1: all */
 };
 
 static void client_pump(struct client *cl, ts_time_t now)
@@ -69,6 +71,11 @@ static void net_settle(struct net *n)
             any = true;
         }
         while ((len = ts_stack_transmit(n->s, n->now, buf, sizeof buf)) > 0) {
+            if (n->s2c_budget == 0) {          /* the link to the client is cut: a ghost */
+                any = true;
+                continue;
+            }
+            if (n->s2c_budget > 0) n->s2c_budget--;
             ts_stack_receive(n->c, n->now, buf, len);
             any = true;
         }
@@ -115,6 +122,7 @@ static struct net *net_new(unsigned max_conns)
     assert_non_null(n->c);
     assert_non_null(n->s);
     n->now = TS_SEC(1);
+    n->s2c_budget = -1;
     struct ts_services_opts o;
     ts_services_opts_default(&o);
     o.udp = false;
@@ -248,12 +256,43 @@ static void tcp_eviction_and_timeouts(void **st)
     net_free(n);
 }
 
+/* A daytime client that never acknowledges the line (its SYN,ACK arrives, nothing after it) is
+ * reset after 3 s: no orphan left retransmitting FIN to a ghost. A real one gets the line and a FIN. */
+static void tcp_daytime_ghost_reset(void **st)
+{
+    (void)st;
+    struct net *n = net_new(0);
+    const struct ts_stats *ss = ts_stack_stats(n->s);
+    struct client g;
+    n->s2c_budget = 2;                           /* the ARP reply and the SYN,ACK only */
+    client_open(n, &g, 13, NULL, 0);
+    net_run(n, TS_SEC(2));
+    assert_true(g.connected);
+    assert_int_equal(g.rx_len, 0);
+    assert_int_equal(ss->v[TS_CTR_tcp_rsts_sent], 0);   /* still waiting for the ACK */
+    net_run(n, TS_MS(1300));
+    assert_int_equal(ss->v[TS_CTR_tcp_rsts_sent], 1);   /* reset after 3 s */
+    n->s2c_budget = -1;
+    struct client r;
+    client_open(n, &r, 13, NULL, 0);
+    net_run(n, TS_SEC(1));
+    assert_true(r.eof);
+    assert_int_equal(r.error, 0);
+    assert_true(r.rx_len > 20);
+    assert_int_equal(ss->v[TS_CTR_tcp_rsts_sent], 1);
+    client_close(n, &g);
+    client_close(n, &r);
+    net_run(n, TS_SEC(1));
+    net_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tcp_echo),
         cmocka_unit_test(tcp_discard_and_daytime),
         cmocka_unit_test(tcp_eviction_and_timeouts),
+        cmocka_unit_test(tcp_daytime_ghost_reset),
     };
     return cmocka_run_group_tests_name("services_tcp", tests, NULL, NULL);
 }

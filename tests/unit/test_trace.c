@@ -1,4 +1,4 @@
-/* Unit tests: the frame decoder and the tracer (stack/cli/trace_decode.c, trace_json.c, trace_fmt.c). */
+/* Unit tests: the frame decoder and the tracer (stack/trace/trace_decode.c, trace_json.c, trace_fmt.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/trace_decode.h"
-#include "cli/trace_fmt.h"
+#include "trace/trace_decode.h"
+#include "trace/trace_fmt.h"
 #include "driver/fault.h"
 #include "lib/obs_frames.h"
 #include "tapstack/socket.h"
@@ -211,8 +211,9 @@ static void test_tracer(void **state)
     ev = (struct ts_trace_event){ .kind = TS_TRACE_DROP, .now = 6, .counter = TS_CTR_eth_drop_short };
     ts_tracer_event(&t, &ev);
     ts_tracer_event(&t, &ev);
-    ts_tracer_fault(&t, 7, TS_FAULT_IN, TS_FAULT_LOST, f, n);
-    ts_tracer_fault(&t, 8, TS_FAULT_OUT, TS_FAULT_CORRUPT | TS_FAULT_DUP, f, n);
+    char names[32];
+    ts_tracer_fault(&t, 7, TS_FAULT_IN, ts_fault_names(TS_FAULT_LOST, names, sizeof names), f, n);
+    ts_tracer_fault(&t, 8, TS_FAULT_OUT, ts_fault_names(TS_FAULT_CORRUPT | TS_FAULT_DUP, names, sizeof names), f, n);
     fclose(out);
     assert_int_equal(t.frames_in, 1);
     assert_int_equal(t.frames_out, 1);

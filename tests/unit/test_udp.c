@@ -297,6 +297,111 @@ static void icmp_error_refused(void **st)
     ts_stack_free(s);
 }
 
+/* Feed an ICMP error (type, code) quoting qlen bytes of q (an IPv4 header and UDP header we sent). */
+static void feed_icmp_err(struct ts_stack *s, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
+{
+    uint8_t f[2048];
+    size_t o = put_eth(f, OUR_MAC, 0x0800);
+    uint8_t *m = f + o + 20;
+    m[0] = type; m[1] = code;
+    memset(m + 2, 0, 6);
+    memcpy(m + 8, q, qlen);
+    ts_put16(m + 2, ts_csum(m, 8 + qlen));
+    o += put_ip(f + o, 1, PEER_IP, OUR_IP, 8 + qlen, 98, 0);
+    feed(s, f, o + 8 + qlen);
+    ts_stack_dispatch(s, T0);
+}
+
+/* Net and host unreachable (type 3 codes 0, 1) report EHOSTUNREACH; other codes are counted and
+ * ignored, and ICMP (stack/net/icmp.c) keeps other types and short or foreign quotes from UDP. */
+static void icmp_error_kinds(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct evlog lg = {0};
+    struct ts_sock *so;
+    assert_int_equal(ts_udp_open(s, 0, 0, log_cb, &lg, &so), 0);
+    assert_int_equal(ts_udp_connect(so, PEER_IP, 7777), 0);
+    uint8_t out[2048], q[64], buf[64];
+    assert_int_equal(ts_udp_sendto(so, T0, 0, 0, "ping", 4), 4);
+    assert_true(next_out(s, T0, out, sizeof out) > 0);
+    memcpy(q, out + 14, 28);
+
+    feed_icmp_err(s, 11, 0, q, 28);                 /* time exceeded: not for the application */
+    feed_icmp_err(s, 3, 1, q, 12);                  /* quote shorter than an IPv4 header */
+    uint8_t bad[64];
+    memcpy(bad, q, 28);
+    bad[0] = 0x44;                                  /* IHL 16 bytes */
+    feed_icmp_err(s, 3, 1, bad, 28);
+    assert_int_equal(ctr(s, TS_CTR_icmp_drop_short), 2);
+    assert_int_equal(ctr(s, TS_CTR_udp_rx_icmp_errors), 0);
+    feed_icmp_err(s, 3, 4, q, 28);                  /* fragmentation needed: nothing for UDP to do */
+    assert_int_equal(ctr(s, TS_CTR_udp_rx_icmp_errors), 1);
+    assert_int_equal(lg.events & TS_EV_ERROR, 0);
+    assert_int_equal(ctr(s, TS_CTR_udp_icmp_errors_reported), 0);
+
+    feed_icmp_err(s, 3, 1, q, 28);                  /* host unreachable */
+    assert_true(lg.events & TS_EV_ERROR);
+    assert_int_equal(ts_udp_recvfrom(so, buf, sizeof buf, NULL, NULL), -TS_EHOSTUNREACH);
+    feed_icmp_err(s, 3, 0, q, 28);                  /* net unreachable */
+    assert_int_equal(ts_udp_recvfrom(so, buf, sizeof buf, NULL, NULL), -TS_EHOSTUNREACH);
+    assert_int_equal(ctr(s, TS_CTR_udp_icmp_errors_reported), 2);
+    ts_stack_free(s);
+}
+
+/* A port belongs to one socket: a second open of it is refused, by any local address, before
+ * and after the first socket connects; closing frees it. */
+static void address_in_use(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *a, *b;
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &a), 0);
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &b), -TS_EADDRINUSE);
+    assert_int_equal(ts_udp_open(s, OUR_IP, 5000, NULL, NULL, &b), -TS_EADDRINUSE);
+    assert_int_equal(ts_udp_connect(a, PEER_IP, 7), 0);
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &b), -TS_EADDRINUSE);
+    ts_udp_close(a);
+    assert_int_equal(ts_udp_open(s, OUR_IP, 5000, NULL, NULL, &b), 0);
+    ts_stack_free(s);
+}
+
+/* 255.255.255.255 goes out to the broadcast MAC without ARP; an off-link address with no gateway
+ * is refused with EHOSTUNREACH and counted. */
+static void broadcast_and_no_route(void **st)
+{
+    (void)st;
+    struct ts_stack *s = new_stack();          /* no ARP entry, no gateway */
+    struct ts_sock *so;
+    assert_int_equal(ts_udp_open(s, 0, 68, NULL, NULL, &so), 0);
+    assert_int_equal(ts_udp_sendto(so, T0, 0xffffffffu, 67, "dhcp", 4), 4);
+    uint8_t out[2048];
+    size_t n = next_out(s, T0, out, sizeof out);
+    assert_int_equal(n, 60);                    /* 14 + 20 + 8 + 4, padded to the minimum */
+    for (int i = 0; i < 6; i++) assert_int_equal(out[i], 0xff);
+    assert_int_equal(ts_get32(out + 14 + 16), 0xffffffffu);
+    assert_int_equal(ts_udp_sendto(so, T0, 0xc0a80101u, 53, "q", 1), -TS_EHOSTUNREACH);
+    assert_int_equal(ctr(s, TS_CTR_arp_drop_no_route), 1);
+    assert_int_equal(next_out(s, T0, out, sizeof out), 0);
+    ts_stack_free(s);
+}
+
+/* A checksum the driver says the wire verified is not checked again (and counted so). */
+static void offloaded_checksum_trusted(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *so;
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &so), 0);
+    uint8_t f[2048], buf[64];
+    struct ts_frame_info info = { .flags = TS_FRAME_CSUM_VALID };
+    ts_stack_receive_info(s, T0, f, build_udp(f, OUR_IP, 4000, 5000, 10, CSUM_BAD, 0, 0), &info);
+    assert_int_equal(ts_udp_recvfrom(so, buf, sizeof buf, NULL, NULL), 10);
+    assert_int_equal(ctr(s, TS_CTR_eth_rx_csum_offloaded), 1);
+    assert_int_equal(ctr(s, TS_CTR_udp_drop_bad_checksum), 0);
+    ts_stack_free(s);
+}
+
 /* Two stacks joined by hand: a datagram of every size up to 65,507 bytes crosses (fragmented
  * and reassembled) and arrives exactly. */
 static void big_datagrams_between_stacks(void **st)
@@ -356,6 +461,10 @@ int main(void)
         cmocka_unit_test(queue_overflow),
         cmocka_unit_test(port_unreachable),
         cmocka_unit_test(icmp_error_refused),
+        cmocka_unit_test(icmp_error_kinds),
+        cmocka_unit_test(address_in_use),
+        cmocka_unit_test(broadcast_and_no_route),
+        cmocka_unit_test(offloaded_checksum_trusted),
         cmocka_unit_test(big_datagrams_between_stacks),
     };
     return cmocka_run_group_tests_name("udp", tests, NULL, NULL);

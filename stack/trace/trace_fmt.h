@@ -11,8 +11,8 @@
  *   1700000000.300000 drop tcp.drop_bad_checksum (segments with a bad checksum), length 54
  *   1700000000.300000 fault in loss: IP 10.0.0.1.43210 > ...
  */
-#ifndef TS_CLI_TRACE_FMT_H
-#define TS_CLI_TRACE_FMT_H
+#ifndef TS_TRACE_TRACE_FMT_H
+#define TS_TRACE_TRACE_FMT_H
 
 #include <stdio.h>
 #include "tapstack/trace.h"
@@ -33,17 +33,14 @@ void ts_tracer_init(struct ts_tracer *t, FILE *out, enum ts_trace_format fmt);
 /* The ts_trace_fn to put in ts_config.trace, with the tracer as trace_arg. Handles every kind. */
 void ts_tracer_event(void *tracer, const struct ts_trace_event *ev);
 
-/* Report a fault the driver injected (what: TS_FAULT_* bits from driver/fault.h; dir 0 = in,
- * 1 = out) on frame. */
-void ts_tracer_fault(struct ts_tracer *t, ts_time_t now, int dir, unsigned what, const uint8_t *frame,
+/* Report a fault the driver injected on frame: dir 0 = in, 1 = out; names says what was done,
+ * comma-separated ("loss", "corrupt,dup": ts_fault_names in driver/fault.h). */
+void ts_tracer_fault(struct ts_tracer *t, ts_time_t now, int dir, const char *names, const uint8_t *frame,
                      size_t len);
 
 /* Format one event as a line (no newline) into buf; returns the length it wanted (like snprintf).
  * Used by ts_tracer_event; exposed for tests. */
 size_t ts_trace_format(enum ts_trace_format fmt, const struct ts_trace_event *ev, char *buf, size_t cap);
-
-/* Names of the fault bits, comma-separated, e.g. "loss" or "corrupt,dup", into buf. */
-const char *ts_trace_fault_names(unsigned what, char *buf, size_t cap);
 
 /* Print the counts as a summary (text) to f. */
 void ts_tracer_summary(const struct ts_tracer *t, FILE *f);

@@ -3,8 +3,8 @@
  * once into a host-order description, then printed as a tcpdump-like line or as JSON.
  * Every read is bounds-checked; a malformed frame is described as such, never read past its end.
  */
-#ifndef TS_CLI_TRACE_DECODE_H
-#define TS_CLI_TRACE_DECODE_H
+#ifndef TS_TRACE_TRACE_DECODE_H
+#define TS_TRACE_TRACE_DECODE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /*
  * A decoded frame as a JSON object (schema in docs/trace-json.md; contract in trace_decode.h).
  */
-#include "cli/trace_decode.h"
+#include "trace/trace_decode.h"
 
 static void json_ip(struct ts_sb *sb, const char *key, uint32_t ip)
 {

@@ -1,12 +1,11 @@
 /*
  * The tracer (contract in trace_fmt.h).
  */
-#include "cli/trace_fmt.h"
+#include "trace/trace_fmt.h"
 
 #include <string.h>
 
-#include "cli/trace_decode.h"
-#include "driver/fault.h"
+#include "trace/trace_decode.h"
 
 #define LINE_MAX_LEN 4096
 
@@ -205,30 +204,15 @@ void ts_tracer_event(void *arg, const struct ts_trace_event *ev)
     emit(t, line);
 }
 
-const char *ts_trace_fault_names(unsigned what, char *buf, size_t cap)
-{
-    static const struct { unsigned bit; const char *name; } names[] = {
-        { TS_FAULT_LOST, "loss" },         { TS_FAULT_CORRUPT, "corrupt" }, { TS_FAULT_DUP, "dup" },
-        { TS_FAULT_RATE, "rate" },         { TS_FAULT_DELAYED, "delay" },   { TS_FAULT_REORDERED, "reorder" },
-        { TS_FAULT_OVERFLOW, "overflow" },
-    };
-    struct ts_sb sb;
-    ts_sb_init(&sb, buf, cap);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (what & names[i].bit) ts_sb_printf(&sb, "%s%s", sb.len ? "," : "", names[i].name);
-    return buf;
-}
-
-void ts_tracer_fault(struct ts_tracer *t, ts_time_t now, int dir, unsigned what, const uint8_t *frame,
+void ts_tracer_fault(struct ts_tracer *t, ts_time_t now, int dir, const char *names, const uint8_t *frame,
                      size_t len)
 {
     t->faults++;
     if (!t->out) return;
-    char line[LINE_MAX_LEN], names[96], body[2048];
+    char line[LINE_MAX_LEN], body[2048];
     struct ts_dec d;
     struct ts_sb sb;
     ts_dec_frame(&d, frame, len);
-    ts_trace_fault_names(what, names, sizeof names);
     ts_sb_init(&sb, line, sizeof line);
     sb_time(&sb, t->fmt, now, "fault");
     if (t->fmt == TS_TRACE_FMT_JSON) {

@@ -2,7 +2,7 @@
  * Frame decoder for the trace (contract in trace_decode.h). Reads only through wire/bytes.h after
  * a length check; never casts onto the bytes.
  */
-#include "cli/trace_decode.h"
+#include "trace/trace_decode.h"
 
 #include <stdarg.h>
 #include <stdio.h>
