@@ -354,7 +354,7 @@ def callgrind_cost():
     toggles = [f"--toggle-collect={f}" for f in
                ("ts_stack_receive", "ts_stack_transmit", "ts_stack_poll", "ts_stack_dispatch")]
     r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--collect-atstart=no",
-                        *toggles, TAPSTACK, "replay", CAPTURE, "--seed", "1", "--quiet"],
+                        *toggles, TAPSTACK, "replay", CAPTURE, "--seed", "1", "--quiet", "--no-offload"],
                        capture_output=True, text=True, timeout=600)
     m = re.search(r"(\d+) frames in the capture: (\d+) fed to the stack", r.stdout + r.stderr)
     sent = re.search(r"the stack sent (\d+) frames", r.stdout + r.stderr)

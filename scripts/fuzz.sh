@@ -41,9 +41,10 @@ for t in "${targets[@]}"; do
   corpus=build/fuzz/corpus/$t; seeds=tests/fuzz/corpus/$t
   mkdir -p "$corpus" "$seeds"
   log=build/fuzz/logs/$t.log
+  dict=; [ -f "tests/fuzz/$t.dict" ] && dict=tests/fuzz/$t.dict   # tokens: HTTP, FTP, TCP option bytes
   t0=$(date +%s)
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=16:malloc_context_size=10} timeout -k 10 $((secs + 120)) "$bin" \
-    -max_total_time="$secs" ${runs:+-runs="$runs"} -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=4096 \
+    -max_total_time="$secs" ${runs:+-runs="$runs"} -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=4096 ${dict:+-dict="$dict"} \
     -artifact_prefix="build/fuzz/artifacts/$t-" -print_final_stats=1 "$corpus" "$seeds" >"$log" 2>&1
   rc=$?
   took=$(( $(date +%s) - t0 ))

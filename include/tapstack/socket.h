@@ -103,7 +103,8 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
 long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t len);
 
 /* Read up to len bytes; returns the count, 0 at end of stream (peer's FIN), -TS_EAGAIN when
- * nothing is there yet, or -error once the connection failed. */
+ * nothing is there yet, or -error once the connection failed. buf NULL: the bytes are consumed
+ * without being copied (a discard server). */
 long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len);
 
 /* Like ts_tcp_recv, but the bytes stay in the receive buffer (MSG_PEEK): the next recv or peek

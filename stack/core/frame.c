@@ -70,8 +70,6 @@ void ts_frame_free(struct ts_stack *s, struct ts_frame *f)
     s->frames_free++;
 }
 
-size_t ts_frame_cap(const struct ts_stack *s) { return s->frame_cap; }
-
 unsigned ts_frame_pool_free(const struct ts_stack *s) { return s->frames_free; }
 
 void ts_txq_push(struct ts_stack *s, struct ts_frame *f)

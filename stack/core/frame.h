@@ -17,7 +17,7 @@ struct ts_frame {
     ts_time_t parked_at; /* when it was parked */
     struct ts_frame_info info; /* offloads the wire must finish (flags 0: a plain frame) */
     bool big;            /* from the large pool: room for TS_FRAME_MAX_GSO bytes */
-    uint8_t data[];      /* ts_frame_cap(s) bytes */
+    uint8_t data[];      /* s->frame_cap bytes (MTU + 14) */
 };
 
 /* A free frame from the pool, or NULL when every frame is in use (the caller counts the drop).
@@ -33,9 +33,6 @@ void ts_frame_big_release(struct ts_stack *s);
 
 /* Give a frame back to its pool. Safe on NULL. */
 void ts_frame_free(struct ts_stack *s, struct ts_frame *f);
-
-/* Bytes each frame buffer holds: MTU + 14. */
-size_t ts_frame_cap(const struct ts_stack *s);
 
 /* Frames left in the pool (for TCP: stop producing segments when this runs low). */
 unsigned ts_frame_pool_free(const struct ts_stack *s);

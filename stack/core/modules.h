@@ -54,7 +54,7 @@ void ts_tcp_free(struct ts_stack *s);
 void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *buffers);
 void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
                   const uint8_t *seg, size_t len);
-void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code,
+void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code, uint16_t mtu,
                        const uint8_t *orig, size_t len);
 ts_time_t ts_tcp_poll_at(const struct ts_stack *s);
 void ts_tcp_poll(struct ts_stack *s, ts_time_t now);

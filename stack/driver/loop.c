@@ -188,7 +188,7 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->rx_depth = 1;   /* a power of two (the buffer ring needs it), at most 32768 */
     while (l->rx_depth < (cfg->rx_depth ? cfg->rx_depth : 32) && l->rx_depth < 32768) l->rx_depth <<= 1;
     l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
-    l->tx_zc = !cfg->obs;
+    l->tx_zc = ts_obs_tx_inplace(cfg->obs);
     l->rx_mem = calloc(l->rx_depth, l->frame_cap);
     if (l->tx_zc) {
         l->tx_held = calloc(l->tx_depth, sizeof *l->tx_held);
@@ -266,6 +266,7 @@ static void drain_tx_zc(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         struct ts_frame_info info;
         const struct ts_tx *tx = ts_stack_tx_take(s, now, &data, &len, &info);
         if (!tx) return;
+        ts_obs_tx_note(l->obs, now, data, len);
         struct io_uring_sqe *sqe = loop_sqe(l);
         if (!sqe) {   /* cannot happen: the SQ has room for every slot; TCP would resend it */
             ts_stack_tx_done(s, tx);

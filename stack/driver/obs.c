@@ -136,6 +136,8 @@ static void deliver(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, const
 static const uint8_t *plain_copy(struct ts_obs *obs, const uint8_t *frame, size_t len, const struct ts_frame_info *info)
 {
     if (!info || !(info->flags & TS_FRAME_CSUM_PARTIAL) || len > sizeof obs->buf) return frame;
+    /* Only the capture files and the fault queues keep the bytes: the plot record reads headers. */
+    if (!obs->pcap && !obs->conns && !obs->fault[TS_FAULT_IN]) return frame;
     memcpy(obs->buf, frame, len);
     ts_frame_finish_csum(obs->buf, len, info);
     return obs->buf;
@@ -160,6 +162,13 @@ void ts_obs_receive_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, 
     }
     fault_push(obs, TS_FAULT_IN, now, plain_copy(obs, frame, len, info), len);
     ts_obs_poll(obs, s, now);
+}
+
+bool ts_obs_tx_inplace(const struct ts_obs *obs) { return !obs || !obs->fault[TS_FAULT_OUT]; }
+
+void ts_obs_tx_note(struct ts_obs *obs, ts_time_t now, const uint8_t *frame, size_t len)
+{
+    if (obs) capture(obs, now, frame, len);
 }
 
 size_t ts_obs_transmit(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t cap)

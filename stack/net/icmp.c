@@ -66,7 +66,7 @@ static void dest_unreach(struct ts_stack *s, ts_time_t now, const uint8_t *msg, 
     }
     if (ts_get32(orig + 12) != s->cfg.ip) { TS_COUNT(s, icmp, rx_other); return; }
     if (orig[9] == TS_IPPROTO_UDP) ts_udp_icmp_error(s, now, msg[0], msg[1], orig, olen);
-    else if (orig[9] == TS_IPPROTO_TCP) ts_tcp_icmp_error(s, now, msg[0], msg[1], orig, olen);
+    else if (orig[9] == TS_IPPROTO_TCP) ts_tcp_icmp_error(s, now, msg[0], msg[1], ts_get16(msg + 6), orig, olen);
 }
 
 void ts_icmp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,

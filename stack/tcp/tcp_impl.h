@@ -160,6 +160,9 @@ void tcp_drop_conn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, int err,
 void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
 void tcp_reap(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+/* tcp_pmtu.c: an ICMP Packet Too Big (next-hop mtu, 0 if unknown) about this connection's
+ * datagram of quoted_len bytes: checks it (RFC 5927) and lowers the send MSS (RFC 1191). */
+void tcp_pmtu_ptb(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint16_t mtu, uint16_t quoted_len);
 uint16_t tcp_our_mss(const struct ts_stack *s);
 
 /* Give back the storage of an empty ring that has not grown (an idle connection then holds no

@@ -534,7 +534,7 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     if (ts_rx_csum_trusted(s)) TS_COUNT(s, eth, rx_csum_offloaded);
     else if (!ts_tcp_csum_ok(seg, len, ip->src, ip->dst)) { TS_DROP(s, now, tcp, drop_bad_checksum, seg, len); return; }
     if (len > ts_ipv4_l4_cap(s)) TS_COUNT(s, eth, rx_gso);
-    if (ip->src == ip->dst) { TS_DROP(s, now, tcp, drop_land, seg, len); return; }
+    /* No land check (source = destination): ts_ipv4_input already dropped a source that is ours. */
     if (h.sport == 0 || h.dport == 0) { TS_DROP(s, now, tcp, drop_bad_port, seg, len); return; }
     const uint8_t *opt = seg + TS_TCP_HLEN, *data = seg + h.hlen;
     size_t optlen = h.hlen - TS_TCP_HLEN;
@@ -566,7 +566,7 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
 }
 
 /* An ICMP error quoting one of our segments (RFC 5927: check the quoted sequence number). */
-void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code,
+void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t code, uint16_t mtu,
                        const uint8_t *orig, size_t len)
 {
     if (len < 20) return;
@@ -580,6 +580,7 @@ void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t 
     uint32_t seq = ts_get32(th + 4);
     if (!(SEQ_GEQ(seq, t->snd_una) && SEQ_LT(seq, t->snd_max))) return;
     TS_COUNT(s, tcp, icmp_errors);
+    if (type == 3 && code == 4) { tcp_pmtu_ptb(s, t, now, mtu, ts_get16(orig + 2)); return; }
     /* Hard errors end a connection that is still opening; on others TCP keeps trying (RFC 5461). */
     if (type == 3 && (code == 2 || code == 3) && t->state == TS_TCP_SYN_SENT)
         tcp_drop_conn(s, t, now, TS_ECONNREFUSED, "ICMP unreachable in SYN_SENT");

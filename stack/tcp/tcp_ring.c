@@ -94,7 +94,7 @@ void ts_ring_consume(struct ts_ring *r, uint32_t n)
 uint32_t ts_ring_read(struct ts_ring *r, void *dst, uint32_t n)
 {
     if (n > r->len) n = r->len;
-    ts_ring_peek(r, 0, dst, n);
+    if (dst) ts_ring_peek(r, 0, dst, n);
     ts_ring_consume(r, n);
     return n;
 }

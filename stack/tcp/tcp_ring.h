@@ -52,7 +52,7 @@ void ts_ring_peek(const struct ts_ring *r, uint32_t off, void *dst, uint32_t n);
 /* Drop the n oldest bytes (n <= len). */
 void ts_ring_consume(struct ts_ring *r, uint32_t n);
 
-/* Copy out and consume up to n bytes; returns the count. */
+/* Copy out (unless dst is NULL) and consume up to n bytes; returns the count. */
 uint32_t ts_ring_read(struct ts_ring *r, void *dst, uint32_t n);
 
 #endif

@@ -22,7 +22,7 @@ CYCLES=20
 for i in $(seq "$CYCLES"); do
     if [ $((i % 2)) = 0 ]; then TS_STOP_SIG=INT; else TS_STOP_SIG=TERM; fi
     ts_start
-    ts_ns ping -n -q -c 1 -W 2 10.0.0.2 >/dev/null || ts_fail "cycle $i: no ping reply"
+    ts_ns ping -n -q -c 1 -W 5 10.0.0.2 >/dev/null || ts_fail "cycle $i: no ping reply within 5 s"
     ts_stop
     gone tap0 "cycle $i (SIG$TS_STOP_SIG)"
     [ -e "/run/netns/$TS_NS" ] || ts_fail "cycle $i: tapstack removed a namespace it did not create"

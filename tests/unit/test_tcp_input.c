@@ -257,6 +257,64 @@ static void mss_floor_and_malformed_options(void **st)
     ts_stack_free(s);
 }
 
+/* An ICMP Destination Unreachable, code 4 (Packet Too Big) with next-hop mtu, quoting our segment
+ * (OUR_IP:80 -> PEER_IP:3000, seq, a datagram of qlen bytes). */
+static void icmp_ptb(struct ts_stack *s, ts_time_t now, uint16_t mtu, uint32_t seq, uint16_t qlen)
+{
+    uint8_t f[128];
+    size_t n = put_eth(f, OUR_MAC, 0x0800);
+    n += put_ip(f + n, 1, PEER_IP, OUR_IP, 8 + 28, 7, 0);
+    uint8_t *m = f + n;
+    memset(m, 0, 36);
+    m[0] = 3;
+    m[1] = 4;
+    ts_put16(m + 6, mtu);
+    put_ip(m + 8, 6, OUR_IP, PEER_IP, qlen - 20, 1, 0x4000);
+    ts_put16(m + 28, 80);
+    ts_put16(m + 30, 3000);
+    ts_put32(m + 32, seq);
+    ts_put16(m + 2, ts_csum(m, 36));
+    ts_stack_receive(s, now, f, n + 36);
+}
+
+/* Path MTU discovery (RFC 1191) with RFC 5927's checks: a Packet Too Big about a segment in
+ * flight lowers the MSS and resends at once; one about another sequence, one claiming less than
+ * 576 bytes, or an MTU not below the quoted datagram, changes nothing. */
+static void pmtu_packet_too_big(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
+    uint32_t iss = handshake(s, 3000, 80, 1000);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    static uint8_t data[3000];
+    assert_int_equal(ts_tcp_send(c, T0, data, sizeof data), (long)sizeof data);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.dlen, 1460);
+    while (tcp_out(s, T0, &g)) {}
+    icmp_ptb(s, T0, 1000, iss + 5000, 1500);                   /* not in flight */
+    icmp_ptb(s, T0, 300, iss + 1, 1500);                       /* too small */
+    icmp_ptb(s, T0, 1500, iss + 1, 1500);                      /* not below the datagram */
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_icmp_ptb_too_small), 1);
+    assert_int_equal(ctr(s, TS_CTR_tcp_icmp_ptb_bogus), 1);
+    assert_int_equal(ctr(s, TS_CTR_tcp_pmtu_reductions), 0);
+    icmp_ptb(s, T0, 1000, iss + 1, 1500);
+    assert_int_equal(ctr(s, TS_CTR_tcp_pmtu_reductions), 1);
+    assert_true(tcp_out(s, T0, &g));                           /* SND.UNA again, smaller */
+    assert_int_equal(g.h.seq, iss + 1);
+    assert_int_equal(g.dlen, 960);
+    icmp_ptb(s, T0, 0, iss + 1, 1000);                         /* no MTU: plateau 508 < 576 */
+    assert_int_equal(ctr(s, TS_CTR_tcp_icmp_ptb_too_small), 2);
+    assert_int_equal(ctr(s, TS_CTR_tcp_pmtu_reductions), 1);
+    ts_tcp_abort(c, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
 static void zero_window_persist(void **st)
 {
     (void)st;
@@ -457,6 +515,7 @@ int main(void)
         cmocka_unit_test(rfc5961_rst_and_syn),
         cmocka_unit_test(mss_floor_and_malformed_options),
         cmocka_unit_test(zero_window_persist),
+        cmocka_unit_test(pmtu_packet_too_big),
         cmocka_unit_test(retransmit_then_give_up),
         cmocka_unit_test(many_holes_in_order_still_taken),
         cmocka_unit_test(sack_blocks_reported),

@@ -98,11 +98,32 @@ static void long_stream_crosses_many_wraps(void **st)
     ts_ring_release(&r);
 }
 
+/* A read into NULL consumes without copying (the discard service), across the wrap. */
+static void read_null_discards(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 4096);
+    uint8_t b[3000], out[3000];
+    for (int i = 0; i < 3000; i++) b[i] = (uint8_t)i;
+    assert_int_equal(ts_ring_write(&r, b, 3000), 3000);
+    assert_int_equal(ts_ring_read(&r, NULL, 2500), 2500);
+    assert_int_equal(r.len, 500);
+    assert_int_equal(ts_ring_write(&r, b, 3000), 3000);       /* wraps */
+    assert_int_equal(ts_ring_read(&r, NULL, 100), 100);
+    assert_int_equal(ts_ring_read(&r, out, 400), 400);
+    assert_memory_equal(out, b + 2600, 400);
+    assert_int_equal(ts_ring_read(&r, NULL, 100000), 3000);   /* at most what is held */
+    assert_int_equal(r.len, 0);
+    ts_ring_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lazy_and_sizes), cmocka_unit_test(wraps),
         cmocka_unit_test(beyond_and_commit), cmocka_unit_test(beyond_survives_empty_read), cmocka_unit_test(long_stream_crosses_many_wraps),
+        cmocka_unit_test(read_null_discards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

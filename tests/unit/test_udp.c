@@ -349,6 +349,59 @@ static void icmp_error_kinds(void **st)
     ts_stack_free(s);
 }
 
+/* A port belongs to one socket: a second open of it is refused, by any local address, before
+ * and after the first socket connects; closing frees it. */
+static void address_in_use(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *a, *b;
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &a), 0);
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &b), -TS_EADDRINUSE);
+    assert_int_equal(ts_udp_open(s, OUR_IP, 5000, NULL, NULL, &b), -TS_EADDRINUSE);
+    assert_int_equal(ts_udp_connect(a, PEER_IP, 7), 0);
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &b), -TS_EADDRINUSE);
+    ts_udp_close(a);
+    assert_int_equal(ts_udp_open(s, OUR_IP, 5000, NULL, NULL, &b), 0);
+    ts_stack_free(s);
+}
+
+/* 255.255.255.255 goes out to the broadcast MAC without ARP; an off-link address with no gateway
+ * is refused with EHOSTUNREACH and counted. */
+static void broadcast_and_no_route(void **st)
+{
+    (void)st;
+    struct ts_stack *s = new_stack();          /* no ARP entry, no gateway */
+    struct ts_sock *so;
+    assert_int_equal(ts_udp_open(s, 0, 68, NULL, NULL, &so), 0);
+    assert_int_equal(ts_udp_sendto(so, T0, 0xffffffffu, 67, "dhcp", 4), 4);
+    uint8_t out[2048];
+    size_t n = next_out(s, T0, out, sizeof out);
+    assert_int_equal(n, 60);                    /* 14 + 20 + 8 + 4, padded to the minimum */
+    for (int i = 0; i < 6; i++) assert_int_equal(out[i], 0xff);
+    assert_int_equal(ts_get32(out + 14 + 16), 0xffffffffu);
+    assert_int_equal(ts_udp_sendto(so, T0, 0xc0a80101u, 53, "q", 1), -TS_EHOSTUNREACH);
+    assert_int_equal(ctr(s, TS_CTR_arp_drop_no_route), 1);
+    assert_int_equal(next_out(s, T0, out, sizeof out), 0);
+    ts_stack_free(s);
+}
+
+/* A checksum the driver says the wire verified is not checked again (and counted so). */
+static void offloaded_checksum_trusted(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *so;
+    assert_int_equal(ts_udp_open(s, 0, 5000, NULL, NULL, &so), 0);
+    uint8_t f[2048], buf[64];
+    struct ts_frame_info info = { .flags = TS_FRAME_CSUM_VALID };
+    ts_stack_receive_info(s, T0, f, build_udp(f, OUR_IP, 4000, 5000, 10, CSUM_BAD, 0, 0), &info);
+    assert_int_equal(ts_udp_recvfrom(so, buf, sizeof buf, NULL, NULL), 10);
+    assert_int_equal(ctr(s, TS_CTR_eth_rx_csum_offloaded), 1);
+    assert_int_equal(ctr(s, TS_CTR_udp_drop_bad_checksum), 0);
+    ts_stack_free(s);
+}
+
 /* Two stacks joined by hand: a datagram of every size up to 65,507 bytes crosses (fragmented
  * and reassembled) and arrives exactly. */
 static void big_datagrams_between_stacks(void **st)
@@ -409,6 +462,9 @@ int main(void)
         cmocka_unit_test(port_unreachable),
         cmocka_unit_test(icmp_error_refused),
         cmocka_unit_test(icmp_error_kinds),
+        cmocka_unit_test(address_in_use),
+        cmocka_unit_test(broadcast_and_no_route),
+        cmocka_unit_test(offloaded_checksum_trusted),
         cmocka_unit_test(big_datagrams_between_stacks),
     };
     return cmocka_run_group_tests_name("udp", tests, NULL, NULL);
