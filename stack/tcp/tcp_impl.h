@@ -216,7 +216,7 @@ void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lp
                   uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
                             const struct ts_tcp_hdr *h, uint32_t iss, uint16_t wnd,
-                            const struct ts_tcp_opts *peer);
+                            const struct ts_tcp_opts *peer, const struct ts_tcb *l);
 uint32_t tcp_rcv_window(const struct ts_tcb *t);
 bool tcp_window_update_due(const struct ts_tcb *t);
 
@@ -261,6 +261,8 @@ bool tcp_ts_paws_reject(const struct ts_tcb *t, ts_time_t now, uint8_t flags, co
 void tcp_ts_update_recent(struct ts_tcb *t, ts_time_t now, uint32_t seq, const struct ts_tcp_opts *o);
 bool tcp_ts_rtt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_opts *o,
                 uint32_t flight);
+uint32_t tcp_ts_cookie_val(uint32_t clock, const struct ts_tcp_opts *peer);
+void tcp_ts_cookie_opts(struct ts_tcb *t, uint32_t ecr);
 void tcp_ts_fill(const struct ts_stack *s, const struct ts_tcb *t, ts_time_t now, uint8_t flags,
                  struct ts_tcp_opts *o);
 

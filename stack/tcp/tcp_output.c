@@ -352,15 +352,18 @@ void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lp
 
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
                             const struct ts_tcp_hdr *in, uint32_t iss, uint16_t wnd,
-                            const struct ts_tcp_opts *peer)
+                            const struct ts_tcp_opts *peer, const struct ts_tcb *l)
 {
     struct ts_tcp_hdr h = { .sport = in->dport, .dport = in->sport, .seq = iss, .ack = in->seq + 1,
                             .flags = TS_TCP_SYN | TS_TCP_ACK, .wnd = wnd };
     struct ts_tcp_opts o = { .has_mss = true, .mss = tcp_our_mss(s) };
     if (peer->has_ts && !s->cfg.tcp_no_timestamps) {   /* RFC 7323 with no state: see tcp_ts.c */
+        uint32_t clock = (uint32_t)(now / 1000u) + tcp_ts_offset(s->tcp, ip->dst, in->dport, ip->src, in->sport);
         o.has_ts = true;
-        o.ts_val = (uint32_t)(now / 1000u) + tcp_ts_offset(s->tcp, ip->dst, in->dport, ip->src, in->sport);
+        o.ts_val = tcp_ts_cookie_val(clock, peer);       /* carries SACK and window scale */
         o.ts_ecr = peer->ts_val;
+        o.sack_ok = peer->sack_ok;
+        if (peer->has_wscale) { o.has_wscale = true; o.wscale = tcp_wscale_for(l); }
     }
     send_bare(s, now, ip->dst, ip->src, &h, &o);
 }
