@@ -32,6 +32,9 @@ void tcp_undo_start(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, bool rt
     u->marker = t->snd_una;
     u->high = t->snd_max;
     u->rxt_base = t->retransmits;
+    /* a tail loss probe still out was a retransmission of this flight: its D-SACK counts too
+     * (the peer reports each duplicate it got) */
+    if (t->rack.tlp_out && t->rack.tlp_is_retrans && u->rxt_base) u->rxt_base--;
     u->dsacked = 0;
     u->eifel = t->ts_ok;
     u->rxt_tsval = tcp_ts_now(t, now);          /* the retransmission goes out at this instant */
