@@ -14,6 +14,9 @@ int ts_tcp_init(struct ts_stack *s)
     if (!tcp) return -TS_ENOMEM;
     tcp->isn_key = ts_rng_key(&s->rng);
     tcp->cookie_key = ts_rng_key(&s->rng);
+    tcp->cc_default = tcp_cc_find(s->cfg.tcp_cc);
+    if (!tcp->cc_default) tcp->cc_default = &tcp_cc_cubic;
+    s->cfg.tcp_cc = tcp->cc_default->name;      /* never a pointer into the caller's memory */
     s->tcp = tcp;
     return 0;
 }
@@ -37,6 +40,7 @@ static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
     if (t->all_next) t->all_next->all_prev = t->all_prev;
     ts_ring_release(&t->snd);
     ts_ring_release(&t->rcv);
+    tcp_segs_free(&t->segs);
     tcp->grown_total -= t->grown;
     tcp->nconns--;
     free(t);
@@ -148,10 +152,12 @@ struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, u
     t->state = TS_TCP_CLOSED;
     t->heap_idx = UINT_MAX;
     t->deadline = TS_TIME_NEVER;
+    t->rack_reo_at = TS_TIME_NEVER;
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) t->timer[i] = TS_TIME_NEVER;
     t->buf_snd = parent ? parent->buf_snd : TS_TCP_BUF_DEFAULT;
     t->buf_rcv = parent ? parent->buf_rcv : TS_TCP_BUF_DEFAULT;
     if (parent) t->flags |= parent->flags & (TF_NODELAY | TF_KEEPALIVE | TF_BUF_FIXED);
+    t->cc = parent ? parent->cc : tcp->cc_default;
     if (parent) { t->keep_idle = parent->keep_idle; t->keep_intvl = parent->keep_intvl; t->keep_count = parent->keep_count; }
     ts_ring_init(&t->snd, t->buf_snd);
     ts_ring_init(&t->rcv, t->buf_rcv);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TCP under loss beside Linux, in one run (issue 18). Two paths, each client -- router -- server
-# (lib.sh ts_loss_paths): to tapstack (the router is the namespace that holds tap0) and to the
-# kernel's own stack (three namespaces over veth); GSO/TSO/GRO off on every link, so the router's
+# (lib.sh ts_loss_paths): to tapstack (the router is the namespace that holds tap0; tapstack with
+# --no-offload) and to the kernel's own stack (three namespaces over veth); GSO/TSO/GRO off on every
+# link, so the router's
 # nftables forward hook sees single frames and drops 1, 5 and 10 % of the TCP frames each way on
 # both paths. On each path, alternating: a download with curl (tapstack's
 # /bytes/N; nginx serving the same bytes) and an upload into discard (tapstack's port 9; a
@@ -21,7 +22,11 @@ mb=${TS_LOSS_MB:-4}
 work=$TS_LOGDIR/tcp_loss.work
 rm -rf "$work"; mkdir -p "$work/www"
 
-ts_start --no-ftp --gateway 10.0.0.1
+# Plain frames from tapstack too: with TSO it hands the TAP 64 KB segments, which the router would
+# drop whole (dozens of segments in one loss).
+offload=
+"$TS_BIN" up --help | grep -q -- '--no-offload' && offload=--no-offload
+ts_start --no-ftp --gateway 10.0.0.1 $offload
 ts_loss_paths
 
 python3 "$TS_ROOT/scripts/loss_xfer.py" pattern "$work/www/pattern" $((mb * 1000000))
