@@ -99,10 +99,10 @@ void ns_text_tcp_detail(const struct ts_netstat_ctx *c, const struct ts_tcp_info
                         t->lost_bytes, ns_dur(t->rack_min_rtt, mrtt), ns_dur(t->rack_reo_wnd, reo));
         if (t->ts_on) {
             char age[24];
-            ts_nsbuf_printf(b, "%stimestamps on  ts_recent %u (%s ago)\n", indent, t->ts_recent,
-                            ns_dur(now > t->ts_recent_at ? now - t->ts_recent_at : 0, age));
+            ts_nsbuf_printf(b, "%stimestamps on  ts_recent %u (%s ago)  undos %u\n", indent, t->ts_recent,
+                            ns_dur(now > t->ts_recent_at ? now - t->ts_recent_at : 0, age), t->undos);
         } else {
-            ts_nsbuf_printf(b, "%stimestamps off\n", indent);
+            ts_nsbuf_printf(b, "%stimestamps off  undos %u\n", indent, t->undos);
         }
     }
     if (t->state != TS_TCP_LISTEN) text_timers(t, now, indent, b);   /* a listener runs none */
@@ -163,6 +163,7 @@ void ns_json_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
                         (unsigned long long)(now > t->ts_recent_at ? now - t->ts_recent_at : 0));
     else
         ts_nsbuf_puts(b, ",\"timestamps\":false,\"ts_recent\":null,\"ts_recent_age_us\":null");
+    ts_nsbuf_printf(b, ",\"undos\":%u", t->undos);
     json_timers(t, now, b);
     if (history) json_history(t, now, b);
     ts_nsbuf_puts(b, "}");

@@ -305,6 +305,7 @@ void ts_tcp_get_info(const struct ts_sock *sock, struct ts_tcp_info *in)
     in->ts_on = t->ts_ok;
     in->ts_recent = t->ts_recent;
     in->ts_recent_at = t->ts_recent_age;
+    in->undos = t->undos;
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) in->timer[i] = t->timer[i];
     in->backlog = t->backlog; in->syn_queue = t->syn_qlen; in->accept_queue = t->acc_qlen;
     in->hist_len = t->hist_len;

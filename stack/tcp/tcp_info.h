@@ -55,6 +55,7 @@ struct ts_tcp_info {
     uint32_t sacked_bytes, lost_bytes;  /* the scoreboard: SACKed, deemed lost (not resent) */
     bool ts_on;                     /* RFC 7323 timestamps negotiated */
     uint32_t ts_recent;             /* TS.Recent: the peer's TSval we echo (§4.3) */
+    uint32_t undos;                 /* reductions undone: the retransmission was spurious */
     ts_time_t ts_recent_at;         /* when it was set (our own TSval is not shown: its offset
                                      * is a per-connection secret, §7.1) */
     ts_time_t timer[TS_TCP_NTIMERS];
