@@ -49,8 +49,6 @@ void ts_udp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t 
 
 /* TCP (tcp/) */
 int ts_tcp_init(struct ts_stack *s);
-/* Is name a congestion controller this stack has ("cubic", "newreno")? */
-bool ts_tcp_cc_known(const char *name);
 void ts_tcp_free(struct ts_stack *s);
 /* TCBs, the bytes of their control blocks and of their rings' storage. */
 void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *buffers);

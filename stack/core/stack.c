@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/modules.h"
+#include "tapstack/socket.h"
 #include "core/demux.h"
 #include "core/ports.h"
 #include "core/sock.h"

@@ -294,9 +294,18 @@ void ts_tcp_get_info(const struct ts_sock *sock, struct ts_tcp_info *in)
     in->snd_queued = t->snd.len;
     in->rcv_queued = t->rcv.len;
     in->ooo_bytes = ts_reass_bytes(&t->reass);
+    in->cc = t->cc ? t->cc->name : t->stack->tcp->cc_default->name;
+    in->cc_state = (t->flags & TF_IN_RECOVERY) ? "recovery" : (t->flags & TF_RTO_LOSS) ? "loss" :
+                   t->cwnd < t->ssthresh ? "slow-start" : "avoidance";
+    in->rack_min_rtt = t->rack.min_rtt;
+    in->rack_reo_wnd = tcp_rack_reo_wnd(t);
+    in->pipe = tcp_sack_pipe(t);
+    in->sacked_bytes = t->segs.sacked_bytes;
+    in->lost_bytes = t->segs.lost_bytes;
     in->ts_on = t->ts_ok;
     in->ts_recent = t->ts_recent;
     in->ts_recent_at = t->ts_recent_age;
+    in->undos = t->undos;
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) in->timer[i] = t->timer[i];
     in->backlog = t->backlog; in->syn_queue = t->syn_qlen; in->accept_queue = t->acc_qlen;
     in->hist_len = t->hist_len;

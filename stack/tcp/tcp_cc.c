@@ -70,3 +70,16 @@ bool tcp_cc_undo(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 }
 
 bool ts_tcp_cc_known(const char *name) { return tcp_cc_find(name) != NULL; }
+
+const char *ts_tcp_cc_names(void) { return tcp_cc_names(); }
+
+int ts_tcp_set_cc(struct ts_sock *sock, const char *name)
+{
+    const struct tcp_cc_ops *cc = tcp_cc_find(name);
+    if (!cc) return -TS_EINVAL;
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (t->cc != cc) tcp_cc_select(t, cc);
+    return 0;
+}
+
+const char *ts_tcp_get_cc(const struct ts_sock *sock) { return ts_tcb_of_c(sock)->cc->name; }

@@ -59,6 +59,16 @@ enum {
 
 struct ts_tcp;
 
+/* One reduction that may prove spurious (tcp_undo.c). */
+struct tcp_undo {
+    bool active, rto;
+    bool eifel;                     /* RFC 3522: waiting for the first ACK of the retransmission */
+    uint8_t frto;                   /* RFC 5682 step */
+    uint32_t marker, high;          /* SND.UNA and SND.MAX when it started */
+    uint32_t rxt_base, dsacked;     /* t->retransmits then; D-SACKs for [marker, high) since */
+    uint32_t rxt_tsval;             /* TSval of the first retransmission */
+};
+
 struct ts_tcb {
     struct ts_sock sock;            /* first: the stack and applications see this */
     struct ts_stack *stack;
@@ -87,6 +97,8 @@ struct ts_tcb {
     const struct tcp_cc_ops *cc;
     _Alignas(8) uint8_t cc_priv[TCP_CC_PRIV_BYTES];
     struct tcp_cc_prior cc_prior;   /* before the last reduction, for undo */
+    struct tcp_undo undo;           /* spurious retransmission detectors (tcp_undo.c) */
+    uint32_t undos;                 /* reductions undone over the connection's life */
     uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 */
     struct ts_reass sacked;         /* SACKed ranges, offsets from SND.UNA (go-back-N skips them) */
     struct tcp_segs segs;           /* the segments in flight: the SACK scoreboard (tcp_segs.c) */
@@ -265,6 +277,11 @@ uint32_t tcp_ts_cookie_val(uint32_t clock, const struct ts_tcp_opts *peer);
 void tcp_ts_cookie_opts(struct ts_tcb *t, uint32_t ecr);
 void tcp_ts_fill(const struct ts_stack *s, const struct ts_tcb *t, ts_time_t now, uint8_t flags,
                  struct ts_tcp_opts *o);
+
+/* tcp_undo.c */
+void tcp_undo_start(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, bool rto);
+void tcp_undo_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t una0,
+                  const struct ts_tcp_opts *o);
 
 /* tcp_isn.c */
 uint32_t tcp_isn(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,

@@ -336,7 +336,7 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     /* RFC 5681 §2 duplicate ACK; one that SACKs data counts even if the window moved (RFC 6675) */
     bool dup = sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
                t->snd_max != t->snd_una && (wnd == t->snd_wnd || (sg->opts && sg->opts->nsack));
-    uint32_t mark = delivered_mark(t);
+    uint32_t mark = delivered_mark(t), una0 = t->snd_una;
     t->rack.ack_rtt = 0;
     if (sg->opts && sg->opts->nsack && !SEQ_GT(sg->ack, t->snd_una)) {
         bool dsack = tcp_sack_update(t, sg->opts, sg->ack, now);
@@ -345,8 +345,10 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     }
     if (SEQ_GT(sg->ack, t->snd_una)) {
         ack_new(s, t, now, sg->ack, sg->opts, mark);
+        tcp_undo_ack(s, t, now, una0, sg->opts);        /* spurious retransmission? (tcp_undo.c) */
     } else if (dup || ((t->flags & TF_SACK) && sg->opts && sg->opts->nsack && t->snd_una != t->snd_max)) {
         /* with SACK, RACK reads every ACK that SACKs, data-bearing ones too (RFC 8985 §6.2) */
+        tcp_undo_ack(s, t, now, una0, sg->opts);        /* F-RTO's verdict before limited transmit */
         tcp_cc_dupack(s, t, delivered_since(t, mark), now);
         tcp_rack_timer_apply(s, t);
     }

@@ -32,6 +32,7 @@ static void exit_recovery(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 static void enter_recovery(struct ts_stack *s, struct ts_tcb *t, uint32_t delivered, ts_time_t now)
 {
     tcp_cc_save(t);
+    tcp_undo_start(s, t, now, false);
     t->cc->on_congestion(t, now);
     t->recover = t->snd_max;
     t->flags |= TF_IN_RECOVERY;
@@ -143,6 +144,7 @@ void tcp_cc_timeout(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
      * then go back to the state before that recovery. */
     if (t->rxt_shift == 1 && !(t->flags & TF_IN_RECOVERY)) {
         tcp_cc_save(t);
+        tcp_undo_start(s, t, now, true);
         t->cc->on_rto(t, now);
     }
     if (t->rxt_shift >= 2) tcp_sack_clear(t);                /* the peer may have reneged */

@@ -194,6 +194,8 @@ static void pd_sockopt(struct run *r, const struct pks_call *k, struct pkr_fd *f
         if (set && v) *v = k->val;
         else if (set) f->keepalive = k->val != 0;
         if (set && f->sock) apply_opts(r, f);
+        if (set && f->sock && !v && !f->keepalive && !f->listener)   /* SO_KEEPALIVE 0: off again */
+            ts_tcp_set_keepalive(f->sock, false, 0, 0, 0);
         got = v ? *v : f->keepalive;
         break;
     }
