@@ -35,8 +35,9 @@ void tcp_prr_ack(struct ts_tcb *t, uint32_t delivered, uint32_t pipe)
         uint64_t room = t->ssthresh - pipe;
         sndcnt = room < limit ? room : limit;
     }
-    /* The fast retransmit itself always goes (RFC 6937bis: nothing sent yet in this recovery). */
-    if (sndcnt == 0 && t->prr_out == 0) sndcnt = t->mss;
+    /* The fast retransmit itself always goes, a whole segment (nothing sent yet in this
+     * recovery; RFC 6937bis does the same). */
+    if (t->prr_out == 0 && sndcnt < t->mss) sndcnt = t->mss;
     uint64_t cwnd = (uint64_t)pipe + sndcnt;
     t->cwnd = cwnd > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)cwnd;
 }

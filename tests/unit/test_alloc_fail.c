@@ -1,10 +1,11 @@
 /* Allocation failure in the core: every malloc, calloc and realloc the core makes during one
  * conversation (a stack made, UDP in and out, a fragmented datagram, a TCP handshake, data both
- * ways, close) is made to fail in turn, one per run. Each run must end without a crash, a sanitizer
- * report or a leak (ASan checks at exit), and a failure where the API can say so must be said:
- * ts_stack_new gives NULL and "out of memory", ts_udp_open and ts_tcp_listen give -TS_ENOMEM, a
- * datagram that cannot be queued is counted (udp drop_memory), and TCP data that cannot be buffered
- * is counted (tcp drop_nomem). A last run with no failure must complete the whole conversation.
+ * ways, close, an active open) is made to fail in turn, one per run. Each run must end without a
+ * crash, a sanitizer report or a leak (ASan checks at exit), and a failure the API can report must
+ * be reported: ts_stack_new gives NULL and "out of memory"; ts_udp_open, ts_tcp_listen and
+ * ts_tcp_connect give -TS_ENOMEM; a datagram that cannot be queued is counted (udp drop_memory),
+ * and TCP data that cannot be buffered is counted (tcp drop_nomem). A first run with no failure
+ * must complete the whole conversation.
  *
  * The allocator is the C library's, reached through the linker's --wrap (Makefile:
  * TEST_LDFLAGS_test_alloc_fail): calls from the core's objects come here first. */
@@ -93,6 +94,14 @@ static void tcp_part(struct ts_stack *s, struct run *r)
         while (tcp_out(s, T0, &g)) {}
     }
     ts_tcp_close(l, T0);
+
+    /* an active open from a port nobody used yet: the demux counts the port anew */
+    rc = ts_tcp_connect(s, T0, 0, 33333, PEER_IP, 9, NULL, NULL, &c);
+    if (rc == -TS_ENOMEM) { r->reported = true; return; }
+    assert_int_equal(rc, 0);
+    while (tcp_out(s, T0, &g)) {}
+    ts_tcp_abort(c, T0);
+    while (tcp_out(s, T0, &g)) {}
 }
 
 /* One conversation; the stack is freed at the end whatever happened. */

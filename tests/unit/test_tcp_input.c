@@ -349,6 +349,19 @@ static void zero_window_persist(void **st)
     ts_stack_free(s);
 }
 
+/* An active open to a pair already in use is refused; the same local port to another peer port
+ * is a new pair and is allowed. */
+static void connect_pair_in_use(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *a, *b, *c;
+    assert_int_equal(ts_tcp_connect(s, T0, 0, 5555, PEER_IP, 80, NULL, NULL, &a), 0);
+    assert_int_equal(ts_tcp_connect(s, T0, 0, 5555, PEER_IP, 80, NULL, NULL, &b), -TS_EADDRINUSE);
+    assert_int_equal(ts_tcp_connect(s, T0, 0, 5555, PEER_IP, 81, NULL, NULL, &c), 0);
+    ts_stack_free(s);
+}
+
 static void retransmit_then_give_up(void **st)
 {
     (void)st;
@@ -517,6 +530,7 @@ int main(void)
         cmocka_unit_test(zero_window_persist),
         cmocka_unit_test(pmtu_packet_too_big),
         cmocka_unit_test(retransmit_then_give_up),
+        cmocka_unit_test(connect_pair_in_use),
         cmocka_unit_test(many_holes_in_order_still_taken),
         cmocka_unit_test(sack_blocks_reported),
         cmocka_unit_test(rto_resends_short_hole),
