@@ -81,12 +81,14 @@ $(BA)/tapstack: $(call objasan,$(DRIVER_SRCS)) $(BA)/libtsapps.a $(BA)/libtapsta
 $(BA)/libtstest.a: $(call objasan,$(TESTLIB_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# test_alloc_fail makes the core's allocations fail one by one through the linker's --wrap.
+TEST_LDFLAGS_test_alloc_fail := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(UNIT_SRCS))
 TEST_LIBS := $(BA)/libtstest.a $(BA)/libtsdriver.a $(BA)/libtsapps.a $(BA)/libtapstack.a
 $(BA)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring -lm
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring -lm $(TEST_LDFLAGS_$*)
 
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: tests/bench/%.c $(B)/libtsapps.a $(B)/libtapstack.a

@@ -86,6 +86,31 @@ write("fuzz_frames", "udp-and-icmp", bytes([3, 4]) + b"ping" + bytes([3 | 8, 2])
 write("fuzz_frames", "fragments", bytes([5, 1]) + struct.pack("!HBH", 1, 1, 16) + b"a" * 16 +
       bytes([5, 1]) + struct.pack("!HBH", 0, 0, 8 + 8) + udp(5, 7, b"")[:8] + b"b" * 8)
 
+# fuzz_frames seeds for states the first seeds did not reach (make coverage, docs/coverage.md):
+# duplicate and partial ACKs (fast retransmit, recovery), SACK and timestamp options on data,
+# urgent data, FIN carrying data, a half-closed side receiving, abort, a refused connect, an
+# ICMP "fragmentation needed" for the connection, and a long idle.
+TS_OPT = lambda val, ecr: bytes([1, 1, 8, 10]) + struct.pack("!II", val, ecr)
+SACK_OPT = bytes([1, 1, 5, 10]) + struct.pack("!II", 1000, 2000)
+write("fuzz_frames", "dupacks", rec_app(1, 0, 4000) + rec_time(d=1) + rec_tcp(1, 0x10, ad=-120) +
+      rec_tcp(1, 0x10, ad=-120) + rec_tcp(1, 0x10, ad=-120) + rec_tcp(1, 0x10, ad=-120) + rec_time(d=1) +
+      rec_tcp(1, 0x10, ad=-60) + rec_time(d=1) + rec_tcp(1, 0x10) + rec_time(True, 5))
+write("fuzz_frames", "sack-blocks", rec_app(1, 0, 6000) + rec_time(d=1) + rec_tcp(1, 0x10, ad=-100, opts=SACK_OPT) +
+      rec_tcp(1, 0x10, ad=-100, opts=SACK_OPT) + rec_tcp(1, 0x10, ad=-100, opts=SACK_OPT) + rec_time(d=200))
+write("fuzz_frames", "timestamps", rec_tcp(0, 0x18, opts=TS_OPT(100, 0), data=b"one") +
+      rec_tcp(0, 0x18, opts=TS_OPT(200, 0), data=b"two") + rec_tcp(0, 0x18, sd=-3, opts=TS_OPT(50, 0), data=b"old") +
+      rec_time(d=5))
+write("fuzz_frames", "urgent", rec_tcp(0, 0x38, data=b"urgent!") + rec_time(d=1) + rec_app(0, 1, 100))
+write("fuzz_frames", "fin-with-data", rec_tcp(0, 0x19, data=b"bye") + rec_time(d=1) + rec_app(0, 1, 100) +
+      rec_app(0, 3, 0) + rec_time(d=5) + rec_tcp(0, 0x10, ad=0) + rec_time(True, 255))
+write("fuzz_frames", "half-closed-receives", rec_app(0, 2, 0) + rec_time(d=1) + rec_tcp(0, 0x10) +
+      rec_tcp(0, 0x18, data=b"more") + rec_tcp(0, 0x11) + rec_time(True, 255))
+write("fuzz_frames", "abort", rec_app(0, 0, 500) + rec_app(0, 4, 0) + rec_tcp(0, 0x10, data=b"late"))
+write("fuzz_frames", "connect-refused", rec_app(0, 5, 6001) + rec_time(d=1) + rec_tcp(2, 0x14, ad=0) + rec_time(d=1))
+write("fuzz_frames", "icmp-frag-needed", rec_app(0, 0, 3000) + bytes([4, 3, 4, 8]) + b"\0\0\x02\x40" + b"\0" * 4 +
+      rec_time(d=1) + rec_tcp(0, 0x10) + rec_time(True, 3))
+write("fuzz_frames", "long-idle", rec_time(True, 255) * 40 + rec_tcp(0, 0x18, data=b"after") + rec_time(True, 255) * 40)
+
 # fuzz_frag: flags id offset len data
 def frag(mf, ident, off, data, step=0, icmp=False):
     return bytes([(1 if mf else 0) | (2 if icmp else 0) | (step << 2), ident]) + struct.pack("!HH", off, len(data)) + data

@@ -49,6 +49,7 @@ struct ts_config {
     enum ts_port_alg port_alg;
     ts_time_t tcp_msl;         /* TIME_WAIT lasts 2*MSL; 0 means 30 s */
     ts_time_t tcp_rto_min;     /* 0 means 200 ms */
+    const char *tcp_cc;        /* congestion controller, "cubic" or "newreno"; NULL means cubic */
     unsigned tcp_max_conns;    /* 0 means 65536 */
     bool tcp_no_timestamps;    /* true: never offer or accept RFC 7323 timestamps (default: on) */
     unsigned arp_cache_size;   /* 0 means 256 entries */

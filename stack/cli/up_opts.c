@@ -1,4 +1,5 @@
 /* Parsing the flags of `tapstack up` (see up_opts.h). */
+#include "tapstack/socket.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,13 @@ static int set_rto_min(struct ts_up_opts *o, const char *v, char *err, size_t n)
     return 0;
 }
 
+static int set_cc(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    if (!ts_tcp_cc_known(v)) return BAD("--cc '%s': expected one of %s", v, ts_tcp_cc_names());
+    o->cfg.tcp_cc = v;
+    return 0;
+}
+
 static int set_max_conns(struct ts_up_opts *o, const char *v, char *err, size_t n)
 {
     uint64_t x;
@@ -195,6 +203,7 @@ static const struct up_flag up_flags[] = {
     { "port-alg", "NAME", "RFC 6056 port selection: double-hash (default), simple-hash, random, sequential", set_port_alg },
     { "msl", "MS", "TCP maximum segment lifetime; TIME_WAIT lasts 2*MSL (default 30000)", set_msl },
     { "rto-min", "MS", "TCP minimum retransmission timeout (default 200)", set_rto_min },
+    { "cc", "NAME", "TCP congestion controller: cubic (RFC 9438 with HyStart++, default) or newreno", set_cc },
     { "max-conns", "N", "most TCP connections at once (default 65536)", set_max_conns },
     { "no-timestamps", NULL, "TCP without RFC 7323 timestamps (default: offered and accepted)", set_no_timestamps },
     { "arp-cache", "N", "ARP cache entries (default 256)", set_arp_cache },

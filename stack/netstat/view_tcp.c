@@ -8,6 +8,7 @@
  *           snd_una 2818436524  snd_nxt 2818436524  snd_wnd 64256  iss 2818436523  mss 1460
  *           rcv_nxt 1059482190  rcv_wnd 65535  irs 1059482111  wscale 7/7
  *           cwnd 14600  ssthresh 1073725440  srtt 0.35ms  rttvar 0.18ms  rto 200ms  retransmits 0
+ *           cc cubic slow-start  pipe 0  sacked 0  lost 0  rack min_rtt 0.30ms  reo_wnd 0us
  *           timers: delack in 38ms
  *           history: 09:12:01.123 (3.2s ago) LISTEN -> SYN_RECEIVED: rcv SYN
  */
@@ -92,12 +93,16 @@ void ns_text_tcp_detail(const struct ts_netstat_ctx *c, const struct ts_tcp_info
         ts_nsbuf_printf(b, "%scwnd %u  ssthresh %u  srtt %s  rttvar %s  rto %s  retransmits %u  backoff %u\n",
                         indent, t->cwnd, t->ssthresh, ns_dur(t->srtt, srtt), ns_dur(t->rttvar, rttvar),
                         ns_dur(t->rto, rto), t->retransmits, t->rxt_shift);
+        char mrtt[24], reo[24];
+        ts_nsbuf_printf(b, "%scc %s %s  pipe %u  sacked %u  lost %u  rack min_rtt %s  reo_wnd %s\n", indent,
+                        t->cc ? t->cc : "-", t->cc_state ? t->cc_state : "-", t->pipe, t->sacked_bytes,
+                        t->lost_bytes, ns_dur(t->rack_min_rtt, mrtt), ns_dur(t->rack_reo_wnd, reo));
         if (t->ts_on) {
             char age[24];
-            ts_nsbuf_printf(b, "%stimestamps on  ts_recent %u (%s ago)\n", indent, t->ts_recent,
-                            ns_dur(now > t->ts_recent_at ? now - t->ts_recent_at : 0, age));
+            ts_nsbuf_printf(b, "%stimestamps on  ts_recent %u (%s ago)  undos %u\n", indent, t->ts_recent,
+                            ns_dur(now > t->ts_recent_at ? now - t->ts_recent_at : 0, age), t->undos);
         } else {
-            ts_nsbuf_printf(b, "%stimestamps off\n", indent);
+            ts_nsbuf_printf(b, "%stimestamps off  undos %u\n", indent, t->undos);
         }
     }
     if (t->state != TS_TCP_LISTEN) text_timers(t, now, indent, b);   /* a listener runs none */
@@ -149,11 +154,16 @@ void ns_json_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
                     t->cwnd, t->ssthresh, (unsigned long long)t->srtt, (unsigned long long)t->rttvar,
                     (unsigned long long)t->rto, t->retransmits, t->rxt_shift, t->snd_queued, t->rcv_queued,
                     t->ooo_bytes, t->backlog, t->syn_queue, t->accept_queue);
+    ts_nsbuf_printf(b, ",\"cc\":\"%s\",\"cc_state\":\"%s\",\"pipe\":%u,\"sacked_bytes\":%u,\"lost_bytes\":%u,"
+                       "\"rack_min_rtt_us\":%llu,\"rack_reo_wnd_us\":%llu",
+                    t->cc ? t->cc : "", t->cc_state ? t->cc_state : "", t->pipe, t->sacked_bytes, t->lost_bytes,
+                    (unsigned long long)t->rack_min_rtt, (unsigned long long)t->rack_reo_wnd);
     if (t->ts_on)
         ts_nsbuf_printf(b, ",\"timestamps\":true,\"ts_recent\":%u,\"ts_recent_age_us\":%llu", t->ts_recent,
                         (unsigned long long)(now > t->ts_recent_at ? now - t->ts_recent_at : 0));
     else
         ts_nsbuf_puts(b, ",\"timestamps\":false,\"ts_recent\":null,\"ts_recent_age_us\":null");
+    ts_nsbuf_printf(b, ",\"undos\":%u", t->undos);
     json_timers(t, now, b);
     if (history) json_history(t, now, b);
     ts_nsbuf_puts(b, "}");

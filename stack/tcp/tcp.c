@@ -14,6 +14,9 @@ int ts_tcp_init(struct ts_stack *s)
     if (!tcp) return -TS_ENOMEM;
     tcp->isn_key = ts_rng_key(&s->rng);
     tcp->cookie_key = ts_rng_key(&s->rng);
+    tcp->cc_default = tcp_cc_find(s->cfg.tcp_cc);
+    if (!tcp->cc_default) tcp->cc_default = &tcp_cc_cubic;
+    s->cfg.tcp_cc = tcp->cc_default->name;      /* never a pointer into the caller's memory */
     s->tcp = tcp;
     return 0;
 }
@@ -37,6 +40,9 @@ static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
     if (t->all_next) t->all_next->all_prev = t->all_prev;
     ts_ring_release(&t->snd);
     ts_ring_release(&t->rcv);
+    tcp_segs_free(&t->segs);
+    ts_reass_free(&t->reass);
+    ts_reass_free(&t->sacked);
     tcp->grown_total -= t->grown;
     tcp->nconns--;
     free(t);
@@ -62,6 +68,7 @@ void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *
         *tcbs += sizeof *t;
         if (t->snd.buf) *buffers += t->snd.cap;
         if (t->rcv.buf) *buffers += t->rcv.cap;
+        *buffers += ts_reass_memory(&t->reass) + ts_reass_memory(&t->sacked);
     }
 }
 
@@ -148,10 +155,12 @@ struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, u
     t->state = TS_TCP_CLOSED;
     t->heap_idx = UINT_MAX;
     t->deadline = TS_TIME_NEVER;
+    t->rack_reo_at = TS_TIME_NEVER;
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) t->timer[i] = TS_TIME_NEVER;
     t->buf_snd = parent ? parent->buf_snd : TS_TCP_BUF_DEFAULT;
     t->buf_rcv = parent ? parent->buf_rcv : TS_TCP_BUF_DEFAULT;
     if (parent) t->flags |= parent->flags & (TF_NODELAY | TF_KEEPALIVE | TF_BUF_FIXED);
+    t->cc = parent ? parent->cc : tcp->cc_default;
     if (parent) { t->keep_idle = parent->keep_idle; t->keep_intvl = parent->keep_intvl; t->keep_count = parent->keep_count; }
     ts_ring_init(&t->snd, t->buf_snd);
     ts_ring_init(&t->rcv, t->buf_rcv);
@@ -288,9 +297,18 @@ void ts_tcp_get_info(const struct ts_sock *sock, struct ts_tcp_info *in)
     in->snd_queued = t->snd.len;
     in->rcv_queued = t->rcv.len;
     in->ooo_bytes = ts_reass_bytes(&t->reass);
+    in->cc = t->cc ? t->cc->name : t->stack->tcp->cc_default->name;
+    in->cc_state = (t->flags & TF_IN_RECOVERY) ? "recovery" : (t->flags & TF_RTO_LOSS) ? "loss" :
+                   t->cwnd < t->ssthresh ? "slow-start" : "avoidance";
+    in->rack_min_rtt = t->rack.min_rtt;
+    in->rack_reo_wnd = tcp_rack_reo_wnd(t);
+    in->pipe = tcp_sack_pipe(t);
+    in->sacked_bytes = t->segs.sacked_bytes;
+    in->lost_bytes = t->segs.lost_bytes;
     in->ts_on = t->ts_ok;
     in->ts_recent = t->ts_recent;
     in->ts_recent_at = t->ts_recent_age;
+    in->undos = t->undos;
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++) in->timer[i] = t->timer[i];
     in->backlog = t->backlog; in->syn_queue = t->syn_qlen; in->accept_queue = t->acc_qlen;
     in->hist_len = t->hist_len;

@@ -23,11 +23,12 @@ int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned b
     }
     struct ts_tcb *l = tcp_tcb_new(s, laddr, lport, 0, 0, NULL);
     if (!l) return -TS_ENOMEM;
-    if (ts_demux_insert(s->demux, &l->sock.node) < 0) {
+    int rc = ts_demux_insert(s->demux, &l->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
+    if (rc < 0) {
         l->sock.flags |= TS_SOCK_F_APP_GONE;
         tcp_maybe_reap(s, l);
         tcp_reap(s);
-        return -TS_EADDRINUSE;
+        return rc;
     }
     l->backlog = (uint16_t)backlog;
     l->sock.cb = cb;
@@ -51,11 +52,12 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
     }
     struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
     if (!t) return -TS_ENOMEM;
-    if (ts_demux_insert(s->demux, &t->sock.node) < 0) {
+    int rc = ts_demux_insert(s->demux, &t->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
+    if (rc < 0) {
         t->sock.flags |= TS_SOCK_F_APP_GONE;
         tcp_maybe_reap(s, t);
         tcp_reap(s);
-        return -TS_EADDRINUSE;
+        return rc;
     }
     t->sock.cb = cb;
     t->sock.cb_arg = arg;

@@ -14,6 +14,8 @@
 #include "tcp/tcp_reass.h"
 #include "tcp/tcp_rtt.h"
 #include "tcp/tcp_info.h"
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_rack.h"
 
 #define TS_TCP_BUF_DEFAULT (64u * 1024)
 #define TS_TCP_BUF_MIN (4u * 1024)
@@ -28,7 +30,7 @@
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
 #define TS_TCP_PERSIST_MIN TS_MS(200)
 #define TS_TCP_PERSIST_MAX TS_SEC(60)
-#define TS_SACK_RECENT TS_REASS_MAX   /* receiver SACK recency list: one per held range */
+#define TS_SACK_RECENT 16            /* receiver SACK recency list (the newest held ranges) */
 #define TS_TCP_CHALLENGE_PER_SEC 10    /* RFC 5961 §7 challenge ACK limit, per connection */
 
 /* tcb->flags */
@@ -51,10 +53,21 @@ enum {
     TF_BUF_FIXED   = 1u << 15,  /* the application chose the buffer sizes: no automatic growth */
     TF_SACK        = 1u << 16,  /* SACK permitted both ways (RFC 2018) */
     TF_TLP_ARMED   = 1u << 17,  /* the REXMT deadline is a tail loss probe timeout (RFC 8985 §7) */
-    TF_TLP_SENT    = 1u << 18,  /* a probe is out for this tail: the next deadline is the RTO */
+    TF_RACK_REO    = 1u << 18,  /* the REXMT deadline is RACK's reordering timer (RFC 8985 §6.2) */
+    TF_RTO_LOSS    = 1u << 19,  /* after a timeout, until SND.UNA passes recover: no fast recovery */
 };
 
 struct ts_tcp;
+
+/* One reduction that may prove spurious (tcp_undo.c). */
+struct tcp_undo {
+    bool active, rto;
+    bool eifel;                     /* RFC 3522: waiting for the first ACK of the retransmission */
+    uint8_t frto;                   /* RFC 5682 step */
+    uint32_t marker, high;          /* SND.UNA and SND.MAX when it started */
+    uint32_t rxt_base, dsacked;     /* t->retransmits then; D-SACKs for [marker, high) since */
+    uint32_t rxt_tsval;             /* TSval of the first retransmission */
+};
 
 struct ts_tcb {
     struct ts_sock sock;            /* first: the stack and applications see this */
@@ -79,11 +92,18 @@ struct ts_tcb {
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 
-    /* congestion control (RFC 5681, RFC 6582) */
+    /* congestion control: the controller (tcp_cc.h) and its variables; loss recovery */
     uint32_t cwnd, ssthresh, recover, bytes_acked;
-    uint32_t rxt_nxt;               /* SACK recovery: next hole to retransmit from */
-    uint32_t rxt_round_dups;        /* duplicate ACKs since the holes were last all resent */
-    struct ts_reass sacked;         /* SACK scoreboard, offsets from SND.UNA */
+    const struct tcp_cc_ops *cc;
+    _Alignas(8) uint8_t cc_priv[TCP_CC_PRIV_BYTES];
+    struct tcp_cc_prior cc_prior;   /* before the last reduction, for undo */
+    struct tcp_undo undo;           /* spurious retransmission detectors (tcp_undo.c) */
+    uint32_t undos;                 /* reductions undone over the connection's life */
+    uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 */
+    struct ts_reass sacked;         /* SACKed ranges, offsets from SND.UNA (go-back-N skips them) */
+    struct tcp_segs segs;           /* the segments in flight: the SACK scoreboard (tcp_segs.c) */
+    struct tcp_rack rack;           /* RACK-TLP (tcp_rack.c) */
+    ts_time_t rack_reo_at;          /* RACK's reordering timer, TS_TIME_NEVER when not needed */
     uint8_t dupacks;
 
     /* timestamps (RFC 7323, tcp_ts.c) */
@@ -140,6 +160,7 @@ struct ts_tcp {
     struct ts_tcb *reap;            /* closed and unowned: free at the end of the call */
     unsigned nconns;
     uint64_t grown_total;           /* sum of tcb->grown */
+    const struct tcp_cc_ops *cc_default;  /* the stack's congestion controller (cfg.tcp_cc) */
 };
 
 static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }
@@ -196,38 +217,47 @@ void tcp_timers_clear(struct ts_stack *s, struct ts_tcb *t);
 void tcp_heap_remove(struct ts_tcp *tcp, struct ts_tcb *t);
 void tcp_rexmt_restart(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_rexmt_arm(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_rack_timer_apply(struct ts_stack *s, struct ts_tcb *t);
 
 /* tcp_output.c */
 void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+int tcp_retransmit_range(struct ts_stack *s, struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now);
 void tcp_send_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
-void tcp_send_tail_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
                             const struct ts_tcp_hdr *h, uint32_t iss, uint16_t wnd,
-                            const struct ts_tcp_opts *peer);
+                            const struct ts_tcp_opts *peer, const struct ts_tcb *l);
 uint32_t tcp_rcv_window(const struct ts_tcb *t);
 bool tcp_window_update_due(const struct ts_tcb *t);
 
-/* tcp_cc.c */
+/* tcp_cc.c: the controller behind tcp_cc_ops */
 void tcp_cc_init(struct ts_tcb *t);
-void tcp_cc_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t acked, ts_time_t now);
-void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
-void tcp_cc_timeout(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_cc_select(struct ts_tcb *t, const struct tcp_cc_ops *cc);
 uint32_t tcp_flight(const struct ts_tcb *t);
 
+/* tcp_recovery.c: fast retransmit and loss recovery (RFC 6675 with PRR, RFC 6582 without SACK) */
+void tcp_cc_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t acked, uint32_t delivered,
+                ts_time_t rtt, ts_time_t now);
+void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, uint32_t delivered, ts_time_t now);
+void tcp_cc_timeout(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+void tcp_rack_timer(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+
+/* tcp_prr.c: Proportional Rate Reduction (RFC 6937) */
+void tcp_prr_start(struct ts_tcb *t);
+void tcp_prr_ack(struct ts_tcb *t, uint32_t delivered, uint32_t pipe);
+static inline void tcp_prr_sent(struct ts_tcb *t, uint32_t len)
+{
+    if (t->flags & TF_IN_RECOVERY) t->prr_out += len;
+}
+
 /* tcp_sack.c */
-void tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o);
+bool tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack, ts_time_t now);
 void tcp_sack_advance(struct ts_tcb *t, uint32_t n);
 void tcp_sack_clear(struct ts_tcb *t);
 uint32_t tcp_sack_pipe(const struct ts_tcb *t);
-bool tcp_sack_next_hole(const struct ts_tcb *t, uint32_t from, uint32_t *seq, uint32_t *len);
 uint32_t tcp_sack_skip(struct ts_tcb *t);
-static inline bool tcp_sack_recovery(const struct ts_tcb *t)
-{
-    return (t->flags & (TF_IN_RECOVERY | TF_SACK)) == (TF_IN_RECOVERY | TF_SACK);
-}
 
 /* tcp_sack_rcv.c */
 void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq);
@@ -243,8 +273,15 @@ bool tcp_ts_paws_reject(const struct ts_tcb *t, ts_time_t now, uint8_t flags, co
 void tcp_ts_update_recent(struct ts_tcb *t, ts_time_t now, uint32_t seq, const struct ts_tcp_opts *o);
 bool tcp_ts_rtt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct ts_tcp_opts *o,
                 uint32_t flight);
+uint32_t tcp_ts_cookie_val(uint32_t clock, const struct ts_tcp_opts *peer);
+void tcp_ts_cookie_opts(struct ts_tcb *t, uint32_t ecr);
 void tcp_ts_fill(const struct ts_stack *s, const struct ts_tcb *t, ts_time_t now, uint8_t flags,
                  struct ts_tcp_opts *o);
+
+/* tcp_undo.c */
+void tcp_undo_start(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, bool rto);
+void tcp_undo_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t una0,
+                  const struct ts_tcp_opts *o);
 
 /* tcp_isn.c */
 uint32_t tcp_isn(const struct ts_tcp *tcp, ts_time_t now, uint32_t laddr, uint16_t lport,

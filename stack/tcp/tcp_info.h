@@ -46,8 +46,16 @@ struct ts_tcp_info {
     uint8_t snd_wscale, rcv_wscale;
     uint32_t snd_queued, rcv_queued;   /* Send-Q (unacked + unsent), Recv-Q (unread) */
     uint32_t ooo_bytes;             /* out-of-order bytes held */
+    const char *cc;                 /* congestion controller: "cubic", "newreno" */
+    const char *cc_state;           /* "slow-start", "avoidance", "recovery" (RFC 6675/6937),
+                                     * "loss" (after a timeout, until SND.UNA passes recover) */
+    ts_time_t rack_min_rtt;         /* RACK's minimum RTT (RFC 8985), 0 before a sample */
+    ts_time_t rack_reo_wnd;         /* RACK's reordering window now */
+    uint32_t pipe;                  /* RFC 6675 pipe: bytes thought in the network */
+    uint32_t sacked_bytes, lost_bytes;  /* the scoreboard: SACKed, deemed lost (not resent) */
     bool ts_on;                     /* RFC 7323 timestamps negotiated */
     uint32_t ts_recent;             /* TS.Recent: the peer's TSval we echo (§4.3) */
+    uint32_t undos;                 /* reductions undone: the retransmission was spurious */
     ts_time_t ts_recent_at;         /* when it was set (our own TSval is not shown: its offset
                                      * is a per-connection secret, §7.1) */
     ts_time_t timer[TS_TCP_NTIMERS];

@@ -220,16 +220,29 @@ static void step_syn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     challenge_ack(s, t, now);                        /* RFC 5961 §4.2 */
 }
 
+/* SND.UNA plus the bytes SACKed above it: how far delivery has got (RFC 6937 DeliveredData is
+ * its change over one ACK). */
+static uint32_t delivered_mark(const struct ts_tcb *t) { return t->snd_una + t->segs.sacked_bytes; }
+
+static uint32_t delivered_since(const struct ts_tcb *t, uint32_t mark)
+{
+    int32_t d = (int32_t)(delivered_mark(t) - mark);
+    return d > 0 ? (uint32_t)d : 0;              /* the scoreboard was cleared: nothing new */
+}
+
 /* New data acknowledged: RTT, send buffer, congestion window, timers, WRITABLE. */
 static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t ack,
-                    const struct ts_tcp_opts *o)
+                    const struct ts_tcp_opts *o, uint32_t mark)
 {
     uint32_t acked = ack - t->snd_una;
+    ts_time_t rtt = 0;
     if (tcp_ts_rtt(s, t, now, o, t->snd_max - t->snd_una)) {
         t->flags &= ~TF_RTT_TIMING;                      /* RTTM replaces the one timed segment */
     } else if ((t->flags & TF_RTT_TIMING) && SEQ_GT(ack, t->rtt_seq)) {
         ts_time_t min = s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200);
-        ts_rtt_sample(&t->rtt, now - t->rtt_start, min, TS_RTO_MAX);
+        rtt = now - t->rtt_start;
+        if (rtt == 0) rtt = 1;
+        ts_rtt_sample(&t->rtt, rtt, min, TS_RTO_MAX);
         t->flags &= ~TF_RTT_TIMING;
     }
     uint32_t data_end = t->snd_buf_seq + t->snd.len;
@@ -240,15 +253,22 @@ static void ack_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_
         tcp_rings_trim(t);
     }
     tcp_sack_advance(t, acked);
+    tcp_segs_acked(t, ack, now);
     t->snd_una = ack;
     if (SEQ_LT(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
-    if (SEQ_LT(t->rxt_nxt, t->snd_una)) t->rxt_nxt = t->snd_una;
-    if (o && o->nsack) tcp_sack_update(t, o);            /* before cc: a partial ACK reads it */
+    bool dsack = o && o->nsack && tcp_sack_update(t, o, ack, now);   /* before cc: RACK reads it */
+    if (dsack) tcp_rack_dsack(t);
+    tcp_tlp_ack(s, t, ack, dsack, now);
     t->rxt_shift = 0;
-    t->flags &= ~TF_TLP_SENT;
-    tcp_cc_ack(s, t, acked, now);
-    if (t->snd_una == t->snd_max) { tcp_timer_stop(s, t, TS_TCP_T_REXMT); t->flags &= ~TF_TLP_ARMED; }
-    else if (!(t->flags & TF_IN_RECOVERY)) tcp_rexmt_arm(s, t, now);
+    if (t->rack.ack_rtt) rtt = t->rack.ack_rtt;         /* one sample per ACK (RACK's record) */
+    tcp_cc_ack(s, t, acked, delivered_since(t, mark), rtt, now);
+    if (t->snd_una == t->snd_max) {
+        tcp_timer_stop(s, t, TS_TCP_T_REXMT);
+        t->flags &= ~(TF_TLP_ARMED | TF_RACK_REO);
+        t->rack_reo_at = TS_TIME_NEVER;
+    } else {
+        tcp_rexmt_arm(s, t, now);                       /* RFC 6298 §5.3, RFC 8985 §7.2 */
+    }
     if ((t->flags & TF_SND_FULL) && (ts_ring_space(&t->snd) >= t->snd.cap / 4 || t->snd.len == 0)) {
         t->flags &= ~TF_SND_FULL;
         tcp_notify(s, t, TS_EV_WRITABLE);
@@ -316,11 +336,25 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     /* RFC 5681 §2 duplicate ACK; one that SACKs data counts even if the window moved (RFC 6675) */
     bool dup = sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
                t->snd_max != t->snd_una && (wnd == t->snd_wnd || (sg->opts && sg->opts->nsack));
-    if (sg->opts && sg->opts->nsack && !SEQ_GT(sg->ack, t->snd_una)) tcp_sack_update(t, sg->opts);
+    uint32_t mark = delivered_mark(t), una0 = t->snd_una;
+    t->rack.ack_rtt = 0;
+    if (sg->opts && sg->opts->nsack && !SEQ_GT(sg->ack, t->snd_una)) {
+        bool dsack = tcp_sack_update(t, sg->opts, sg->ack, now);
+        if (dsack) tcp_rack_dsack(t);
+        tcp_tlp_ack(s, t, sg->ack, dsack, now);
+    }
     if (SEQ_GT(sg->ack, t->snd_una)) {
-        ack_new(s, t, now, sg->ack, sg->opts);
-    } else if (dup) {
-        tcp_cc_dupack(s, t, now);
+        ack_new(s, t, now, sg->ack, sg->opts, mark);
+        tcp_undo_ack(s, t, now, una0, sg->opts);        /* spurious retransmission? (tcp_undo.c) */
+    } else if (dup || ((t->flags & TF_SACK) && sg->opts && sg->opts->nsack && t->snd_una != t->snd_max)) {
+        /* with SACK, RACK reads every ACK that SACKs, data-bearing ones too (RFC 8985 §6.2) */
+        tcp_undo_ack(s, t, now, una0, sg->opts);        /* F-RTO's verdict before limited transmit */
+        uint32_t delivered = delivered_since(t, mark);
+        tcp_cc_dupack(s, t, delivered, now);
+        /* a SACK that delivered something: the probe timer starts over from it (tcp_tlp_pto) */
+        if (delivered && (t->flags & TF_SACK) && t->snd_una != t->snd_max && !(t->flags & TF_RACK_REO))
+            tcp_rexmt_arm(s, t, now);
+        tcp_rack_timer_apply(s, t);
     }
     /* window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED) */
     if (SEQ_LT(t->snd_wl1, sg->seq) || (t->snd_wl1 == sg->seq && SEQ_LEQ(t->snd_wl2, sg->ack))) {

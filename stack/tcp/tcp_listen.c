@@ -77,13 +77,14 @@ static bool cookie_ack(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
     t->mss = mss < ours ? mss : ours;
     struct ts_tcp_opts o;
     ts_tcp_parse_opts(opt, optlen, &o);
-    if (o.has_ts) {                 /* our cookie SYN,ACK offered timestamps: the peer took them */
+    if (o.has_ts && !s->cfg.tcp_no_timestamps) {   /* our SYN,ACK offered timestamps: taken */
         tcp_ts_syn(s, t, now, &o);
         t->last_ack_sent = t->rcv_nxt;
+        tcp_ts_cookie_opts(t, o.ts_ecr);          /* SACK and window scale, from our TSval */
     }
     t->rcv_adv = t->rcv_nxt + (t->rcv.cap < 65535 ? t->rcv.cap : 65535);  /* as the SYN,ACK offered */
-    t->snd_wnd = h->wnd;                       /* no window scaling with a cookie */
-    t->max_snd_wnd = h->wnd;
+    t->snd_wnd = (uint32_t)h->wnd << t->snd_wscale;
+    t->max_snd_wnd = t->snd_wnd;
     t->snd_wl1 = h->seq;
     t->snd_wl2 = h->ack;
     tcp_cc_init(t);
@@ -122,7 +123,7 @@ void tcp_listen_input(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
     uint16_t peer_mss = o.has_mss ? o.mss : TS_TCP_MSS_DEFAULT;
     uint32_t cookie = tcp_cookie_make(s->tcp, now, ip->dst, h->dport, ip->src, h->sport, h->seq, peer_mss);
     TS_COUNT(s, tcp, syncookies_sent);
-    tcp_send_synack_cookie(s, now, ip, h, cookie, (uint16_t)(l->buf_rcv < 65535 ? l->buf_rcv : 65535), &o);
+    tcp_send_synack_cookie(s, now, ip, h, cookie, (uint16_t)(l->buf_rcv < 65535 ? l->buf_rcv : 65535), &o, l);
 }
 
 /* A child reached ESTABLISHED: from the SYN queue to the accept queue; tell the listener. */

@@ -47,6 +47,20 @@ bool tcp_window_update_due(const struct ts_tcb *t)
     return inc >= 2u * t->mss || inc >= t->rcv.cap / 2 || (cur < t->mss && inc >= t->mss);
 }
 
+/* Bytes of TCP options that n SACK blocks take (RFC 2018 §3, with two NOPs before). */
+static uint32_t sack_optlen(unsigned n) { return n ? 2u + 2u + 8u * n : 0; }
+
+/* Room to leave in a data segment for the SACK blocks we have to send (0: none, or the MSS is
+ * too small to give any). */
+static uint32_t sack_room(const struct ts_tcb *t)
+{
+    unsigned n = (t->flags & TF_SACK) ? t->reass.n + (t->dsack_pending ? 1u : 0u) : 0;
+    unsigned max = t->ts_ok ? TS_TCP_SACK_MAX_TS : TS_TCP_SACK_MAX;
+    if (n > max) n = max;
+    uint32_t room = sack_optlen(n);
+    return t->mss > room + 64 ? room : 0;
+}
+
 /* Build and send one segment. Returns 0, or -1 when no frame could be had (nothing sent). */
 static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct plan *p)
 {
@@ -82,13 +96,24 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         if (SEQ_GT(edge, t->rcv_adv)) t->rcv_adv = edge;
     }
     tcp_ts_fill(s, t, now, p->flags, &o);
-    if (!(p->flags & TS_TCP_SYN) && p->len == 0 && (t->flags & TF_SACK) && (t->reass.n || t->dsack_pending))
-        tcp_sack_rcv_blocks(t, &o, o.has_ts ? TS_TCP_SACK_MAX_TS : TS_TCP_SACK_MAX);
+    /* SACK blocks on every segment while data is held out of order, data ones included (a peer
+     * sending data back would otherwise never hear of the holes); on a data segment only as many
+     * as fit in the MSS (plan_data leaves room for them), never on a super-segment. */
+    if (!(p->flags & TS_TCP_SYN) && (t->flags & TF_SACK) && (t->reass.n || t->dsack_pending)) {
+        unsigned max = o.has_ts ? TS_TCP_SACK_MAX_TS : TS_TCP_SACK_MAX;
+        while (max && p->len && p->len + sack_optlen(max) > t->mss) max--;
+        if (max) tcp_sack_rcv_blocks(t, &o, max);
+    }
+    if (p->len && (t->flags & TF_SACK) && tcp_segs_sent(t, p->seq, p->len, now) < 0) {
+        ts_frame_free(s, f);                          /* no record, no RACK: send later */
+        return -1;
+    }
     size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack || o.has_ts ? &o : NULL);
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     tcp_offload_csum(s, f, hlen + p->len, p->len > t->mss ? t->mss : 0, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
     TS_COUNT(s, tcp, tx_segments);
+    tcp_prr_sent(t, p->len);
     if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);
     if (p->flags & TS_TCP_ACK) {
         t->dsack_pending = false;       /* reported once (RFC 2883 §4), or overtaken by data */
@@ -135,16 +160,18 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len, 
         if (!(t->flags & TF_IN_RECOVERY) && t->dupacks && t->dupacks < 3)
             cw += t->dupacks * t->mss;                     /* RFC 3042 limited transmit */
         uint32_t inflight = t->snd_nxt - t->snd_una;
-        uint32_t in_net = tcp_sack_recovery(t) ? tcp_sack_pipe(t) : inflight;
+        uint32_t in_net = (t->flags & TF_SACK) ? tcp_sack_pipe(t) : inflight;   /* RFC 6675 pipe */
         uint32_t cw_room = cw > in_net ? cw - in_net : 0;
         uint32_t rwnd_room = t->snd_wnd > inflight ? t->snd_wnd - inflight : 0;
         uint32_t usable = min32(cw_room, rwnd_room);
-        len = min32(min32(min32(avail, usable), seg_max), max_len);
+        uint32_t one = t->mss - sack_room(t);            /* a full segment, room for SACK kept */
+        uint32_t full = sack_room(t) ? one : seg_max;    /* SACK blocks: no super-segment */
+        len = min32(min32(min32(avail, usable), full), max_len);
         if (len > t->mss) len -= len % t->mss;   /* a super-segment: whole MSS pieces, the tail goes alone */
         fin = (t->flags & TF_SHUT_WR) && t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT &&
               SEQ_LEQ(t->snd_nxt, data_end) && len == avail;
         if (len > 0) {
-            if (len >= t->mss) send = true;                               /* a full segment */
+            if (len >= one) send = true;                                  /* a full segment */
             else if (len == avail && ((t->flags & TF_NODELAY) || inflight == 0 || fin)) send = true; /* Nagle */
             else if (t->max_snd_wnd && len >= t->max_snd_wnd / 2) send = true;  /* sender SWS */
             else if (t->flags & TF_FORCE) send = true;                    /* persist */
@@ -200,29 +227,27 @@ static void sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const stru
         t->rtt_seq = p->seq;
         t->rtt_start = now;
     }
+    bool new_data = SEQ_GEQ(p->seq, t->snd_max);
     t->snd_nxt = p->seq + used;
     if (SEQ_GT(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
-    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) {
+    /* RFC 8985 §7.2: the probe timer restarts with every transmission of new data */
+    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER || (new_data && (t->flags & TF_TLP_ARMED))) {
         tcp_rexmt_arm(s, t, now);
         tcp_timer_stop(s, t, TS_TCP_T_PERSIST);
     }
 }
 
-/* SACK recovery: retransmit the next hole if the pipe has room. 1 sent, 0 nothing, -1 no frame. */
+/* SACK: retransmit the first segment RACK marked lost, if the pipe has room (RFC 6675 §5
+ * NextSeg rule 1 with RACK's marks). 1 sent, 0 nothing, -1 no frame. */
 static int sack_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
-    uint32_t seq, len;
-    if (!tcp_sack_next_hole(t, t->rxt_nxt, &seq, &len)) return 0;
-    uint32_t end = t->snd_buf_seq + t->snd.len;
+    struct tcp_seg *g = tcp_segs_first_lost(&t->segs);
+    if (!g) return 0;
+    uint32_t seq = g->seq, end = t->snd_buf_seq + t->snd.len;
     if (!SEQ_LT(seq, end)) return 0;
-    len = min32(min32(len, t->mss), end - seq);
+    uint32_t len = min32(min32(g->end - seq, t->mss), end - seq);
     if (tcp_sack_pipe(t) + len > t->cwnd) return 0;
-    struct plan p = { .seq = seq, .len = len, .flags = TS_TCP_ACK };
-    if (xmit(s, t, now, &p) < 0) return -1;
-    t->rxt_nxt = seq + len;
-    t->flags &= ~TF_RTT_TIMING;
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
+    if (tcp_retransmit_range(s, t, seq, len, now) < 0) return -1;
     TS_COUNT(s, tcp, sack_retransmits);
     if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) tcp_rexmt_restart(s, t, now);
     return 1;
@@ -233,7 +258,7 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     if (t->state == TS_TCP_CLOSED || t->state == TS_TCP_LISTEN) return;
     struct plan p;
     for (unsigned guard = 0; guard < 100000; guard++) {
-        if (tcp_sack_recovery(t)) {
+        if ((t->flags & TF_SACK) && t->segs.lost_bytes) {
             int r = sack_rexmit(s, t, now);
             if (r < 0) { block(s, t); return; }
             if (r > 0) continue;
@@ -272,33 +297,28 @@ void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now)
     tcp_reap(s);
 }
 
+/* Resend [seq, seq+len) of the send ring (a FIN after it if it ends the data and the FIN was
+ * sent) without moving SND.NXT. 0 sent, -1 not. */
+int tcp_retransmit_range(struct ts_stack *s, struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now)
+{
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    struct plan p = { .seq = seq, .len = len, .flags = TS_TCP_ACK };
+    if ((t->flags & TF_SHUT_WR) && p.seq + p.len == data_end && SEQ_GT(t->snd_max, data_end))
+        p.flags |= TS_TCP_FIN;
+    if (p.len == 0 && !(p.flags & TS_TCP_FIN)) return -1;
+    t->flags &= ~TF_RTT_TIMING;                          /* Karn */
+    if (xmit(s, t, now, &p) < 0) return -1;
+    t->retransmits++;
+    TS_COUNT(s, tcp, retransmits);
+    return 0;
+}
+
 /* Resend the segment at SND.UNA (fast retransmit, NewReno partial ACK) without moving SND.NXT. */
 void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     uint32_t data_end = t->snd_buf_seq + t->snd.len;
-    struct plan p = { .seq = t->snd_una, .flags = TS_TCP_ACK };
-    p.len = SEQ_LT(t->snd_una, data_end) ? min32(data_end - t->snd_una, t->mss) : 0;
-    if ((t->flags & TF_SHUT_WR) && p.seq + p.len == data_end && SEQ_GT(t->snd_max, data_end))
-        p.flags |= TS_TCP_FIN;
-    if (p.len == 0 && !(p.flags & TS_TCP_FIN)) return;
-    t->flags &= ~TF_RTT_TIMING;
-    if (xmit(s, t, now, &p) < 0) return;
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
-}
-
-/* Tail loss probe (RFC 8985 §7.3): resend the last segment sent, so that its ACK (with SACK
- * blocks) reveals any loss in the flight without waiting for the RTO. */
-void tcp_send_tail_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
-{
-    uint32_t data_end = t->snd_buf_seq + t->snd.len;
-    uint32_t last = SEQ_LT(t->snd_max, data_end) ? t->snd_max : data_end;
-    uint32_t start = SEQ_GT(last, t->snd_una + t->mss) ? last - t->mss : t->snd_una;
-    if (!SEQ_LT(start, last)) return;
-    struct plan p = { .seq = start, .len = last - start, .flags = TS_TCP_ACK };
-    if (xmit(s, t, now, &p) < 0) return;
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
+    uint32_t len = SEQ_LT(t->snd_una, data_end) ? min32(data_end - t->snd_una, t->mss) : 0;
+    (void)tcp_retransmit_range(s, t, t->snd_una, len, now);
 }
 
 /* An ACK with SEQ = SND.UNA - 1: outside the peer's window, so it must answer with an ACK
@@ -332,15 +352,18 @@ void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lp
 
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,
                             const struct ts_tcp_hdr *in, uint32_t iss, uint16_t wnd,
-                            const struct ts_tcp_opts *peer)
+                            const struct ts_tcp_opts *peer, const struct ts_tcb *l)
 {
     struct ts_tcp_hdr h = { .sport = in->dport, .dport = in->sport, .seq = iss, .ack = in->seq + 1,
                             .flags = TS_TCP_SYN | TS_TCP_ACK, .wnd = wnd };
     struct ts_tcp_opts o = { .has_mss = true, .mss = tcp_our_mss(s) };
     if (peer->has_ts && !s->cfg.tcp_no_timestamps) {   /* RFC 7323 with no state: see tcp_ts.c */
+        uint32_t clock = (uint32_t)(now / 1000u) + tcp_ts_offset(s->tcp, ip->dst, in->dport, ip->src, in->sport);
         o.has_ts = true;
-        o.ts_val = (uint32_t)(now / 1000u) + tcp_ts_offset(s->tcp, ip->dst, in->dport, ip->src, in->sport);
+        o.ts_val = tcp_ts_cookie_val(clock, peer);       /* carries SACK and window scale */
         o.ts_ecr = peer->ts_val;
+        o.sack_ok = peer->sack_ok;
+        if (peer->has_wscale) { o.has_wscale = true; o.wscale = tcp_wscale_for(l); }
     }
     send_bare(s, now, ip->dst, ip->src, &h, &o);
 }

@@ -96,30 +96,42 @@ void tcp_timers_clear(struct ts_stack *s, struct ts_tcb *t)
     tcp_heap_remove(s->tcp, t);
 }
 
+/* The REXMT slot holds the earliest of: the RTO (or the tail loss probe timeout standing in for
+ * it) and RACK's reordering timer; a flag says which one it is. */
+static void rexmt_set(struct ts_stack *s, struct ts_tcb *t, ts_time_t when, uint32_t flag)
+{
+    t->flags &= ~(TF_TLP_ARMED | TF_RACK_REO);
+    if (t->rack_reo_at < when) {
+        when = t->rack_reo_at;
+        flag = TF_RACK_REO;
+    }
+    t->flags |= flag;
+    tcp_timer_set(s, t, TS_TCP_T_REXMT, when);
+}
+
+/* RACK asked for its reordering timer (tcp_rack_detect_loss): move the REXMT deadline earlier to
+ * it if need be. */
+void tcp_rack_timer_apply(struct ts_stack *s, struct ts_tcb *t)
+{
+    if (t->rack_reo_at >= t->timer[TS_TCP_T_REXMT]) return;
+    rexmt_set(s, t, t->timer[TS_TCP_T_REXMT], 0);
+}
+
 /* (Re)start the retransmission timer at the backed-off RTO from now. */
 void tcp_rexmt_restart(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
-    tcp_timer_set(s, t, TS_TCP_T_REXMT, now + ts_rtt_backoff(&t->rtt, t->rxt_shift, TS_RTO_MAX));
+    rexmt_set(s, t, now + ts_rtt_backoff(&t->rtt, t->rxt_shift, TS_RTO_MAX), 0);
 }
 
-/* Arm the retransmission timer for what was just sent: a tail loss probe timeout (RFC 8985
- * §7.2: PTO = 2*SRTT, plus the peer's delayed-ACK allowance when one segment is out) when a
- * probe may help, else the RTO. */
+/* Arm the retransmission timer for what is in flight now: a tail loss probe timeout (RFC 8985
+ * §7.2) when a probe may help, never later than the RTO would be (the probe then goes in the
+ * RTO's place, and the RTO follows it); else the RTO. */
 void tcp_rexmt_arm(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
-    t->flags &= ~TF_TLP_ARMED;
-    bool ok = (t->flags & TF_SACK) && t->rtt.valid && !(t->flags & (TF_IN_RECOVERY | TF_TLP_SENT)) &&
-              t->rxt_shift == 0 && (t->state == TS_TCP_ESTABLISHED || t->state == TS_TCP_CLOSE_WAIT);
-    if (ok) {
-        ts_time_t pto = 2 * t->rtt.srtt + (tcp_flight(t) <= t->mss ? TS_MS(200) : 0);
-        if (pto < TS_MS(10)) pto = TS_MS(10);
-        if (pto < t->rtt.rto) {
-            t->flags |= TF_TLP_ARMED;
-            tcp_timer_set(s, t, TS_TCP_T_REXMT, now + pto);
-            return;
-        }
-    }
-    tcp_rexmt_restart(s, t, now);
+    ts_time_t pto = t->rxt_shift == 0 ? tcp_tlp_pto(t) : 0;
+    if (!pto) { tcp_rexmt_restart(s, t, now); return; }
+    if (pto > t->rtt.rto) pto = t->rtt.rto;
+    rexmt_set(s, t, now + pto, TF_TLP_ARMED);
 }
 
 static void trace_timer(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, unsigned which)
@@ -134,10 +146,17 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     bool syn = t->state == TS_TCP_SYN_SENT || t->state == TS_TCP_SYN_RECEIVED;
     if (t->snd_una == t->snd_max && !syn) return;      /* nothing outstanding */
+    if (t->flags & TF_RACK_REO) {                       /* RFC 8985 §6.2: time to judge */
+        t->flags &= ~TF_RACK_REO;
+        t->rack_reo_at = TS_TIME_NEVER;
+        tcp_rack_timer(s, t, now);
+        if (t->state != TS_TCP_CLOSED && t->snd_una != t->snd_max && t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER)
+            tcp_rexmt_arm(s, t, now);
+        return;
+    }
     if (t->flags & TF_TLP_ARMED) {                      /* RFC 8985 §7.3: probe, then the RTO */
-        t->flags = (t->flags & ~TF_TLP_ARMED) | TF_TLP_SENT;
-        TS_COUNT(s, tcp, tail_loss_probes);
-        tcp_send_tail_probe(s, t, now);
+        t->flags &= ~TF_TLP_ARMED;
+        tcp_tlp_fire(s, t, now);
         tcp_rexmt_restart(s, t, now);
         return;
     }
@@ -152,15 +171,22 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         return;
     }
     t->flags &= ~TF_RTT_TIMING;                         /* Karn */
+    /* with SACK, RACK marks what to resend and the first segment goes now (RFC 6298 §5.4,
+     * RFC 8985 §6.3); without (or for a lone FIN), go back N */
+    bool go_back = syn || !(t->flags & TF_SACK) || t->segs.n == 0;
     if (syn) {
         TS_COUNT(s, tcp, syn_retransmits);
         t->snd_nxt = t->iss;
     } else {
         tcp_cc_timeout(s, t, now);
-        t->snd_nxt = t->snd_una;                        /* go back N */
+        if (go_back) t->snd_nxt = t->snd_una;
     }
-    t->retransmits++;
-    TS_COUNT(s, tcp, retransmits);
+    if (go_back) {
+        t->retransmits++;
+        TS_COUNT(s, tcp, retransmits);
+    } else {
+        tcp_retransmit_first(s, t, now);                /* counts itself */
+    }
     tcp_output(s, t, now);
     /* RFC 6298 §5.1: while data is outstanding the timer runs, whatever output decided */
     if (t->state != TS_TCP_CLOSED && t->snd_una != t->snd_max && t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER)

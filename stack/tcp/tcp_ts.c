@@ -81,6 +81,31 @@ bool tcp_ts_rtt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
     return true;
 }
 
+/* SYN cookies keep no state, so what the SYN asked for besides the MSS (which the cookie itself
+ * encodes) rides in the low 6 bits of our TSval, which the peer echoes in its TSecr (the idea is
+ * Linux's): bit 5 SACK-permitted, bit 4 window scale present, bits 3..0 the peer's shift. The
+ * value never exceeds our clock, so later TSvals do not go backwards (§5.3 at the peer). */
+#define COOKIE_SACK 0x20u
+#define COOKIE_WS 0x10u
+uint32_t tcp_ts_cookie_val(uint32_t clock, const struct ts_tcp_opts *peer)
+{
+    uint32_t bits = (peer->sack_ok ? COOKIE_SACK : 0) |
+                    (peer->has_wscale ? COOKIE_WS | (peer->wscale > TS_TCP_WSCALE_MAX ? TS_TCP_WSCALE_MAX : peer->wscale) : 0);
+    uint32_t v = (clock & ~0x3fu) | bits;
+    return SEQ_GT(v, clock) ? v - 64 : v;
+}
+
+/* A connection made from a cookie: the options its SYN had, from the TSecr of the ACK. */
+void tcp_ts_cookie_opts(struct ts_tcb *t, uint32_t ecr)
+{
+    if (ecr & COOKIE_SACK) t->flags |= TF_SACK;
+    if (ecr & COOKIE_WS) {
+        t->flags |= TF_WSCALE;
+        t->snd_wscale = (uint8_t)(ecr & 0xfu) > TS_TCP_WSCALE_MAX ? TS_TCP_WSCALE_MAX : (uint8_t)(ecr & 0xfu);
+        t->rcv_wscale = tcp_wscale_for(t);
+    }
+}
+
 /* The timestamp option for a segment we send now (none before the handshake agreed on it,
  * except in our own SYN). */
 void tcp_ts_fill(const struct ts_stack *s, const struct ts_tcb *t, ts_time_t now, uint8_t flags,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tapstack/stats.h"
+#include "tcp/tcp_info.h"
 
 /* ---- calls ---- (pktscript_calls.c would be overkill: they are short) */
 
@@ -155,12 +156,19 @@ static void pd_open(struct run *r, const struct pks_call *k, struct pkr_fd *f)
     }
 }
 
+static void pd_assert_state(struct run *r, const struct pks_call *k);
+
 static void pd_sockopt(struct run *r, const struct pks_call *k, struct pkr_fd *f)
 {
     long got = 0;
     bool set = k->op == PKS_OP_SETSOCKOPT;
     if (k->opt == PKS_SO_NONE) {
         if (!r->skip) r->skip = strdup(k->text ? k->text : "socket option");
+        return;
+    }
+    if (k->opt == PKS_TCP_INFO) {                  /* tcpi_state, as %{ assert tcpi_state }% */
+        if (k->text) pd_assert_state(r, k);
+        check_ret(r, k, 0, 0, "getsockopt(TCP_INFO)");
         return;
     }
     switch (k->opt) {
@@ -186,6 +194,8 @@ static void pd_sockopt(struct run *r, const struct pks_call *k, struct pkr_fd *f
         if (set && v) *v = k->val;
         else if (set) f->keepalive = k->val != 0;
         if (set && f->sock) apply_opts(r, f);
+        if (set && f->sock && !v && !f->keepalive && !f->listener)   /* SO_KEEPALIVE 0: off again */
+            ts_tcp_set_keepalive(f->sock, false, 0, 0, 0);
         got = v ? *v : f->keepalive;
         break;
     }
@@ -218,7 +228,9 @@ static void pd_poll(struct run *r, const struct pks_call *k, struct pkr_fd *f)
 {
     long ev = 0;
     if (f->sock && f->listener) {
-        ev = 0;   /* a ready connection shows as POLLIN: accept() tells; not tracked here */
+        struct ts_tcp_info in;
+        ts_tcp_get_info(f->sock, &in);
+        if (in.accept_queue) ev |= PKS_POLLIN;     /* a connection to accept */
     } else if (f->sock) {
         uint8_t b;
         long pk = ts_tcp_peek(f->sock, &b, 1);

@@ -8,6 +8,7 @@
  *   setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0   (SO_RCVBUF SO_SNDBUF TCP_NODELAY SO_KEEPALIVE
  *   getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0      TCP_KEEPIDLE TCP_KEEPINTVL TCP_KEEPCNT (seconds)
  *                                                          SO_LINGER [{onoff=1, linger=0}])
+ *   getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED}, [104]) = 0
  *   read(4, ..., 100)  recv(4, ..., 1024, MSG_PEEK)  write(4, ..., 10)  send(4, ..., 10, 0)
  *   write(4, "GET /", 5)     (ours: these bytes, not the pattern; outbound payloads are checked)
  *   readv(4, [{..., 50}, {..., 50}], 2)  writev(...)  close(4)  shutdown(4, SHUT_WR)
@@ -243,12 +244,37 @@ static const char *io_call(const char *name, char args[MAX_ARGS][96], int n, str
     return NULL;
 }
 
+/* getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, ...}, ...): the state by
+ * name (Linux's TCP_* or our TCPI_* names; numbers differ between systems and are refused). */
+static const char *tcp_info_arg(const char *a, bool get, struct pks_call *k)
+{
+    static const struct { const char *name, *ours; } names[] = {
+        {"TCP_ESTABLISHED", "ESTABLISHED"}, {"TCP_SYN_SENT", "SYN_SENT"}, {"TCP_SYN_RECV", "SYN_RECEIVED"},
+        {"TCP_FIN_WAIT1", "FIN_WAIT_1"}, {"TCP_FIN_WAIT2", "FIN_WAIT_2"}, {"TCP_TIME_WAIT", "TIME_WAIT"},
+        {"TCP_CLOSE", "CLOSED"}, {"TCP_CLOSE_WAIT", "CLOSE_WAIT"}, {"TCP_LAST_ACK", "LAST_ACK"},
+        {"TCP_LISTEN", "LISTEN"}, {"TCP_CLOSING", "CLOSING"},
+    };
+    if (!get) return "TCP_INFO can only be read";
+    const char *v = strstr(a, "tcpi_state=");
+    if (!v) { k->val_any = true; return NULL; }                /* nothing asked of it */
+    v += 11;
+    char st[32];
+    size_t n = 0;
+    while ((isalnum((unsigned char)*v) || *v == '_') && n < sizeof st - 1) st[n++] = *v++;
+    st[n] = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(st, names[i].name) == 0) { k->text = strdup(names[i].ours); return NULL; }
+    if (strncmp(st, "TCPI_", 5) == 0) { k->text = strdup(st + 5); return NULL; }
+    return "tcpi_state: write the state's name (TCP_ESTABLISHED ...), numbers differ between systems";
+}
+
 static const char *sockopt_call(bool get, char args[MAX_ARGS][96], int n, struct pks_call *k)
 {
     if (n < 5) return "get/setsockopt need (fd, level, name, value, length)";
     k->op = get ? PKS_OP_GETSOCKOPT : PKS_OP_SETSOCKOPT;
     k->opt = opt_code(args[2]);
     if (k->opt == PKS_SO_NONE) { k->text = strdup(args[2]); return NULL; }   /* runner: SKIP */
+    if (k->opt == PKS_TCP_INFO) return tcp_info_arg(args[3], get, k);
     return bracket_value(args[3], k);
 }
 

@@ -291,12 +291,19 @@ static void test_runner_catches(void **state)
     run_tail("+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0\n", "getsockopt returned [0]");
     run_tail("+0 `sockstat -4 -P tcp -s | grep -c ESTABLISHED | grep 2`\n", "1 connections in ESTABLISHED, expected 2");
     run_tail("+0 read(9, ..., 5) = 5\n", "descriptor 9 is not open");
+    run_tail("+0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED}, [104]) = 0\n", NULL);
+    run_tail("+0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_CLOSE_WAIT}, [104]) = 0\n",
+             "tcpi_state is ESTABLISHED, expected CLOSE_WAIT");
     /* poll, readv/writev */
     run_tail("+0 poll([{fd=4, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 0) = 1\n"
              "+0.1 < P. 1:6(5) ack 1 win 65535\n"
              "+0 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 0) = 1\n"
              "+0 readv(4, [{..., 2}, {..., 3}], 2) = 5\n", NULL);
     run_tail("+0 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 0) = 1\n", "poll revents 0x0, expected 0x1");
+    run_tail("+0 poll([{fd=3, events=POLLIN, revents=0}], 1, 0) = 0\n"
+             "+0.1 new_peer(40001)\n+0 < S 0:0(0) win 65535 <mss 1460>\n+0 > S. 0:0(0) ack 1 <mss 1460,...>\n"
+             "+0.1 < . 1:1(0) ack 1 win 65535\n"
+             "+0 poll([{fd=3, events=POLLIN, revents=POLLIN}], 1, 0) = 1\n+0 accept(3, ..., ...) = 5\n", NULL);
     run_tail("+0.1 writev(4, [{..., 2}, {..., 3}], 2) = 5\n+0 > P. 1:6(5) ack 1\n"
              "+0.05 < . 1:1(0) ack 6 win 65535\n", NULL);
     run_tail("+0 expect_counter tcp.drop_bad_checksum = 1\n", "is 0, expected 1");

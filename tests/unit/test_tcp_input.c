@@ -349,6 +349,19 @@ static void zero_window_persist(void **st)
     ts_stack_free(s);
 }
 
+/* An active open to a pair already in use is refused; the same local port to another peer port
+ * is a new pair and is allowed. */
+static void connect_pair_in_use(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *a, *b, *c;
+    assert_int_equal(ts_tcp_connect(s, T0, 0, 5555, PEER_IP, 80, NULL, NULL, &a), 0);
+    assert_int_equal(ts_tcp_connect(s, T0, 0, 5555, PEER_IP, 80, NULL, NULL, &b), -TS_EADDRINUSE);
+    assert_int_equal(ts_tcp_connect(s, T0, 0, 5555, PEER_IP, 81, NULL, NULL, &c), 0);
+    ts_stack_free(s);
+}
+
 static void retransmit_then_give_up(void **st)
 {
     (void)st;
@@ -389,12 +402,12 @@ static void many_holes_in_order_still_taken(void **st)
     struct ts_sock *c = established(s, &l, 1000, &iss);
     char d[10];
     memset(d, 'x', sizeof d);
-    for (uint32_t i = 1; i <= 40; i++) {                       /* 40 islands, 10 bytes each */
+    for (uint32_t i = 1; i <= TS_REASS_MAX + 24; i++) {        /* more islands than kept, 10 bytes each */
         tcp_in(s, T0, 3000, 80, 1001 + 20 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 10);
         assert_true(tcp_out(s, T0, &g));
         assert_int_equal(g.h.ack, 1001);                       /* duplicate ACK each time */
     }
-    assert_int_equal(ctr(s, TS_CTR_tcp_drop_reass_full), 40 - TS_REASS_MAX);   /* the farthest refused */
+    assert_int_equal(ctr(s, TS_CTR_tcp_drop_reass_full), 24);   /* the farthest refused */
     struct ts_tcp_info in;
     ts_tcp_get_info(c, &in);
     assert_int_equal(in.ooo_bytes, 10 * TS_REASS_MAX);
@@ -517,6 +530,7 @@ int main(void)
         cmocka_unit_test(zero_window_persist),
         cmocka_unit_test(pmtu_packet_too_big),
         cmocka_unit_test(retransmit_then_give_up),
+        cmocka_unit_test(connect_pair_in_use),
         cmocka_unit_test(many_holes_in_order_still_taken),
         cmocka_unit_test(sack_blocks_reported),
         cmocka_unit_test(rto_resends_short_hole),

@@ -402,6 +402,33 @@ static void offloaded_checksum_trusted(void **st)
     ts_stack_free(s);
 }
 
+/* All receive queues together stop at TS_UDP_MEM_CAP: 64 full queues of 256 KB hold 16 MB, and
+ * the 65th socket's first datagram is dropped as drop_memory (not drop_rcvbuf_full); reading one
+ * queue makes room again. */
+static void memory_cap_over_all_sockets(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    enum { N = TS_UDP_MEM_CAP / TS_UDP_RCVQ_BYTES };
+    struct ts_sock *so[N + 1];
+    uint8_t f[2048], buf[2048];
+    for (unsigned i = 0; i <= N; i++) assert_int_equal(ts_udp_open(s, 0, (uint16_t)(6000 + i), NULL, NULL, &so[i]), 0);
+    size_t len = 1024;
+    for (unsigned i = 0; i < N; i++)
+        for (unsigned k = 0; k < TS_UDP_RCVQ_BYTES / len; k++)
+            feed(s, f, build_udp(f, OUR_IP, 4000, (uint16_t)(6000 + i), len, CSUM_GOOD, 0, 0));
+    assert_int_equal(ctr(s, TS_CTR_udp_drop_rcvbuf_full), 0);
+    assert_int_equal(ctr(s, TS_CTR_udp_drop_memory), 0);
+    feed(s, f, build_udp(f, OUR_IP, 4000, (uint16_t)(6000 + N), len, CSUM_GOOD, 0, 0));
+    assert_int_equal(ctr(s, TS_CTR_udp_drop_memory), 1);
+    assert_int_equal(ts_udp_recvfrom(so[N], buf, sizeof buf, NULL, NULL), -TS_EAGAIN);
+    assert_int_equal(ts_udp_recvfrom(so[0], buf, sizeof buf, NULL, NULL), (long)len);
+    feed(s, f, build_udp(f, OUR_IP, 4000, (uint16_t)(6000 + N), len, CSUM_GOOD, 0, 0));
+    assert_int_equal(ts_udp_recvfrom(so[N], buf, sizeof buf, NULL, NULL), (long)len);
+    assert_int_equal(ctr(s, TS_CTR_udp_drop_memory), 1);
+    ts_stack_free(s);
+}
+
 /* Two stacks joined by hand: a datagram of every size up to 65,507 bytes crosses (fragmented
  * and reassembled) and arrives exactly. */
 static void big_datagrams_between_stacks(void **st)
@@ -465,6 +492,7 @@ int main(void)
         cmocka_unit_test(address_in_use),
         cmocka_unit_test(broadcast_and_no_route),
         cmocka_unit_test(offloaded_checksum_trusted),
+        cmocka_unit_test(memory_cap_over_all_sockets),
         cmocka_unit_test(big_datagrams_between_stacks),
     };
     return cmocka_run_group_tests_name("udp", tests, NULL, NULL);

@@ -1,0 +1,183 @@
+/*
+ * RACK-TLP loss detection (RFC 8985), read beside the RFC. A segment is deemed lost when a
+ * segment sent after it has been delivered and more than RACK.rtt + RACK.reo_wnd has passed since
+ * it was sent (§6.2); a retransmission is judged the same way, so lost retransmissions are found
+ * without a timeout. The reordering window is min_RTT / 4, zero until reordering is seen, widened
+ * by D-SACKs (§6.2 step 4). The tail loss probe (§7) makes the peer tell of a lost tail by SACK
+ * within two RTTs instead of an RTO.
+ */
+#include "tcp/tcp_impl.h"
+
+#define RACK_DUPTHRESH 3
+#define RACK_WCDELACKT TS_MS(200)        /* worst-case delayed ACK (RFC 8985 §7.2) */
+#define RACK_PTO_SLACK TS_MS(2)          /* timer slack added to 2*SRTT (as Linux does) */
+
+/* Was (t1, seq1) sent after (t2, seq2)? (RFC 8985 §6.2 RACK_sent_after) */
+static bool sent_after(ts_time_t t1, uint32_t seq1, ts_time_t t2, uint32_t seq2)
+{
+    return t1 > t2 || (t1 == t2 && SEQ_GT(seq1, seq2));
+}
+
+void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now)
+{
+    struct tcp_rack *r = &t->rack;
+    ts_time_t rtt = now > g->xmit ? now - g->xmit : 1;
+    /* step 2: an ACK of a retransmitted segment sooner than min_RTT is most likely for the
+     * original: no RTT from it (RFC 8985 §6.2 step 2, without timestamps) */
+    if ((g->flags & SEG_RETRANS) && r->min_rtt && rtt < r->min_rtt) return;
+    r->rtt = rtt;
+    if (!(g->flags & SEG_RETRANS)) {
+        if (r->min_rtt == 0 || rtt < r->min_rtt) r->min_rtt = rtt;
+        if (r->ack_rtt == 0 || rtt < r->ack_rtt) r->ack_rtt = rtt;
+    }
+    if (sent_after(g->xmit, g->end, r->xmit_ts, r->end_seq)) {
+        r->xmit_ts = g->xmit;
+        r->end_seq = g->end;
+    }
+    /* step 3: reordering, a never-retransmitted segment delivered below the forward-most one */
+    if (SEQ_GT(g->end, r->fack) || r->fack == 0) r->fack = g->end;
+    else if (SEQ_LT(g->end, r->fack) && !(g->flags & SEG_RETRANS)) r->reord = true;
+}
+
+void tcp_rack_dsack(struct ts_tcb *t)
+{
+    struct tcp_rack *r = &t->rack;
+    if (r->dsack_round && SEQ_GEQ(t->snd_una, r->rtt_seq)) r->dsack_round = false;
+    if (r->dsack_round) return;
+    r->dsack_round = true;
+    r->rtt_seq = t->snd_max;
+    if (r->reo_wnd_mult < 255) r->reo_wnd_mult++;
+    r->reo_wnd_persist = 16;
+    r->reord = true;
+}
+
+void tcp_rack_recovery_started(struct ts_tcb *t)
+{
+    struct tcp_rack *r = &t->rack;
+    if (r->reo_wnd_persist && --r->reo_wnd_persist == 0) r->reo_wnd_mult = 1;
+}
+
+ts_time_t tcp_rack_reo_wnd(const struct ts_tcb *t)
+{
+    const struct tcp_rack *r = &t->rack;
+    if (!r->reord) {
+        if (t->flags & (TF_IN_RECOVERY | TF_RTO_LOSS)) return 0;
+        if (r->segs_sacked >= RACK_DUPTHRESH) return 0;
+    }
+    ts_time_t w = (r->reo_wnd_mult ? r->reo_wnd_mult : 1) * r->min_rtt / 4;
+    if (t->rtt.valid && w > t->rtt.srtt) w = t->rtt.srtt;
+    return w;
+}
+
+unsigned tcp_rack_detect_loss(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    struct tcp_rack *r = &t->rack;
+    struct tcp_segs *q = &t->segs;
+    ts_time_t reo = tcp_rack_reo_wnd(t), timeout = 0;
+    unsigned marked = 0;
+    t->rack_reo_at = TS_TIME_NEVER;
+    if (r->xmit_ts == 0) return 0;                      /* nothing delivered yet */
+    for (uint32_t i = 0; i < q->n; i++) {
+        struct tcp_seg *g = tcp_seg_at(q, i);
+        if (g->flags & (SEG_SACKED | SEG_LOST)) continue;
+        if (!sent_after(r->xmit_ts, r->end_seq, g->xmit, g->end)) {
+            if (!(g->flags & SEG_RETRANS)) break;       /* every later record was sent later */
+            continue;
+        }
+        ts_time_t deadline = g->xmit + r->rtt + reo;
+        if (deadline <= now) {
+            tcp_seg_set_lost(q, g);
+            marked++;
+            TS_COUNT(s, tcp, rack_marks);
+            if (g->flags & SEG_RETRANS) TS_COUNT(s, tcp, rack_lost_retransmits);
+        } else if (deadline - now > timeout) {
+            timeout = deadline - now;
+        }
+    }
+    if (timeout) t->rack_reo_at = now + timeout;
+    return marked;
+}
+
+void tcp_rack_mark_on_rto(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    struct tcp_segs *q = &t->segs;
+    ts_time_t reo = tcp_rack_reo_wnd(t);
+    for (uint32_t i = 0; i < q->n; i++) {
+        struct tcp_seg *g = tcp_seg_at(q, i);
+        if (g->flags & (SEG_SACKED | SEG_LOST)) continue;
+        if (i == 0 || g->xmit + t->rack.rtt + reo <= now) tcp_seg_set_lost(q, g);
+    }
+    t->rack_reo_at = TS_TIME_NEVER;
+    (void)s;
+}
+
+/* Unlike RFC 8985 §7.2, a probe is armed in fast recovery too. A receiver that compresses its
+ * SACKs (Linux sends one ACK for up to 44 out-of-order segments) leaves a recovery hanging on
+ * that one ACK; when the return path loses it, nothing else comes until the RTO. A probe after
+ * 2*SRTT of silence costs one segment and brings a fresh SACK at once. */
+ts_time_t tcp_tlp_pto(const struct ts_tcb *t)
+{
+    if (!(t->flags & TF_SACK) || (t->flags & TF_RTO_LOSS) || t->rack.tlp_out) return 0;
+    if (t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return 0;
+    if (!t->rtt.valid) return TS_SEC(1);
+    ts_time_t pto = 2 * t->rtt.srtt;
+    pto += tcp_flight(t) <= t->mss ? RACK_WCDELACKT : RACK_PTO_SLACK;
+    return pto;
+}
+
+/* Retransmit the highest-sequence segment sent (RFC 8985 §7.3). */
+static bool probe_last(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    struct tcp_segs *q = &t->segs;
+    if (!q->n) return false;
+    const struct tcp_seg *g = tcp_seg_at(q, q->n - 1);
+    return tcp_retransmit_range(s, t, g->seq, g->end - g->seq, now) == 0;
+}
+
+/* The probe (RFC 8985 §7.3) resends the last segment sent rather than new data: a receiver
+ * must answer a duplicate at once (RFC 5681 §4.2), with a SACK or D-SACK that tells RACK what
+ * is missing, whereas new in-order data may sit behind its delayed-ACK timer (Linux holds ACKs
+ * while the application lags and its window cannot advance, for up to 200 ms, which is as long
+ * as the RTO the probe is there to avoid). New data goes only when nothing is recorded. */
+void tcp_tlp_fire(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    struct tcp_rack *r = &t->rack;
+    if (probe_last(s, t, now)) {
+        r->tlp_is_retrans = true;
+    } else {
+        uint32_t before = t->snd_max, cwnd = t->cwnd;
+        t->cwnd = tcp_sack_pipe(t) + t->mss;           /* one segment beyond the pipe */
+        t->flags |= TF_FORCE;
+        tcp_output(s, t, now);
+        t->flags &= ~TF_FORCE;
+        t->cwnd = cwnd;
+        if (t->snd_max == before) return;
+        r->tlp_is_retrans = false;
+    }
+    TS_COUNT(s, tcp, tail_loss_probes);
+    r->tlp_out = true;
+    r->tlp_end_seq = t->snd_max;
+}
+
+void tcp_tlp_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t ack, bool dsack, ts_time_t now)
+{
+    struct tcp_rack *r = &t->rack;
+    if (!r->tlp_out) return;
+    if (t->flags & TF_IN_RECOVERY) {                    /* answered: recovery goes on, no response */
+        r->tlp_out = false;
+        return;
+    }
+    if (r->tlp_is_retrans && dsack) {                   /* the probe was a duplicate: no loss */
+        r->tlp_out = false;
+        return;
+    }
+    if (!SEQ_GEQ(ack, r->tlp_end_seq)) return;
+    r->tlp_out = false;
+    if (!r->tlp_is_retrans || (t->flags & (TF_IN_RECOVERY | TF_RTO_LOSS))) return;
+    /* The probe repaired a loss that nothing else saw: respond as to a fast recovery (§7.4.2). */
+    TS_COUNT(s, tcp, tlp_recoveries);
+    tcp_cc_save(t);
+    t->cc->on_congestion(t, now);
+    t->cwnd = t->ssthresh;
+    tcp_trace_cwnd(s, t, now);
+}
