@@ -349,7 +349,11 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     } else if (dup || ((t->flags & TF_SACK) && sg->opts && sg->opts->nsack && t->snd_una != t->snd_max)) {
         /* with SACK, RACK reads every ACK that SACKs, data-bearing ones too (RFC 8985 §6.2) */
         tcp_undo_ack(s, t, now, una0, sg->opts);        /* F-RTO's verdict before limited transmit */
-        tcp_cc_dupack(s, t, delivered_since(t, mark), now);
+        uint32_t delivered = delivered_since(t, mark);
+        tcp_cc_dupack(s, t, delivered, now);
+        /* a SACK that delivered something: the probe timer starts over from it (tcp_tlp_pto) */
+        if (delivered && (t->flags & TF_SACK) && t->snd_una != t->snd_max && !(t->flags & TF_RACK_REO))
+            tcp_rexmt_arm(s, t, now);
         tcp_rack_timer_apply(s, t);
     }
     /* window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED) */

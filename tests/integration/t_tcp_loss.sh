@@ -10,7 +10,8 @@
 # tapstack/Linux (scripts/loss_xfer.py). Asserts that every download is byte-exact (SHA-256),
 # every upload fully taken, each within TS_LOSS_LIMIT seconds; the ratio is printed, not judged.
 # TS_LOSS_MB (default 4; the issue's figure and `make bench` use 20), TS_LOSS_PCTS ("1 5 10"),
-# TS_LOSS_ROUNDS (1), TS_LOSS_LIMIT (120 s per transfer), TS_LOSS_JSON (write the table as JSON).
+# TS_LOSS_ROUNDS (1), TS_LOSS_LIMIT (120 s per transfer), TS_LOSS_JSON (write the table as JSON),
+# TS_LOSS_FLAGS (more flags for tapstack up, e.g. "--pcap /tmp/x.pcap").
 # timeout: 900
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -26,7 +27,8 @@ rm -rf "$work"; mkdir -p "$work/www"
 # drop whole (dozens of segments in one loss).
 offload=
 "$TS_BIN" up --help | grep -q -- '--no-offload' && offload=--no-offload
-ts_start --no-ftp --gateway 10.0.0.1 $offload
+# shellcheck disable=SC2086
+ts_start --no-ftp --gateway 10.0.0.1 $offload ${TS_LOSS_FLAGS:-}
 ts_loss_paths
 
 python3 "$TS_ROOT/scripts/loss_xfer.py" pattern "$work/www/pattern" $((mb * 1000000))
