@@ -41,6 +41,8 @@ static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
     ts_ring_release(&t->snd);
     ts_ring_release(&t->rcv);
     tcp_segs_free(&t->segs);
+    ts_reass_free(&t->reass);
+    ts_reass_free(&t->sacked);
     tcp->grown_total -= t->grown;
     tcp->nconns--;
     free(t);
@@ -66,6 +68,7 @@ void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *
         *tcbs += sizeof *t;
         if (t->snd.buf) *buffers += t->snd.cap;
         if (t->rcv.buf) *buffers += t->rcv.cap;
+        *buffers += ts_reass_memory(&t->reass) + ts_reass_memory(&t->sacked);
     }
 }
 

@@ -30,7 +30,7 @@
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
 #define TS_TCP_PERSIST_MIN TS_MS(200)
 #define TS_TCP_PERSIST_MAX TS_SEC(60)
-#define TS_SACK_RECENT TS_REASS_MAX   /* receiver SACK recency list: one per held range */
+#define TS_SACK_RECENT 16            /* receiver SACK recency list (the newest held ranges) */
 #define TS_TCP_CHALLENGE_PER_SEC 10    /* RFC 5961 §7 challenge ACK limit, per connection */
 
 /* tcb->flags */

@@ -2,30 +2,26 @@
  * Out-of-order range tracking (see tcp_reass.h).
  */
 #include "tcp/tcp_reass.h"
+#include <stdlib.h>
+#include <string.h>
 
 int ts_reass_add(struct ts_reass *re, uint32_t off, uint32_t len)
 {
     if (len == 0) return 0;
     uint32_t s = off, e = off + len;
-    struct ts_reass out = { 0 };
-    unsigned i = 0;
-    /* ranges entirely before the new one */
-    while (i < re->n && re->r[i].end < s) out.r[out.n++] = re->r[i++];
-    /* ranges that overlap or touch it merge into it */
-    while (i < re->n && re->r[i].start <= e) {
-        if (re->r[i].start < s) s = re->r[i].start;
-        if (re->r[i].end > e) e = re->r[i].end;
-        i++;
+    unsigned i = 0, j;
+    while (i < re->n && re->r[i].end < s) i++;          /* ranges entirely before the new one */
+    for (j = i; j < re->n && re->r[j].start <= e; j++) {  /* ranges that overlap or touch it merge */
+        if (re->r[j].start < s) s = re->r[j].start;
+        if (re->r[j].end > e) e = re->r[j].end;
     }
-    if (out.n >= TS_REASS_MAX) return -1;
-    out.r[out.n].start = s;
-    out.r[out.n].end = e;
-    out.n++;
-    while (i < re->n) {
-        if (out.n >= TS_REASS_MAX) return -1;
-        out.r[out.n++] = re->r[i++];
-    }
-    *re = out;
+    unsigned n = re->n - (j - i) + 1;
+    if (n > TS_REASS_MAX) return -1;
+    if (!re->r && !(re->r = malloc(TS_REASS_MAX * sizeof *re->r))) return -1;
+    memmove(&re->r[i + 1], &re->r[j], (re->n - j) * sizeof *re->r);
+    re->r[i].start = s;
+    re->r[i].end = e;
+    re->n = (uint8_t)n;
     return 0;
 }
 
@@ -44,6 +40,14 @@ void ts_reass_advance(struct ts_reass *re, uint32_t n)
         j++;
     }
     re->n = (uint8_t)j;
+    if (j == 0) ts_reass_free(re);
+}
+
+void ts_reass_free(struct ts_reass *re)
+{
+    free(re->r);
+    re->r = NULL;
+    re->n = 0;
 }
 
 uint32_t ts_reass_bytes(const struct ts_reass *re)
@@ -51,4 +55,9 @@ uint32_t ts_reass_bytes(const struct ts_reass *re)
     uint32_t b = 0;
     for (unsigned i = 0; i < re->n; i++) b += re->r[i].end - re->r[i].start;
     return b;
+}
+
+size_t ts_reass_memory(const struct ts_reass *re)
+{
+    return re->r ? TS_REASS_MAX * sizeof *re->r : 0;
 }

@@ -40,7 +40,7 @@ void tcp_sack_advance(struct ts_tcb *t, uint32_t n)
 /* After a second timeout the peer may have reneged: forget what it SACKed. */
 void tcp_sack_clear(struct ts_tcb *t)
 {
-    t->sacked.n = 0;
+    ts_reass_free(&t->sacked);
     tcp_segs_unsack(t);
 }
 

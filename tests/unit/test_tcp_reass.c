@@ -17,6 +17,7 @@ static void in_order(void **st)
     ts_reass_advance(&re, 100);
     assert_int_equal(re.n, 0);
     assert_int_equal(ts_reass_front(&re), 0);
+    ts_reass_free(&re);
 }
 
 static void reversed(void **st)
@@ -31,6 +32,7 @@ static void reversed(void **st)
     assert_int_equal(ts_reass_bytes(&re), 40);
     assert_int_equal(ts_reass_add(&re, 0, 10), 0);
     assert_int_equal(ts_reass_front(&re), 50);
+    ts_reass_free(&re);
 }
 
 static void overlapping(void **st)
@@ -52,6 +54,7 @@ static void overlapping(void **st)
     ts_reass_advance(&re, 50);                           /* RCV.NXT moved into the range */
     assert_int_equal(re.r[0].start, 0);
     assert_int_equal(ts_reass_front(&re), 55);
+    ts_reass_free(&re);
 }
 
 static void bounded(void **st)
@@ -69,6 +72,9 @@ static void bounded(void **st)
     assert_int_equal(ts_reass_add(&re, 1000, 5), 0);
     ts_reass_advance(&re, 40);                            /* drops ranges fully before */
     assert_int_equal(re.r[0].start, 10);
+    ts_reass_advance(&re, 100000);                        /* all gone: the array is freed */
+    assert_int_equal(re.n, 0);
+    assert_null(re.r);
 }
 
 int main(void)
