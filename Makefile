@@ -38,7 +38,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps install uninstall install-test coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all check-docs deps install uninstall install-test coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -127,6 +127,10 @@ $(BA)/tests/pktrun: tests/conformance/pktrun.c $(TEST_LIBS)
 # repository, or CONFORMANCE_DIR=...; skipped with a message when there is none.
 conformance: $(BA)/tests/pktrun
 	$(Q)scripts/conformance.sh
+
+# README.md and docs/*.md against the tree: links, paths, function names, flags (also in make test).
+check-docs:
+	$(Q)scripts/check-docs.py
 
 # The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
 scripts-test: $(BA)/tests/test_pktscript
