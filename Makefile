@@ -4,6 +4,9 @@
 #   make run        tapstack up --netns tapstack with the demo services
 #   make bench      benchmarks against the kernel (prints figures; never fails on a number)
 #   make fuzz       every fuzz target for FUZZ_SECONDS (default 60), or to FUZZ_RUNS executions
+#   make install-test  install into a temporary PREFIX, build examples/ against it, check the man page
+#   make install  PREFIX=DIR (default /usr/local; DESTDIR honoured): command, headers, core library,
+#                 pkg-config file, man page; make uninstall removes them
 #   make coverage   clang source-based coverage of unit tests, packet scripts and fuzz corpora (build/coverage/)
 CC      ?= gcc
 ifeq ($(origin CC),default)
@@ -35,7 +38,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench soak demo clean
+.PHONY: all check-docs deps install uninstall install-test coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench soak demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -125,6 +128,10 @@ $(BA)/tests/pktrun: tests/conformance/pktrun.c $(TEST_LIBS)
 conformance: $(BA)/tests/pktrun
 	$(Q)scripts/conformance.sh
 
+# README.md and docs/*.md against the tree: links, paths, function names, flags (also in make test).
+check-docs:
+	$(Q)scripts/check-docs.py
+
 # The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
 scripts-test: $(BA)/tests/test_pktscript
 	$(Q)$(BA)/tests/test_pktscript
@@ -170,6 +177,32 @@ coverage:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
+
+# Install: the command, the public headers, the core (no I/O) as a static library, its pkg-config
+# file and the man page. The apps (HTTP, FTP ...) are not a public library: their headers are internal.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION ?= 0.1
+IDIR := $(DESTDIR)$(PREFIX)
+install: all
+	$(Q)install -d $(IDIR)/bin $(IDIR)/include/tapstack/counters $(IDIR)/lib/pkgconfig $(IDIR)/share/man/man1
+	$(Q)install -m 755 $(B)/tapstack $(IDIR)/bin/tapstack
+	$(Q)install -m 644 include/tapstack/*.h $(IDIR)/include/tapstack/
+	$(Q)install -m 644 include/tapstack/counters/*.def $(IDIR)/include/tapstack/counters/
+	$(Q)install -m 644 $(B)/libtapstack.a $(IDIR)/lib/libtapstack.a
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tapstack.pc.in >$(IDIR)/lib/pkgconfig/tapstack.pc
+	$(Q)install -m 644 man/tapstack.1 $(IDIR)/share/man/man1/tapstack.1
+	@echo "  INSTALL $(IDIR) (bin/tapstack, include/tapstack, lib/libtapstack.a, lib/pkgconfig/tapstack.pc, share/man/man1/tapstack.1)"
+
+# examples/ built against an installed copy (part of make test).
+install-test: all
+	$(Q)tests/install/t_install.sh
+
+uninstall:
+	$(Q)rm -f $(IDIR)/bin/tapstack $(IDIR)/lib/libtapstack.a $(IDIR)/lib/pkgconfig/tapstack.pc \
+	          $(IDIR)/share/man/man1/tapstack.1
+	$(Q)rm -rf $(IDIR)/include/tapstack
+	@echo "  UNINSTALL $(IDIR)"
 
 clean:
 	rm -rf $(B)

@@ -15,7 +15,7 @@
 #define GUARD_TCP_CONN_BYTES (2u * 64 * 1024 + 2048)   /* both rings full, and the TCB */
 #define GUARD_LOG_EVERY TS_SEC(1)
 #define GUARD_PEER_SCAN 256
-#define GUARD_VICTIM_SCAN 8
+#define GUARD_VICTIM_SCAN 32
 
 unsigned ts_guard_default_max(const struct ts_config *stack_cfg, size_t conn_bytes)
 {
@@ -52,12 +52,11 @@ static struct ts_guard_peer *peer_find(const struct ts_guard *g, uint32_t addr)
     }
 }
 
-static void peer_put(struct ts_guard_peer *tab, unsigned cap, uint32_t addr, uint32_t n)
+static void peer_put(struct ts_guard_peer *tab, unsigned cap, struct ts_guard_peer p)
 {
-    unsigned mask = cap - 1, i = peer_hash(addr) & mask;
+    unsigned mask = cap - 1, i = peer_hash(p.addr) & mask;
     while (tab[i].n) i = (i + 1) & mask;
-    tab[i].addr = addr;
-    tab[i].n = n;
+    tab[i] = p;
 }
 
 /* Room for one more peer: the table stays at most half full. */
@@ -68,7 +67,7 @@ static int peer_reserve(struct ts_guard *g)
     struct ts_guard_peer *tab = calloc(cap, sizeof *tab);
     if (!tab) return -1;
     for (unsigned i = 0; i < g->peer_cap; i++)
-        if (g->peers[i].n) peer_put(tab, cap, g->peers[i].addr, g->peers[i].n);
+        if (g->peers[i].n) peer_put(tab, cap, g->peers[i]);
     free(g->peers);
     g->peers = tab;
     g->peer_cap = cap;
@@ -182,19 +181,23 @@ static void note_event(struct ts_guard *g, ts_time_t now)
 
 /* The node to evict: the oldest head among the non-empty classes of the lowest rank > 0. */
 /* Within class c: among its GUARD_VICTIM_SCAN oldest that have no input waiting, the one whose
- * address holds the most connections (the oldest of those): an address that opened many goes
- * before a client with one connection. NULL if all of them have input. */
+ * address holds the most connections, then whose address opened the most (the oldest of those):
+ * an address that opened many goes before a client with one connection. Under an attack that
+ * re-opens as fast as it is evicted, the whole class turns over in tens of milliseconds, so a
+ * real client's connection reaches the head before its first byte arrives; ranking by age alone
+ * would reset it. NULL if all of them have input. */
 static struct ts_guard_node *victim_in(const struct ts_guard *g, int c)
 {
     struct ts_guard_node *best = NULL;
-    unsigned best_n = 0, k = 0;
+    uint64_t best_score = 0;
+    unsigned k = 0;
     for (struct ts_guard_node *n = g->list[c].head; n && k < GUARD_VICTIM_SCAN; n = n->next, k++) {
         if (g->has_input && g->has_input(g->arg, n)) continue;   /* a request is arriving */
         const struct ts_guard_peer *p = peer_find(g, n->raddr);
-        unsigned held = p ? p->n : 0;
-        if (!best || held > best_n) {
+        uint64_t score = p ? (uint64_t)p->n << 32 | p->opened : 0;
+        if (!best || score > best_score) {
             best = n;
-            best_n = held;
+            best_score = score;
         }
     }
     return best;
@@ -286,8 +289,9 @@ enum ts_guard_verdict ts_guard_admit(struct ts_guard *g, struct ts_guard_node *n
     }
     if (p) {
         p->n++;
+        if (p->opened < UINT32_MAX) p->opened++;
     } else {
-        peer_put(g->peers, g->peer_cap, raddr, 1);
+        peer_put(g->peers, g->peer_cap, (struct ts_guard_peer){ .addr = raddr, .n = 1, .opened = 1 });
         g->npeers++;
     }
     n->raddr = raddr;

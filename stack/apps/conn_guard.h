@@ -8,9 +8,11 @@
  * from when the connection entered it (or was last touched), so the oldest of a class is its head
  * and the next deadline of the whole server is found in O(classes), not by a scan. A class also
  * has an eviction rank: 0 is never evicted (mid-request, mid-transfer); among the others the
- * lowest rank goes first, and within a rank the one idle longest; among the 8 idle longest of a
- * class, one from the address holding the most connections (so an address that opened many goes
- * before a client with one), and never one whose input is waiting to be read.
+ * lowest rank goes first, and within a rank the one idle longest; among the 32 idle longest of a
+ * class, one from the address holding the most connections, and among those from the address that
+ * opened the most since it last held none (so an address that churns connections goes before a
+ * client with one, even when the churn turns the whole class over faster than that client sends
+ * its first byte), and never one whose input is waiting to be read.
  *
  * Admission: a peer address holding max_per_peer connections evicts its own best victim (among
  * the oldest few hundred of each class) or, having none, is refused; a server at max_conns
@@ -54,6 +56,7 @@ struct ts_guard_stats {
 struct ts_guard_peer {
     uint32_t addr;
     uint32_t n;                    /* 0: free slot */
+    uint32_t opened;               /* admitted since it last held none (saturates) */
 };
 
 struct ts_guard {

@@ -44,7 +44,9 @@ os.rename(d + "/port.tmp", d + "/port")
 for i in range(900):                      # hold it until told, 90 s at most
     if os.path.exists(d + "/close"):
         break
-    if i % 50 == 49:                      # every 5 s a request, so the server's idle timeout (15 s) spares it
+    # A request at once, then every 5 s: a connection that has sent nothing is reset by the
+    # server's first-byte timeout (5 s), one kept alive by its idle timeout (15 s).
+    if i % 50 == 0:
         s.sendall(b"HEAD / HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n")
         got = b""
         while b"\r\n\r\n" not in got:
@@ -189,6 +191,7 @@ fi
 # ---- the client closes: the line reaches TIME_WAIT or goes ----
 touch "$tmp/close"
 for _ in $(seq 50); do [ -f "$tmp/closed" ] && break; sleep 0.1; done
+[ -f "$tmp/closed" ] || ts_fail "the Python client's held connection broke or did not close (its output is above)"
 gone=0
 for _ in $(seq 30); do
     line=$(ns -tn | grep -E " 10\.0\.0\.1:$port( |$)" || true)

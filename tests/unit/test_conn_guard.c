@@ -274,12 +274,47 @@ static void victim_by_address_and_input(void **st)
     world_free(w);
 }
 
+/* Held alike, the address that opened the most (re-opening while it still held one, as an
+ * attacker re-opens what is evicted) goes before a client that opened one, even when the client's
+ * connection is the oldest: under such churn every connection is young, and the client's first
+ * byte may not have come yet. Among equals the oldest goes. */
+static void victim_by_churn(void **st)
+{
+    (void)st;
+    struct world *w = world_new(8, 8);
+    unsigned next = 1;
+    ts_time_t t = 1;
+    open_conn(w, 0, 1, FIRST, t++);             /* the client, oldest */
+    for (uint32_t a = 2; a <= 4; a++) {          /* three churners: held 1, opened 6 */
+        unsigned cur = next++;
+        open_conn(w, cur, a, FIRST, t++);
+        for (int k = 0; k < 5; k++) {
+            unsigned nw = next++;
+            open_conn(w, nw, a, FIRST, t++);
+            close_conn(w, cur);
+            cur = nw;
+        }
+        assert_int_equal(ts_guard_peer_count(&w->g, a), 1);
+    }
+    for (uint32_t a = 9; a <= 12; a++) open_conn(w, next++, a, FIRST, t++);   /* full: 8 */
+    for (uint32_t a = 13; a <= 15; a++) {
+        assert_int_equal(open_conn(w, next++, a, FIRST, t++), TS_GUARD_ADMITTED);
+        assert_true(w->c[0].open);              /* a churner went, not the client */
+        assert_int_equal(ts_guard_peer_count(&w->g, a - 11), 0);
+    }
+    assert_int_equal(w->evicted, 3);
+    assert_int_equal(open_conn(w, next++, 16, FIRST, t++), TS_GUARD_ADMITTED);
+    assert_false(w->c[0].open);                 /* now all alike: the oldest */
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eviction_order),     cmocka_unit_test(per_peer),
         cmocka_unit_test(peers_under_churn),  cmocka_unit_test(timeouts_and_tightening),
         cmocka_unit_test(log_once_a_second),  cmocka_unit_test(victim_by_address_and_input),
+        cmocka_unit_test(victim_by_churn),
     };
     return cmocka_run_group_tests_name("conn_guard", tests, NULL, NULL);
 }
