@@ -446,7 +446,9 @@ def main():
                       ("out", str), ("ping-ms", float), ("drain", int)):
         ap.add_argument("--" + name, type=typ, required=name not in ("ping-ms", "drain"))
     a = ap.parse_args()
-    a.drain = a.drain or 30
+    # Under 1 % loss a connection in retransmission back-off may need a minute or more to end;
+    # the drain stops as soon as the tables are idle.
+    a.drain = a.drain or 120
     sk = Soak(a)
     rows = []
     t0 = time.time()
@@ -501,6 +503,14 @@ def main():
             break
         time.sleep(1)
     after["phase"] = "idle-after"
+    print(f"drain: {time.time() - load_end:.0f} s after the load", flush=True)
+    if not is_idle(after, idle):    # say what is left, for the diagnosis
+        for x in netstat(sk, "-a", "-e")["sockets"]:
+            if x["proto"] == "tcp" and x["state"] != "LISTEN":
+                e = x.get("tcp") or {}
+                print(f"  left: {x['local']['text']} {x['foreign']['text']} {x['state']} snd_queued "
+                      f"{e.get('snd_queued')} retransmits {e.get('retransmits')} backoff {e.get('backoff')} "
+                      f"rto_us {e.get('rto_us')} timers {json.dumps(e.get('timers'))}", flush=True)
     rows.append(after)
     write_csv(os.path.join(a.out, "soak.csv"), rows)
     return verdict(sk, rows, idle, after, load_end)
