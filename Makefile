@@ -38,7 +38,7 @@ BA := build/asan
 obj    = $(patsubst %.c,$(B)/obj/%.o,$(1))
 objasan = $(patsubst %.c,$(BA)/obj/%.o,$(1))
 
-.PHONY: all deps install uninstall install-test coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench demo clean
+.PHONY: all check-docs deps install uninstall install-test coverage fuzz-build test unit scripts-test conformance integration fuzz-smoke fuzz run bench soak demo clean
 all: $(if $(DRIVER_SRCS),$(B)/tapstack) $(B)/libtapstack.a
 
 deps:
@@ -128,6 +128,10 @@ $(BA)/tests/pktrun: tests/conformance/pktrun.c $(TEST_LIBS)
 conformance: $(BA)/tests/pktrun
 	$(Q)scripts/conformance.sh
 
+# README.md and docs/*.md against the tree: links, paths, function names, flags (also in make test).
+check-docs:
+	$(Q)scripts/check-docs.py
+
 # The packet scripts alone (tests/scripts/tcp/*.pkt; they also run in `make unit`).
 scripts-test: $(BA)/tests/test_pktscript
 	$(Q)$(BA)/tests/test_pktscript
@@ -152,6 +156,15 @@ bench:
 	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
 	$(Q)scripts/bench.sh
+
+# The soak (issue 23): SOAK_MINUTES of mixed traffic under faults (default 60) against the release
+# build, a sample a minute, ping within 100 ms; SOAK_ASAN=1 runs the ASan build. Output: build/soak/.
+soak:
+	$(Q)scripts/deps.sh soak
+	$(Q)$(MAKE) --no-print-directory all $(BA)/tapstack
+	$(Q)TS_BIN=$(if $(SOAK_ASAN),$(CURDIR)/$(BA)/tapstack,$(CURDIR)/$(B)/tapstack) SOAK_MINUTES=$${SOAK_MINUTES:-60} \
+	    SOAK_SAMPLE=$${SOAK_SAMPLE:-60} SOAK_PING_MS=$${SOAK_PING_MS:-100} SOAK_OUT=$(CURDIR)/$(B)/soak \
+	    bash tests/integration/t_soak.sh
 
 fuzz:
 	$(Q)scripts/deps.sh test

@@ -6,6 +6,7 @@ suites=0; bad=0; badnames=()
 run() { local name=$1; shift; echo "=== $name"; suites=$((suites+1)); if "$@"; then :; else bad=$((bad+1)); badnames+=("$name"); fi; }
 unit_bins=()
 for f in build/asan/tests/test_*; do case $f in *.d) ;; *) [ -x "$f" ] && unit_bins+=("$f");; esac; done
+run docs scripts/check-docs.py
 run unit scripts/run-unit.sh "${unit_bins[@]}"
 run conformance scripts/conformance.sh
 run install tests/install/t_install.sh

@@ -249,7 +249,9 @@ static int sack_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     if (tcp_sack_pipe(t) + len > t->cwnd) return 0;
     if (tcp_retransmit_range(s, t, seq, len, now) < 0) return -1;
     TS_COUNT(s, tcp, sack_retransmits);
-    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) tcp_rexmt_restart(s, t, now);
+    /* the probe timer too, not the RTO alone: when the RACK timer sent this, nothing else is
+     * due, and a lost ACK for it would otherwise cost a whole RTO (rack_timer_probe.pkt) */
+    if (t->timer[TS_TCP_T_REXMT] == TS_TIME_NEVER) tcp_rexmt_arm(s, t, now);
     return 1;
 }
 
