@@ -7,9 +7,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "unit/core_util.h"
-#include "apps/fetch.h"
-#include "apps/ftp_server.h"
-#include "apps/http_server.h"
+#include "apps/fetch/fetch.h"
+#include "apps/ftp/ftp_server.h"
+#include "apps/http/http_server.h"
 #include "tapstack/socket.h"
 
 #define PC_IP 0xc0a80105u       /* 192.168.1.5 */

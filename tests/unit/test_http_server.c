@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apps/http_internal.h"
-#include "apps/http_server.h"
+#include "apps/http/http_internal.h"
+#include "apps/http/http_server.h"
 #include "tapstack/socket.h"
 #include "tapstack/stack.h"
 

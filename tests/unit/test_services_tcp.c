@@ -1,9 +1,9 @@
-/* The small services over TCP (stack/apps/services_tcp.c), end to end in one process: a client
+/* The small services over TCP (stack/apps/services/services_tcp.c), end to end in one process: a client
  * stack and a server stack joined by a perfect in-memory link and a virtual clock; the client is
  * written on the socket API. */
 #include <stdlib.h>
 #include "unit/core_util.h"
-#include "apps/services.h"
+#include "apps/services/services.h"
 #include "tapstack/socket.h"
 #include "tapstack/stats.h"
 
