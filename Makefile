@@ -21,7 +21,7 @@ OPT     ?= -O2
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_DIRS   := stack/wire stack/net stack/udp stack/tcp stack/core
-APP_DIRS    := stack/apps stack/netstat stack/plot stack/trace
+APP_DIRS    := stack/apps stack/apps/http stack/apps/ftp stack/apps/fetch stack/apps/services stack/netstat stack/plot stack/trace
 DRIVER_DIRS := stack/driver stack/cli
 
 find_c = $(sort $(foreach d,$(1),$(wildcard $(d)/*.c)))
