@@ -37,7 +37,10 @@ void tcp_prr_ack(struct ts_tcb *t, uint32_t delivered, uint32_t pipe)
         /* PRR-SSRB: limit = MAX(prr_delivered - prr_out, DeliveredData) + MSS */
         uint64_t owed = t->prr_delivered > t->prr_out ? t->prr_delivered - t->prr_out : 0;
         uint64_t limit = (owed > delivered ? owed : delivered) + t->mss;
-        uint64_t room = t->ssthresh - pipe;
+        /* the room below ssthresh in whole segments, as a sender that counts packets has it:
+         * with a window of 4 segments, ssthresh - pipe is often a fraction of one, which let
+         * nothing go although the pipe was under ssthresh, and the flight starved */
+        uint64_t room = ((uint64_t)t->ssthresh - pipe + t->mss - 1) / t->mss * t->mss;
         sndcnt = room < limit ? room : limit;
     }
     /* The fast retransmit itself always goes, a whole segment (nothing sent yet in this

@@ -62,8 +62,8 @@ static void prr(void **st)
     tcp_prr_sent(&t, 400);
     tcp_prr_ack(&t, 10000, 8000);      /* below ssthresh: min(14000-8000, max(12000-1400, 10000)+1000) */
     assert_int_equal(t.cwnd, 14000);
-    tcp_prr_ack(&t, 1000, 13500);      /* room 500 < limit */
-    assert_int_equal(t.cwnd, 14000);
+    tcp_prr_ack(&t, 1000, 13500);      /* room 500, rounded up to a whole segment */
+    assert_int_equal(t.cwnd, 14500);
 }
 
 /* RFC 9937 §5: RecoverFS is the pipe before recovery, the SACKed bytes left out (they are never
