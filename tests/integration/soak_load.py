@@ -307,8 +307,8 @@ def hostile_frames(abandon, frags):
     """One frame of each kind, with fresh random fields; and the RSTs to send later, as (delay, frame)."""
     on_link = f"10.0.0.{random.randint(100, 199)}"      # spoofed neighbours: tapstack asks ARP, nobody answers
     off_link = f"198.18.{random.randint(0, 255)}.{random.randint(1, 254)}"
-    sport = random.randint(1024, 65535)
-    later = []
+    sport = random.randint(1024, 65534)   # the malformed segments use sport + 1 and ACK, never a SYN: a SYN
+    later = []                           # of theirs could open a connection the RST of syn() does not match
 
     def syn(src):
         seq = random.getrandbits(32)
@@ -323,8 +323,8 @@ def hostile_frames(abandon, frags):
         ("IP total length past the frame", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02), total=1400)),
         ("IP total length below the header", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02), total=12)),
         ("IHL below 5", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02), ihl=3)),
-        ("TCP option of length 0 (loop)", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02, b"\x08\x00\x01\x01"))),
-        ("TCP option longer than the header", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02, b"\x02\x28\x05\xb4"))),
+        ("TCP option of length 0 (loop)", ipv4(on_link, 6, tcp(on_link, sport + 1, 80, 0x10, b"\x08\x00\x01\x01"))),
+        ("TCP option longer than the header", ipv4(on_link, 6, tcp(on_link, sport + 1, 80, 0x10, b"\x02\x28\x05\xb4"))),
         ("TCP data offset past the segment", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x10, off=15))),
         ("TCP data offset below 5", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x10, off=2))),
         ("ACK to no connection", ipv4(off_link, 6, tcp(off_link, sport, 80, 0x10, payload=b"x" * 100))),
