@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the integration tests: every tests/integration/t_*.sh in name order, or only those named in
-# $TESTS (e.g. TESTS="ping http" or TESTS=t_ping.sh). Each runs in its own process with a time
+# Run the integration tests: every tests/integration/t_*.sh in name order, or only those named as
+# arguments or in $TESTS (e.g. `run.sh ping http`, TESTS="ping http" or TESTS=t_ping.sh). Each runs in its own process with a time
 # limit ($TEST_TIMEOUT seconds, default 300, at most 900); its output goes to
 # build/integration/<name>.log and is printed if it fails. Exit status 77 means skipped.
 # Prints "<name>: PASS|FAIL|SKIP (Ns)" per test and ends with "N passed, N failed".
@@ -14,6 +14,7 @@ case $limit in '' | *[!0-9]*) limit=300 ;; esac
 [ "$limit" -gt 900 ] && limit=900
 
 tests=()
+[ "$#" -gt 0 ] && TESTS="${TESTS:+$TESTS }$*"
 if [ -n "${TESTS:-}" ]; then
     for t in $TESTS; do
         t=${t%.sh}; t=${t#t_}
