@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|run|test|bench|coverage
+# Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|run|test|soak|bench|coverage
 # build: gcc, make, liburing-dev, libcmocka-dev.  test: + iproute2, python3, curl, wget, lftp, nftables, tcpdump,
 # ethtool, nginx-light, pkg-config, man-db...  bench: + iperf3, valgrind.  coverage: build + clang, libclang-rt-14-dev, llvm-14
 set -u
@@ -17,6 +17,7 @@ if [ "$what" != build ]; then   # run, test, bench: what the hints and tests use
   have_cmd curl || need_pkgs+=(curl)
   have_cmd ping || need_pkgs+=(iputils-ping)
 fi
+[ "$what" = soak ] && what=test    # make soak: what make test needs (the soak's plot is in it)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd python3 || need_pkgs+=(python3)
   have_cmd wget || need_pkgs+=(wget)
@@ -30,6 +31,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd ethtool || need_pkgs+=(ethtool)          # t_tcp_loss: offloads off on the reference path
   have_cmd nginx || need_pkgs+=(nginx-light)        # t_tcp_loss and make bench: the kernel's HTTP server
   have_cmd xmllint || need_pkgs+=(libxml2-utils)
+  /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || need_pkgs+=(python3-matplotlib)   # t_soak's plot
   have_cmd pkg-config || need_pkgs+=(pkg-config)    # tests/install: examples built against an installed copy
   have_cmd man || need_pkgs+=(man-db)               # tests/install: man -l renders the page
   have_cmd groff || need_pkgs+=(groff-base)

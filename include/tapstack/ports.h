@@ -62,7 +62,7 @@ const char *ts_port_service_name(uint16_t port, int proto);
 /* The built-in port of a service name over proto (0 either), or 0 if unknown. */
 uint16_t ts_port_service_port(const char *name, int proto);
 
-/* ---- /etc/services (libtsapps: stack/apps/services_db.c; does file I/O) ---- */
+/* ---- /etc/services (libtsapps: stack/apps/services/services_db.c; does file I/O) ---- */
 
 struct ts_services;
 

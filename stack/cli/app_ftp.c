@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "apps/ftp_server.h"
+#include "apps/ftp/ftp_server.h"
 #include "cli/apps_table.h"
 #include "cli/parse.h"
 #include "tapstack/socket.h"

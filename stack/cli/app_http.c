@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "apps/http_server.h"
+#include "apps/http/http_server.h"
 #include "cli/apps_table.h"
 #include "cli/parse.h"
 #include "tapstack/socket.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "apps/services.h"
+#include "apps/services/services.h"
 #include "cli/apps_table.h"
 #include "cli/parse.h"
 #include "tapstack/socket.h"

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <net/if.h>
 
-#include "apps/fetch.h"
+#include "apps/fetch/fetch.h"
 #include "cli/cli.h"
 #include "cli/netstat_srv.h"
 #include "cli/obs_opts.h"

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "tapstack/ports.h"
-#include "apps/http_server.h"
+#include "apps/http/http_server.h"
 #include "cli/netstat_srv.h"
 #include "driver/ctl.h"
 #include "netstat/netstat_http.h"

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/http_server.h"
+#include "apps/http/http_server.h"
 #include "netstat/netstat_http.h"
 #include "plot/plot_rec.h"
 

@@ -4,15 +4,15 @@
  * command line: the line stays bounded and NUL-terminated, the verb is 3-4 letters, a PORT
  * argument survives the round trip through the 227 formatter, EPRT never yields port 0, a path
  * resolved against a working directory stays absolute with no ".." and no "//" (the text wall
- * of root confinement, stack/apps/ftp_fs.c), and a reply made from the argument has CR and LF
+ * of root confinement, stack/apps/ftp/ftp_fs.c), and a reply made from the argument has CR and LF
  * only as CRLF line ends.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/ftp_fs.h"
-#include "apps/ftp_parse.h"
+#include "apps/ftp/ftp_fs.h"
+#include "apps/ftp/ftp_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,17 +52,17 @@ static void check_args(const struct ftp_cmd *c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct ftp_line l;
-    ftp_line_init(&l);
+    struct ts_line l;
+    ts_line_init(&l);
     size_t pos = 0;
     uint8_t step = size ? (uint8_t)(data[0] | 1) : 1;
     while (pos < size) {
         size_t chunk = size - pos < step ? size - pos : step;
         size_t used = 0;
-        enum ftp_line_status st = ftp_line_feed(&l, data + pos, chunk, &used);
+        enum ts_line_status st = ts_line_feed(&l, data + pos, chunk, &used);
         if (used == 0 || used > chunk) abort();
         pos += used;
-        if (st != FTP_LINE_READY) continue;
+        if (st != TS_LINE_READY) continue;
         if (l.len >= FTP_LINE_MAX || l.buf[l.len] != '\0') abort();
         struct ftp_cmd c;
         if (ftp_cmd_parse(l.buf, l.len, &c) == FTP_PARSE_OK) {

@@ -5,7 +5,7 @@
  * formatter, as the server would.
  */
 #include <string.h>
-#include "apps/ftp_parse.h"
+#include "apps/ftp/ftp_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,16 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[0] + 1;
     data++;
     size--;
-    struct ftp_line l;
-    ftp_line_init(&l);
+    struct ts_line l;
+    ts_line_init(&l);
     size_t pos = 0;
     for (int guard = 0; pos < size && guard < 100000; guard++) {
         size_t n = size - pos < chunk ? size - pos : chunk;
         size_t used = 0;
-        enum ftp_line_status st = ftp_line_feed(&l, data + pos, n, &used);
-        if (used == 0 && st == FTP_LINE_MORE) break;   /* must never stall: libFuzzer would time out */
+        enum ts_line_status st = ts_line_feed(&l, data + pos, n, &used);
+        if (used == 0 && st == TS_LINE_MORE) break;   /* must never stall: libFuzzer would time out */
         pos += used;
-        if (st == FTP_LINE_READY) use_line(l.buf, l.len);
+        if (st == TS_LINE_READY) use_line(l.buf, l.len);
     }
     return 0;
 }

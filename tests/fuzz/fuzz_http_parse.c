@@ -8,9 +8,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "apps/http_parse.h"
-#include "apps/http_path.h"
-#include "apps/http_range.h"
+#include "apps/http/http_parse.h"
+#include "apps/http/http_path.h"
+#include "apps/http/http_range.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include "cli/apps_table.c"
 #include "cli/up_opts.c"
 #include "driver/netns.c"
-#include "apps/services.h"
+#include "apps/services/services.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 

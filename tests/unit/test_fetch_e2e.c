@@ -7,10 +7,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "unit/core_util.h"
-#include "apps/fetch.h"
-#include "apps/ftp_server.h"
-#include "apps/http_server.h"
+#include "apps/fetch/fetch.h"
+#include "apps/ftp/ftp_server.h"
+#include "apps/http/http_server.h"
 #include "tapstack/socket.h"
+#include "lib/twostack.h"
 
 #define PC_IP 0xc0a80105u       /* 192.168.1.5 */
 #define SERVER_IP 0xc0a80107u   /* 192.168.1.7 */
@@ -22,8 +23,7 @@ struct body {
 };
 
 struct net {
-    struct ts_stack *c, *s;
-    ts_time_t now;
+    struct twostack t;
     struct ts_app apps[3];       /* http, ftp on the server; fetch on the client */
     unsigned napps;
     struct ts_fetch *fetch;
@@ -55,53 +55,10 @@ static void on_done(void *arg, const struct ts_fetch_result *r)
     (void)r;
 }
 
-static void net_settle(struct net *n)
+static bool all_done(void *arg)
 {
-    uint8_t buf[2048];
-    for (int i = 0; i < 1000000; i++) {
-        bool any = false;
-        size_t len;
-        while ((len = ts_stack_transmit(n->c, n->now, buf, sizeof buf)) > 0) {
-            ts_stack_receive(n->s, n->now, buf, len);
-            any = true;
-        }
-        while ((len = ts_stack_transmit(n->s, n->now, buf, sizeof buf)) > 0) {
-            ts_stack_receive(n->c, n->now, buf, len);
-            any = true;
-        }
-        any |= ts_stack_dispatch(n->c, n->now) > 0;
-        any |= ts_stack_dispatch(n->s, n->now) > 0;
-        if (!any) return;
-    }
-    fail_msg("the link never settled");
-}
-
-static ts_time_t next_deadline(struct net *n)
-{
-    ts_time_t t = ts_stack_poll_at(n->c), t2 = ts_stack_poll_at(n->s);
-    if (t2 < t) t = t2;
-    for (unsigned i = 0; i < n->napps; i++) {
-        ts_time_t a = n->apps[i].poll_at(n->apps[i].ctx);
-        if (a < t) t = a;
-    }
-    return t;
-}
-
-/* Settle, then jump from deadline to deadline until every transfer is done or dt passed. */
-static void net_run(struct net *n, ts_time_t dt)
-{
-    ts_time_t end = n->now + dt;
-    net_settle(n);
-    for (int i = 0; i < 200000 && ts_fetch_pending(n->fetch) > 0; i++) {
-        ts_time_t t = next_deadline(n);
-        if (t > end) break;
-        if (t > n->now) n->now = t;
-        ts_stack_poll(n->c, n->now);
-        ts_stack_poll(n->s, n->now);
-        for (unsigned k = 0; k < n->napps; k++)
-            if (n->apps[k].poll_at(n->apps[k].ctx) <= n->now) n->apps[k].poll(n->apps[k].ctx, n->now);
-        net_settle(n);
-    }
+    struct net *n = arg;
+    return ts_fetch_pending(n->fetch) == 0;
 }
 
 static void quiet_log(void *arg, const char *line) { (void)arg; (void)line; }
@@ -121,11 +78,9 @@ static struct net *net_new(const struct ts_fetch_opts *fo)
     cs.prefix_len = 24;
     cs.mac[5] = 7;
     cs.seed = 7;
-    n->c = ts_stack_new(&cc, NULL);
-    n->s = ts_stack_new(&cs, NULL);
-    assert_non_null(n->c);
-    assert_non_null(n->s);
-    n->now = TS_SEC(1);
+    twostack_init_with(&n->t, &cc, &cs, false);
+    n->t.done = all_done;
+    n->t.done_arg = n;
     snprintf(n->root, sizeof n->root, "/tmp/ts-fetch-e2e-XXXXXX");
     char path[128];
     assert_non_null(mkdtemp(n->root));
@@ -138,23 +93,23 @@ static struct net *net_new(const struct ts_fetch_opts *fo)
     assert_int_equal(fwrite(n->file, 1, FILE_LEN, f), FILE_LEN);
     fclose(f);
     struct ts_http_opts ho = { .root = n->root, .quiet = true };
-    assert_int_equal(ts_http_start(n->s, n->now, &ho, &n->apps[n->napps++]), 0);
+    assert_int_equal(ts_http_start(n->t.s, n->t.now, &ho, &n->apps[n->napps++]), 0);
     struct ts_ftp_opts fto = { .root = n->root, .log = quiet_log };
-    assert_int_equal(ts_ftp_start(n->s, n->now, &fto, &n->apps[n->napps++]), 0);
+    assert_int_equal(ts_ftp_start(n->t.s, n->t.now, &fto, &n->apps[n->napps++]), 0);
     struct ts_fetch_opts o = *fo;
     o.done = on_done;
     o.done_arg = n;
-    n->fetch = ts_fetch_new(n->c, &o);
+    n->fetch = ts_fetch_new(n->t.c, &o);
     assert_non_null(n->fetch);
     ts_fetch_app(n->fetch, &n->apps[n->napps++]);
+    for (unsigned i = 0; i < n->napps; i++) twostack_add_app(&n->t, &n->apps[i]);
     return n;
 }
 
 static void net_free(struct net *n)
 {
-    for (unsigned i = n->napps; i-- > 0;) n->apps[i].stop(n->apps[i].ctx, n->now);
-    ts_stack_free(n->c);
-    ts_stack_free(n->s);
+    for (unsigned i = n->napps; i-- > 0;) n->apps[i].stop(n->apps[i].ctx, n->t.now);
+    twostack_free(&n->t);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", n->root);
     assert_int_equal(system(cmd), 0);
@@ -170,7 +125,7 @@ static const struct ts_fetch_result *add(struct net *n, const char *url)
     unsigned i = ts_fetch_count(n->fetch);
     assert_true(i < 128);
     struct ts_fetch_sink sink = { body_write, &n->bodies[i] };
-    ts_fetch_add(n->fetch, n->now, url, &u, &sink);
+    ts_fetch_add(n->fetch, n->t.now, url, &u, &sink);
     return ts_fetch_result(n->fetch, i);
 }
 
@@ -196,7 +151,7 @@ static void web_and_ftp_together(void **st)
     const struct ts_fetch_result *h = add(n, "http://192.168.1.7/pub/file.bin");
     const struct ts_fetch_result *f = add(n, "ftp://192.168.1.7/pub/file.bin");
     assert_int_equal(ts_fetch_pending(n->fetch), 2);
-    net_run(n, TS_SEC(20));
+    twostack_run(&n->t, TS_SEC(20));
     assert_int_equal(ts_fetch_pending(n->fetch), 0);
     assert_int_equal(n->ndone, 2);
     check_ok(n, h, 80);
@@ -216,7 +171,7 @@ static void ftp_active(void **st)
     struct ts_fetch_opts fo = { .active = true };
     struct net *n = net_new(&fo);
     const struct ts_fetch_result *f = add(n, "ftp://192.168.1.7/pub/file.bin");
-    net_run(n, TS_SEC(20));
+    twostack_run(&n->t, TS_SEC(20));
     check_ok(n, f, 21);
     assert_true(f->data_active);
     assert_int_equal(f->data_rport, 20);        /* the server's port 20 connected to us */
@@ -235,7 +190,7 @@ static void failures_say_why(void **st)
     const struct ts_fetch_result *ff = add(n, "ftp://192.168.1.7/pub/nope.bin");
     const struct ts_fetch_result *lf = add(n, "ftp://nobody:bad@192.168.1.7/pub/file.bin");
     const struct ts_fetch_result *tf = add(n, "http://192.168.1.99/x");   /* nobody there */
-    net_run(n, TS_SEC(30));
+    twostack_run(&n->t, TS_SEC(30));
     assert_int_equal(ts_fetch_pending(n->fetch), 0);
     assert_int_equal(n->ndone, 5);
     assert_false(nf->ok);
@@ -260,7 +215,7 @@ static void hundred_at_once(void **st)
     struct ts_fetch_opts fo = { 0 };
     struct net *n = net_new(&fo);
     for (int i = 0; i < 100; i++) add(n, "http://192.168.1.7/pub/file.bin");
-    net_run(n, TS_SEC(60));
+    twostack_run(&n->t, TS_SEC(60));
     assert_int_equal(ts_fetch_pending(n->fetch), 0);
     uint8_t seen[65536 / 8] = { 0 };
     for (unsigned i = 0; i < 100; i++) {
@@ -281,10 +236,11 @@ static void stop_reports(void **st)
     const struct ts_fetch_result *h = add(n, "http://192.168.1.7/pub/file.bin");
     (void)h;
     assert_int_equal(n->ndone, 0);
-    ts_fetch_free(n->fetch, n->now);   /* before any frame moved */
+    ts_fetch_free(n->fetch, n->t.now);   /* before any frame moved */
     assert_int_equal(n->ndone, 1);
     n->napps--;                          /* the fetch app is gone */
-    net_settle(n);
+    n->t.napps--;
+    twostack_settle(&n->t);
     net_free(n);
 }
 
@@ -332,12 +288,12 @@ static void http_framings(void **st)
     };
     struct ts_sock *ls[4];
     for (int i = 0; i < 4; i++)
-        assert_int_equal(ts_tcp_listen(n->s, 0, (uint16_t)(8081 + i), 4, canned_listen_cb, &cs[i], &ls[i]), 0);
+        assert_int_equal(ts_tcp_listen(n->t.s, 0, (uint16_t)(8081 + i), 4, canned_listen_cb, &cs[i], &ls[i]), 0);
     const struct ts_fetch_result *ch = add(n, "http://192.168.1.7:8081/c");
     const struct ts_fetch_result *eof = add(n, "http://192.168.1.7:8082/e");
     const struct ts_fetch_result *sh = add(n, "http://192.168.1.7:8083/s");
     const struct ts_fetch_result *gz = add(n, "http://192.168.1.7:8084/g");
-    net_run(n, TS_SEC(10));
+    twostack_run(&n->t, TS_SEC(10));
     assert_int_equal(ts_fetch_pending(n->fetch), 0);
     if (!ch->ok) fail_msg("chunked: %s", ch->why);
     assert_int_equal(n->bodies[ch->index].len, 24);
@@ -349,7 +305,7 @@ static void http_framings(void **st)
     assert_non_null(strstr(sh->why, "after 10 of 100 bytes"));
     assert_false(gz->ok);
     assert_non_null(strstr(gz->why, "Transfer-Encoding"));
-    for (int i = 0; i < 4; i++) ts_tcp_close(ls[i], n->now);
+    for (int i = 0; i < 4; i++) ts_tcp_close(ls[i], n->t.now);
     net_free(n);
 }
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apps/fetch_internal.h"
+#include "apps/fetch/fetch_internal.h"
 
 static struct ts_fetch_url parse_ok(const char *text)
 {

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "apps/ftp_fs.h"
+#include "apps/ftp/ftp_fs.h"
 
 static void expect_resolve(const char *cwd, const char *arg, const char *want)
 {

@@ -6,96 +6,96 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "apps/ftp_parse.h"
+#include "apps/ftp/ftp_parse.h"
 
 /* Feed a whole string; return the status of the first complete line and how much was used. */
-static enum ftp_line_status feed_str(struct ftp_line *l, const char *s, size_t *used)
+static enum ts_line_status feed_str(struct ts_line *l, const char *s, size_t *used)
 {
-    return ftp_line_feed(l, (const uint8_t *)s, strlen(s), used);
+    return ts_line_feed(l, (const uint8_t *)s, strlen(s), used);
 }
 
 static void test_line_crlf_and_lf(void **state)
 {
     (void)state;
-    struct ftp_line l;
-    ftp_line_init(&l);
+    struct ts_line l;
+    ts_line_init(&l);
     size_t used;
     const char *in = "USER bob\r\nPASS x\nNOOP";
-    assert_int_equal(feed_str(&l, in, &used), FTP_LINE_READY);
+    assert_int_equal(feed_str(&l, in, &used), TS_LINE_READY);
     assert_int_equal(used, 10);
     assert_string_equal(l.buf, "USER bob");
     assert_int_equal(l.len, 8);
     size_t used2;
-    assert_int_equal(feed_str(&l, in + used, &used2), FTP_LINE_READY);
+    assert_int_equal(feed_str(&l, in + used, &used2), TS_LINE_READY);
     assert_int_equal(used2, 7);
     assert_string_equal(l.buf, "PASS x");
     size_t used3;
-    assert_int_equal(feed_str(&l, in + used + used2, &used3), FTP_LINE_MORE);
+    assert_int_equal(feed_str(&l, in + used + used2, &used3), TS_LINE_MORE);
     assert_int_equal(used3, 4);
-    assert_int_equal(feed_str(&l, "\r\n", &used), FTP_LINE_READY);
+    assert_int_equal(feed_str(&l, "\r\n", &used), TS_LINE_READY);
     assert_string_equal(l.buf, "NOOP");
 }
 
 static void test_line_byte_at_a_time(void **state)
 {
     (void)state;
-    struct ftp_line l;
-    ftp_line_init(&l);
+    struct ts_line l;
+    ts_line_init(&l);
     const char *in = "RETR a b\r\n";
     size_t used;
     for (size_t i = 0; i + 1 < strlen(in); i++) {
-        assert_int_equal(ftp_line_feed(&l, (const uint8_t *)in + i, 1, &used), FTP_LINE_MORE);
+        assert_int_equal(ts_line_feed(&l, (const uint8_t *)in + i, 1, &used), TS_LINE_MORE);
         assert_int_equal(used, 1);
     }
-    assert_int_equal(ftp_line_feed(&l, (const uint8_t *)"\n", 1, &used), FTP_LINE_READY);
+    assert_int_equal(ts_line_feed(&l, (const uint8_t *)"\n", 1, &used), TS_LINE_READY);
     assert_string_equal(l.buf, "RETR a b");
 }
 
 static void test_line_limit(void **state)
 {
     (void)state;
-    struct ftp_line l;
-    ftp_line_init(&l);
+    struct ts_line l;
+    ts_line_init(&l);
     char big[2000];
     size_t used;
     /* exactly 512 bytes with CRLF: accepted */
     memset(big, 'A', 510);
     memcpy(big + 510, "\r\n", 3);
-    assert_int_equal(feed_str(&l, big, &used), FTP_LINE_READY);
+    assert_int_equal(feed_str(&l, big, &used), TS_LINE_READY);
     assert_int_equal(l.len, 510);
     assert_int_equal(used, 512);
     /* 513 bytes: refused, and the whole line is gone */
     memset(big, 'B', 511);
     memcpy(big + 511, "\r\nNOOP\r\n", 9);
-    assert_int_equal(feed_str(&l, big, &used), FTP_LINE_TOO_LONG);
+    assert_int_equal(feed_str(&l, big, &used), TS_LINE_TOO_LONG);
     assert_int_equal(used, 513);
-    assert_int_equal(feed_str(&l, big + used, &used), FTP_LINE_READY);
+    assert_int_equal(feed_str(&l, big + used, &used), TS_LINE_READY);
     assert_string_equal(l.buf, "NOOP");
     /* a very long line in pieces: still one TOO_LONG, then a good line */
     memset(big, 'C', sizeof big);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(ftp_line_feed(&l, (const uint8_t *)big, sizeof big, &used), FTP_LINE_MORE);
+        assert_int_equal(ts_line_feed(&l, (const uint8_t *)big, sizeof big, &used), TS_LINE_MORE);
         assert_int_equal(used, sizeof big);
     }
-    assert_int_equal(feed_str(&l, "C\nPWD\r\n", &used), FTP_LINE_TOO_LONG);
+    assert_int_equal(feed_str(&l, "C\nPWD\r\n", &used), TS_LINE_TOO_LONG);
     assert_int_equal(used, 2);
-    assert_int_equal(feed_str(&l, "PWD\r\n", &used), FTP_LINE_READY);
+    assert_int_equal(feed_str(&l, "PWD\r\n", &used), TS_LINE_READY);
     assert_string_equal(l.buf, "PWD");
 }
 
 static void test_line_telnet(void **state)
 {
     (void)state;
-    struct ftp_line l;
-    ftp_line_init(&l);
+    struct ts_line l;
+    ts_line_init(&l);
     size_t used;
     /* IAC IP IAC DM ABOR: what clients send to abort */
     const uint8_t abor[] = {255, 244, 255, 242, 'A', 'B', 'O', 'R', '\r', '\n'};
-    assert_int_equal(ftp_line_feed(&l, abor, sizeof abor, &used), FTP_LINE_READY);
+    assert_int_equal(ts_line_feed(&l, abor, sizeof abor, &used), TS_LINE_READY);
     assert_string_equal(l.buf, "ABOR");
     /* IAC WILL x is dropped with its option; IAC IAC is a literal 0xFF */
     const uint8_t opt[] = {255, 251, 'Z', 'N', 'O', 255, 255, 'P', '\n'};
-    assert_int_equal(ftp_line_feed(&l, opt, sizeof opt, &used), FTP_LINE_READY);
+    assert_int_equal(ts_line_feed(&l, opt, sizeof opt, &used), TS_LINE_READY);
     assert_int_equal(l.len, 4);
     assert_memory_equal(l.buf, "NO\xffP", 4);
 }
@@ -103,10 +103,10 @@ static void test_line_telnet(void **state)
 static void test_line_lone_cr_kept(void **state)
 {
     (void)state;
-    struct ftp_line l;
-    ftp_line_init(&l);
+    struct ts_line l;
+    ts_line_init(&l);
     size_t used;
-    assert_int_equal(feed_str(&l, "RETR a\rb\r\n", &used), FTP_LINE_READY);
+    assert_int_equal(feed_str(&l, "RETR a\rb\r\n", &used), TS_LINE_READY);
     assert_int_equal(l.len, 8);
     struct ftp_cmd c;
     assert_int_equal(ftp_cmd_parse(l.buf, l.len, &c), FTP_PARSE_BAD_CHAR);

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "apps/ftp_fs.h"
-#include "apps/ftp_server.h"
+#include "apps/ftp/ftp_fs.h"
+#include "apps/ftp/ftp_server.h"
 
 /* ---- the scripted socket layer ---- */
 

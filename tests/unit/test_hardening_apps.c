@@ -2,8 +2,8 @@
  * Hardening, root cause 7: unbounded copies in the application parsers (Ripple20's DNS, the
  * long-line and NUL-byte bugs of embedded HTTP and FTP servers).
  *
- * The HTTP request parser (stack/apps/http_parse.h) and the FTP line assembler and command
- * parsers (stack/apps/ftp_parse.h) are fed 1 MB of random bytes and 1 MB of HTTP-ish tokens in
+ * The HTTP request parser (stack/apps/http/http_parse.h) and the FTP line assembler and command
+ * parsers (stack/apps/ftp/ftp_parse.h) are fed 1 MB of random bytes and 1 MB of HTTP-ish tokens in
  * random splits, lines of 100 KB, NUL bytes everywhere, Telnet commands without end; the helpers
  * that copy attacker text (target path, HTML escaping, URL encoding, Range, reply formatting)
  * get 100 KB inputs and buffers of every small size, allocated to the byte so that ASan sees any
@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "apps/http_parse.h"
-#include "apps/http_path.h"
-#include "apps/http_range.h"
-#include "apps/http_date.h"
-#include "apps/ftp_parse.h"
+#include "apps/http/http_parse.h"
+#include "apps/http/http_path.h"
+#include "apps/http/http_range.h"
+#include "apps/http/http_date.h"
+#include "apps/ftp/ftp_parse.h"
 #include "core/rand.h"
 
 #define MB (1u << 20)
@@ -282,17 +282,17 @@ static void http_helpers_bounded(void **st)
 /* Feed n bytes to the line assembler in random splits; parse every line like the server does. */
 static void ftp_feed(const uint8_t *b, size_t n, struct ts_rng *r, unsigned *ready, unsigned *too_long)
 {
-    struct ftp_line *l = malloc(sizeof *l);
-    ftp_line_init(l);
+    struct ts_line *l = malloc(sizeof *l);
+    ts_line_init(l);
     size_t off = 0;
     while (off < n) {
         size_t chunk = 1 + ts_rng_below(r, 4096);
         if (chunk > n - off) chunk = n - off;
         size_t used = (size_t)-1;
-        enum ftp_line_status st = ftp_line_feed(l, b + off, chunk, &used);
+        enum ts_line_status st = ts_line_feed(l, b + off, chunk, &used);
         assert_true(used <= chunk && used > 0);
         assert_true(l->len < FTP_LINE_MAX);
-        if (st == FTP_LINE_READY) {
+        if (st == TS_LINE_READY) {
             (*ready)++;
             assert_int_equal(l->buf[l->len], '\0');
             struct ftp_cmd c;
@@ -308,7 +308,7 @@ static void ftp_feed(const uint8_t *b, size_t n, struct ts_rng *r, unsigned *rea
                 (void)ftp_parse_type(c.arg);
                 (void)ftp_parse_rest(c.arg, &rest);
             }
-        } else if (st == FTP_LINE_TOO_LONG) {
+        } else if (st == TS_LINE_TOO_LONG) {
             (*too_long)++;
         }
         off += used;
@@ -355,32 +355,32 @@ static void ftp_long_lines_and_nul(void **st)
     uint8_t *b = malloc(L + 64);
     memset(b, 'R', L);
     memcpy(b + L, "\r\nNOOP\r\n", 8);
-    struct ftp_line *l = malloc(sizeof *l);
-    ftp_line_init(l);
+    struct ts_line *l = malloc(sizeof *l);
+    ts_line_init(l);
     size_t used;
-    assert_int_equal(ftp_line_feed(l, b, L + 8, &used), FTP_LINE_TOO_LONG);
+    assert_int_equal(ts_line_feed(l, b, L + 8, &used), TS_LINE_TOO_LONG);
     assert_int_equal(used, L + 2);
-    assert_int_equal(ftp_line_feed(l, b + used, L + 8 - used, &used), FTP_LINE_READY);
+    assert_int_equal(ts_line_feed(l, b + used, L + 8 - used, &used), TS_LINE_READY);
     assert_string_equal(l->buf, "NOOP");
     /* exactly at the limit: 510 bytes + CRLF = 512 */
     memset(b, 'a', 510);
     memcpy(b, "RETR ", 5);
     memcpy(b + 510, "\r\n", 2);
-    assert_int_equal(ftp_line_feed(l, b, 512, &used), FTP_LINE_READY);
+    assert_int_equal(ts_line_feed(l, b, 512, &used), TS_LINE_READY);
     assert_int_equal(l->len, 510);
     memset(b, 'a', 511);
     memcpy(b + 511, "\r\n", 2);
-    assert_int_equal(ftp_line_feed(l, b, 513, &used), FTP_LINE_TOO_LONG);
+    assert_int_equal(ts_line_feed(l, b, 513, &used), TS_LINE_TOO_LONG);
     /* NUL bytes */
     static const char nul1[] = "RETR a\0b\r\n", nul2[] = "\0\0\0\r\n", nul3[] = "US\0R x\r\n";
     const char *nuls[3] = { nul1, nul2, nul3 };
     const size_t nl[3] = { sizeof nul1 - 1, sizeof nul2 - 1, sizeof nul3 - 1 };
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(ftp_line_feed(l, (const uint8_t *)nuls[i], nl[i], &used), FTP_LINE_READY);
+        assert_int_equal(ts_line_feed(l, (const uint8_t *)nuls[i], nl[i], &used), TS_LINE_READY);
         struct ftp_cmd c;
         assert_int_equal(ftp_cmd_parse(l->buf, l->len, &c), FTP_PARSE_BAD_CHAR);
     }
-    assert_int_equal(ftp_line_feed(l, (const uint8_t *)"USER anonymous\r\n", 16, &used), FTP_LINE_READY);
+    assert_int_equal(ts_line_feed(l, (const uint8_t *)"USER anonymous\r\n", 16, &used), TS_LINE_READY);
     struct ftp_cmd c;
     assert_int_equal(ftp_cmd_parse(l->buf, l->len, &c), FTP_PARSE_OK);
     assert_int_equal(c.verb, FTP_V_USER);

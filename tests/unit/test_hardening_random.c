@@ -7,8 +7,8 @@
  * two stacks with different seeds give different ISNs; SYN cookies are distinct too. Ephemeral
  * ports (RFC 6056 algorithm 4) are not sequential across destinations and depend on the seed.
  * IPv4 IDs: the stack uses one counter started at a random value (RFC 6864 lets atomic datagrams
- * carry any ID; TCP sets DF): the tests check the random start and DF, and the note in
- * /work/notes/to-lead.md proposes RFC 7739's per-destination IDs.
+ * carry any ID; TCP sets DF): the tests check the random start and DF. RFC 7739's
+ * per-destination IDs would be the next step.
  */
 #include <stdlib.h>
 #include "lib/harden.h"

@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "apps/http_date.h"
-#include "apps/http_range.h"
-#include "apps/mime.h"
+#include "apps/http/http_date.h"
+#include "apps/http/http_range.h"
+#include "apps/http/mime.h"
 
 static void test_date_format(void **state)
 {

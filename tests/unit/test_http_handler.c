@@ -1,4 +1,4 @@
-/* Unit tests: from a parsed request to a response (stack/apps/http_handler.c), without sockets:
+/* Unit tests: from a parsed request to a response (stack/apps/http/http_handler.c), without sockets:
  * the server and connection structs are built by hand and the response head and body inspected. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +15,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "apps/http_date.h"
-#include "apps/http_internal.h"
+#include "apps/http/http_date.h"
+#include "apps/http/http_internal.h"
 
 struct result {
     int status;

@@ -1,4 +1,4 @@
-/* Unit tests: the incremental HTTP request parser (stack/apps/http_parse.c).
+/* Unit tests: the incremental HTTP request parser (stack/apps/http/http_parse.c).
  * Every input is fed three ways (whole, one byte at a time, and in two halves at every split point
  * for short inputs) and all must agree on the result, the status and the parsed fields. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "apps/http_parse.h"
+#include "apps/http/http_parse.h"
 
 /* Feed raw in pieces of `step` bytes (0 = whole); return the result, *used_total is the offset
  * just past the request (or the offending byte). */

@@ -1,4 +1,4 @@
-/* Unit tests: request-target decoding, normalization and confinement (stack/apps/http_path.c). */
+/* Unit tests: request-target decoding, normalization and confinement (stack/apps/http/http_path.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "apps/http_path.h"
+#include "apps/http/http_path.h"
 
 static void ok(const char *target, const char *want)
 {

@@ -14,10 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apps/http_internal.h"
-#include "apps/http_server.h"
+#include "apps/http/http_internal.h"
+#include "apps/http/http_server.h"
 #include "tapstack/socket.h"
 #include "tapstack/stack.h"
+#include "lib/twostack.h"
 
 #define CLIENT_IP 0x0a000001u
 #define SERVER_IP 0x0a000002u
@@ -32,8 +33,7 @@ struct client {
 };
 
 struct net {
-    struct ts_stack *c, *s;
-    ts_time_t now;
+    struct twostack t;
     struct ts_app app;
     struct ts_http_server *srv;
     char logs[16][256];
@@ -75,78 +75,14 @@ static void client_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_
     }
 }
 
-/* Move frames both ways and deliver events until nothing moves. */
-static void net_settle(struct net *n)
-{
-    uint8_t buf[2048];
-    for (int i = 0; i < 1000000; i++) {
-        bool any = false;
-        size_t len;
-        while ((len = ts_stack_transmit(n->c, n->now, buf, sizeof buf)) > 0) {
-            ts_stack_receive(n->s, n->now, buf, len);
-            any = true;
-        }
-        while ((len = ts_stack_transmit(n->s, n->now, buf, sizeof buf)) > 0) {
-            ts_stack_receive(n->c, n->now, buf, len);
-            any = true;
-        }
-        any |= ts_stack_dispatch(n->c, n->now) > 0;
-        any |= ts_stack_dispatch(n->s, n->now) > 0;
-        if (n->app.poll_at && n->app.poll_at(n->app.ctx) <= n->now) {
-            n->app.poll(n->app.ctx, n->now);
-            any = true;
-        }
-        if (!any)
-            return;
-    }
-    fail_msg("the link never settled");
-}
-
-/* Settle, then let time pass (jumping from deadline to deadline) up to now + dt. */
-static void net_run(struct net *n, ts_time_t dt)
-{
-    ts_time_t end = n->now + dt;
-    net_settle(n);
-    for (int i = 0; i < 100000; i++) {
-        ts_time_t t = ts_stack_poll_at(n->c);
-        ts_time_t t2 = ts_stack_poll_at(n->s);
-        ts_time_t t3 = n->app.poll_at ? n->app.poll_at(n->app.ctx) : TS_TIME_NEVER;
-        if (t2 < t)
-            t = t2;
-        if (t3 < t)
-            t = t3;
-        if (t > end)
-            break;
-        if (t > n->now)
-            n->now = t;
-        ts_stack_poll(n->c, n->now);
-        ts_stack_poll(n->s, n->now);
-        net_settle(n);
-    }
-    n->now = end;
-    net_settle(n);
-}
-
 static struct net *net_new(const char *root, unsigned max_conns)
 {
     struct net *n = calloc(1, sizeof *n);
-    struct ts_config cc, sc;
-    ts_config_default(&cc);
-    ts_config_default(&sc);
-    cc.ip = CLIENT_IP;
-    cc.mac[5] = 1;
-    cc.seed = 1;
-    sc.seed = 2;
-    n->c = ts_stack_new(&cc, NULL);
-    n->s = ts_stack_new(&sc, NULL);
-    assert_non_null(n->c);
-    assert_non_null(n->s);
-    n->now = TS_SEC(1);
-    ts_stack_arp_add(n->c, n->now, SERVER_IP, sc.mac, true);
-    ts_stack_arp_add(n->s, n->now, CLIENT_IP, cc.mac, true);
+    twostack_init(&n->t, true);
     struct ts_http_opts o = {.port = 80, .root = root, .log = log_cb, .log_arg = n,
                              .max_conns = max_conns};
-    assert_int_equal(ts_http_start(n->s, n->now, &o, &n->app), 0);
+    assert_int_equal(ts_http_start(n->t.s, n->t.now, &o, &n->app), 0);
+    twostack_add_app(&n->t, &n->app);
     n->srv = ts_http_server_of(&n->app);
     assert_non_null(n->srv);
     return n;
@@ -154,21 +90,20 @@ static struct net *net_new(const char *root, unsigned max_conns)
 
 static void net_free(struct net *n)
 {
-    n->app.stop(n->app.ctx, n->now);
+    n->app.stop(n->app.ctx, n->t.now);
     memset(&n->app, 0, sizeof n->app);
-    net_settle(n);
-    ts_stack_free(n->c);
-    ts_stack_free(n->s);
+    twostack_settle(&n->t);
+    twostack_free(&n->t);
     free(n);
 }
 
 static struct client *client_open(struct net *n)
 {
     struct client *cl = calloc(1, sizeof *cl);
-    assert_int_equal(ts_tcp_connect(n->c, n->now, CLIENT_IP, 0, SERVER_IP, 80, client_cb, cl,
+    assert_int_equal(ts_tcp_connect(n->t.c, n->t.now, CLIENT_IP, 0, SERVER_IP, 80, client_cb, cl,
                                     &cl->sock), 0);
     ts_tcp_set_nodelay(cl->sock, true);
-    net_settle(n);
+    twostack_settle(&n->t);
     assert_true(cl->connected);
     return cl;
 }
@@ -176,7 +111,7 @@ static struct client *client_open(struct net *n)
 static void client_free(struct net *n, struct client *cl)
 {
     if (cl->sock)
-        ts_tcp_abort(cl->sock, n->now);
+        ts_tcp_abort(cl->sock, n->t.now);
     free(cl->rx);
     free(cl);
 }
@@ -185,13 +120,13 @@ static void client_send(struct net *n, struct client *cl, const char *data, size
 {
     size_t off = 0;
     for (int i = 0; off < len && i < 10000; i++) {
-        long r = ts_tcp_send(cl->sock, n->now, data + off, len - off);
+        long r = ts_tcp_send(cl->sock, n->t.now, data + off, len - off);
         if (r > 0)
             off += (size_t)r;
-        net_settle(n);
+        twostack_settle(&n->t);
     }
     assert_int_equal(off, len);
-    net_settle(n);
+    twostack_settle(&n->t);
 }
 
 static void client_say(struct net *n, struct client *cl, const char *text)
@@ -286,7 +221,7 @@ static void test_pipelined(void **state)
                       "GET /bytes/200000 HTTP/1.1\r\nHost: x\r\n\r\n"
                       "GET /bytes/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                       "GET /bytes/6 HTTP/1.1\r\nHost: x\r\n\r\n");
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     struct resp r;
     int want_status[] = {200, 404, 200, 200};
     size_t want_len[] = {10, 14, 200000, 5};
@@ -311,7 +246,7 @@ static void test_byte_by_byte(void **state)
     const char *req = "GET /bytes/33?x=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n\r\n";
     for (size_t i = 0; req[i]; i++) {
         client_send(n, cl, req + i, 1);
-        net_run(n, TS_MS(10));
+        twostack_run(&n->t, TS_MS(10));
         if (req[i + 1])
             assert_int_equal(cl->rx_len, 0);
     }
@@ -339,7 +274,7 @@ static void test_large_stream_and_range(void **state)
     struct net *n = net_new(NULL, 0);
     struct client *cl = client_open(n);
     client_say(n, cl, "GET /bytes/5000000 HTTP/1.1\r\nHost: x\r\n\r\n");
-    net_run(n, TS_SEC(5));
+    twostack_run(&n->t, TS_SEC(5));
     struct resp r;
     assert_true(take_response(cl, &r, false));
     assert_int_equal(r.status, 200);
@@ -347,7 +282,7 @@ static void test_large_stream_and_range(void **state)
     check_pattern(r.body, r.body_len, 0);
     consume(cl, &r);
     client_say(n, cl, "GET /bytes/5000000 HTTP/1.1\r\nHost: x\r\nRange: bytes=4999990-\r\n\r\n");
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     assert_true(take_response(cl, &r, false));
     assert_int_equal(r.status, 206);
     assert_non_null(strstr(r.head, "Content-Range: bytes 4999990-4999999/5000000\r\n"));
@@ -363,7 +298,7 @@ static void test_bad_request_closes_without_reset(void **state)
     struct client *cl = client_open(n);
     /* The 400 comes back and then a FIN, even though more bytes follow the broken line. */
     client_say(n, cl, "GET / HTTP/1.1\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     struct resp r;
     assert_true(take_response(cl, &r, false));
     assert_int_equal(r.status, 400);
@@ -384,15 +319,15 @@ static void test_slowloris_408(void **state)
     client_say(n, cl, "GET / HTTP/1.1\r\nHost: x\r\n");
     for (int i = 0; i < 9; i++) {                 /* a header line a second: still too slow */
         client_say(n, cl, "X-A: b\r\n");
-        net_run(n, TS_SEC(1));
+        twostack_run(&n->t, TS_SEC(1));
         assert_int_equal(cl->rx_len, 0);
     }
-    net_run(n, TS_SEC(2));
+    twostack_run(&n->t, TS_SEC(2));
     struct resp r;
     assert_true(take_response(cl, &r, false));
     assert_int_equal(r.status, 408);
     consume(cl, &r);
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     assert_true(cl->eof);
     struct ts_http_server_stats st;
     ts_http_server_stats(n->srv, &st);
@@ -407,9 +342,9 @@ static void test_idle_close(void **state)
     struct net *n = net_new(NULL, 0);
     struct client *cl = client_open(n);
     client_say(n, cl, "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n");
-    net_run(n, TS_SEC(14));
+    twostack_run(&n->t, TS_SEC(14));
     assert_false(cl->eof);                        /* kept alive ... */
-    net_run(n, TS_SEC(2));
+    twostack_run(&n->t, TS_SEC(2));
     assert_true(cl->eof);                         /* ... until 15 s idle */
     struct resp r;
     assert_true(take_response(cl, &r, false));
@@ -428,11 +363,11 @@ static void test_http10_and_eviction(void **state)
     struct net *n = net_new(NULL, 1);
     struct client *a = client_open(n);            /* connects and says nothing */
     struct client *b = client_open(n);            /* over max_conns: a, idle, makes room */
-    net_run(n, TS_MS(100));
+    twostack_run(&n->t, TS_MS(100));
     assert_true(a->error != 0);                   /* reset */
     assert_false(b->eof || b->error);
     client_say(n, b, "GET /bytes/3 HTTP/1.0\r\n\r\n");
-    net_run(n, TS_MS(100));
+    twostack_run(&n->t, TS_MS(100));
     struct resp r;
     assert_true(take_response(b, &r, false));
     assert_int_equal(r.status, 200);
@@ -463,16 +398,16 @@ static void test_eviction_order(void **state)
     client_say(n, a, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");   /* sending */
     struct client *b = client_open(n);
     client_say(n, b, "GET / HTTP/1.1\r\n");                                   /* half a request */
-    n->now += TS_MS(10);
+    n->t.now += TS_MS(10);
     struct client *c = client_open(n);                                         /* nothing */
-    n->now += TS_MS(10);
+    n->t.now += TS_MS(10);
     struct client *d = client_open(n);          /* full: c, the one that never spoke, goes */
     assert_true(gone(c) && !gone(a) && !gone(b) && !gone(d));
-    n->now += TS_MS(10);
+    n->t.now += TS_MS(10);
     struct client *e = client_open(n);          /* d goes, not the older half request b */
     assert_true(gone(d) && !gone(a) && !gone(b) && !gone(e));
     client_say(n, e, "GET / HTTP/1.1\r\nHost: x\r\n");                          /* e starts too */
-    n->now += TS_MS(10);
+    n->t.now += TS_MS(10);
     struct client *f = client_open(n);          /* only half requests left: the older, b, goes */
     assert_true(gone(b) && !gone(a) && !gone(e) && !gone(f));
     struct ts_http_server_stats st;
@@ -480,7 +415,7 @@ static void test_eviction_order(void **state)
     assert_int_equal(st.evicted, 3);
     client_free(n, e);
     client_free(n, f);
-    net_settle(n);
+    twostack_settle(&n->t);
     struct net *m = n;                          /* (the same server) */
     /* Now only a (mid-response) and two slots: fill them with responses in flight too. */
     struct client *g = client_open(m), *h = client_open(m);
@@ -488,14 +423,14 @@ static void test_eviction_order(void **state)
     client_say(m, g, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
     client_say(m, h, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
     struct client *i = client_open(m);          /* nothing evictable: refused */
-    net_run(m, TS_MS(100));
+    twostack_run(&m->t, TS_MS(100));
     assert_true(gone(i) && !gone(a) && !gone(g) && !gone(h));
     ts_http_server_stats(n->srv, &st);
     assert_int_equal(st.refused_full + st.refused_peer, 1);   /* one address: both limits are 3 */
     assert_int_equal(st.evicted, 3);
     a->paused = false;
-    client_cb(a, a->sock, TS_EV_READABLE, n->now);
-    net_run(n, TS_MS(500));
+    client_cb(a, a->sock, TS_EV_READABLE, n->t.now);
+    twostack_run(&n->t, TS_MS(500));
     assert_true(a->rx_len > 1000000);           /* a's transfer goes on */
     client_free(n, a);
     client_free(n, b);
@@ -513,12 +448,12 @@ static void test_per_peer_limit(void **state)
 {
     (void)state;
     struct net *n = net_new(NULL, 0);
-    n->app.stop(n->app.ctx, n->now);
+    n->app.stop(n->app.ctx, n->t.now);
     struct ts_http_opts o = {.port = 80, .log = log_cb, .log_arg = n, .max_per_peer = 2};
-    assert_int_equal(ts_http_start(n->s, n->now, &o, &n->app), 0);
+    assert_int_equal(ts_http_start(n->t.s, n->t.now, &o, &n->app), 0);
     n->srv = ts_http_server_of(&n->app);
     struct client *a = client_open(n), *b = client_open(n), *c = client_open(n);
-    net_run(n, TS_MS(100));
+    twostack_run(&n->t, TS_MS(100));
     assert_true(gone(a) && !gone(b) && !gone(c));
     struct ts_http_server_stats st;
     ts_http_server_stats(n->srv, &st);
@@ -527,7 +462,7 @@ static void test_per_peer_limit(void **state)
     client_say(n, b, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
     client_say(n, c, "GET /bytes/50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
     struct client *d = client_open(n);
-    net_run(n, TS_MS(100));
+    twostack_run(&n->t, TS_MS(100));
     assert_true(gone(d) && !gone(b) && !gone(c));
     ts_http_server_stats(n->srv, &st);
     assert_int_equal(st.refused_peer, 1);
@@ -547,16 +482,16 @@ static void test_first_byte_timeout_and_log(void **state)
     (void)state;
     struct net *n = net_new(NULL, 4);
     struct client *a = client_open(n);
-    net_run(n, TS_MS(4900));
+    twostack_run(&n->t, TS_MS(4900));
     assert_false(gone(a));
-    net_run(n, TS_MS(200));
+    twostack_run(&n->t, TS_MS(200));
     assert_true(gone(a));
     struct client *c[8];
     for (int i = 0; i < 3; i++)
         c[i] = client_open(n);                    /* 3 of 4: timeouts tighten to 1.25 s ... */
-    net_run(n, TS_MS(1300));
+    twostack_run(&n->t, TS_MS(1300));
     assert_true(gone(c[0]) && !gone(c[1]) && !gone(c[2]));  /* ... until below 3 of 4 again */
-    net_run(n, TS_MS(3800));
+    twostack_run(&n->t, TS_MS(3800));
     assert_true(gone(c[1]) && gone(c[2]));
     struct ts_http_server_stats st;
     ts_http_server_stats(n->srv, &st);
@@ -573,7 +508,7 @@ static void test_first_byte_timeout_and_log(void **state)
     for (unsigned i = 0; i < n->nlogs; i++)
         lines += strstr(n->logs[i], "evicted") != NULL;
     assert_int_equal(lines, 1);                   /* the first at once, the rest held back ... */
-    net_run(n, TS_MS(1100));
+    twostack_run(&n->t, TS_MS(1100));
     lines = 0;
     for (unsigned i = 0; i < n->nlogs; i++)
         lines += strstr(n->logs[i], "3 idle evicted") != NULL;
@@ -601,7 +536,7 @@ static void test_file_from_root(void **state)
     struct net *n = net_new(dir, 0);
     struct client *cl = client_open(n);
     client_say(n, cl, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-    net_run(n, TS_SEC(5));
+    twostack_run(&n->t, TS_SEC(5));
     struct resp r;
     assert_true(take_response(cl, &r, false));
     assert_int_equal(r.status, 200);
@@ -609,7 +544,7 @@ static void test_file_from_root(void **state)
     assert_memory_equal(r.body, data, size);
     consume(cl, &r);
     client_say(n, cl, "GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n");
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     assert_true(take_response(cl, &r, false));
     assert_int_equal(r.status, 400);
     assert_true(cl->eof);

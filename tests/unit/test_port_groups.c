@@ -1,5 +1,5 @@
 /* Unit tests for IANA port groups, the built-in service table (stack/core/port_groups.c) and
- * the services(5) loader (stack/apps/services_db.c). */
+ * the services(5) loader (stack/apps/services/services_db.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

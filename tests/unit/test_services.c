@@ -1,8 +1,8 @@
-/* The small services over UDP (stack/apps/services.c): echo answers exactly, discard is silent,
+/* The small services over UDP (stack/apps/services/services.c): echo answers exactly, discard is silent,
  * daytime answers with a line, and echo holds a reply back (never loses it) when frames run out. */
 #include <stdlib.h>
 #include "lib/udp_frames.h"
-#include "apps/services.h"
+#include "apps/services/services.h"
 #include "tapstack/socket.h"
 
 #define T0 TS_SEC(1)

@@ -1,11 +1,12 @@
-/* The small services over TCP (stack/apps/services_tcp.c), end to end in one process: a client
+/* The small services over TCP (stack/apps/services/services_tcp.c), end to end in one process: a client
  * stack and a server stack joined by a perfect in-memory link and a virtual clock; the client is
  * written on the socket API. */
 #include <stdlib.h>
 #include "unit/core_util.h"
-#include "apps/services.h"
+#include "apps/services/services.h"
 #include "tapstack/socket.h"
 #include "tapstack/stats.h"
+#include "lib/twostack.h"
 
 #define CLIENT_IP 0x0a000001u
 #define SERVER_IP 0x0a000002u
@@ -22,10 +23,8 @@ struct client {
 };
 
 struct net {
-    struct ts_stack *c, *s;
-    ts_time_t now;
+    struct twostack t;        /* t.s2c_budget: frames still delivered to the client; -1: all */
     struct ts_app app;
-    int s2c_budget;           /* frames still delivered to the client; -1: all */
 };
 
 static void client_pump(struct client *cl, ts_time_t now)
@@ -60,82 +59,23 @@ static void client_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_
     if (!cl->error) client_pump(cl, now);
 }
 
-static void net_settle(struct net *n)
-{
-    uint8_t buf[2048];
-    for (int i = 0; i < 1000000; i++) {
-        bool any = false;
-        size_t len;
-        while ((len = ts_stack_transmit(n->c, n->now, buf, sizeof buf)) > 0) {
-            ts_stack_receive(n->s, n->now, buf, len);
-            any = true;
-        }
-        while ((len = ts_stack_transmit(n->s, n->now, buf, sizeof buf)) > 0) {
-            if (n->s2c_budget == 0) {          /* the link to the client is cut: a ghost */
-                any = true;
-                continue;
-            }
-            if (n->s2c_budget > 0) n->s2c_budget--;
-            ts_stack_receive(n->c, n->now, buf, len);
-            any = true;
-        }
-        any |= ts_stack_dispatch(n->c, n->now) > 0;
-        any |= ts_stack_dispatch(n->s, n->now) > 0;
-        if (!any) return;
-    }
-    fail_msg("the link never settled");
-}
-
-/* Settle, then jump from deadline to deadline up to now + dt. */
-static void net_run(struct net *n, ts_time_t dt)
-{
-    ts_time_t end = n->now + dt;
-    net_settle(n);
-    for (int i = 0; i < 100000; i++) {
-        ts_time_t t = ts_stack_poll_at(n->c), t2 = ts_stack_poll_at(n->s);
-        ts_time_t t3 = n->app.poll_at(n->app.ctx);
-        if (t2 < t) t = t2;
-        if (t3 < t) t = t3;
-        if (t > end) break;
-        if (t > n->now) n->now = t;
-        ts_stack_poll(n->c, n->now);
-        ts_stack_poll(n->s, n->now);
-        if (n->app.poll_at(n->app.ctx) <= n->now) n->app.poll(n->app.ctx, n->now);
-        net_settle(n);
-    }
-    n->now = end;
-    net_settle(n);
-}
-
 static struct net *net_new(unsigned max_conns)
 {
     struct net *n = calloc(1, sizeof *n);
-    struct ts_config cc, cs;
-    ts_config_default(&cc);
-    ts_config_default(&cs);
-    cc.ip = CLIENT_IP;
-    cc.mac[5] = 1;
-    cc.seed = 1;
-    cs.seed = 2;
-    n->c = ts_stack_new(&cc, NULL);
-    n->s = ts_stack_new(&cs, NULL);
-    assert_non_null(n->c);
-    assert_non_null(n->s);
-    n->now = TS_SEC(1);
-    n->s2c_budget = -1;
+    twostack_init(&n->t, false);
     struct ts_services_opts o;
     ts_services_opts_default(&o);
     o.udp = false;
     o.max_tcp_conns = max_conns;
-    assert_int_equal(ts_services_start(n->s, n->now, &o, &n->app), 0);
+    assert_int_equal(ts_services_start(n->t.s, n->t.now, &o, &n->app), 0);
+    twostack_add_app(&n->t, &n->app);
     return n;
 }
 
 static void net_free(struct net *n)
 {
-    n->app.stop(n->app.ctx, n->now);
-    ts_stack_free(n->c);
-    ts_stack_free(n->s);
+    n->app.stop(n->app.ctx, n->t.now);
+    twostack_free(&n->t);
     free(n);
 }
 
@@ -146,12 +86,12 @@ static void client_open(struct net *n, struct client *cl, uint16_t port, const u
     cl->rx = malloc(cl->rx_cap);
     cl->tx = tx;
     cl->tx_len = len;
-    assert_int_equal(ts_tcp_connect(n->c, n->now, 0, 0, SERVER_IP, port, client_cb, cl, &cl->sock), 0);
+    assert_int_equal(ts_tcp_connect(n->t.c, n->t.now, 0, 0, SERVER_IP, port, client_cb, cl, &cl->sock), 0);
 }
 
 static void client_close(struct net *n, struct client *cl)
 {
-    ts_tcp_close(cl->sock, n->now);
+    ts_tcp_close(cl->sock, n->t.now);
     free(cl->rx);
 }
 
@@ -165,7 +105,7 @@ static void tcp_echo(void **st)
     for (size_t i = 0; i < len; i++) data[i] = (uint8_t)(i * 31 + i / 256);
     struct client cl;
     client_open(n, &cl, 7, data, len);
-    net_run(n, TS_SEC(5));
+    twostack_run(&n->t, TS_SEC(5));
     assert_true(cl.connected);
     assert_int_equal(cl.error, 0);
     assert_int_equal(cl.rx_len, len);
@@ -173,7 +113,7 @@ static void tcp_echo(void **st)
     assert_true(cl.eof);
     assert_int_equal(ts_services_stats(n->app.ctx)->tcp_echo_bytes, len);
     client_close(n, &cl);
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     free(data);
     net_free(n);
 }
@@ -188,7 +128,7 @@ static void tcp_discard_and_daytime(void **st)
     struct client d, t;
     client_open(n, &d, 9, data, len);
     client_open(n, &t, 13, NULL, 0);
-    net_run(n, TS_SEC(5));
+    twostack_run(&n->t, TS_SEC(5));
     assert_int_equal(d.error, 0);
     assert_int_equal(d.rx_len, 0);
     assert_true(d.eof);
@@ -200,7 +140,7 @@ static void tcp_discard_and_daytime(void **st)
     assert_int_equal(ts_services_stats(n->app.ctx)->tcp_daytime, 1);
     client_close(n, &d);
     client_close(n, &t);
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     free(data);
     net_free(n);
 }
@@ -215,7 +155,7 @@ static void tcp_eviction_and_timeouts(void **st)
     struct client c[3];
     for (int i = 0; i < 3; i++) {
         client_open(n, &c[i], 7, NULL, 0);
-        net_run(n, TS_MS(10));
+        twostack_run(&n->t, TS_MS(10));
     }
     assert_int_not_equal(c[0].error, 0);          /* the oldest silent one made room */
     assert_int_equal(c[1].error, 0);
@@ -223,36 +163,36 @@ static void tcp_eviction_and_timeouts(void **st)
     const struct ts_services_stats *ss = ts_services_stats(n->app.ctx);
     assert_int_equal(ss->tcp_accepted, 3);
     assert_int_equal(ss->tcp_evicted, 1);
-    net_run(n, TS_MS(2600));                      /* 2 of 2: 2.5 s for the first byte ... */
+    twostack_run(&n->t, TS_MS(2600));                      /* 2 of 2: 2.5 s for the first byte ... */
     assert_int_not_equal(c[1].error, 0);
     assert_int_equal(c[2].error, 0);              /* ... and 10 s again at 1 of 2 */
-    net_run(n, TS_SEC(8));
+    twostack_run(&n->t, TS_SEC(8));
     assert_int_not_equal(c[2].error, 0);
     for (int i = 0; i < 3; i++) client_close(n, &c[i]);
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
 
     /* one that has spoken stays; the silent newer one goes */
     struct client a, b, d;
     client_open(n, &a, 7, (const uint8_t *)"hi", 2);
     a.keep_open = true;
-    net_run(n, TS_MS(100));
+    twostack_run(&n->t, TS_MS(100));
     assert_int_equal(a.rx_len, 2);
     client_open(n, &b, 7, NULL, 0);
-    net_run(n, TS_MS(100));
+    twostack_run(&n->t, TS_MS(100));
     client_open(n, &d, 7, NULL, 0);
-    net_run(n, TS_MS(100));
+    twostack_run(&n->t, TS_MS(100));
     assert_int_equal(a.error, 0);
     assert_int_not_equal(b.error, 0);
     assert_int_equal(d.error, 0);
     assert_int_equal(ss->tcp_evicted, 2);
-    net_run(n, TS_SEC(299));                      /* a: idle 300 s (at 1 of 2 after d goes) */
+    twostack_run(&n->t, TS_SEC(299));                      /* a: idle 300 s (at 1 of 2 after d goes) */
     assert_int_equal(a.error, 0);
-    net_run(n, TS_SEC(2));
+    twostack_run(&n->t, TS_SEC(2));
     assert_int_not_equal(a.error, 0);
     client_close(n, &a);
     client_close(n, &b);
     client_close(n, &d);
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     net_free(n);
 }
 
@@ -262,27 +202,27 @@ static void tcp_daytime_ghost_reset(void **st)
 {
     (void)st;
     struct net *n = net_new(0);
-    const struct ts_stats *ss = ts_stack_stats(n->s);
+    const struct ts_stats *ss = ts_stack_stats(n->t.s);
     struct client g;
-    n->s2c_budget = 2;                           /* the ARP reply and the SYN,ACK only */
+    n->t.s2c_budget = 2;                           /* the ARP reply and the SYN,ACK only */
     client_open(n, &g, 13, NULL, 0);
-    net_run(n, TS_SEC(2));
+    twostack_run(&n->t, TS_SEC(2));
     assert_true(g.connected);
     assert_int_equal(g.rx_len, 0);
     assert_int_equal(ss->v[TS_CTR_tcp_rsts_sent], 0);   /* still waiting for the ACK */
-    net_run(n, TS_MS(1300));
+    twostack_run(&n->t, TS_MS(1300));
     assert_int_equal(ss->v[TS_CTR_tcp_rsts_sent], 1);   /* reset after 3 s */
-    n->s2c_budget = -1;
+    n->t.s2c_budget = -1;
     struct client r;
     client_open(n, &r, 13, NULL, 0);
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     assert_true(r.eof);
     assert_int_equal(r.error, 0);
     assert_true(r.rx_len > 20);
     assert_int_equal(ss->v[TS_CTR_tcp_rsts_sent], 1);
     client_close(n, &g);
     client_close(n, &r);
-    net_run(n, TS_SEC(1));
+    twostack_run(&n->t, TS_SEC(1));
     net_free(n);
 }
 

@@ -244,7 +244,7 @@ static uint64_t size_each_way(void)
     return e ? strtoull(e, NULL, 0) : SIZE;
 }
 
-/* Rows known to fail because of a TCP bug reported in /work/notes/to-tcp.md: reported as XFAIL,
+/* Rows known to fail because of a known TCP bug (reported to the TCP owners): reported as XFAIL,
  * not failed. Empty this list as they are fixed. */
 static const char *const known_failing[4] = {
     NULL, NULL, NULL, NULL,

@@ -2,7 +2,7 @@
  * The FTP server's file system: paths and opens confined to the root (apps/fs_root.c), `ls -l`
  * formatting, and the sample tree served when no root is given.
  */
-#include "apps/ftp_fs.h"
+#include "apps/ftp/ftp_fs.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "apps/services.h"
-#include "apps/services_impl.h"
+#include "apps/services/services.h"
+#include "apps/services/services_impl.h"
 #include "tapstack/socket.h"
 
 #define RETRY_DELAY TS_MS(1)

@@ -1,7 +1,7 @@
 /*
  * tapstack apps: HTTP-date formatting and parsing, in UTC, independent of the C locale.
  */
-#include "apps/http_date.h"
+#include "apps/http/http_date.h"
 
 #include <stdio.h>
 #include <string.h>

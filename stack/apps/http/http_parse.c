@@ -4,7 +4,7 @@
  * One byte at a time through a state machine: nothing depends on how the bytes were split, and
  * the only buffers are the bounded ones in struct ts_http_parser.
  */
-#include "apps/http_parse.h"
+#include "apps/http/http_parse.h"
 
 #include <string.h>
 #include <strings.h>

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 #include "apps/conn_guard.h"
-#include "apps/services.h"
+#include "apps/services/services.h"
 #include "tapstack/socket.h"
 
 enum svc_kind { SVC_ECHO = 0, SVC_DISCARD, SVC_DAYTIME, SVC_KINDS };

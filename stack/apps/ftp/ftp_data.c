@@ -8,7 +8,7 @@
  * transfer; the connection is closed when the transfer ends (end of file = end of stream in
  * stream mode) or the session ends.
  */
-#include "apps/ftp_session.h"
+#include "apps/ftp/ftp_session.h"
 
 #include <errno.h>
 #include <string.h>

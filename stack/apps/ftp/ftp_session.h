@@ -6,9 +6,9 @@
 #define TS_APPS_FTP_SESSION_H
 
 #include "apps/conn_guard.h"
-#include "apps/ftp_fs.h"
-#include "apps/ftp_parse.h"
-#include "apps/ftp_server.h"
+#include "apps/ftp/ftp_fs.h"
+#include "apps/ftp/ftp_parse.h"
+#include "apps/ftp/ftp_server.h"
 
 #define FTP_OUT_MAX 4096         /* pending control output per session */
 #define FTP_OUT_RESERVE 1536     /* room kept free before another command is read */
@@ -66,7 +66,7 @@ struct ftp_session {
     struct ts_guard_node node;   /* class and timer in srv->guard */
 
     /* control input and output */
-    struct ftp_line line;
+    struct ts_line line;
     bool line_deferred;          /* line holds a command that waits for the transfer to end */
     uint8_t in[FTP_IN_MAX];
     size_t in_off, in_len;

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apps/fetch_internal.h"
+#include "apps/fetch/fetch_internal.h"
 
 enum { P_CONNECT = 0, P_GREETING, P_USER, P_PASS, P_TYPE, P_EPSV, P_PASV, P_PORT, P_DATA_CONNECT, P_RETR,
        P_XFER };
@@ -244,13 +244,13 @@ static void ctl_read(struct fetch_xfer *x, ts_time_t now)
         size_t off = 0;
         while (off < (size_t)r && x->stage == FETCH_RUNNING) {
             size_t used = 0;
-            enum ftp_line_status st = ftp_line_feed(&x->line, buf + off, (size_t)r - off, &used);
+            enum ts_line_status st = ts_line_feed(&x->line, buf + off, (size_t)r - off, &used);
             off += used;
-            if (st == FTP_LINE_TOO_LONG) {
+            if (st == TS_LINE_TOO_LONG) {
                 fetch_fail(x, now, "the server sent a reply line longer than %d bytes", FTP_LINE_MAX);
                 return;
             }
-            if (st != FTP_LINE_READY) continue;
+            if (st != TS_LINE_READY) continue;
             int code = fetch_ftp_reply_line(&x->reply, x->line.buf);
             if (code < 0) fetch_fail(x, now, "not an FTP server? It sent '%.60s'", x->line.buf);
             else if (code > 0) on_reply(x, now, code);
@@ -338,7 +338,7 @@ static void data_cb(void *arg, struct ts_sock *k, unsigned ev, ts_time_t now)
 
 int fetch_ftp_start(struct fetch_xfer *x, ts_time_t now)
 {
-    ftp_line_init(&x->line);
+    ts_line_init(&x->line);
     int e = ts_tcp_connect(x->s, now, 0, 0, x->url.addr, x->url.port, ctl_cb, x, &x->ctl);
     if (e < 0) {
         x->ctl = NULL;

@@ -6,8 +6,9 @@
 #ifndef TS_APPS_FETCH_INTERNAL_H
 #define TS_APPS_FETCH_INTERNAL_H
 
-#include "apps/fetch.h"
-#include "apps/ftp_parse.h"
+#include "apps/fetch/fetch.h"
+#include "apps/ftp/ftp_parse.h"
+#include "apps/line.h"
 
 #define FETCH_HEAD_MAX 8192          /* an HTTP response head longer than this fails the transfer */
 #define FETCH_REQ_MAX (TS_FETCH_PATH_MAX + 512)
@@ -91,7 +92,7 @@ struct fetch_xfer {
     struct fetch_http_head hh;
     struct fetch_chunked ch;
     /* FTP */
-    struct ftp_line line;
+    struct ts_line line;
     struct fetch_ftp_reply reply;
     bool got_226;                    /* the transfer-complete reply arrived */
 };

@@ -1,85 +1,13 @@
 /*
- * FTP control-connection text: line assembly, command parsing, argument and reply formats.
+ * FTP control-connection text: command parsing, argument and reply formats (lines are
+ * assembled by apps/line.c).
  * Pure: no I/O, no allocation, bounded by the caller's buffers.
  */
-#include "apps/ftp_parse.h"
+#include "apps/ftp/ftp_parse.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-/* Telnet (RFC 854) bytes that can appear on an FTP control connection. */
-enum { TELNET_IAC = 255, TELNET_WILL = 251, TELNET_DONT = 254 };
-
-void ftp_line_init(struct ftp_line *l)
-{
-    memset(l, 0, sizeof *l);
-}
-
-/* Append one data byte to the line, or start discarding once it would pass the limit. The LF
- * that ends the line also counts, hence the -1. */
-static void line_put(struct ftp_line *l, uint8_t c)
-{
-    if (l->overflow) return;
-    if (l->len >= FTP_LINE_MAX - 1) {
-        l->overflow = true;
-        return;
-    }
-    l->buf[l->len++] = (char)c;
-}
-
-/* Handle one byte of the Telnet layer: returns true if c is data for the line. */
-static bool telnet_filter(struct ftp_line *l, uint8_t c)
-{
-    if (l->iac == 2) {                  /* option byte after WILL/WONT/DO/DONT */
-        l->iac = 0;
-        return false;
-    }
-    if (l->iac == 1) {
-        if (c == TELNET_IAC) {          /* IAC IAC is a literal 0xFF */
-            l->iac = 0;
-            return true;
-        }
-        l->iac = (c >= TELNET_WILL && c <= TELNET_DONT) ? 2 : 0;
-        return false;                   /* IP, DM, AYT ...: no data */
-    }
-    if (c == TELNET_IAC) {
-        l->iac = 1;
-        return false;
-    }
-    return true;
-}
-
-enum ftp_line_status ftp_line_feed(struct ftp_line *l, const uint8_t *data, size_t len, size_t *used)
-{
-    size_t i = 0;
-    if (l->ready) {                     /* the previous call handed out a line: start anew */
-        l->len = 0;
-        l->ready = false;
-    }
-    while (i < len) {
-        uint8_t c = data[i++];
-        if (!telnet_filter(l, c)) continue;
-        if (c != '\n') {
-            line_put(l, c);
-            continue;
-        }
-        bool too_long = l->overflow;
-        if (!too_long && l->len > 0 && l->buf[l->len - 1] == '\r') l->len--;
-        *used = i;
-        if (too_long) {
-            l->len = 0;
-            l->buf[0] = '\0';
-            l->overflow = false;
-            return FTP_LINE_TOO_LONG;
-        }
-        l->buf[l->len] = '\0';
-        l->ready = true;
-        return FTP_LINE_READY;
-    }
-    *used = i;
-    return FTP_LINE_MORE;
-}
 
 static const char *const verb_names[FTP_V_COUNT] = {
     [FTP_V_UNKNOWN] = "?",

@@ -15,8 +15,8 @@
  * not turn into a reset that could destroy the response in flight (socket.h: close with unread
  * data resets).
  */
-#include "apps/http_date.h"
-#include "apps/http_internal.h"
+#include "apps/http/http_date.h"
+#include "apps/http/http_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,9 +7,9 @@
 
 #include "apps/conn_guard.h"
 #include "apps/fs_root.h"
-#include "apps/http_parse.h"
-#include "apps/http_path.h"
-#include "apps/http_server.h"
+#include "apps/http/http_parse.h"
+#include "apps/http/http_path.h"
+#include "apps/http/http_server.h"
 #include "tapstack/socket.h"
 
 #define HTTP_MAX_ROUTES 32

@@ -3,7 +3,7 @@
  * application/octet-stream (RFC 9110 §8.3: a sender that does not know the type may omit it, but
  * browsers then sniff; a definite type is safer).
  */
-#include "apps/mime.h"
+#include "apps/http/mime.h"
 
 #include <string.h>
 #include <strings.h>

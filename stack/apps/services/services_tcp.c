@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "apps/services_impl.h"
+#include "apps/services/services_impl.h"
 
 #define DAYTIME_ACK_CHECK TS_MS(200)
 #define DAYTIME_ACK_WAIT TS_SEC(3)

@@ -2,7 +2,7 @@
  * The FTP commands (RFC 959 §4.1, RFC 2389 FEAT/OPTS, RFC 2428 EPRT/EPSV, RFC 3659 SIZE/MDTM/REST)
  * with the replies of RFC 959 §4.2 and §5.4.
  */
-#include "apps/ftp_session.h"
+#include "apps/ftp/ftp_session.h"
 
 #include <errno.h>
 #include <fcntl.h>

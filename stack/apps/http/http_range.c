@@ -5,7 +5,7 @@
  *   int-range        = first-pos "-" [ last-pos ]
  *   suffix-range     = "-" suffix-length
  */
-#include "apps/http_range.h"
+#include "apps/http/http_range.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * A session is freed only at the end of a top-level entry (a socket callback or poll), after
  * everything it owns is closed: handlers just mark it dead.
  */
-#include "apps/ftp_session.h"
+#include "apps/ftp/ftp_session.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,11 +127,11 @@ void ftp_process_input(struct ftp_session *se, ts_time_t now)
             ftp_touch(se, now);
         }
         size_t used;
-        enum ftp_line_status ls = ftp_line_feed(&se->line, se->in + se->in_off, se->in_len - se->in_off, &used);
+        enum ts_line_status ls = ts_line_feed(&se->line, se->in + se->in_off, se->in_len - se->in_off, &used);
         se->in_off += used;
-        if (ls == FTP_LINE_TOO_LONG) {
+        if (ls == TS_LINE_TOO_LONG) {
             ftp_reply(se, now, 500, "Command line too long.");
-        } else if (ls == FTP_LINE_READY) {
+        } else if (ls == TS_LINE_READY) {
             if (!handle_line(se, now)) return;
         }
     }
@@ -201,7 +201,7 @@ static void accept_one(struct ftp_server *srv, struct ts_sock *conn, ts_time_t n
     se->type = FTP_TYPE_ASCII;
     se->xfer_list.limit = FTP_LIST_LIMIT;
     strcpy(se->cwd, "/");
-    ftp_line_init(&se->line);
+    ts_line_init(&se->line);
     se->next = srv->sessions;
     srv->sessions = se;
     srv->nsessions++;

@@ -2,7 +2,7 @@
  * FTP control-connection text (RFC 959, RFC 2428, RFC 3659): pure functions, no I/O, no
  * allocation. Bounded buffers everywhere: a command line is at most FTP_LINE_MAX bytes.
  *
- *   bytes from the control connection --> ftp_line_feed() --> one line --> ftp_cmd_parse()
+ *   bytes from the control connection --> ts_line_feed() (apps/line.h) --> one line --> ftp_cmd_parse()
  *   PORT / EPRT / EPSV / TYPE / REST arguments --> ftp_parse_*()
  *   227 / 229 / 213 reply text <-- ftp_fmt_*()
  */
@@ -14,34 +14,10 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Longest command line accepted, CRLF included (RFC 959 leaves it open; we take 512). */
-#define FTP_LINE_MAX 512
+#include "apps/line.h"
 
-/* ---- line assembly ---- */
-
-/* The line assembler: collects bytes until LF, strips Telnet commands (IAC ...), and throws
- * away the rest of a line that grew past FTP_LINE_MAX. */
-struct ftp_line {
-    char buf[FTP_LINE_MAX + 1];  /* the line so far, CRLF not included; NUL-terminated when ready */
-    size_t len;
-    bool overflow;               /* the current line is too long: discarding up to its LF */
-    bool ready;                  /* buf holds a line handed out: the next feed starts a new one */
-    uint8_t iac;                 /* Telnet state: 0 none, 1 after IAC, 2 after IAC WILL/WONT/DO/DONT */
-};
-
-enum ftp_line_status {
-    FTP_LINE_MORE = 0,   /* all input consumed, no complete line yet */
-    FTP_LINE_READY,      /* buf holds one complete line (without CRLF); len is its length */
-    FTP_LINE_TOO_LONG,   /* a line longer than FTP_LINE_MAX ended (answer 500); it is gone */
-};
-
-void ftp_line_init(struct ftp_line *l);
-
-/* Feed up to len bytes; *used says how many were consumed. Stops after one complete line
- * (READY or TOO_LONG) so that the caller handles lines one at a time; call again with the rest.
- * After READY, the next call starts a new line. A lone CR stays in the line (the parser refuses
- * it); the CR of the final CRLF is removed. */
-enum ftp_line_status ftp_line_feed(struct ftp_line *l, const uint8_t *data, size_t len, size_t *used);
+/* Longest command line accepted, CRLF included: the line assembler's limit (apps/line.h). */
+#define FTP_LINE_MAX TS_LINE_MAX
 
 /* ---- commands ---- */
 
@@ -69,7 +45,7 @@ enum ftp_parse_status {
     FTP_PARSE_BAD_CHAR,      /* CR, LF or NUL inside the line: answer 501 */
 };
 
-/* Split one line (as ftp_line_feed returned it, NUL-terminated, len bytes) into verb and
+/* Split one line (as ts_line_feed returned it, NUL-terminated, len bytes) into verb and
  * argument. The verb is case-insensitive; one or more spaces separate it from the argument,
  * which keeps its inner spaces (file names may have them). An unknown verb of 3-4 letters
  * parses OK with FTP_V_UNKNOWN (answer 502). */

@@ -1,7 +1,7 @@
 /*
  * tapstack apps: request-target -> confined file path. See http_path.h.
  */
-#include "apps/http_path.h"
+#include "apps/http/http_path.h"
 #include "apps/fs_root.h"
 
 #include <errno.h>

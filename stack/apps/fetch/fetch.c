@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "apps/fetch_internal.h"
+#include "apps/fetch/fetch_internal.h"
 
 struct ts_fetch {
     struct ts_stack *s;

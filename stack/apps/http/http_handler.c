@@ -4,10 +4,10 @@
  * Order of lookup for a decoded path: registered routes, /bytes/N, then the document root (files,
  * index.html, directory listing) or, without a root, the built-in index page.
  */
-#include "apps/http_date.h"
-#include "apps/http_internal.h"
-#include "apps/http_range.h"
-#include "apps/mime.h"
+#include "apps/http/http_date.h"
+#include "apps/http/http_internal.h"
+#include "apps/http/http_range.h"
+#include "apps/http/mime.h"
 
 #include <dirent.h>
 #include <errno.h>

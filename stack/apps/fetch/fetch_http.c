@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "apps/fetch_internal.h"
+#include "apps/fetch/fetch_internal.h"
 
 enum { H_CONNECTING = 0, H_EXCHANGE };
 
