@@ -39,6 +39,9 @@ struct ts_mem_usage {
     size_t tcp_buffers;        /* send and receive rings with storage (idle connections have none) */
     size_t frames;             /* frame pool carved so far, and large (TSO) frames */
     size_t other;              /* the stack object, scratch buffer, ARP cache */
+    unsigned frames_in_use;    /* frames of the pool taken now (queued, held by TCP or the driver) */
+    unsigned frag_dgrams;      /* IPv4 datagrams in reassembly now */
+    size_t frag_bytes;         /* the memory they hold (charged against the reassembly cap) */
 };
 
 /* Fill *m (walks every TCB: for netstat, not for a hot path). */

@@ -11,6 +11,7 @@
 #include "core/demux.h"
 #include "core/ports.h"
 #include "core/sock.h"
+#include "net/ip_frag.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
 
@@ -107,6 +108,9 @@ void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
     m->frames = (size_t)s->frames_carved * s->frame_stride +
                 (size_t)s->big_made * (sizeof(struct ts_frame) + TS_FRAME_MAX_GSO);
     m->other = sizeof *s + (s->scratch ? TS_SCRATCH_LEN : 0) + (size_t)s->cfg.arp_cache_size * 32u;
+    m->frames_in_use = s->frames_total - s->frames_free;
+    m->frag_dgrams = ts_frag_in_progress(s);
+    m->frag_bytes = ts_frag_mem_used(s);
 }
 
 static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);

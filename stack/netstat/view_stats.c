@@ -46,6 +46,8 @@ static void text_memory(const struct ts_netstat_ctx *c, struct ts_nsbuf *b)
     ts_nsbuf_printf(b, "    %zu bytes of frame buffers\n", m.frames);
     ts_nsbuf_printf(b, "    %zu bytes other (stack, scratch, ARP cache)\n", m.other);
     ts_nsbuf_printf(b, "    %zu bytes in all\n", m.tcp_tcbs + m.tcp_buffers + m.frames + m.other);
+    ts_nsbuf_printf(b, "    %u frames of the pool in use\n", m.frames_in_use);
+    ts_nsbuf_printf(b, "    %zu bytes in %u IPv4 datagrams in reassembly\n", m.frag_bytes, m.frag_dgrams);
 }
 
 void ns_text_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts *o, struct ts_nsbuf *b)
@@ -92,8 +94,10 @@ void ns_json_stats(const struct ts_netstat_ctx *c, const struct ts_netstat_opts 
     ts_nsbuf_puts(b, "\n}");
     struct ts_mem_usage m;
     ts_stack_memory(c->stack, &m);
-    ts_nsbuf_printf(b, ",\"memory\":{\"tcp_conns\":%u,\"tcp_tcbs\":%zu,\"tcp_buffers\":%zu,\"frames\":%zu,\"other\":%zu}",
-                    m.tcp_conns, m.tcp_tcbs, m.tcp_buffers, m.frames, m.other);
+    ts_nsbuf_printf(b, ",\"memory\":{\"tcp_conns\":%u,\"tcp_tcbs\":%zu,\"tcp_buffers\":%zu,\"frames\":%zu,\"other\":%zu,"
+                       "\"frames_in_use\":%u,\"frag_dgrams\":%u,\"frag_bytes\":%zu}",
+                    m.tcp_conns, m.tcp_tcbs, m.tcp_buffers, m.frames, m.other, m.frames_in_use, m.frag_dgrams,
+                    m.frag_bytes);
     if (o->extend) {
         ts_nsbuf_puts(b, ",\"counter_descriptions\":{");
         for (unsigned id = 0; id < TS_CTR__COUNT; id++) {

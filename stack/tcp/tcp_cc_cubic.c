@@ -2,7 +2,8 @@
  * CUBIC (RFC 9438), read beside the RFC. Windows are kept in bytes, time in microseconds; the
  * cubic function itself is computed in segments and seconds as the RFC writes it.
  *   W_cubic(t) = C * (t - K)^3 + W_max,  K = cbrt((W_max - cwnd_epoch) / C)     (§4.2)
- *   W_est grows by alpha_cubic = 3 (1 - beta) / (1 + beta) segments per cwnd acked (§4.3)
+ *   W_est grows by alpha_cubic = 3 (1 - beta) / (1 + beta) segments per cwnd acked, by 1 once
+ *   it has reached cwnd_prior, the window before the last reduction (§4.3)
  *   target = clamp(W_cubic(t + RTT), cwnd, 1.5 cwnd); cwnd += (target - cwnd) / cwnd per
  *   segment acked (§4.4, §4.5); the Reno-friendly region when W_cubic < W_est.
  *   On loss: ssthresh = cwnd * beta (0.7), W_max with fast convergence (§4.6, §4.7).
@@ -17,6 +18,7 @@
 
 struct cubic {
     double w_max, w_last_max;    /* segments */
+    double cwnd_prior;           /* segments: cwnd when ssthresh was last set (§4.3) */
     double k;                    /* seconds */
     double cwnd_epoch, w_est;    /* segments */
     ts_time_t t_epoch;           /* TS_TIME_NEVER: no congestion avoidance epoch yet */
@@ -75,7 +77,10 @@ static void cubic_avoid(struct ts_tcb *t, struct cubic *c, uint32_t acked, ts_ti
     double target = tcp_cubic_w(elapsed + rtt, c->k, c->w_max);
     if (target < cwnd) target = cwnd;
     if (target > 1.5 * cwnd) target = 1.5 * cwnd;
-    c->w_est += 3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA) * segs / cwnd;
+    /* §4.3: alpha_cubic until W_est reaches cwnd_prior, then 1 (Reno's own rate); on a
+     * sub-millisecond path this is the region the window regrows in after every loss */
+    double alpha = c->w_est >= c->cwnd_prior ? 1.0 : 3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA);
+    c->w_est += alpha * segs / cwnd;
     double next;
     if (tcp_cubic_w(elapsed, c->k, c->w_max) < c->w_est) next = c->w_est > cwnd ? c->w_est : cwnd;  /* Reno-friendly */
     else next = cwnd + (target - cwnd) * segs / cwnd;
@@ -104,6 +109,7 @@ static void cubic_congestion(struct ts_tcb *t, ts_time_t now)
     tcp_hystart_loss(&c->hs);
     c->w_max = cwnd < c->w_last_max ? cwnd * (1.0 + CUBIC_BETA) / 2.0 : cwnd;
     c->w_last_max = cwnd;
+    c->cwnd_prior = cwnd;
     c->t_epoch = TS_TIME_NEVER;
     uint32_t ss = (uint32_t)(t->cwnd * CUBIC_BETA), min = 2u * t->mss;
     t->ssthresh = ss > min ? ss : min;

@@ -139,9 +139,29 @@ static bool probe_last(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
  * is missing, whereas new in-order data may sit behind its delayed-ACK timer (Linux holds ACKs
  * while the application lags and its window cannot advance, for up to 200 ms, which is as long
  * as the RTO the probe is there to avoid). New data goes only when nothing is recorded. */
+/* Unlike RFC 8985 §7.3, the probe also resends the first segment when that is itself a
+ * retransmission still out: with a flight of 1-4 segments (a 40 us path at 10 % loss) a lost
+ * retransmission has no later segment but the probe to reveal it, so when the probe or its one
+ * ACK is lost too (one time in five at 10 % each way) the hole waits for the 200 ms RTO. The
+ * second segment repairs the hole by itself (tlp_head_rexmit.pkt). */
+static void probe_head_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    struct tcp_segs *q = &t->segs;
+    if (q->n < 2) return;
+    const struct tcp_seg *g = tcp_seg_at(q, 0);
+    if ((g->flags & (SEG_SACKED | SEG_LOST)) || !(g->flags & SEG_RETRANS) || g->seq != t->snd_una) return;
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    if (!SEQ_LT(g->seq, data_end)) return;
+    uint32_t len = g->end - g->seq;
+    if (len > t->mss) len = t->mss;
+    if (len > data_end - g->seq) len = data_end - g->seq;
+    if (tcp_retransmit_range(s, t, g->seq, len, now) == 0) TS_COUNT(s, tcp, sack_retransmits);
+}
+
 void tcp_tlp_fire(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     struct tcp_rack *r = &t->rack;
+    probe_head_rexmit(s, t, now);
     if (probe_last(s, t, now)) {
         r->tlp_is_retrans = true;
     } else {

@@ -299,14 +299,16 @@ def tcp(src, sport, dport, flags, opts=b"", off=None, payload=b"", seq=None):
 # that the tables can be back at their idle size soon after the load. The others are cancelled by a
 # RST (sequence number = ISN + 1, as the sender of the SYN would) 1 to 3 s later, sent three times.
 SYN_HOLD = 240
+# Likewise a fragment that never completes is held for 30 s (TS_FRAG_TIMEOUT): none in the last 40 s.
+FRAG_HOLD = 40
 
 
-def hostile_frames(abandon):
+def hostile_frames(abandon, frags):
     """One frame of each kind, with fresh random fields; and the RSTs to send later, as (delay, frame)."""
     on_link = f"10.0.0.{random.randint(100, 199)}"      # spoofed neighbours: tapstack asks ARP, nobody answers
     off_link = f"198.18.{random.randint(0, 255)}.{random.randint(1, 254)}"
-    sport = random.randint(1024, 65535)
-    later = []
+    sport = random.randint(1024, 65534)   # the malformed segments use sport + 1 and ACK, never a SYN: a SYN
+    later = []                           # of theirs could open a connection the RST of syn() does not match
 
     def syn(src):
         seq = random.getrandbits(32)
@@ -321,15 +323,16 @@ def hostile_frames(abandon):
         ("IP total length past the frame", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02), total=1400)),
         ("IP total length below the header", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02), total=12)),
         ("IHL below 5", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02), ihl=3)),
-        ("TCP option of length 0 (loop)", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02, b"\x08\x00\x01\x01"))),
-        ("TCP option longer than the header", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x02, b"\x02\x28\x05\xb4"))),
+        ("TCP option of length 0 (loop)", ipv4(on_link, 6, tcp(on_link, sport + 1, 80, 0x10, b"\x08\x00\x01\x01"))),
+        ("TCP option longer than the header", ipv4(on_link, 6, tcp(on_link, sport + 1, 80, 0x10, b"\x02\x28\x05\xb4"))),
         ("TCP data offset past the segment", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x10, off=15))),
         ("TCP data offset below 5", ipv4(on_link, 6, tcp(on_link, sport, 80, 0x10, off=2))),
         ("ACK to no connection", ipv4(off_link, 6, tcp(off_link, sport, 80, 0x10, payload=b"x" * 100))),
-        ("first fragment, never completed", ipv4(off_link, 17, os.urandom(800), frag=0x2000)),
         ("fragment past 65535", ipv4(off_link, 17, os.urandom(64), frag=0x2000 | 8190)),
         ("truncated Ethernet payload", b"\x45\x00"),
     ]
+    if frags:
+        now.append(("first fragment, never completed", ipv4(off_link, 17, os.urandom(800), frag=0x2000)))
     return now, later
 
 
@@ -344,7 +347,8 @@ def w_hostile(sk, rate=10):
         while sk.running() or due:
             now, later = [], []
             if sk.running():
-                now, later = hostile_frames(abandon=sk.end - time.time() > SYN_HOLD and random.random() < 0.5)
+                left = sk.end - time.time()
+                now, later = hostile_frames(abandon=left > SYN_HOLD and random.random() < 0.5, frags=left > FRAG_HOLD)
             due += [(time.time() + d, f) for d, f in later]
             for _, pkt in now:
                 s.send(dst + src_mac + b"\x08\x00" + pkt)
@@ -430,6 +434,7 @@ def write_csv(path, rows):
 def is_idle(row, idle):
     return (row["mem_tcp_conns"] == idle["mem_tcp_conns"] and row["mem_tcp_buffers"] == idle["mem_tcp_buffers"]
             and row["tcp_ooo_bytes"] == 0 and row["arp_incomplete"] == 0
+            and row["mem_frames_in_use"] <= idle["mem_frames_in_use"] and row["mem_frag_bytes"] == 0
             and row["arp_entries"] <= idle["arp_entries"] + 1)    # + tapstack fetch's 10.0.0.5
 
 
@@ -441,7 +446,9 @@ def main():
                       ("out", str), ("ping-ms", float), ("drain", int)):
         ap.add_argument("--" + name, type=typ, required=name not in ("ping-ms", "drain"))
     a = ap.parse_args()
-    a.drain = a.drain or 30
+    # Under 1 % loss a connection in retransmission back-off may need a minute or more to end;
+    # the drain stops as soon as the tables are idle.
+    a.drain = a.drain or 120
     sk = Soak(a)
     rows = []
     t0 = time.time()
@@ -474,7 +481,8 @@ def main():
                 rows.append(sample(sk, t0, "load"))
                 r = rows[-1]
                 print(f"[{r['t_s']:.0f}s] RSS {r['rss_kb']} kB, ESTABLISHED {r['tcp_ESTABLISHED']}, "
-                      f"TIME_WAIT {r['tcp_TIME_WAIT']}, frames {r['mem_frames']} B, ARP {r['arp_entries']}, "
+                      f"TIME_WAIT {r['tcp_TIME_WAIT']}, frames in use {r['mem_frames_in_use']}, reassembly "
+                      f"{r['mem_frag_bytes']} B, ARP {r['arp_entries']}, "
                       f"ping {r['ping_ms']} ms", flush=True)
             except Exception as e:
                 sk.error("sampler", str(e))
@@ -495,6 +503,14 @@ def main():
             break
         time.sleep(1)
     after["phase"] = "idle-after"
+    print(f"drain: {time.time() - load_end:.0f} s after the load", flush=True)
+    if not is_idle(after, idle):    # say what is left, for the diagnosis
+        for x in netstat(sk, "-a", "-e")["sockets"]:
+            if x["proto"] == "tcp" and x["state"] != "LISTEN":
+                e = x.get("tcp") or {}
+                print(f"  left: {x['local']['text']} {x['foreign']['text']} {x['state']} snd_queued "
+                      f"{e.get('snd_queued')} retransmits {e.get('retransmits')} backoff {e.get('backoff')} "
+                      f"rto_us {e.get('rto_us')} timers {json.dumps(e.get('timers'))}", flush=True)
     rows.append(after)
     write_csv(os.path.join(a.out, "soak.csv"), rows)
     return verdict(sk, rows, idle, after, load_end)
@@ -517,7 +533,8 @@ def verdict(sk, rows, idle, after, load_end):
         fails.append(f"not back to idle {time.time() - load_end:.0f} s after the load: "
                      f"TCBs {after['mem_tcp_conns']} (idle {idle['mem_tcp_conns']}), TCP buffers "
                      f"{after['mem_tcp_buffers']} B (idle {idle['mem_tcp_buffers']}), out-of-order "
-                     f"{after['tcp_ooo_bytes']} B, ARP {after['arp_entries']} entries "
+                     f"{after['tcp_ooo_bytes']} B, frames in use {after['mem_frames_in_use']} (idle "
+                     f"{idle['mem_frames_in_use']}), reassembly {after['mem_frag_bytes']} B, ARP {after['arp_entries']} entries "
                      f"({after['arp_incomplete']} incomplete; idle {idle['arp_entries']})")
     for r in rows:
         if r["ping_ms"] is None:
@@ -546,7 +563,9 @@ def verdict(sk, rows, idle, after, load_end):
           f"(passive {ctr('tcp.passive_opens')}, active {ctr('tcp.active_opens')})")
     print("faults injected: " + ", ".join(f"{k} {v}" for k, v in faults.items() if v))
     print(f"memory: RSS idle {idle['rss_kb']} kB, peak {max(r['rss_kb'] for r in rows)} kB, end {after['rss_kb']} kB; "
-          f"frame pool peak {frames_peak} B; TCBs idle/after {idle['mem_tcp_conns']}/{after['mem_tcp_conns']}; "
+          f"frame pool carved {frames_peak} B, in use peak {max(r['mem_frames_in_use'] for r in rows)} frames, "
+          f"after {after['mem_frames_in_use']}; reassembly peak {max(r['mem_frag_bytes'] for r in rows)} B, "
+          f"after {after['mem_frag_bytes']} B; TCBs idle/after {idle['mem_tcp_conns']}/{after['mem_tcp_conns']}; "
           f"ARP idle/after {idle['arp_entries']}/{after['arp_entries']}")
     print(rss_note)
     pings = [r["ping_ms"] for r in rows if r["ping_ms"] is not None]

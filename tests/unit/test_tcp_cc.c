@@ -62,8 +62,58 @@ static void prr(void **st)
     tcp_prr_sent(&t, 400);
     tcp_prr_ack(&t, 10000, 8000);      /* below ssthresh: min(14000-8000, max(12000-1400, 10000)+1000) */
     assert_int_equal(t.cwnd, 14000);
-    tcp_prr_ack(&t, 1000, 13500);      /* room 500 < limit */
-    assert_int_equal(t.cwnd, 14000);
+    tcp_prr_ack(&t, 1000, 13500);      /* room 500, rounded up to a whole segment */
+    assert_int_equal(t.cwnd, 14500);
+}
+
+/* RFC 9937 §5: RecoverFS is the pipe before recovery, the SACKed bytes left out (they are never
+ * delivered again). With 8000 of the 20000 in flight SACKed, RecoverFS = 12000 and two segments
+ * delivered let ceil(2000 * 7000 / 12000) - 1000 = 167 bytes go; RFC 6937's RecoverFS = 20000 let
+ * nothing go (700 - 1000 < 0), and the flight shrank far under ssthresh before recovery ended. */
+static void prr_recover_fs(void **st)
+{
+    (void)st;
+    struct ts_tcb t;
+    memset(&t, 0, sizeof t);
+    t.mss = 1000;
+    t.snd_una = 1000;
+    t.snd_max = 21000;
+    t.segs.sacked_bytes = 8000;
+    t.ssthresh = 7000;
+    t.flags = TF_IN_RECOVERY;
+    tcp_prr_start(&t);
+    assert_int_equal(t.recover_fs, 12000);
+    tcp_prr_ack(&t, 0, 10000);
+    tcp_prr_sent(&t, 1000);                 /* the fast retransmit */
+    tcp_prr_ack(&t, 2000, 9000);
+    assert_int_equal(t.cwnd, 9167);
+}
+
+/* RFC 9438 §4.3: in the Reno-friendly region W_est grows by alpha_cubic (0.53) segments per
+ * window acknowledged until it reaches cwnd_prior, the window before the reduction, then by 1.
+ * On a 100 us path (W_cubic barely moves in a few ms) a window of 10 cut to 7 is back past 10
+ * after 6 rounds and at 16 after 12; with 0.53 throughout it would be at about 13. */
+static void cubic_reno_friendly(void **st)
+{
+    (void)st;
+    struct ts_tcb t;
+    memset(&t, 0, sizeof t);
+    t.mss = 1000;
+    t.cwnd = 10000;
+    t.ssthresh = UINT32_MAX / 2;
+    t.rtt.valid = true;
+    t.rtt.srtt = 100;
+    tcp_cc_cubic.init(&t);
+    ts_time_t now = TS_SEC(1);
+    tcp_cc_cubic.on_congestion(&t, now);
+    assert_int_equal(t.ssthresh, 7000);
+    t.cwnd = t.ssthresh;                    /* recovery ends with cwnd = ssthresh */
+    for (int round = 0; round < 12; round++) {
+        for (uint32_t n = t.cwnd / t.mss; n > 0; n--) tcp_cc_cubic.on_ack(&t, t.mss, 100, now);
+        now += 100;
+    }
+    assert_true(t.cwnd >= 15000);
+    assert_true(t.cwnd <= 18000);
 }
 
 /* The stack's default is CUBIC; --cc newreno; an unknown name refused with a reason; a socket
@@ -107,6 +157,8 @@ int main(void)
         cmocka_unit_test(cubic_k),
         cmocka_unit_test(cubic_window),
         cmocka_unit_test(prr),
+        cmocka_unit_test(prr_recover_fs),
+        cmocka_unit_test(cubic_reno_friendly),
         cmocka_unit_test(choose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
