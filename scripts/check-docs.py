@@ -22,6 +22,8 @@ SRC_DIRS = ["stack", "include", "tests", "scripts", "bench", "examples"]
 PATH_PREFIXES = ("stack/", "include/", "tests/", "scripts/", "docs/", "bench/", "examples/", "man/", ".ci/")
 # Names the docs mention on purpose although they are no longer in the tree (history).
 GONE = {"ts_frame_cap"}   # docs/coverage.md: dead code that was removed
+# Flags of other programs that the docs name in `code` spans of their own.
+OTHER_FLAGS = {"--path-as-is": "curl", "--wrap": "ld", "--limit-rate": "curl"}
 NAME_RE = re.compile(r"^(?:(?:ts|tcp|TS|TF|sim|http|ftp|fetch|conn|udp|arp)_[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*\(\))$")
 
 
@@ -114,7 +116,8 @@ def check_file(md, sources, problems):
                 if anchor and dest.endswith(".md") and anchor not in anchors(dest):
                     problems.append("%s: link to %s: no heading with that anchor" % (where, target))
             spans = re.findall(r"`([^`]+)`", line)
-            flag_spans = [s for s in spans if re.match(r"^(sudo )?((build/(asan/)?)?tapstack\s|TAPSTACK_FLAGS=)", s)]
+            flag_spans = [s for s in spans if re.match(r"^(sudo )?((build/(asan/)?)?tapstack\s|TAPSTACK_FLAGS=)", s)
+                          or (re.match(r"^--[a-z]", s) and s.split()[0].split("=")[0] not in OTHER_FLAGS)]
         for s in spans if not in_code else []:
             tok = s.strip()
             if tok.startswith(PATH_PREFIXES) and " " not in tok:
@@ -132,16 +135,16 @@ def check_file(md, sources, problems):
 
 SELF_TEST_BAD = """# t
 [gone](no-such-file.md) [anchor](#no-such-heading) `stack/no_such_dir/x.c` `ts_no_such_function()`
-`tapstack up --no-such-flag`
+`tapstack up --no-such-flag` `--no-such-either`
 """
 SELF_TEST_GOOD = """# t
 ## A heading
-[ok](#a-heading) `stack/core/stack.c` `ts_stack_receive` `tapstack up --netns NAME --seed 1`
+[ok](#a-heading) `stack/core/stack.c` `ts_stack_receive` `tapstack up --netns NAME --seed 1` `--http-root DIR`
 """
 
 
 def self_test(sources):
-    """The checker checks itself: a file with one of each mistake must give five problems, a
+    """The checker checks itself: a file with one of each mistake must give six problems, a
     correct one none. Returns a problem, or None."""
     import tempfile
     with tempfile.TemporaryDirectory() as d:
@@ -153,8 +156,8 @@ def self_test(sources):
         pb, pg = [], []
         check_file(bad, sources, pb)
         check_file(good, sources, pg)
-    if len(pb) != 5 or pg:
-        return "self-test: expected 5 problems and 0, got %d (%s) and %d (%s)" % (len(pb), pb, len(pg), pg)
+    if len(pb) != 6 or pg:
+        return "self-test: expected 6 problems and 0, got %d (%s) and %d (%s)" % (len(pb), pb, len(pg), pg)
     return None
 
 
