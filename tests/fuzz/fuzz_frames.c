@@ -25,31 +25,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct rd { const uint8_t *p; size_t n; };
-static bool take(struct rd *r, size_t k, const uint8_t **out)
-{
-    if (r->n < k) return false;
-    *out = r->p;
-    r->p += k;
-    r->n -= k;
-    return true;
-}
-static int byte(struct rd *r) { const uint8_t *b; return take(r, 1, &b) ? b[0] : -1; }
-static int word(struct rd *r) { const uint8_t *b; return take(r, 2, &b) ? ts_get16(b) : -1; }
-
-static void do_tcp(struct fz *z, struct rd *r, uint8_t op, bool bad_csum)
+static void do_tcp(struct fz *z, struct fz_rd *r, uint8_t op, bool bad_csum)
 {
     if (!z->nconns) return;
     struct fz_conn *c = &z->conns[(op >> 3) % z->nconns];
-    int flags = byte(r), sd = byte(r), ad = byte(r), win = word(r), optlen = byte(r);
+    int flags = fz_byte(r), sd = fz_byte(r), ad = fz_byte(r), win = fz_word(r), optlen = fz_byte(r);
     if (optlen < 0 || win < 0) return;
     const uint8_t *opts = NULL, *d = NULL;
     optlen %= 41;
-    if (!take(r, (size_t)optlen, &opts)) return;
-    int len = word(r);
+    if (!fz_take(r, (size_t)optlen, &opts)) return;
+    int len = fz_word(r);
     if (len < 0) return;
     len %= 1461;
-    if (!take(r, (size_t)len, &d)) { d = r->p; len = (int)r->n; r->p += r->n; r->n = 0; }
+    if (!fz_take(r, (size_t)len, &d)) { d = r->p; len = (int)r->n; r->p += r->n; r->n = 0; }
     static const uint32_t steps[4] = { 1, 64, 4096, 65536 };
     uint32_t seq = c->peer_nxt + (uint32_t)(int8_t)sd * steps[op >> 6];
     uint32_t ack = c->our_nxt + (uint32_t)(int8_t)ad;
@@ -62,11 +50,11 @@ static void do_tcp(struct fz *z, struct rd *r, uint8_t op, bool bad_csum)
     fz_deliver(z, z->frame, n);
 }
 
-static void do_icmp(struct fz *z, struct rd *r)
+static void do_icmp(struct fz *z, struct fz_rd *r)
 {
-    int type = byte(r), code = byte(r), len = byte(r);
+    int type = fz_byte(r), code = fz_byte(r), len = fz_byte(r);
     const uint8_t *d;
-    if (len < 0 || !take(r, (size_t)len, &d)) return;
+    if (len < 0 || !fz_take(r, (size_t)len, &d)) return;
     uint8_t m[8 + 28 + 255];
     m[0] = (uint8_t)type; m[1] = (uint8_t)code;
     memset(m + 2, 0, 6);
@@ -88,21 +76,21 @@ static void do_icmp(struct fz *z, struct rd *r)
     fz_deliver(z, z->frame, n);
 }
 
-static void do_frag(struct fz *z, struct rd *r)
+static void do_frag(struct fz *z, struct fz_rd *r)
 {
-    int id = byte(r), off = word(r), fl = byte(r), len = word(r);
+    int id = fz_byte(r), off = fz_word(r), fl = fz_byte(r), len = fz_word(r);
     const uint8_t *d;
     if (len < 0) return;
     len %= 1481;
-    if (!take(r, (size_t)len, &d)) return;
+    if (!fz_take(r, (size_t)len, &d)) return;
     uint16_t frag = (uint16_t)((off & 0x1fff) | ((fl & 1) ? 0x2000 : 0));
     size_t n = fz_ip(z, 17, (uint16_t)id, frag, d, (size_t)len);
     fz_deliver(z, z->frame, n);
 }
 
-static void do_app(struct fz *z, struct rd *r, uint8_t op)
+static void do_app(struct fz *z, struct fz_rd *r, uint8_t op)
 {
-    int act = byte(r), arg = word(r);
+    int act = fz_byte(r), arg = fz_word(r);
     if (arg < 0 || !z->nconns) return;
     struct fz_conn *c = &z->conns[(op >> 3) % z->nconns];
     static const uint8_t junk[8192];
@@ -136,26 +124,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz *z = malloc(sizeof *z);
     fz_init(z);
-    struct rd r = { data, size };
+    struct fz_rd r = { data, size };
     for (int steps = 0; steps < 512 && r.n > 0; steps++) {
-        uint8_t op = (uint8_t)byte(&r);
+        uint8_t op = (uint8_t)fz_byte(&r);
         const uint8_t *d;
         int k;
         switch (op & 7) {
         case 0:
-            k = byte(&r);
+            k = fz_byte(&r);
             if (k >= 0) fz_advance(z, (ts_time_t)(k + 1) * ((op & 8) ? TS_MS(100) : TS_MS(1)));
             break;
         case 1:
-            k = word(&r);
+            k = fz_word(&r);
             if (k < 0) break;
             k %= 9000;
-            if (take(&r, (size_t)k, &d)) fz_deliver(z, d, (size_t)k);
+            if (fz_take(&r, (size_t)k, &d)) fz_deliver(z, d, (size_t)k);
             break;
         case 2: do_tcp(z, &r, op, false); break;
         case 3:
-            k = byte(&r);
-            if (k >= 0 && take(&r, (size_t)k, &d))
+            k = fz_byte(&r);
+            if (k >= 0 && fz_take(&r, (size_t)k, &d))
                 fz_deliver(z, z->frame, fz_udp(z, 40001, (op & 8) ? 4444 : FZ_UDP_PORT, d, (size_t)k));
             break;
         case 4: do_icmp(z, &r); break;

@@ -23,33 +23,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct rd { const uint8_t *p; size_t n; };
-static bool take(struct rd *r, size_t k, const uint8_t **out)
-{
-    if (r->n < k) return false;
-    *out = r->p;
-    r->p += k;
-    r->n -= k;
-    return true;
-}
-static int byte(struct rd *r) { const uint8_t *b; return take(r, 1, &b) ? b[0] : -1; }
-static int word(struct rd *r) { const uint8_t *b; return take(r, 2, &b) ? ts_get16(b) : -1; }
-
-static void do_vnet(struct fz *z, struct rd *r)
+static void do_vnet(struct fz *z, struct fz_rd *r)
 {
     const uint8_t *hdr, *f;
-    int len = word(r);
-    if (!take(r, TS_VNET_HLEN, &hdr) || len < 0) return;
-    if (!take(r, (size_t)len, &f)) { f = r->p; len = (int)r->n; r->p += r->n; r->n = 0; }
+    int len = fz_word(r);
+    if (!fz_take(r, TS_VNET_HLEN, &hdr) || len < 0) return;
+    if (!fz_take(r, (size_t)len, &f)) { f = r->p; len = (int)r->n; r->p += r->n; r->n = 0; }
     if (ts_vnet_to_info(hdr, f, (size_t)len, &z->rx_info) == 0) fz_deliver(z, f, (size_t)len);
     z->rx_info = (struct ts_frame_info){ 0 };
 }
 
-static void do_tcp(struct fz *z, struct rd *r, uint8_t op)
+static void do_tcp(struct fz *z, struct fz_rd *r, uint8_t op)
 {
     if (!z->nconns) return;
     struct fz_conn *c = &z->conns[(op >> 2) % z->nconns];
-    int flags = byte(r), sd = byte(r), ad = word(r), win = word(r), len = word(r), info = byte(r), gso = word(r);
+    int flags = fz_byte(r), sd = fz_byte(r), ad = fz_word(r), win = fz_word(r), len = fz_word(r), info = fz_byte(r), gso = fz_word(r);
     if (gso < 0) return;
     len %= 65001;
     static uint8_t d[65000];
@@ -74,9 +62,9 @@ static void do_tcp(struct fz *z, struct rd *r, uint8_t op)
     z->rx_info = (struct ts_frame_info){ 0 };
 }
 
-static void do_app(struct fz *z, struct rd *r, uint8_t op)
+static void do_app(struct fz *z, struct fz_rd *r, uint8_t op)
 {
-    int act = byte(r), arg = word(r);
+    int act = fz_byte(r), arg = fz_word(r);
     if (arg < 0 || !z->nconns) return;
     struct ts_sock *sk = z->conns[(op >> 2) % z->nconns].sock;
     static const uint8_t junk[1 << 20];
@@ -97,12 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fz *z = malloc(sizeof *z);
     if (!z) return 0;
     fz_init_offload(z, (data[0] & 1) ? TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO : 0);
-    struct rd r = { data + 1, size - 1 };
+    struct fz_rd r = { data + 1, size - 1 };
     for (unsigned steps = 0; r.n > 0 && steps < 256; steps++) {
-        uint8_t op = (uint8_t)byte(&r);
+        uint8_t op = (uint8_t)fz_byte(&r);
         switch (op & 3) {
         case 0: {
-            int d = byte(&r);
+            int d = fz_byte(&r);
             if (d < 0) break;
             fz_advance(z, (op & 4) ? TS_MS(100) * (ts_time_t)(d + 1) : TS_MS(d + 1));
             break;

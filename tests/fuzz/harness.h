@@ -18,6 +18,24 @@
 #define FZ_UDP_PORT 7
 #define FZ_MAX_CONNS 4
 
+/* A reader over the fuzz input: fz_take hands out the next k bytes (false when fewer are left);
+ * fz_byte and fz_word read one byte or a big-endian 16-bit word, -1 at the end of the input. */
+struct fz_rd { const uint8_t *p; size_t n; };
+static inline bool fz_take(struct fz_rd *r, size_t k, const uint8_t **out)
+{
+    if (r->n < k) return false;
+    *out = r->p;
+    r->p += k;
+    r->n -= k;
+    return true;
+}
+static inline int fz_byte(struct fz_rd *r) { const uint8_t *b; return fz_take(r, 1, &b) ? b[0] : -1; }
+static inline int fz_word(struct fz_rd *r)
+{
+    const uint8_t *b;
+    return fz_take(r, 2, &b) ? (int)((unsigned)b[0] << 8 | b[1]) : -1;
+}
+
 /* One TCP conversation the peer side of the harness keeps track of. */
 struct fz_conn {
     uint16_t peer_port, our_port;

@@ -36,6 +36,8 @@ import tempfile
 import threading
 import time
 
+from exhaust_attack import csum  # the Internet checksum, beside this file
+
 STACK_IP, STACK_MAC = "10.0.0.2", "02:00:00:00:00:02"
 FETCH_ARGS = ["--tap", "tapP", "--ip", "10.0.0.5/24", "--mac", "02:00:00:00:00:05"]
 STATES = ["LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
@@ -267,15 +269,6 @@ def w_wrk(sk, who, extra, seconds):
 
 
 # ---------------------------------------------------------------- hostile frames
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
 
 def ipv4(src, proto, payload, ihl=5, total=None, frag=0, ident=None):
     total = 20 + len(payload) if total is None else total
