@@ -1,6 +1,6 @@
 /* TCP end to end: two stacks joined by an in-process wire (optionally lossy), 1 MB each way
  * byte-exact, then an orderly close on both sides; plus RST to a closed port, connection
- * refused, and abort. */
+ * refused, abort, and a stack that stops (ts_stack_shutdown) releasing a peer left in CLOSING. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,6 +24,7 @@ struct wire {
     ts_time_t now;
     struct ts_rng rng;
     unsigned loss_pct;     /* frames dropped, percent */
+    bool cut_ab, cut_ba;   /* every frame a -> b (b -> a) dropped */
     uint64_t moved, lost;
 };
 
@@ -67,6 +68,7 @@ static unsigned wire_step(struct wire *w)
         while ((len = ts_stack_transmit(from, w->now, buf, sizeof buf)) > 0) {
             n++;
             if (w->loss_pct && ts_rng_below(&w->rng, 100) < w->loss_pct) { w->lost++; continue; }
+            if (dir ? w->cut_ba : w->cut_ab) { w->lost++; continue; }
             ts_stack_receive(to, w->now, buf, len);
         }
     }
@@ -275,12 +277,55 @@ static void abort_resets_peer(void **st)
     wire_free(&w);
 }
 
+/* The soak's CLOSING left over (issue 23): a simultaneous close, and the last ACK of a (say a
+ * `tapstack fetch`) is lost; a reaches TIME_WAIT, b (the server) stays in CLOSING and resends
+ * its FIN. Then a's process ends. Before ts_stack_shutdown b went on resending its FIN, for
+ * minutes, to a host that no longer answered; now a's stack resets the connection as it
+ * stops, and b is done at once. */
+static void shutdown_releases_waiting_peer(void **st)
+{
+    (void)st;
+    struct wire w;
+    wire_init(&w, 0);
+    struct pipe_end pa = { 0 }, pb = { 0 };
+    struct acceptor acc = { .p = &pb };
+    assert_int_equal(ts_tcp_listen(w.b, 0, 80, 4, accept_cb, &acc, &acc.l), 0);
+    assert_int_equal(ts_tcp_connect(w.a, w.now, 0, 0, IP_B, 80, ev_cb, &pa, &pa.sock), 0);
+    for (int i = 0; i < 100 && !pb.sock; i++) if (wire_step(&w) == 0 && !wire_idle(&w)) break;
+    assert_non_null(pb.sock);
+    assert_int_equal(ts_tcp_shutdown(pa.sock, w.now), 0);   /* both FINs cross */
+    assert_int_equal(ts_tcp_shutdown(pb.sock, w.now), 0);
+    wire_step(&w);
+    w.cut_ab = true;                                          /* a's ACK of b's FIN is lost */
+    for (int i = 0; i < 5; i++) wire_step(&w);
+    assert_int_equal(ts_tcp_get_state(pa.sock), TS_TCP_TIME_WAIT);
+    assert_int_equal(ts_tcp_get_state(pb.sock), TS_TCP_CLOSING);
+    ts_tcp_close(pb.sock, w.now);                             /* the server is done with it */
+    ts_time_t end = w.now + TS_SEC(5);                        /* b resends its FIN, in vain */
+    while (w.now < end && wire_idle(&w)) wire_step(&w);
+    assert_true(ts_stack_stats(w.b)->v[TS_CTR_tcp_retransmits] > 0);
+    assert_int_equal(count_tcp(w.b), 2);                      /* the listener and the CLOSING one */
+    ts_tcp_close(pa.sock, w.now);
+    /* a's process ends: its stack stops; nothing reaches a any more */
+    w.cut_ab = false;
+    w.cut_ba = true;
+    ts_stack_shutdown(w.a, w.now);
+    wire_step(&w);
+    assert_int_equal(count_tcp(w.b), 1);                      /* the listener alone */
+    assert_int_equal(count_tcp(w.a), 0);
+    assert_int_equal(ts_stack_stats(w.a)->v[TS_CTR_tcp_resets_on_shutdown], 1);
+    assert_int_equal(ts_stack_stats(w.b)->v[TS_CTR_tcp_rsts_received], 1);
+    ts_tcp_close(acc.l, w.now);
+    wire_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_mb_each_way), cmocka_unit_test(one_mb_each_way_lossy),
         cmocka_unit_test(one_mb_each_way_very_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
+        cmocka_unit_test(shutdown_releases_waiting_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
