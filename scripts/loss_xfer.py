@@ -222,8 +222,10 @@ def side_text(role, kind, c):
         return (f"{g('Tcp.OutSegs')} segments sent, {g('TcpExt.TCPOFOQueue')} out of order, "
                 f"{g('TcpExt.TCPDSACKOldSent', 'TcpExt.TCPDSACKOfoSent')} D-SACKs, "
                 f"{g('TcpExt.TCPOFODrop', 'TcpExt.TCPRcvQDrop', 'TcpExt.TCPZeroWindowDrop')} dropped")
-    return (f"{g('tx_segments')} segments sent, {g('rx_out_of_order')} out of order, {g('dsacks_sent')} D-SACKs, "
-            f"{g('drop_reass_full', 'drop_out_of_window', 'drop_nomem')} dropped")
+    drops = ", ".join(f"{k} {c[k]}" for k in ("drop_reass_full", "drop_out_of_window", "drop_nomem", "drop_paws")
+                      if c.get(k))
+    return (f"{g('tx_segments') - g('acks_merged')} segments sent ({g('acks_merged')} ACKs merged), "
+            f"{g('rx_out_of_order')} out of order, {g('dsacks_sent')} D-SACKs, dropped: {drops or 'none'}")
 
 
 def sampler(ns, out, every):
@@ -271,6 +273,8 @@ def one_transfer(a, t, d, pct, r, ends, n, want):
     if t == "tapstack":
         tc = {k: c - tc.get(k, 0) for k, c in tapstack_counters(a.tapstack, a.ctl).items()}
         hc = [x - y for x, y in zip(host_counters(a.pid, router), hc)]
+    if a.pcap:
+        time.sleep(0.3)                          # tcpdump has written the last frames
     for p in aside:
         stop(p)
     # The server's side and the client's: tapstack is the server on its path, the kernel the client.

@@ -89,6 +89,14 @@ struct ts_tcb {
     uint8_t sack_nrecent;
     bool dsack_pending;
     uint32_t dsack_l, dsack_r;
+    struct tcp_ackq {               /* the last pure ACK queued, while it may be withdrawn (tcp_ack_merge.c) */
+        struct ts_frame *frame;     /* NULL: none */
+        uint64_t pos;               /* its place in the transmit FIFO */
+        uint32_t ack;
+        bool dsack;
+        uint8_t nsack;
+        uint32_t sack[TS_TCP_SACK_MAX][2];
+    } ackq;
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 
@@ -258,6 +266,12 @@ void tcp_sack_advance(struct ts_tcb *t, uint32_t n);
 void tcp_sack_clear(struct ts_tcb *t);
 uint32_t tcp_sack_pipe(const struct ts_tcb *t);
 uint32_t tcp_sack_skip(struct ts_tcb *t);
+
+/* tcp_ack_merge.c */
+struct ts_frame;
+void tcp_ack_merge(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t ack,
+                   const struct ts_tcp_opts *o, bool dsack);
+void tcp_ack_merge_break(struct ts_tcb *t);
 
 /* tcp_sack_rcv.c */
 void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq);
