@@ -55,6 +55,7 @@ enum {
     TF_TLP_ARMED   = 1u << 17,  /* the REXMT deadline is a tail loss probe timeout (RFC 8985 §7) */
     TF_RACK_REO    = 1u << 18,  /* the REXMT deadline is RACK's reordering timer (RFC 8985 §6.2) */
     TF_RTO_LOSS    = 1u << 19,  /* after a timeout, until SND.UNA passes recover: no fast recovery */
+    TF_FIN_AGAIN   = 1u << 20,  /* entered CLOSING: the ACK of the peer's FIN repeats ours */
 };
 
 struct ts_tcp;
