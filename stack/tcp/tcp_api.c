@@ -226,6 +226,15 @@ int ts_tcp_set_nodelay(struct ts_sock *sock, bool on)
     return 0;
 }
 
+int ts_tcp_set_reader(struct ts_sock *sock, ts_tcp_reader fn, void *arg)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
+    t->reader = fn;
+    t->reader_arg = arg;
+    return 0;
+}
+
 int ts_tcp_set_keepalive(struct ts_sock *sock, bool on, ts_time_t idle, ts_time_t interval,
                          unsigned count)
 {

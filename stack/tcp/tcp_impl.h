@@ -131,6 +131,8 @@ struct ts_tcb {
 
     struct ts_ring snd, rcv;
     struct ts_reass reass;
+    ts_tcp_reader reader;           /* zero-copy receive (ts_tcp_set_reader), or NULL */
+    void *reader_arg;
 
     /* listener side */
     struct ts_tcb *listener;        /* the listener while in its SYN or accept queue */

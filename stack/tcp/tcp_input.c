@@ -410,16 +410,32 @@ static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     }
 }
 
-/* Data at offset off from RCV.NXT into the ring; out of order into the reassembly ranges. */
+/* In-order bytes to the application's reader, if it has one and nothing is waiting before them
+ * in the ring; returns how many it took (read at once: they never enter the ring). */
+static uint32_t reader_take(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const uint8_t *data,
+                            uint32_t len)
+{
+    if (!t->reader || t->rcv.len || tcp_app_gone(t)) return 0;
+    size_t n = t->reader(t->reader_arg, data, len);
+    uint32_t took = n < len ? (uint32_t)n : len;
+    tcp_grow_rcv(s, t, now, took);   /* the window the reader keeps open may limit the peer */
+    return took;
+}
+
+/* Data at offset off from RCV.NXT into the ring (or the reader); out of order into the
+ * reassembly ranges. */
 static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
     uint32_t off = sg->seq - t->rcv_nxt, len = sg->len, space = ts_ring_space(&t->rcv);
-    if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
     if (off >= space) { DROP(s, now, drop_out_of_window, sg); return; }   /* never past the ring */
     if (len > space - off) len = space - off;
-    uint32_t got;
+    uint32_t got, took = off == 0 && t->reass.n == 0 ? reader_take(s, t, now, sg->data, len) : 0;
+    if (took < len && ts_ring_alloc(&t->rcv) < 0) {
+        if (!took) { DROP(s, now, drop_nomem, sg); return; }
+        len = took;
+    }
     if (off == 0 && t->reass.n == 0) {
-        got = ts_ring_write(&t->rcv, sg->data, len);
+        got = took + ts_ring_write(&t->rcv, sg->data + took, len - took);
         t->rcv_unacked += got;
         /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: an ACK for at least every second full-sized
          * segment; we ACK every second segment whatever its size (as FreeBSD and Linux do),

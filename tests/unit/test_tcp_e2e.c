@@ -96,7 +96,21 @@ struct pipe_end {
     size_t in_len, in_cap;
     bool eof, shut;
     unsigned events;
+    size_t reader_max, taken;   /* with a reader (ts_tcp_set_reader): at most this per call; bytes it took */
 };
+
+/* A reader that appends what it takes to in, at most reader_max bytes a call (the rest is left
+ * in the receive buffer for ts_tcp_recv). */
+static size_t take_cb(void *arg, const void *data, size_t len)
+{
+    struct pipe_end *p = arg;
+    size_t n = len < p->reader_max ? len : p->reader_max;
+    if (n > p->in_cap - p->in_len) n = p->in_cap - p->in_len;
+    memcpy(p->in + p->in_len, data, n);
+    p->in_len += n;
+    p->taken += n;
+    return n;
+}
 
 static void ev_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
 {
@@ -114,6 +128,7 @@ static void accept_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_
     if (!(events & TS_EV_READABLE)) return;
     struct ts_sock *c = ts_tcp_accept(sock, ev_cb, a->p);
     if (c) a->p->sock = c;
+    if (c && a->p->reader_max) assert_int_equal(ts_tcp_set_reader(c, take_cb, a->p), 0);
 }
 
 /* Push and pull as much as the sockets take. Returns true if anything moved. */
@@ -168,13 +183,16 @@ static uint8_t *pattern(size_t n, uint32_t seed)
     return b;
 }
 
-static void transfer(unsigned loss)
+/* 1 MB each way over a link losing loss % of frames; b's side reads through a reader taking at
+ * most reader_max bytes a call when reader_max is not 0. */
+static void transfer_with(unsigned loss, size_t reader_max)
 {
     struct wire w;
     wire_init(&w, loss);
     uint8_t *da = pattern(MB, 1), *db = pattern(MB, 2);
     struct pipe_end pa = { .out = da, .out_len = MB, .in = malloc(MB + 1), .in_cap = MB + 1 };
-    struct pipe_end pb = { .out = db, .out_len = MB, .in = malloc(MB + 1), .in_cap = MB + 1 };
+    struct pipe_end pb = { .out = db, .out_len = MB, .in = malloc(MB + 1), .in_cap = MB + 1,
+                           .reader_max = reader_max };
     struct acceptor acc = { .p = &pb };
     assert_int_equal(ts_tcp_listen(w.b, 0, 7000, 16, accept_cb, &acc, &acc.l), 0);
     assert_int_equal(ts_tcp_connect(w.a, w.now, 0, 0, IP_B, 7000, ev_cb, &pa, &pa.sock), 0);
@@ -193,6 +211,9 @@ static void transfer(unsigned loss)
     assert_int_equal(pb.in_len, MB);
     assert_memory_equal(pa.in, db, MB);
     assert_memory_equal(pb.in, da, MB);
+    /* what came before the accept waited in the ring; everything after went to the reader */
+    if (reader_max >= MB && loss == 0) assert_true(pb.taken > MB - 65536);
+    else if (reader_max) assert_true(pb.taken > 0 && pb.taken < MB);
     /* both sent FIN when done sending: a in TIME_WAIT; b through LAST_ACK to CLOSED, or in
      * TIME_WAIT too when the FINs crossed (simultaneous close) */
     /* Both send FIN when done sending: one ends in TIME_WAIT (CLOSED once 2 MSL passed), the
@@ -231,7 +252,10 @@ static void transfer(unsigned loss)
     wire_free(&w);
 }
 
+static void transfer(unsigned loss) { transfer_with(loss, 0); }
 static void one_mb_each_way(void **st) { (void)st; transfer(0); }
+static void one_mb_through_reader(void **st) { (void)st; transfer_with(0, MB); }
+static void one_mb_through_partial_reader_lossy(void **st) { (void)st; transfer_with(3, 1000); }
 static void one_mb_each_way_lossy(void **st) { (void)st; transfer(3); }
 static void one_mb_each_way_very_lossy(void **st) { (void)st; transfer(15); }
 
@@ -279,7 +303,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_mb_each_way), cmocka_unit_test(one_mb_each_way_lossy),
-        cmocka_unit_test(one_mb_each_way_very_lossy),
+        cmocka_unit_test(one_mb_each_way_very_lossy), cmocka_unit_test(one_mb_through_reader),
+        cmocka_unit_test(one_mb_through_partial_reader_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
