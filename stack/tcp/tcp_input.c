@@ -590,6 +590,10 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     size_t optlen = h.hlen - TS_TCP_HLEN;
     uint32_t dlen = (uint32_t)(len - h.hlen);
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
+    if (n && n->kind == TS_DEMUX_TCP_TW && !(n = (struct ts_demux_node *)tcp_tw_thaw(s, n))) {
+        TS_DROP(s, now, tcp, drop_nomem, seg, len);   /* TIME_WAIT's record stays */
+        return;
+    }
     struct ts_tcb *t = (struct ts_tcb *)n;
     /* RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN beyond a TIME_WAIT may start afresh. */
     /* Only once the application has let go (RFC 1122 §4.2.2.13: a closed connection lingering);
@@ -626,7 +630,8 @@ void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t 
     const uint8_t *th = orig + ihl;
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, src, ts_get16(th), dst, ts_get16(th + 2));
     struct ts_tcb *t = (struct ts_tcb *)n;
-    if (!t || t->state == TS_TCP_LISTEN || n->raddr != dst) return;
+    /* a TIME_WAIT record has nothing in flight for an error to be about */
+    if (!t || n->kind == TS_DEMUX_TCP_TW || t->state == TS_TCP_LISTEN || n->raddr != dst) return;
     uint32_t seq = ts_get32(th + 4);
     if (!(SEQ_GEQ(seq, t->snd_una) && SEQ_LT(seq, t->snd_max))) return;
     TS_COUNT(s, tcp, icmp_errors);

@@ -235,6 +235,19 @@ static void transfer_with(unsigned loss, size_t reader_max)
                 ib.hist[ib.hist_len - 2].new_state == TS_TCP_TIME_WAIT);
     ts_tcp_close(pa.sock, w.now);
     ts_tcp_close(pb.sock, w.now);
+    /* without a handle, TIME_WAIT is a compact record: still a connection to netstat */
+    for (int side = 0; side < 2; side++) {
+        struct ts_stack *st = side ? w.b : w.a;
+        if ((side ? sb : sa) != TS_TCP_TIME_WAIT) continue;
+        struct ts_mem_usage m;
+        ts_stack_memory(st, &m);
+        assert_int_equal(m.tcp_time_wait, 1);
+        assert_true(m.tcp_time_wait_bytes > 0 && m.tcp_time_wait_bytes <= 128);
+        assert_int_equal(count_tcp(st), 1 + side);          /* b has its listener too */
+        assert_int_equal(m.tcp_conns, (unsigned)side);
+        assert_int_equal(ts_stack_stats(st)->v[TS_CTR_tcp_timewait_compacted], 1);
+    }
+    if (loss == 0) assert_true(sa == TS_TCP_TIME_WAIT || sb == TS_TCP_TIME_WAIT);
     /* 2 MSL later the TIME_WAITs are gone: only the listener is left */
     for (int i = 0; i < 100; i++) if (wire_step(&w) == 0 && !wire_idle(&w)) break;
     assert_int_equal(count_tcp(w.a), 0);
