@@ -21,10 +21,11 @@ struct tcp_tw {
     ts_time_t ts_recent_age, chal_start;
     uint32_t flags;                 /* the TCB's TF_* (SACK, window scaling, FIN received ...) */
     uint32_t snd_nxt;               /* = SND.UNA = SND.MAX: our FIN is acknowledged */
-    uint32_t rcv_nxt, rcv_wnd, rcv_cap, max_snd_wnd;
-    uint32_t ts_recent, ts_offset, last_ack_sent;
+    uint32_t rcv_nxt, rcv_wnd, max_snd_wnd;   /* Last.ACK.sent is RCV.NXT: nothing was owed */
+    uint32_t ts_recent, ts_offset;
     uint16_t mss;
     uint8_t snd_wscale, rcv_wscale, chal_count;
+    uint8_t rcv_cap_log2;           /* the receive buffer's size (a power of two) */
     bool ts_ok;
 };
 
@@ -70,7 +71,8 @@ void tcp_tw_freeze_later(struct ts_stack *s, struct ts_tcb *t)
 static bool freezable(const struct ts_tcb *t)
 {
     if (t->state != TS_TCP_TIME_WAIT || !tcp_app_gone(t) || t->listener || t->rcv.len || t->reass.n ||
-        (t->flags & (TF_ACKNOW | TF_BLOCKED)) || t->snd_una != t->snd_max || t->snd_nxt != t->snd_max)
+        (t->flags & (TF_ACKNOW | TF_BLOCKED)) || t->snd_una != t->snd_max || t->snd_nxt != t->snd_max ||
+        (t->ts_ok && t->last_ack_sent != t->rcv_nxt))
         return false;
     for (unsigned i = 0; i < TS_TCP_NTIMERS; i++)
         if (i != TS_TCP_T_2MSL && t->timer[i] != TS_TIME_NEVER) return false;
@@ -89,11 +91,10 @@ bool tcp_tw_freeze(struct ts_stack *s, struct ts_tcb *t)
     w->snd_nxt = t->snd_nxt;
     w->rcv_nxt = t->rcv_nxt;
     w->rcv_wnd = t->rcv_adv - t->rcv_nxt;
-    w->rcv_cap = t->rcv.cap;
+    while ((1u << w->rcv_cap_log2) < t->rcv.cap) w->rcv_cap_log2++;
     w->max_snd_wnd = t->max_snd_wnd;
     w->ts_recent = t->ts_recent;
     w->ts_offset = t->ts_offset;
-    w->last_ack_sent = t->last_ack_sent;
     w->mss = t->mss;
     w->snd_wscale = t->snd_wscale;
     w->rcv_wscale = t->rcv_wscale;
@@ -137,7 +138,7 @@ struct ts_tcb *tcp_tw_thaw(struct ts_stack *s, struct ts_demux_node *n)
     t->irs = w->rcv_nxt - 1;
     t->rcv_nxt = w->rcv_nxt;
     t->rcv_adv = w->rcv_nxt + w->rcv_wnd;
-    ts_ring_init(&t->rcv, w->rcv_cap);
+    ts_ring_init(&t->rcv, 1u << w->rcv_cap_log2);
     t->mss = w->mss;
     t->snd_wscale = w->snd_wscale;
     t->rcv_wscale = w->rcv_wscale;
@@ -145,7 +146,7 @@ struct ts_tcb *tcp_tw_thaw(struct ts_stack *s, struct ts_demux_node *n)
     t->ts_recent = w->ts_recent;
     t->ts_recent_age = w->ts_recent_age;
     t->ts_offset = w->ts_offset;
-    t->last_ack_sent = w->last_ack_sent;
+    t->last_ack_sent = w->rcv_nxt;
     t->chal_start = w->chal_start;
     t->chal_count = w->chal_count;
     t->cwnd = t->mss;
