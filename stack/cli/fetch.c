@@ -269,8 +269,8 @@ static int kernel_side(struct fetch_run *r)
     int fd = ts_rtnl_open();
     if (fd < 0) return snprintf(r->err, sizeof r->err, "cannot open rtnetlink: %s", strerror(-fd)), -1;
     unsigned lo = if_nametoindex("lo");
-    int e = lo ? ts_rtnl_link_set(fd, lo, true, 0) : 0;
-    if (e == 0) e = ts_rtnl_link_set(fd, r->tap.ifindex, true, c->mtu ? c->mtu : 1500);
+    int e = lo ? ts_rtnl_link_set(fd, lo, true, 0, 0) : 0;
+    if (e == 0) e = ts_rtnl_link_set(fd, r->tap.ifindex, true, c->mtu ? c->mtu : 1500, 0);
     if (e == 0) {
         e = ts_rtnl_addr_add(fd, r->tap.ifindex, ts_up_peer_ip(c), c->prefix_len);
         if (e == -EEXIST) e = 0;

@@ -27,6 +27,13 @@
 #include "driver/signals.h"
 #include "driver/tap.h"
 
+/* --netns: the TAP's queue towards tapstack, in frames (the kernel's default for a TAP is 500).
+ * The kernel drops a frame for the TAP when it is full: a flood of 2,000 SYNs at once (issue 25)
+ * overflowed 500 while tapstack waited for a CPU on a loaded machine, and a real client's SYN
+ * among them waited for its retransmission (1 s, then 3 s). A NIC's receive ring plus the
+ * kernel's backlog is of this order; the frames are small, the memory is the kernel's. */
+#define TS_UP_TAP_QUEUE 8192
+
 /* Everything one run creates, so that teardown can undo exactly that. */
 struct up_run {
     const struct ts_up_opts *o;
@@ -55,8 +62,8 @@ static int up_kernel_side(struct up_run *r)
         return -1;
     }
     unsigned lo = if_nametoindex("lo");
-    int e = lo ? ts_rtnl_link_set(fd, lo, true, 0) : 0;
-    if (e == 0) e = ts_rtnl_link_set(fd, r->tap.ifindex, true, c->mtu ? c->mtu : 1500);
+    int e = lo ? ts_rtnl_link_set(fd, lo, true, 0, 0) : 0;
+    if (e == 0) e = ts_rtnl_link_set(fd, r->tap.ifindex, true, c->mtu ? c->mtu : 1500, TS_UP_TAP_QUEUE);
     uint32_t peer = ts_up_peer_ip(c);
     if (e == 0) {
         e = ts_rtnl_addr_add(fd, r->tap.ifindex, peer, c->prefix_len);

@@ -55,6 +55,7 @@ enum {
     TF_TLP_ARMED   = 1u << 17,  /* the REXMT deadline is a tail loss probe timeout (RFC 8985 §7) */
     TF_RACK_REO    = 1u << 18,  /* the REXMT deadline is RACK's reordering timer (RFC 8985 §6.2) */
     TF_RTO_LOSS    = 1u << 19,  /* after a timeout, until SND.UNA passes recover: no fast recovery */
+    TF_FIN_AGAIN   = 1u << 20,  /* entered CLOSING: the ACK of the peer's FIN repeats ours */
     TF_FREEZE      = 1u << 31,  /* on the reap list to become a TIME_WAIT record (tcp_tw.c) */
 };
 
@@ -90,6 +91,14 @@ struct ts_tcb {
     uint8_t sack_nrecent;
     bool dsack_pending;
     uint32_t dsack_l, dsack_r;
+    struct tcp_ackq {               /* the last pure ACK queued, while it may be withdrawn (tcp_ack_merge.c) */
+        struct ts_frame *frame;     /* NULL: none */
+        uint64_t pos;               /* its place in the transmit FIFO */
+        uint32_t ack;
+        bool dsack;
+        uint8_t nsack;
+        uint32_t sack[TS_TCP_SACK_MAX][2];
+    } ackq;
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 
@@ -284,6 +293,12 @@ void tcp_sack_advance(struct ts_tcb *t, uint32_t n);
 void tcp_sack_clear(struct ts_tcb *t);
 uint32_t tcp_sack_pipe(const struct ts_tcb *t);
 uint32_t tcp_sack_skip(struct ts_tcb *t);
+
+/* tcp_ack_merge.c */
+struct ts_frame;
+void tcp_ack_merge(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t ack,
+                   const struct ts_tcp_opts *o, bool dsack);
+void tcp_ack_merge_break(struct ts_tcb *t);
 
 /* tcp_sack_rcv.c */
 void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq);

@@ -193,9 +193,13 @@ static void step_rst(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
         else tcp_drop_conn(s, t, now, TS_ECONNREFUSED, "rcv RST in SYN_RECEIVED");
         break;
     case TS_TCP_ESTABLISHED: case TS_TCP_FIN_WAIT_1: case TS_TCP_FIN_WAIT_2: case TS_TCP_CLOSE_WAIT:
+    /* CLOSING, LAST_ACK: RFC 9293 only says "enter the CLOSED state"; our FIN is still
+     * unacknowledged, so the peer may not have had all we sent: an application still holding
+     * the socket learns of the reset (as on Linux and FreeBSD) rather than seeing a clean end */
+    case TS_TCP_CLOSING: case TS_TCP_LAST_ACK:
         tcp_drop_conn(s, t, now, TS_ECONNRESET, "rcv RST");
         break;
-    default:  /* CLOSING, LAST_ACK, TIME_WAIT */
+    default:  /* TIME_WAIT */
         tcp_set_state(s, t, TS_TCP_CLOSED, "rcv RST", now);
         break;
     }
@@ -400,7 +404,10 @@ static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         break;
     case TS_TCP_FIN_WAIT_1:
         if (fin_acked(t)) tcp_set_state(s, t, TS_TCP_TIME_WAIT, "rcv FIN", now);
-        else tcp_set_state(s, t, TS_TCP_CLOSING, "rcv FIN (simultaneous close)", now);
+        else {
+            tcp_set_state(s, t, TS_TCP_CLOSING, "rcv FIN (simultaneous close)", now);
+            t->flags |= TF_FIN_AGAIN;                   /* tcp_output.c: plan_data */
+        }
         break;
     case TS_TCP_FIN_WAIT_2:
         tcp_set_state(s, t, TS_TCP_TIME_WAIT, "rcv FIN", now);
