@@ -105,6 +105,7 @@ void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
 {
     memset(m, 0, sizeof *m);
     ts_tcp_memory(s, &m->tcp_conns, &m->tcp_tcbs, &m->tcp_buffers);
+    ts_tcp_tw_memory(s, &m->tcp_time_wait, &m->tcp_time_wait_bytes);
     m->frames = (size_t)s->frames_carved * s->frame_stride +
                 (size_t)s->big_made * (sizeof(struct ts_frame) + TS_FRAME_MAX_GSO);
     m->other = sizeof *s + (s->scratch ? TS_SCRATCH_LEN : 0) + (size_t)s->cfg.arp_cache_size * 32u;
