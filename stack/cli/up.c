@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/random.h>
 #include <net/if.h>
 
 #include "cli/cli.h"
 #include "cli/netstat_srv.h"
+#include "cli/obs_opts.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/clock.h"
@@ -26,6 +26,13 @@
 #include "driver/rtnl.h"
 #include "driver/signals.h"
 #include "driver/tap.h"
+
+/* --netns: the TAP's queue towards tapstack, in frames (the kernel's default for a TAP is 500).
+ * The kernel drops a frame for the TAP when it is full: a flood of 2,000 SYNs at once (issue 25)
+ * overflowed 500 while tapstack waited for a CPU on a loaded machine, and a real client's SYN
+ * among them waited for its retransmission (1 s, then 3 s). A NIC's receive ring plus the
+ * kernel's backlog is of this order; the frames are small, the memory is the kernel's. */
+#define TS_UP_TAP_QUEUE 8192
 
 /* Everything one run creates, so that teardown can undo exactly that. */
 struct up_run {
@@ -55,8 +62,8 @@ static int up_kernel_side(struct up_run *r)
         return -1;
     }
     unsigned lo = if_nametoindex("lo");
-    int e = lo ? ts_rtnl_link_set(fd, lo, true, 0) : 0;
-    if (e == 0) e = ts_rtnl_link_set(fd, r->tap.ifindex, true, c->mtu ? c->mtu : 1500);
+    int e = lo ? ts_rtnl_link_set(fd, lo, true, 0, 0) : 0;
+    if (e == 0) e = ts_rtnl_link_set(fd, r->tap.ifindex, true, c->mtu ? c->mtu : 1500, TS_UP_TAP_QUEUE);
     uint32_t peer = ts_up_peer_ip(c);
     if (e == 0) {
         e = ts_rtnl_addr_add(fd, r->tap.ifindex, peer, c->prefix_len);
@@ -76,8 +83,7 @@ static int up_stack(struct up_run *r)
 {
     struct ts_config cfg = r->o->cfg;
     if (r->tap.vnet) cfg.offload = TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO;   /* the TAP finishes what we leave */
-    if (!r->o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
-        cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
+    ts_up_pick_seed(r->o, &cfg);
     struct ts_obs_opts oo = r->o->obs;
     oo.record = true;      /* the pictures on /conn/PAIR/seq.svg: a bounded record, always kept */
     r->obs = ts_obs_new(&oo, &cfg, r->err, sizeof r->err);
@@ -85,13 +91,7 @@ static int up_stack(struct up_run *r)
     if (ts_obs_opts_active(&r->o->obs) && !r->o->seed_set)
         fprintf(stderr, "tapstack: seed %llu (give --seed %llu to reproduce, e.g. to tapstack replay)\n",
                 (unsigned long long)cfg.seed, (unsigned long long)cfg.seed);
-    const char *why = NULL;
-    r->stack = ts_stack_new(&cfg, &why);
-    if (!r->stack) {
-        snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory");
-        return -1;
-    }
-    if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
+    if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
     struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs,
                               .vnet = r->tap.vnet };

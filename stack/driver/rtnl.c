@@ -68,7 +68,7 @@ static int rtnl_talk(int fd, struct rtnl_req *req)
     return -EPROTO;
 }
 
-int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu)
+int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu, unsigned txqlen)
 {
     struct rtnl_req req;
     memset(&req, 0, sizeof req);
@@ -81,6 +81,10 @@ int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu)
     if (mtu) {
         uint32_t m = mtu;
         rtnl_attr(&req, IFLA_MTU, &m, sizeof m);
+    }
+    if (txqlen) {
+        uint32_t q = txqlen;
+        rtnl_attr(&req, IFLA_TXQLEN, &q, sizeof q);
     }
     return rtnl_talk(fd, &req);
 }

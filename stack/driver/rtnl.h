@@ -12,8 +12,10 @@
 /* Open a NETLINK_ROUTE socket in the current network namespace. Returns the fd or -errno. */
 int ts_rtnl_open(void);
 
-/* Set the link up (or down) and, if mtu is not 0, its MTU. Returns 0 or -errno. */
-int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu);
+/* Set the link up (or down) and, if mtu is not 0, its MTU; if txqlen is not 0, its transmit queue
+ * length (for a TAP: the frames the kernel queues towards the reader before it drops). Returns 0
+ * or -errno. */
+int ts_rtnl_link_set(int fd, unsigned ifindex, bool up, unsigned mtu, unsigned txqlen);
 
 /* Add IPv4 address ip/prefix_len (host order) to the link. Returns 0, -EEXIST if it is already
  * there, or another -errno. */

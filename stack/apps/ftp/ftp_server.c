@@ -123,6 +123,10 @@ void ftp_process_input(struct ftp_session *se, ts_time_t now)
             }
             se->in_off = 0;
             se->in_len = (size_t)n;
+            if (!se->spoke) {           /* logged from its first byte: a flood of ghosts is not */
+                char ip[16];
+                ftp_log(se->srv, "ftp: session %lu from %s:%u", se->id, ts_ip_str(se->raddr, ip), se->rport);
+            }
             se->spoke = true;
             ftp_touch(se, now);
         }
@@ -146,14 +150,11 @@ static void session_free(struct ftp_session *se, ts_time_t now)
     if (se->ctrl && se->reset) ts_tcp_abort(se->ctrl, now);
     else if (se->ctrl) ts_tcp_close(se->ctrl, now);
     ts_guard_leave(&srv->guard, &se->node);
-    for (struct ftp_session **pp = &srv->sessions; *pp; pp = &(*pp)->next) {
-        if (*pp == se) {
-            *pp = se->next;
-            break;
-        }
-    }
+    *se->pprev = se->next;
+    if (se->next) se->next->pprev = se->pprev;
     srv->nsessions--;
-    if (!se->reset) ftp_log(srv, "ftp: session %lu closed", se->id);   /* evictions: the guard's line */
+    /* evictions and ghosts (never a byte) are counted by the guard and logged once a second */
+    if (!se->reset && se->spoke) ftp_log(srv, "ftp: session %lu closed", se->id);
     free(se);
 }
 
@@ -180,7 +181,6 @@ static void accept_one(struct ftp_server *srv, struct ts_sock *conn, ts_time_t n
     uint32_t laddr, raddr;
     uint16_t rport;
     ts_sock_name(conn, &laddr, NULL, &raddr, &rport);
-    char ip[16];
     struct ftp_session *se = calloc(1, sizeof *se);
     enum ts_guard_verdict v = se ? ts_guard_admit(&srv->guard, &se->node, raddr, FC_LOGIN, now)
                                  : TS_GUARD_REFUSED_FULL;
@@ -203,10 +203,11 @@ static void accept_one(struct ftp_server *srv, struct ts_sock *conn, ts_time_t n
     strcpy(se->cwd, "/");
     ts_line_init(&se->line);
     se->next = srv->sessions;
+    if (se->next) se->next->pprev = &se->next;
+    se->pprev = &srv->sessions;
     srv->sessions = se;
     srv->nsessions++;
     ts_sock_set_callback(conn, ctrl_event, se);
-    ftp_log(srv, "ftp: session %lu from %s:%u", se->id, ts_ip_str(raddr, ip), rport);
     ftp_reply(se, now, 220, "tapstack FTP server ready.");
     ftp_session_reap(se, now);
 }
@@ -240,8 +241,9 @@ static void session_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time
         se->data_deadline = now;        /* ftp_data_poll answers 425 */
         ftp_data_poll(se, now);
     } else {
-        ftp_log(se->srv, "ftp: session %lu %s, closing", se->id,
-                cls == FC_LOGIN ? "did not log in in time" : "idle");
+        if (se->spoke)
+            ftp_log(se->srv, "ftp: session %lu %s, closing", se->id,
+                    cls == FC_LOGIN ? "did not log in in time" : "idle");
         ftp_reply(se, now, 421, "Timeout: closing the control connection.");
         se->dead = true;
         se->reset = !se->spoke;         /* never a byte: likely a ghost, free its TCB at once */

@@ -53,7 +53,7 @@ enum ftp_data_mode {
 };
 
 struct ftp_session {
-    struct ftp_session *next;
+    struct ftp_session *next, **pprev;   /* srv->sessions: unlinked in O(1) (10,000s under attack) */
     struct ftp_server *srv;
     unsigned long id;
     struct ts_sock *ctrl;
