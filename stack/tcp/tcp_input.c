@@ -439,20 +439,36 @@ static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     }
 }
 
-/* Data at offset off from RCV.NXT into the ring; out of order into the reassembly ranges. */
+/* In-order bytes to the application's reader, if it has one and nothing is waiting before them
+ * in the ring; returns how many it took (read at once: they never enter the ring). */
+static uint32_t reader_take(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const uint8_t *data,
+                            uint32_t len)
+{
+    if (!t->reader || t->rcv.len || tcp_app_gone(t)) return 0;
+    size_t n = t->reader(t->reader_arg, data, len);
+    uint32_t took = n < len ? (uint32_t)n : len;
+    tcp_grow_rcv(s, t, now, took);   /* the window the reader keeps open may limit the peer */
+    return took;
+}
+
+/* Data at offset off from RCV.NXT into the ring (or the reader); out of order into the
+ * reassembly ranges. */
 static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
     uint32_t off = sg->seq - t->rcv_nxt, len = sg->len, space = ts_ring_space(&t->rcv);
-    if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
     if (off >= space) { DROP(s, now, drop_out_of_window, sg); return; }   /* never past the ring */
     if (len > space - off) len = space - off;
     /* taken although the window offered was zero (room kept back by receiver SWS avoidance, see
      * rcv_wnd): the sender is probing, and hears "its next expected sequence number and current
      * window" at once (RFC 9293 §3.8.6.1), not after the delayed-ACK timer */
     if (!SEQ_GT(t->rcv_adv, sg->seq)) t->flags |= TF_ACKNOW;
-    uint32_t got;
+    uint32_t got, took = off == 0 && t->reass.n == 0 ? reader_take(s, t, now, sg->data, len) : 0;
+    if (took < len && ts_ring_alloc(&t->rcv) < 0) {
+        if (!took) { DROP(s, now, drop_nomem, sg); return; }
+        len = took;
+    }
     if (off == 0 && t->reass.n == 0) {
-        got = ts_ring_write(&t->rcv, sg->data, len);
+        got = took + ts_ring_write(&t->rcv, sg->data + took, len - took);
         t->rcv_unacked += got;
         /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: an ACK for at least every second full-sized
          * segment; we ACK every second segment whatever its size (as FreeBSD and Linux do),
@@ -607,6 +623,10 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     size_t optlen = h.hlen - TS_TCP_HLEN;
     uint32_t dlen = (uint32_t)(len - h.hlen);
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
+    if (n && n->kind == TS_DEMUX_TCP_TW && !(n = (struct ts_demux_node *)tcp_tw_thaw(s, n))) {
+        TS_DROP(s, now, tcp, drop_nomem, seg, len);   /* TIME_WAIT's record stays */
+        return;
+    }
     struct ts_tcb *t = (struct ts_tcb *)n;
     /* RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN beyond a TIME_WAIT may start afresh. */
     /* Only once the application has let go (RFC 1122 §4.2.2.13: a closed connection lingering);
@@ -643,7 +663,8 @@ void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t 
     const uint8_t *th = orig + ihl;
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, src, ts_get16(th), dst, ts_get16(th + 2));
     struct ts_tcb *t = (struct ts_tcb *)n;
-    if (!t || t->state == TS_TCP_LISTEN || n->raddr != dst) return;
+    /* a TIME_WAIT record has nothing in flight for an error to be about */
+    if (!t || n->kind == TS_DEMUX_TCP_TW || t->state == TS_TCP_LISTEN || n->raddr != dst) return;
     uint32_t seq = ts_get32(th + 4);
     if (!(SEQ_GEQ(seq, t->snd_una) && SEQ_LT(seq, t->snd_max))) return;
     TS_COUNT(s, tcp, icmp_errors);

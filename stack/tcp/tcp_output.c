@@ -113,6 +113,10 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     tcp_offload_csum(s, f, hlen + p->len, p->len > t->mss ? t->mss : 0, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
+    if (p->flags == TS_TCP_ACK && p->len == 0)           /* ACK frequency: tcp_ack_merge.c */
+        tcp_ack_merge(s, t, f, h.ack, &o, o.nsack && t->dsack_pending);
+    else
+        tcp_ack_merge_break(t);
     TS_COUNT(s, tcp, tx_segments);
     tcp_prr_sent(t, p->len);
     if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);

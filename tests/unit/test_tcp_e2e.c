@@ -67,7 +67,31 @@ static uint8_t *pattern(size_t n, uint32_t seed)
     return b;
 }
 
-static void transfer(unsigned loss)
+/* A reader for a twostack_end (ts_tcp_set_reader): appends what it takes to in, at most
+ * reader_max bytes a call, leaving the rest in the receive buffer for ts_tcp_recv. */
+struct reader_end { struct twostack_end *e; size_t max, taken; };
+
+static size_t take_cb(void *arg, const void *data, size_t len)
+{
+    struct reader_end *r = arg;
+    size_t n = len < r->max ? len : r->max;
+    if (n > r->e->in_cap - r->e->in_len) n = r->e->in_cap - r->e->in_len;
+    memcpy(r->e->in + r->e->in_len, data, n);
+    r->e->in_len += n;
+    r->taken += n;
+    return n;
+}
+
+static void accept_with_reader(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    struct reader_end *r = arg;
+    twostack_end_accept(r->e, sock, events, now);
+    if (r->e->sock && r->max) assert_int_equal(ts_tcp_set_reader(r->e->sock, take_cb, r), 0);
+}
+
+/* 1 MB each way over a link losing loss % of the frames; the server's end reads through a
+ * reader taking at most reader_max bytes a call when reader_max is not 0. */
+static void transfer_with(unsigned loss, size_t reader_max)
 {
     struct twostack w;
     wire_init(&w, loss);
@@ -77,8 +101,9 @@ static void transfer(unsigned loss)
         { .out = db, .out_len = MB, .in = malloc(MB + 1), .in_cap = MB + 1 },
     };
     struct twostack_end *pa = &e[0], *pb = &e[1];
+    struct reader_end rd = { .e = pb, .max = reader_max };
     struct ts_sock *l;
-    assert_int_equal(ts_tcp_listen(w.s, 0, 7000, 16, twostack_end_accept, pb, &l), 0);
+    assert_int_equal(ts_tcp_listen(w.s, 0, 7000, 16, accept_with_reader, &rd, &l), 0);
     assert_int_equal(ts_tcp_connect(w.c, w.now, 0, 0, IP_B, 7000, twostack_end_event, pa, &pa->sock), 0);
     w.done = both_done;
     w.done_arg = e;
@@ -90,6 +115,9 @@ static void transfer(unsigned loss)
     assert_int_equal(pb->in_len, MB);
     assert_memory_equal(pa->in, db, MB);
     assert_memory_equal(pb->in, da, MB);
+    /* what came before the accept waited in the ring; everything after went to the reader */
+    if (reader_max >= MB && loss == 0) assert_true(rd.taken > MB - 65536);
+    else if (reader_max) assert_true(rd.taken > 0 && rd.taken < MB);
     /* Both send FIN when done sending: one ends in TIME_WAIT (CLOSED once 2 MSL passed), the
      * other through LAST_ACK to CLOSED, or both in TIME_WAIT when the FINs crossed. */
     enum ts_tcp_state sa = ts_tcp_get_state(pa->sock), sb = ts_tcp_get_state(pb->sock);
@@ -109,6 +137,19 @@ static void transfer(unsigned loss)
                 ib.hist[ib.hist_len - 2].new_state == TS_TCP_TIME_WAIT);
     ts_tcp_close(pa->sock, w.now);
     ts_tcp_close(pb->sock, w.now);
+    /* without a handle, TIME_WAIT is a compact record (tcp_tw.c): still a connection to netstat */
+    for (int side = 0; side < 2; side++) {
+        struct ts_stack *st = side ? w.s : w.c;
+        if ((side ? sb : sa) != TS_TCP_TIME_WAIT) continue;
+        struct ts_mem_usage m;
+        ts_stack_memory(st, &m);
+        assert_int_equal(m.tcp_time_wait, 1);
+        assert_true(m.tcp_time_wait_bytes > 0 && m.tcp_time_wait_bytes <= 128);
+        assert_int_equal(count_tcp(st), 1 + side);          /* the server has its listener too */
+        assert_int_equal(m.tcp_conns, (unsigned)side);
+        assert_int_equal(ts_stack_stats(st)->v[TS_CTR_tcp_timewait_compacted], 1);
+    }
+    if (loss == 0) assert_true(sa == TS_TCP_TIME_WAIT || sb == TS_TCP_TIME_WAIT);
     /* 2 MSL later the TIME_WAITs are gone: only the listener is left */
     for (int i = 0; i < 100; i++) if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
     assert_int_equal(count_tcp(w.c), 0);
@@ -126,7 +167,10 @@ static void transfer(unsigned loss)
     twostack_free(&w);
 }
 
+static void transfer(unsigned loss) { transfer_with(loss, 0); }
 static void one_mb_each_way(void **st) { (void)st; transfer(0); }
+static void one_mb_through_reader(void **st) { (void)st; transfer_with(0, MB); }
+static void one_mb_through_partial_reader_lossy(void **st) { (void)st; transfer_with(3, 1000); }
 static void one_mb_each_way_lossy(void **st) { (void)st; transfer(3); }
 static void one_mb_each_way_very_lossy(void **st) { (void)st; transfer(15); }
 
@@ -174,7 +218,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_mb_each_way), cmocka_unit_test(one_mb_each_way_lossy),
-        cmocka_unit_test(one_mb_each_way_very_lossy),
+        cmocka_unit_test(one_mb_each_way_very_lossy), cmocka_unit_test(one_mb_through_reader),
+        cmocka_unit_test(one_mb_through_partial_reader_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
