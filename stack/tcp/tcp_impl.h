@@ -91,14 +91,14 @@ struct ts_tcb {
     uint8_t sack_nrecent;
     bool dsack_pending;
     uint32_t dsack_l, dsack_r;
-    struct tcp_ackq {               /* the last pure ACK queued, while it may be withdrawn (tcp_ack_merge.c) */
+    struct tcp_ackq_slot {          /* the last two pure ACKs queued, while they may be withdrawn (tcp_ack_merge.c) */
         struct ts_frame *frame;     /* NULL: none */
         uint64_t pos;               /* its place in the transmit FIFO */
         uint32_t ack;
         bool dsack;
         uint8_t nsack;
         uint32_t sack[TS_TCP_SACK_MAX][2];
-    } ackq;
+    } ackq[2];
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 

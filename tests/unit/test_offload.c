@@ -19,6 +19,7 @@
 #include "driver/vnet.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
+#include "lib/frames.h"
 #include "lib/twostack.h"
 
 #define IP_A 0x0a000002u
@@ -328,38 +329,26 @@ static void test_rx_csum_trust(void **state)
 {
     (void)state;
     struct ts_stack *s = mk(IP_A, 2, 3, 0);
-    uint8_t f[60];
-    memset(f, 0, sizeof f);
-    memcpy(f, ts_stack_config(s)->mac, 6);
-    f[6] = 0x02; f[11] = 0x01;
-    ts_put16(f + 12, 0x0800);
-    uint8_t *ip = f + 14;
-    ip[0] = 0x45;
-    ts_put16(ip + 2, 40);
-    ip[8] = 64;
-    ip[9] = 6;
-    ts_put32(ip + 12, IP_B);
-    ts_put32(ip + 16, IP_A);
-    ts_put16(ip + 10, ts_csum(ip, 20));
-    uint8_t *t = ip + 20;
-    ts_put16(t, 40000);
-    ts_put16(t + 2, 9);      /* a closed port: answered with RST if accepted */
-    ts_put32(t + 4, 1000);
-    t[12] = 5 << 4;
-    t[13] = 0x02;            /* SYN */
-    ts_put16(t + 16, 0x1234);  /* wrong */
-    ts_stack_receive(s, TS_SEC(1), f, sizeof f);
+    struct frm_addr peer = { .mac = { 2, 0, 0, 0, 0, 1 }, .ip = IP_B, .port = 40000 };
+    struct frm_addr us = { .ip = IP_A, .port = 9 };
+    memcpy(us.mac, ts_stack_config(s)->mac, 6);
+    /* a SYN to a closed port (answered with RST if accepted) with a wrong checksum */
+    struct frm_tcp syn = { .seq = 1000, .flags = FRM_SYN, .bad_csum = true };
+    uint8_t f[64];
+    size_t n = frm_build_tcp(f, sizeof f, &peer, &us, 0, &syn);
+    assert_int_equal(n, 54);
+    ts_stack_receive(s, TS_SEC(1), f, n);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_bad_checksum), 1);
     struct ts_frame_info valid = { .flags = TS_FRAME_CSUM_VALID };
-    ts_stack_receive_info(s, TS_SEC(1), f, sizeof f, &valid);
+    ts_stack_receive_info(s, TS_SEC(1), f, n, &valid);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_bad_checksum), 1);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_no_socket), 1);
     struct ts_frame_info partial = { .flags = TS_FRAME_CSUM_PARTIAL, .csum_start = 34, .csum_offset = 16 };
-    ts_stack_receive_info(s, TS_SEC(1), f, sizeof f, &partial);
+    ts_stack_receive_info(s, TS_SEC(1), f, n, &partial);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_no_socket), 2);
     assert_int_equal(ctr(s, TS_CTR_eth_rx_csum_offloaded), 2);
     struct ts_frame_info none = { 0 };
-    ts_stack_receive_info(s, TS_SEC(1), f, sizeof f, &none);
+    ts_stack_receive_info(s, TS_SEC(1), f, n, &none);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_bad_checksum), 2);
     ts_stack_free(s);
 }
