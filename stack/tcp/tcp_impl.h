@@ -241,6 +241,11 @@ bool tcp_tso_gather(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, ui
 void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,
                       uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
+
+/* Round the receive buffer up to a whole number of t->mss segments, as BSD's tcp_mss() does
+ * (65,536 bytes become 65,700 with an MSS of 1,460), while it holds nothing; called once the
+ * MSS is known (the SYN or the cookie ACK). Keeps the buffer when memory is short. */
+void tcp_round_rcvbuf(struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
 void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);
