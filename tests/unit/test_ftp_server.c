@@ -287,6 +287,16 @@ static void login(struct ts_sock *c)
     expect_heard(c, "230 Login successful.\r\n");
 }
 
+/* A server with the default options and an anonymous session on it: its control connection. */
+static struct ts_sock *logged_in(struct fixture *fx)
+{
+    struct ts_ftp_opts o = {0};
+    start(fx, &o);
+    struct ts_sock *c = connect_ctrl(fx);
+    login(c);
+    return c;
+}
+
 static void put_file(const char *dir, const char *name, const char *text)
 {
     char p[200];
@@ -457,10 +467,7 @@ static struct ts_sock *pasv_connect(struct ts_sock *c, bool epsv)
 static void test_pasv_retr_list(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     struct ts_sock *d = pasv_connect(c, false);
     say(c, "RETR hello.txt\r\n");      /* TYPE A: LF goes out as CRLF */
     assert_string_equal(heard(d), "hello\r\nworld\r\n");
@@ -503,10 +510,7 @@ static void test_pasv_retr_list(void **state)
 static void test_active_mode(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     say(c, "PORT 10,0,0,99,200,10\r\n");           /* another host: FTP bounce */
     expect_heard(c, "500 Illegal PORT command: only to your own address and a port >= 1024.\r\n");
     say(c, "EPRT |1|10.0.0.1|1023|\r\n");          /* a privileged port */
@@ -545,10 +549,7 @@ static void test_active_mode(void **state)
 static void test_deferred_and_abort(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     say(c, "TYPE I\r\nPASV\r\n");
     const char *r = heard(c);
     unsigned a, b, cc, dd, p1, p2;
@@ -688,10 +689,7 @@ static void test_writable(void **state)
 static void test_stop_closes_everything(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     struct ts_sock *d = pasv_connect(c, false);
     d->blocked = true;
     say(c, "RETR big.bin\r\n");
