@@ -17,6 +17,7 @@
 
 #include "apps/ftp/ftp_fs.h"
 #include "apps/ftp/ftp_server.h"
+#include "lib/tmptree.h"
 
 /* ---- the scripted socket layer ---- */
 
@@ -297,26 +298,14 @@ static struct ts_sock *logged_in(struct fixture *fx)
     return c;
 }
 
-static void put_file(const char *dir, const char *name, const char *text)
-{
-    char p[200];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
-    strcpy(fx->root, "/tmp/test_ftp_server-XXXXXX");
-    if (!mkdtemp(fx->root)) return -1;
-    put_file(fx->root, "hello.txt", "hello\nworld\n");
+    tree_new(fx->root, sizeof fx->root, "ftp-server");
+    tree_file(fx->root, "hello.txt", "hello\nworld\n");
+    tree_dir(fx->root, "sub");
+    tree_file(fx->root, "sub/x.txt", "x");
     char p[200];
-    snprintf(p, sizeof p, "%s/sub", fx->root);
-    mkdir(p, 0755);
-    put_file(p, "x.txt", "x");
     FILE *f;
     snprintf(p, sizeof p, "%s/big.bin", fx->root);
     assert_non_null(f = fopen(p, "w"));
@@ -334,11 +323,9 @@ static int teardown(void **state)
         if (!W.socks[i]->released) fail_msg("socket %d still open after stop", i);
         free(W.socks[i]);
     }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->root);
-    int r = system(cmd);
+    tree_remove(fx->root);
     free(fx);
-    return r == 0 ? 0 : -1;
+    return 0;
 }
 
 /* ---- tests ---- */
