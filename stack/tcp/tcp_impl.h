@@ -91,14 +91,14 @@ struct ts_tcb {
     uint8_t sack_nrecent;
     bool dsack_pending;
     uint32_t dsack_l, dsack_r;
-    struct tcp_ackq {               /* the last pure ACK queued, while it may be withdrawn (tcp_ack_merge.c) */
+    struct tcp_ackq_slot {          /* the last two pure ACKs queued, while they may be withdrawn (tcp_ack_merge.c) */
         struct ts_frame *frame;     /* NULL: none */
         uint64_t pos;               /* its place in the transmit FIFO */
         uint32_t ack;
         bool dsack;
         uint8_t nsack;
         uint32_t sack[TS_TCP_SACK_MAX][2];
-    } ackq;
+    } ackq[2];
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 
@@ -238,6 +238,11 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t);
 void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,
                       uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
+
+/* Round the receive buffer up to a whole number of t->mss segments, as BSD's tcp_mss() does
+ * (65,536 bytes become 65,700 with an MSS of 1,460), while it holds nothing; called once the
+ * MSS is known (the SYN or the cookie ACK). Keeps the buffer when memory is short. */
+void tcp_round_rcvbuf(struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
 void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);

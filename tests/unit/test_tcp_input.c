@@ -478,8 +478,9 @@ static void sack_blocks_reported(void **st)
 }
 
 /* ACK frequency (tcp_ack_merge.c): of the ACKs for a batch of segments taken before the driver
- * sends anything, an earlier pure ACK that the later one says all of is withdrawn; one carrying
- * a D-SACK stays; without SACK every duplicate ACK goes (the peer counts them). */
+ * sends anything, a pure ACK that the ACK two after it says all of is withdrawn (the last two
+ * always go); one carrying a D-SACK stays, and so does the first ACK of each new range; without
+ * SACK every duplicate ACK goes (the peer counts them). */
 static void acks_merged_in_a_batch(void **st)
 {
     (void)st;
@@ -491,26 +492,43 @@ static void acks_merged_in_a_batch(void **st)
     struct ts_sock *c = established_sack(s, l, &g, &iss);
     char d[100];
     memset(d, 'y', sizeof d);
-    for (uint32_t i = 0; i < 3; i++)                           /* one island growing: one ACK */
+    for (uint32_t i = 0; i < 4; i++)                           /* one island growing: the last two ACKs */
         tcp_in(s, T0, 3000, 80, 1201 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
     assert_true(tcp_out(s, T0, &g));
     assert_int_equal(g.h.ack, 1001);
     assert_int_equal(g.o.nsack, 1);
     assert_int_equal(g.o.sack[0][0], 1201);
     assert_int_equal(g.o.sack[0][1], 1501);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][1], 1601);
     assert_false(tcp_out(s, T0, &g));
     assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 2);
-    /* a new island, a duplicate (D-SACK), more of the island: the D-SACK's ACK stays */
-    tcp_in(s, T0, 3000, 80, 1701, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
-    tcp_in(s, T0, 3000, 80, 1201, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    /* a new island, a duplicate (D-SACK), the island growing twice: the D-SACK is said once */
     tcp_in(s, T0, 3000, 80, 1801, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 1201, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 1901, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 2001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
     assert_true(tcp_out(s, T0, &g));
     assert_int_equal(g.o.nsack, 3);
     assert_int_equal(g.o.sack[0][0], 1201);                    /* the D-SACK */
     assert_int_equal(g.o.sack[0][1], 1301);
     assert_true(tcp_out(s, T0, &g));
-    assert_int_equal(g.o.sack[0][0], 1701);
-    assert_int_equal(g.o.sack[0][1], 1901);
+    assert_int_equal(g.o.sack[0][0], 1801);
+    assert_int_equal(g.o.sack[0][1], 2001);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][1], 2101);
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
+    /* two new islands: the first one's ACK stays */
+    tcp_in(s, T0, 3000, 80, 2201, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 2401, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 2501, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][0], 2201);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][0], 2401);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][1], 2601);
     assert_false(tcp_out(s, T0, &g));
     assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
     ts_tcp_abort(c, T0);
