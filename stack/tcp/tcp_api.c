@@ -103,6 +103,44 @@ long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t le
     return (long)n;
 }
 
+/* May the application queue data now? 0, or the error ts_tcp_send returns. */
+static int send_allowed(const struct ts_tcb *t)
+{
+    if (t->state == TS_TCP_CLOSED) return t->sock.error ? -t->sock.error : -TS_ENOTCONN;
+    if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
+    if (t->flags & TF_SHUT_WR) return -TS_EPIPE;
+    if (t->state != TS_TCP_SYN_SENT && t->state != TS_TCP_SYN_RECEIVED &&
+        t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return -TS_EPIPE;
+    return 0;
+}
+
+void *ts_tcp_send_buf(struct ts_sock *sock, size_t *len)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    *len = 0;
+    if (send_allowed(t) < 0) return NULL;
+    if (ts_ring_space(&t->snd) < t->snd.cap / 2 && t->snd.buf) tcp_grow_snd(t->stack, t);
+    uint32_t contig;
+    uint8_t *p = ts_ring_tail(&t->snd, &contig);
+    if (!p || contig == 0) return NULL;
+    *len = contig;
+    return p;
+}
+
+long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    int e = send_allowed(t);
+    if (e < 0) return e;
+    uint32_t contig;
+    if (n == 0 || !ts_ring_tail(&t->snd, &contig)) return 0;
+    if (n > contig) return -TS_EINVAL;
+    ts_ring_commit(&t->snd, (uint32_t)n);
+    if (ts_ring_space(&t->snd) == 0) t->flags |= TF_SND_FULL;
+    if (tcp_synchronized(t->state)) tcp_output(t->stack, t, now);
+    return (long)n;
+}
+
 long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len)
 {
     struct ts_tcb *t = ts_tcb_of(sock);
