@@ -10,6 +10,26 @@
 #define KEEP_INTVL_DEFAULT TS_SEC(75)
 #define KEEP_COUNT_DEFAULT 9
 
+/* A new control block for the pair, entered in the demultiplexer. NULL with *rc set if there is no
+ * memory for it or for its port's count (-TS_ENOMEM). */
+static struct ts_tcb *tcb_entered(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                  uint16_t rport, int *rc)
+{
+    struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
+    if (!t) {
+        *rc = -TS_ENOMEM;
+        return NULL;
+    }
+    *rc = ts_demux_insert(s->demux, &t->sock.node);
+    if (*rc < 0) {
+        t->sock.flags |= TS_SOCK_F_APP_GONE;
+        tcp_maybe_reap(s, t);
+        tcp_reap(s);
+        return NULL;
+    }
+    return t;
+}
+
 int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned backlog,
                   ts_sock_cb cb, void *arg, struct ts_sock **out)
 {
@@ -21,15 +41,9 @@ int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned b
     } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, 0, 0)) {
         return -TS_EADDRINUSE;
     }
-    struct ts_tcb *l = tcp_tcb_new(s, laddr, lport, 0, 0, NULL);
-    if (!l) return -TS_ENOMEM;
-    int rc = ts_demux_insert(s->demux, &l->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
-    if (rc < 0) {
-        l->sock.flags |= TS_SOCK_F_APP_GONE;
-        tcp_maybe_reap(s, l);
-        tcp_reap(s);
-        return rc;
-    }
+    int rc;
+    struct ts_tcb *l = tcb_entered(s, laddr, lport, 0, 0, &rc);
+    if (!l) return rc;
     l->backlog = (uint16_t)backlog;
     l->sock.cb = cb;
     l->sock.cb_arg = arg;
@@ -50,15 +64,9 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
     } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, raddr, rport)) {
         return -TS_EADDRINUSE;
     }
-    struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
-    if (!t) return -TS_ENOMEM;
-    int rc = ts_demux_insert(s->demux, &t->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
-    if (rc < 0) {
-        t->sock.flags |= TS_SOCK_F_APP_GONE;
-        tcp_maybe_reap(s, t);
-        tcp_reap(s);
-        return rc;
-    }
+    int rc;
+    struct ts_tcb *t = tcb_entered(s, laddr, lport, raddr, rport, &rc);
+    if (!t) return rc;
     t->sock.cb = cb;
     t->sock.cb_arg = arg;
     t->iss = tcp_isn(s->tcp, now, laddr, lport, raddr, rport);
