@@ -96,6 +96,15 @@ uint8_t tcp_wscale_for(const struct ts_tcb *t)
     return ws;
 }
 
+void tcp_round_rcvbuf(struct ts_tcb *t)
+{
+    uint32_t cap = t->rcv.cap, mss = t->mss;
+    if (t->rcv.len || t->reass.n || mss == 0 || cap <= mss || cap % mss == 0) return;
+    uint32_t want = cap + (mss - cap % mss);
+    if (want > TS_TCP_BUF_MAX || ts_ring_resize(&t->rcv, want) < 0) return;
+    t->buf_rcv = want;     /* the base size: tcp_rings_trim releases it when idle */
+}
+
 static bool grow(struct ts_stack *s, struct ts_tcb *t, struct ts_ring *r)
 {
     uint32_t add = r->cap;

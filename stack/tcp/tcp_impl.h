@@ -237,9 +237,17 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t);
 
 /* Checksum the len-byte segment at f->data + TS_L4_OFFSET: in full, or with TS_OFFLOAD_CSUM left
  * partial for the wire (f->info says so); gso_size > 0 marks it a super-segment split at it. */
+/* With ts_stack_set_tx_gather: let super-segment f carry [seq, seq+len) of the send buffer by
+ * reference instead of a copy. False (copy it) when off, not a super-segment, or it wraps. */
+bool tcp_tso_gather(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t seq, uint32_t len);
 void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,
                       uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
+
+/* Round the receive buffer up to a whole number of t->mss segments, as BSD's tcp_mss() does
+ * (65,536 bytes become 65,700 with an MSS of 1,460), while it holds nothing; called once the
+ * MSS is known (the SYN or the cookie ACK). Keeps the buffer when memory is short. */
+void tcp_round_rcvbuf(struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
 void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);

@@ -101,6 +101,7 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     /* fourth: the SYN bit */
     if (!(sg->flags & TS_TCP_SYN)) { DROP(s, now, drop_syn_sent_other, sg); return; }
     tcp_apply_syn_opts(s, t, o);
+    tcp_round_rcvbuf(t);        /* the MSS is known (a passive open: when established) */
     tcp_ts_syn(s, t, now, o);
     t->irs = sg->seq;
     t->rcv_nxt = sg->seq + 1;
@@ -147,9 +148,28 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
 }
 
 /* ---- §3.10.7.4 first: sequence number check, then trim to the window ---- */
+
+/* RCV.WND for the acceptability test: the receive buffer space we really have (RCV.BUFF -
+ * RCV.USER, RFC 9293 §3.8.6.2.2), never less than the window already offered. The two differ
+ * when the buffer is larger than the window field can say (65,700 bytes and no window scale:
+ * 65,535 is advertised, SEG.WND = RCV.WND >> Rcv.Wind.Shift in RFC 7323 §2.3 cut to 16 bits)
+ * and while receiver SWS avoidance holds the right edge back: data that fits is taken, as BSD
+ * does (rcv_wnd = max(sbspace, rcv_adv - rcv_nxt)). Linux tests against the advertised window
+ * alone. */
+static uint32_t rcv_wnd(const struct ts_tcb *t)
+{
+    uint32_t adv = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    /* TIME_WAIT receives nothing more, and a passive open in SYN_RECEIVED is a SYN queue entry:
+     * neither has a buffer to speak of, the window is the one advertised */
+    if (t->state == TS_TCP_TIME_WAIT || (t->state == TS_TCP_SYN_RECEIVED && (t->flags & TF_PASSIVE)))
+        return adv;
+    uint32_t space = ts_ring_space(&t->rcv);
+    return space > adv ? space : adv;
+}
+
 static bool acceptable(const struct ts_tcb *t, const struct seg *sg)
 {
-    uint32_t wnd = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    uint32_t wnd = rcv_wnd(t);
     uint32_t len = seg_len(sg);
     if (len == 0) return wnd == 0 ? sg->seq == t->rcv_nxt : ts_seq_in(sg->seq, t->rcv_nxt, t->rcv_nxt + wnd);
     if (wnd == 0) return false;
@@ -168,8 +188,7 @@ static void trim(const struct ts_tcb *t, struct seg *sg)
         sg->seq += cut;
         if (d > cut) sg->flags &= (uint8_t)~TS_TCP_FIN;    /* an old FIN */
     }
-    uint32_t wnd = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-    uint32_t end = t->rcv_nxt + wnd;
+    uint32_t end = t->rcv_nxt + rcv_wnd(t);
     if (SEQ_GT(sg->seq + sg->len, end)) {
         sg->len = SEQ_GT(sg->seq, end) ? 0 : end - sg->seq;
         sg->flags &= (uint8_t)~TS_TCP_FIN;                 /* the FIN lies past the window */
@@ -303,6 +322,9 @@ static bool syn_rcvd_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, co
     t->snd_wl1 = sg->seq;
     t->snd_wl2 = sg->ack;
     TS_COUNT(s, tcp, established);
+    /* a passive open sizes its buffer now, as BSD makes the socket of a SYN cache entry: in
+     * SYN_RECEIVED the window is the SYN,ACK's */
+    if (t->flags & TF_PASSIVE) tcp_round_rcvbuf(t);
     tcp_set_state(s, t, TS_TCP_ESTABLISHED, "rcv ACK of SYN,ACK", now);
     if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
     if (t->listener) tcp_child_established(s, t, now);
@@ -436,6 +458,10 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
     uint32_t off = sg->seq - t->rcv_nxt, len = sg->len, space = ts_ring_space(&t->rcv);
     if (off >= space) { DROP(s, now, drop_out_of_window, sg); return; }   /* never past the ring */
     if (len > space - off) len = space - off;
+    /* taken although the window offered was zero (room kept back by receiver SWS avoidance, see
+     * rcv_wnd): the sender is probing, and hears "its next expected sequence number and current
+     * window" at once (RFC 9293 §3.8.6.1), not after the delayed-ACK timer */
+    if (!SEQ_GT(t->rcv_adv, sg->seq)) t->flags |= TF_ACKNOW;
     uint32_t got, took = off == 0 && t->reass.n == 0 ? reader_take(s, t, now, sg->data, len) : 0;
     if (took < len && ts_ring_alloc(&t->rcv) < 0) {
         if (!took) { DROP(s, now, drop_nomem, sg); return; }

@@ -25,7 +25,7 @@ struct tcp_tw {
     uint32_t ts_recent, ts_offset;
     uint16_t mss;
     uint8_t snd_wscale, rcv_wscale, chal_count;
-    uint8_t rcv_cap_log2;           /* the receive buffer's size (a power of two) */
+    uint8_t rcv_cap_log2;           /* the receive buffer's size, as a power of two (rounded down) */
     bool ts_ok;
 };
 
@@ -91,7 +91,9 @@ bool tcp_tw_freeze(struct ts_stack *s, struct ts_tcb *t)
     w->snd_nxt = t->snd_nxt;
     w->rcv_nxt = t->rcv_nxt;
     w->rcv_wnd = t->rcv_adv - t->rcv_nxt;
-    while ((1u << w->rcv_cap_log2) < t->rcv.cap) w->rcv_cap_log2++;
+    /* rounded down: a buffer rounded to whole segments (tcp_round_rcvbuf) thaws a little smaller,
+     * so the window offered from TIME_WAIT never grows (it never shrinks: tcp_rcv_window) */
+    while ((2u << w->rcv_cap_log2) <= t->rcv.cap) w->rcv_cap_log2++;
     w->max_snd_wnd = t->max_snd_wnd;
     w->ts_recent = t->ts_recent;
     w->ts_offset = t->ts_offset;
