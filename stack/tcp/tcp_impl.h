@@ -89,6 +89,7 @@ struct ts_tcb {
      * range; and the D-SACK block for the next ACK (RFC 2883) */
     uint32_t sack_recent[TS_SACK_RECENT];
     uint8_t sack_nrecent;
+    uint8_t sack_recent_n;          /* reass.n when sack_recent was last brought up to date */
     bool dsack_pending;
     uint32_t dsack_l, dsack_r;
     struct tcp_ackq_slot {          /* the last two pure ACKs queued, while they may be withdrawn (tcp_ack_merge.c) */
