@@ -200,6 +200,7 @@ void ts_tcp_close(struct ts_sock *sock, ts_time_t now)
         if (!(t->flags & TF_SHUT_WR)) ts_tcp_shutdown(sock, now);
         if (t->state == TS_TCP_FIN_WAIT_2)
             tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
+        tcp_orphan_add(s, t, now);
         break;
     }
     tcp_reap(s);

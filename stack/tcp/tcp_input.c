@@ -414,6 +414,12 @@ static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
     uint32_t off = sg->seq - t->rcv_nxt, len = sg->len, space = ts_ring_space(&t->rcv);
+    if (t->orphan) {                   /* nobody will read it (tcp_orphan.c): acknowledge, forget */
+        TS_COUNT(s, tcp, orphan_data_discarded);
+        if (off == 0) t->rcv_nxt += len < space ? len : space;
+        t->flags |= TF_ACKNOW;
+        return;
+    }
     if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
     if (off >= space) { DROP(s, now, drop_out_of_window, sg); return; }   /* never past the ring */
     if (len > space - off) len = space - off;
