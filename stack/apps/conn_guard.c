@@ -382,3 +382,12 @@ void ts_guard_stats(const struct ts_guard *g, struct ts_guard_stats *out)
     out->max_conns = g->max_conns;
     out->max_per_peer = g->max_per_peer;
 }
+
+void ts_guard_app_stats(const struct ts_guard *g, struct ts_app_conn_stats *out)
+{
+    *out = (struct ts_app_conn_stats){
+        .name = g->name, .conns = g->nconns, .max_conns = g->max_conns, .max_per_peer = g->max_per_peer,
+        .admitted = g->st.admitted, .evicted = g->st.evicted, .refused_full = g->st.refused_full,
+        .refused_peer = g->st.refused_peer, .expired = g->st.expired,
+    };
+}

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tapstack/app.h"
 #include "tapstack/stack.h"
 
 #define TS_GUARD_CLASSES 6
@@ -146,6 +147,9 @@ void ts_guard_poll(struct ts_guard *g, ts_time_t now);
 
 /* Counters and the current figures. */
 void ts_guard_stats(const struct ts_guard *g, struct ts_guard_stats *out);
+
+/* The figures netstat shows (tapstack/app.h). */
+void ts_guard_app_stats(const struct ts_guard *g, struct ts_app_conn_stats *out);
 
 /* Connections the peer address holds now. */
 unsigned ts_guard_peer_count(const struct ts_guard *g, uint32_t raddr);

@@ -300,6 +300,14 @@ static int guard_start(struct ftp_server *srv, struct ts_stack *s)
     return r;
 }
 
+static unsigned ftp_conn_stats(void *ctx, struct ts_app_conn_stats *out, unsigned cap)
+{
+    const struct ftp_server *srv = ctx;
+    if (cap == 0) return 0;
+    ts_guard_app_stats(&srv->guard, out);
+    return 1;
+}
+
 static void ftp_stop(void *ctx, ts_time_t now)
 {
     struct ftp_server *srv = ctx;
@@ -376,5 +384,6 @@ int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o,
     out->poll_at = ftp_poll_at;
     out->poll = ftp_poll;
     out->stop = ftp_stop;
+    out->conn_stats = ftp_conn_stats;
     return 0;
 }
