@@ -50,6 +50,8 @@ struct ts_guard_class {
 };
 
 struct ts_guard_stats {
+    /* expired: timeouts after which the connection left its class (closed, or moved on: HTTP's
+     * 408); one the app puts back into the same class was a periodic check and is not counted */
     uint64_t admitted, evicted, refused_full, refused_peer, expired;
     unsigned conns, peers, max_conns, max_per_peer;
 };

@@ -31,7 +31,7 @@ void ftp_touch(struct ftp_session *se, ts_time_t now)
 
 void ftp_session_settle(struct ftp_session *se, ts_time_t now)
 {
-    enum ftp_class c = !se->logged_in ? FC_LOGIN
+    enum ftp_class c = !se->logged_in ? (se->spoke ? FC_LOGGING_IN : FC_LOGIN)
                        : se->xfer == FTP_XFER_NONE ? FC_IDLE
                        : se->data_up ? FC_XFER : FC_DATA_WAIT;
     if (se->node.cls != (int)c) ts_guard_move(&se->srv->guard, &se->node, c, now);
@@ -243,7 +243,7 @@ static void session_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time
     } else {
         if (se->spoke)
             ftp_log(se->srv, "ftp: session %lu %s, closing", se->id,
-                    cls == FC_LOGIN ? "did not log in in time" : "idle");
+                    cls == FC_LOGIN || cls == FC_LOGGING_IN ? "did not log in in time" : "idle");
         ftp_reply(se, now, 421, "Timeout: closing the control connection.");
         se->dead = true;
         se->reset = !se->spoke;         /* never a byte: likely a ghost, free its TCB at once */
@@ -288,6 +288,7 @@ static int guard_start(struct ftp_server *srv, struct ts_stack *s)
         [FC_IDLE] = { "idle", o->idle_timeout, 2, true },
         [FC_XFER] = { "transfer", o->idle_timeout, 0, false },
         [FC_DATA_WAIT] = { "data connection", o->data_timeout, 0, false },
+        [FC_LOGGING_IN] = { "login begun", o->login_timeout, 2, true },
     };
     const struct ts_guard_cfg cfg = {
         .name = "ftp", .max_conns = o->max_sessions, .max_per_peer = o->max_per_peer,
