@@ -107,6 +107,16 @@ long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t le
  * without being copied (a discard server). */
 long ts_tcp_recv(struct ts_sock *sock, ts_time_t now, void *buf, size_t len);
 
+/* A reader takes in-order bytes straight from an arriving segment instead of their being copied
+ * into the receive buffer first (zero-copy receive, in the spirit of the kernel's read actors
+ * behind splice). It runs INSIDE frame processing, so it must call nothing of this API; data is
+ * valid only during the call. It returns how many of the len bytes it took: those count as read
+ * (the window stays open) and still raise TS_EV_READABLE; the rest wait in the receive buffer
+ * for ts_tcp_recv, and the reader is called again only once that buffer is empty, so bytes keep
+ * their order. Out-of-order data goes through the buffer. fn NULL removes the reader. */
+typedef size_t (*ts_tcp_reader)(void *arg, const void *data, size_t len);
+int ts_tcp_set_reader(struct ts_sock *sock, ts_tcp_reader fn, void *arg);
+
 /* Like ts_tcp_recv, but the bytes stay in the receive buffer (MSG_PEEK): the next recv or peek
  * returns them again, and the window does not move. */
 long ts_tcp_peek(const struct ts_sock *sock, void *buf, size_t len);

@@ -37,6 +37,8 @@ struct ts_mem_usage {
     unsigned tcp_conns;        /* TCBs, listeners included */
     size_t tcp_tcbs;           /* their control blocks */
     size_t tcp_buffers;        /* send and receive rings with storage (idle connections have none) */
+    unsigned tcp_time_wait;    /* TIME_WAIT connections kept as compact records (not TCBs) */
+    size_t tcp_time_wait_bytes;
     size_t frames;             /* frame pool carved so far, and large (TSO) frames */
     size_t other;              /* the stack object, scratch buffer, ARP cache */
     unsigned frames_in_use;    /* frames of the pool taken now (queued, held by TCP or the driver) */

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <net/if.h>
 
@@ -283,14 +282,10 @@ static int kernel_side(struct fetch_run *r)
 static int make_stack(struct fetch_run *r)
 {
     struct ts_config cfg = r->c->up.cfg;
-    if (!r->c->up.seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
-        cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
+    ts_up_pick_seed(&r->c->up, &cfg);
     r->obs = ts_obs_new(&r->c->up.obs, &cfg, r->err, sizeof r->err);
     if (!r->obs && r->err[0]) return -1;
-    const char *why = NULL;
-    r->stack = ts_stack_new(&cfg, &why);
-    if (!r->stack) return snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory"), -1;
-    if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
+    if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
     struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd,
                               .frame_cap = ts_stack_config(r->stack)->mtu + 18u, .obs = r->obs };
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);

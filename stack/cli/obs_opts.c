@@ -149,3 +149,15 @@ void ts_obs_usage(FILE *out)
     line(out, "--delay MS[+JITTER]", "delay every frame by MS ms plus a random 0..JITTER ms");
     line(out, "--rate BITS/S", "limit the bit rate (e.g. 10M); frames waiting over 500 ms are dropped");
 }
+
+int ts_obs_stack_new(const struct ts_config *cfg, struct ts_obs *obs, struct ts_stack **stack, char *err,
+                     size_t errlen)
+{
+    const char *why = NULL;
+    *stack = ts_stack_new(cfg, &why);
+    if (!*stack) {
+        snprintf(err, errlen, "cannot create the stack: %s", why ? why : "out of memory");
+        return -1;
+    }
+    return ts_obs_attach(obs, *stack, err, errlen) < 0 ? -1 : 0;
+}

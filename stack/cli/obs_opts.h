@@ -35,6 +35,12 @@ int ts_obs_flag_set(struct ts_obs_opts *o, const struct ts_obs_flag *f, const ch
 int ts_obs_flag_apply(struct ts_obs_opts *o, const char *name, const char *eq_value, int argc, char **argv,
                       int *i, char *err, size_t errlen);
 
+/* A command's stack, observed: ts_stack_new(cfg), then ts_obs_attach(obs, ...) (obs may be NULL).
+ * Returns 0 with *stack set, or -1 with a message in err saying why; after a failed attach
+ * *stack is set too, for the caller's teardown to free. */
+int ts_obs_stack_new(const struct ts_config *cfg, struct ts_obs *obs, struct ts_stack **stack, char *err,
+                     size_t errlen);
+
 /* The flags' help, in the style of `tapstack up --help`. */
 void ts_obs_usage(FILE *out);
 

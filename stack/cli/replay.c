@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/obs_opts.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/obs.h"
@@ -198,13 +199,7 @@ static int make_stack(struct replay *r)
     if (ts_up_offload_wanted(&r->o)) cfg.offload = TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO;   /* as `up` would */
     r->obs = ts_obs_new(&r->o.obs, &cfg, r->err, sizeof r->err);
     if (!r->obs && r->err[0]) return -1;
-    const char *why = NULL;
-    r->stack = ts_stack_new(&cfg, &why);
-    if (!r->stack) {
-        snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory");
-        return -1;
-    }
-    if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
+    if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
     return start_apps(r);
 }
 

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/random.h>
 #include <net/if.h>
 
 #include "cli/cli.h"
 #include "cli/netstat_srv.h"
+#include "cli/obs_opts.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/clock.h"
@@ -83,8 +83,7 @@ static int up_stack(struct up_run *r)
 {
     struct ts_config cfg = r->o->cfg;
     if (r->tap.vnet) cfg.offload = TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO;   /* the TAP finishes what we leave */
-    if (!r->o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != (ssize_t)sizeof cfg.seed)
-        cfg.seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
+    ts_up_pick_seed(r->o, &cfg);
     struct ts_obs_opts oo = r->o->obs;
     oo.record = true;      /* the pictures on /conn/PAIR/seq.svg: a bounded record, always kept */
     r->obs = ts_obs_new(&oo, &cfg, r->err, sizeof r->err);
@@ -92,13 +91,7 @@ static int up_stack(struct up_run *r)
     if (ts_obs_opts_active(&r->o->obs) && !r->o->seed_set)
         fprintf(stderr, "tapstack: seed %llu (give --seed %llu to reproduce, e.g. to tapstack replay)\n",
                 (unsigned long long)cfg.seed, (unsigned long long)cfg.seed);
-    const char *why = NULL;
-    r->stack = ts_stack_new(&cfg, &why);
-    if (!r->stack) {
-        snprintf(r->err, sizeof r->err, "cannot create the stack: %s", why ? why : "out of memory");
-        return -1;
-    }
-    if (ts_obs_attach(r->obs, r->stack, r->err, sizeof r->err) < 0) return -1;
+    if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
     struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs,
                               .vnet = r->tap.vnet };

@@ -2,10 +2,13 @@
 #include "tapstack/socket.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "cli/obs_opts.h"
 #include "cli/parse.h"
 #include "cli/up_opts.h"
+#include "driver/clock.h"
 #include "driver/netns.h"
 
 /* ---- the stack's own flags ---- */
@@ -386,6 +389,12 @@ void ts_up_opts_free(struct ts_up_opts *o)
         free(o->app_opts[i]);
         o->app_opts[i] = NULL;
     }
+}
+
+void ts_up_pick_seed(const struct ts_up_opts *o, struct ts_config *cfg)
+{
+    if (!o->seed_set && getrandom(&cfg->seed, sizeof cfg->seed, 0) != (ssize_t)sizeof cfg->seed)
+        cfg->seed = ts_clock_now() ^ ((uint64_t)getpid() << 32);
 }
 
 uint32_t ts_up_peer_ip(const struct ts_config *cfg)

@@ -38,6 +38,9 @@ bool ts_up_offload_wanted(const struct ts_up_opts *o);
 /* Free what ts_up_parse allocated. */
 void ts_up_opts_free(struct ts_up_opts *o);
 
+/* The seed of cfg unless --seed gave it: random (getrandom, else the clock and the pid). */
+void ts_up_pick_seed(const struct ts_up_opts *o, struct ts_config *cfg);
+
 /* The help text of `tapstack up`. */
 void ts_up_usage(FILE *out);
 

@@ -20,8 +20,11 @@ struct ts_demux_node {
     uint16_t lport, rport;        /* rport 0 = not connected */
     uint8_t proto;                /* 6 or 17 */
     uint8_t in_table;             /* 1 while inserted */
+    uint8_t kind;                 /* what holds it: 0 a socket, TS_DEMUX_TCP_TW a TCP TIME_WAIT record */
     uint32_t hash;                /* keyed hash of the five fields, set by insert */
 };
+
+enum { TS_DEMUX_TCP_TW = 1 };
 
 struct ts_demux;
 

@@ -26,6 +26,7 @@ struct ts_frame *ts_frame_alloc(struct ts_stack *s)
     f->len = 0;
     f->info = (struct ts_frame_info){ 0 };
     f->big = false;
+    f->dead = false;
     return f;
 }
 
@@ -46,6 +47,7 @@ struct ts_frame *ts_frame_alloc_big(struct ts_stack *s)
     f->len = 0;
     f->info = (struct ts_frame_info){ 0 };
     f->big = true;
+    f->dead = false;
     return f;
 }
 
@@ -79,4 +81,9 @@ void ts_txq_push(struct ts_stack *s, struct ts_frame *f)
     else s->txq_head = f;
     s->txq_tail = f;
     s->txq_len++;
+    s->txq_pushed++;
 }
+
+uint64_t ts_txq_last_pos(const struct ts_stack *s) { return s->txq_pushed - 1; }
+
+bool ts_txq_queued(const struct ts_stack *s, uint64_t pos) { return pos >= s->txq_popped && pos < s->txq_pushed; }

@@ -17,6 +17,7 @@ struct ts_frame {
     ts_time_t parked_at; /* when it was parked */
     struct ts_frame_info info; /* offloads the wire must finish (flags 0: a plain frame) */
     bool big;            /* from the large pool: room for TS_FRAME_MAX_GSO bytes */
+    bool dead;           /* withdrawn while queued (ts_txq_withdraw): freed, never sent */
     uint8_t data[];      /* s->frame_cap bytes (MTU + 14) */
 };
 
@@ -39,5 +40,17 @@ unsigned ts_frame_pool_free(const struct ts_stack *s);
 
 /* Append a complete Ethernet frame (f->len bytes) to the transmit FIFO; the stack owns it. */
 void ts_txq_push(struct ts_stack *s, struct ts_frame *f);
+
+/* The FIFO position of the frame pushed last (valid right after ts_txq_push), for
+ * ts_txq_queued. */
+uint64_t ts_txq_last_pos(const struct ts_stack *s);
+
+/* Is the frame pushed at position pos still on the FIFO (not yet taken by the driver)? Only
+ * then may its pointer be used. */
+bool ts_txq_queued(const struct ts_stack *s, uint64_t pos);
+
+/* Withdraw a frame that is still queued (ts_txq_queued): it is freed when it reaches the head
+ * of the FIFO instead of being sent. */
+static inline void ts_txq_withdraw(struct ts_frame *f) { f->dead = true; }
 
 #endif

@@ -105,6 +105,7 @@ void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
 {
     memset(m, 0, sizeof *m);
     ts_tcp_memory(s, &m->tcp_conns, &m->tcp_tcbs, &m->tcp_buffers);
+    ts_tcp_tw_memory(s, &m->tcp_time_wait, &m->tcp_time_wait_bytes);
     m->frames = (size_t)s->frames_carved * s->frame_stride +
                 (size_t)s->big_made * (sizeof(struct ts_frame) + TS_FRAME_MAX_GSO);
     m->other = sizeof *s + (s->scratch ? TS_SCRATCH_LEN : 0) + (size_t)s->cfg.arp_cache_size * 32u;
@@ -192,14 +193,21 @@ size_t ts_stack_transmit(struct ts_stack *s, ts_time_t now, uint8_t *buf, size_t
 /* Take the next frame off the transmit queue if it fits cap (counted and traced), or NULL. */
 static struct ts_frame *tx_pop(struct ts_stack *s, ts_time_t now, size_t cap)
 {
-    if (!s->txq_head) ts_tcp_output_resume(s, now);
-    struct ts_frame *f = s->txq_head;
-    if (!f) return NULL;
-    if (f->len > cap) return NULL;     /* contract: cap >= ts_stack_frame_max; never truncate a frame */
-    s->txq_head = f->next;
-    if (!s->txq_head) s->txq_tail = NULL;
-    s->txq_len--;
-    f->next = NULL;
+    struct ts_frame *f;
+    for (;;) {
+        if (!s->txq_head) ts_tcp_output_resume(s, now);
+        f = s->txq_head;
+        if (!f) return NULL;
+        if (!f->dead && f->len > cap) return NULL;  /* contract: cap >= ts_stack_frame_max; never truncate */
+        s->txq_head = f->next;
+        if (!s->txq_head) s->txq_tail = NULL;
+        s->txq_len--;
+        s->txq_popped++;
+        f->next = NULL;
+        if (!f->dead) break;
+        f->dead = false;                 /* withdrawn (a pure ACK said again by a later one) */
+        ts_frame_free(s, f);
+    }
     TS_COUNT(s, eth, tx_frames);
     if (s->cfg.trace) {
         struct ts_trace_event ev = { .kind = TS_TRACE_FRAME_OUT, .now = now, .frame = f->data, .len = f->len,

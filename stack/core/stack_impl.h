@@ -40,6 +40,7 @@ struct ts_stack {
     struct ts_frame *free_list;
     struct ts_frame *txq_head, *txq_tail;
     unsigned txq_len;
+    uint64_t txq_pushed, txq_popped;   /* frames ever put on / taken off the FIFO (ts_txq_queued) */
     void *frame_chunks[TS_FRAME_POOL / TS_FRAME_CHUNK];
     struct ts_frame *big_free;     /* large frames (TSO super-segments), made on demand */
     unsigned big_made, big_out;

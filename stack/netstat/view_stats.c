@@ -43,10 +43,11 @@ static void text_memory(const struct ts_netstat_ctx *c, struct ts_nsbuf *b)
     ts_nsbuf_printf(b, "Memory:\n");
     ts_nsbuf_printf(b, "    %zu bytes in %u TCP control blocks\n", m.tcp_tcbs, m.tcp_conns);
     ts_nsbuf_printf(b, "    %u of them orphans (closed by the application, still in TCP)\n", m.tcp_orphans);
+    ts_nsbuf_printf(b, "    %zu bytes in %u TIME_WAIT records\n", m.tcp_time_wait_bytes, m.tcp_time_wait);
     ts_nsbuf_printf(b, "    %zu bytes of TCP send and receive buffers\n", m.tcp_buffers);
     ts_nsbuf_printf(b, "    %zu bytes of frame buffers\n", m.frames);
     ts_nsbuf_printf(b, "    %zu bytes other (stack, scratch, ARP cache)\n", m.other);
-    ts_nsbuf_printf(b, "    %zu bytes in all\n", m.tcp_tcbs + m.tcp_buffers + m.frames + m.other);
+    ts_nsbuf_printf(b, "    %zu bytes in all\n", m.tcp_tcbs + m.tcp_time_wait_bytes + m.tcp_buffers + m.frames + m.other);
     ts_nsbuf_printf(b, "    %u frames of the pool in use\n", m.frames_in_use);
     ts_nsbuf_printf(b, "    %zu bytes in %u IPv4 datagrams in reassembly\n", m.frag_bytes, m.frag_dgrams);
 }

@@ -48,10 +48,13 @@ static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
     free(t);
 }
 
+void tcp_tcb_free(struct ts_stack *s, struct ts_tcb *t) { tcb_free(s, t); }
+
 void ts_tcp_free(struct ts_stack *s)
 {
     struct ts_tcp *tcp = s->tcp;
     if (!tcp) return;
+    tcp_tw_free_all(s);
     while (tcp->all) tcb_free(s, tcp->all);
     free(tcp->heap);
     free(tcp);
@@ -91,6 +94,15 @@ uint8_t tcp_wscale_for(const struct ts_tcb *t)
     uint8_t ws = 0;
     while (ws < TS_TCP_WSCALE_MAX && (65535u << ws) < buf) ws++;
     return ws;
+}
+
+void tcp_round_rcvbuf(struct ts_tcb *t)
+{
+    uint32_t cap = t->rcv.cap, mss = t->mss;
+    if (t->rcv.len || t->reass.n || mss == 0 || cap <= mss || cap % mss == 0) return;
+    uint32_t want = cap + (mss - cap % mss);
+    if (want > TS_TCP_BUF_MAX || ts_ring_resize(&t->rcv, want) < 0) return;
+    t->buf_rcv = want;     /* the base size: tcp_rings_trim releases it when idle */
 }
 
 static bool grow(struct ts_stack *s, struct ts_tcb *t, struct ts_ring *r)
@@ -184,7 +196,9 @@ void tcp_notify(struct ts_stack *s, struct ts_tcb *t, unsigned events)
 void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t)
 {
     if (t->state != TS_TCP_CLOSED || !tcp_app_gone(t) || (t->flags & TF_DEAD)) return;
+    bool listed = t->flags & TF_FREEZE;      /* already on the list, to be frozen */
     t->flags |= TF_DEAD;
+    if (listed) return;
     t->reap_next = s->tcp->reap;
     s->tcp->reap = t;
 }
@@ -195,7 +209,8 @@ void tcp_reap(struct ts_stack *s)
     while (tcp->reap) {
         struct ts_tcb *t = tcp->reap;
         tcp->reap = t->reap_next;
-        tcb_free(s, t);
+        if (!(t->flags & TF_FREEZE) || t->state == TS_TCP_CLOSED) tcb_free(s, t);
+        else if (!tcp_tw_freeze(s, t)) t->flags &= ~TF_FREEZE;   /* it stays a TCB */
     }
 }
 
@@ -245,6 +260,7 @@ void tcp_set_state(struct ts_stack *s, struct ts_tcb *t, enum ts_tcp_state st, c
         tcp_timer_set(s, t, TS_TCP_T_2MSL, now + 2 * msl);
         ts_ring_release(&t->snd);
         if (t->rcv.len == 0) ts_ring_release(&t->rcv);
+        if (tcp_app_gone(t)) tcp_tw_freeze_later(s, t);
     } else if (st == TS_TCP_FIN_WAIT_2 && tcp_app_gone(t)) {
         tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
     }
@@ -328,4 +344,11 @@ void ts_tcp_foreach(const struct ts_stack *s,
         ts_tcp_get_info(&t->sock, &info);
         if (!fn(arg, &t->sock, &info)) return;
     }
+    tcp_tw_foreach(s, fn, arg);
+}
+
+void ts_tcp_tw_memory(const struct ts_stack *s, unsigned *n, size_t *bytes)
+{
+    *n = s->tcp ? s->tcp->ntw : 0;
+    *bytes = (size_t)*n * tcp_tw_size();
 }

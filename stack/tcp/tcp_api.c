@@ -200,6 +200,7 @@ void ts_tcp_close(struct ts_sock *sock, ts_time_t now)
         if (!(t->flags & TF_SHUT_WR)) ts_tcp_shutdown(sock, now);
         if (t->state == TS_TCP_FIN_WAIT_2)
             tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
+        if (t->state == TS_TCP_TIME_WAIT) tcp_tw_freeze_later(s, t);   /* a compact record now */
         tcp_orphan_add(s, t, now);
         break;
     }
@@ -224,6 +225,15 @@ int ts_tcp_set_nodelay(struct ts_sock *sock, bool on)
 {
     struct ts_tcb *t = ts_tcb_of(sock);
     if (on) t->flags |= TF_NODELAY; else t->flags &= ~TF_NODELAY;
+    return 0;
+}
+
+int ts_tcp_set_reader(struct ts_sock *sock, ts_tcp_reader fn, void *arg)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
+    t->reader = fn;
+    t->reader_arg = arg;
     return 0;
 }
 

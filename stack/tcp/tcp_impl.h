@@ -56,6 +56,8 @@ enum {
     TF_TLP_ARMED   = 1u << 17,  /* the REXMT deadline is a tail loss probe timeout (RFC 8985 §7) */
     TF_RACK_REO    = 1u << 18,  /* the REXMT deadline is RACK's reordering timer (RFC 8985 §6.2) */
     TF_RTO_LOSS    = 1u << 19,  /* after a timeout, until SND.UNA passes recover: no fast recovery */
+    TF_FIN_AGAIN   = 1u << 20,  /* entered CLOSING: the ACK of the peer's FIN repeats ours */
+    TF_FREEZE      = 1u << 31,  /* on the reap list to become a TIME_WAIT record (tcp_tw.c) */
 };
 
 struct ts_tcp;
@@ -90,6 +92,14 @@ struct ts_tcb {
     uint8_t sack_nrecent;
     bool dsack_pending;
     uint32_t dsack_l, dsack_r;
+    struct tcp_ackq_slot {          /* the last two pure ACKs queued, while they may be withdrawn (tcp_ack_merge.c) */
+        struct ts_frame *frame;     /* NULL: none */
+        uint64_t pos;               /* its place in the transmit FIFO */
+        uint32_t ack;
+        bool dsack;
+        uint8_t nsack;
+        uint32_t sack[TS_TCP_SACK_MAX][2];
+    } ackq[2];
     uint16_t mss;                   /* send MSS */
     uint8_t snd_wscale, rcv_wscale;
 
@@ -132,6 +142,8 @@ struct ts_tcb {
 
     struct ts_ring snd, rcv;
     struct ts_reass reass;
+    ts_tcp_reader reader;           /* zero-copy receive (ts_tcp_set_reader), or NULL */
+    void *reader_arg;
 
     /* listener side */
     struct ts_tcb *listener;        /* the listener while in its SYN or accept queue */
@@ -166,6 +178,8 @@ struct ts_tcp {
     unsigned norphans;
     uint64_t grown_total;           /* sum of tcb->grown */
     const struct tcp_cc_ops *cc_default;  /* the stack's congestion controller (cfg.tcp_cc) */
+    struct tcp_tw *tw_head, *tw_tail;     /* TIME_WAIT records, earliest deadline first (tcp_tw.c) */
+    unsigned ntw;
 };
 
 static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }
@@ -194,6 +208,27 @@ void tcp_notify(struct ts_stack *s, struct ts_tcb *t, unsigned events);
 void tcp_drop_conn(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, int err, const char *why);
 void tcp_maybe_reap(struct ts_stack *s, struct ts_tcb *t);
 void tcp_reap(struct ts_stack *s);
+/* Free a TCB now: out of every table and list (tcp_reap's work, for tcp_tw.c). */
+void tcp_tcb_free(struct ts_stack *s, struct ts_tcb *t);
+
+/* tcp_tw.c: TIME_WAIT as a compact record */
+struct tcp_tw;
+struct ts_tcp_info;
+size_t tcp_tw_size(void);
+/* Queue t (TIME_WAIT, no handle) to become a record at the next tcp_reap. */
+void tcp_tw_freeze_later(struct ts_stack *s, struct ts_tcb *t);
+/* Replace t by a record and free it; false (t untouched) unless only TIME_WAIT keeps it. */
+bool tcp_tw_freeze(struct ts_stack *s, struct ts_tcb *t);
+/* A segment met record n: a TCB in TIME_WAIT again, exactly as it was (NULL if out of memory;
+ * the record then stays); it is frozen again at the end of the call. */
+struct ts_tcb *tcp_tw_thaw(struct ts_stack *s, struct ts_demux_node *n);
+ts_time_t tcp_tw_poll_at(const struct ts_tcp *tcp);
+/* Records whose 2*MSL is over are deleted (traced as TIME_WAIT -> CLOSED, "timer 2MSL"). */
+void tcp_tw_poll(struct ts_stack *s, ts_time_t now);
+/* Visit the records as ts_tcp_foreach does; false when fn stopped. */
+bool tcp_tw_foreach(const struct ts_stack *s,
+                    bool (*fn)(void *arg, const struct ts_sock *sock, const struct ts_tcp_info *info), void *arg);
+void tcp_tw_free_all(struct ts_stack *s);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 /* tcp_pmtu.c: an ICMP Packet Too Big (next-hop mtu, 0 if unknown) about this connection's
  * datagram of quoted_len bytes: checks it (RFC 5927) and lowers the send MSS (RFC 1191). */
@@ -217,6 +252,11 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t);
 void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,
                       uint32_t src, uint32_t dst);
 uint8_t tcp_wscale_for(const struct ts_tcb *t);
+
+/* Round the receive buffer up to a whole number of t->mss segments, as BSD's tcp_mss() does
+ * (65,536 bytes become 65,700 with an MSS of 1,460), while it holds nothing; called once the
+ * MSS is known (the SYN or the cookie ACK). Keeps the buffer when memory is short. */
+void tcp_round_rcvbuf(struct ts_tcb *t);
 void tcp_grow_rcv(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, uint32_t n);
 void tcp_grow_rcv_ooo(struct ts_stack *s, struct ts_tcb *t);
 bool tcp_grow_snd(struct ts_stack *s, struct ts_tcb *t);
@@ -272,6 +312,12 @@ void tcp_sack_advance(struct ts_tcb *t, uint32_t n);
 void tcp_sack_clear(struct ts_tcb *t);
 uint32_t tcp_sack_pipe(const struct ts_tcb *t);
 uint32_t tcp_sack_skip(struct ts_tcb *t);
+
+/* tcp_ack_merge.c */
+struct ts_frame;
+void tcp_ack_merge(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t ack,
+                   const struct ts_tcp_opts *o, bool dsack);
+void tcp_ack_merge_break(struct ts_tcb *t);
 
 /* tcp_sack_rcv.c */
 void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq);

@@ -101,6 +101,7 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     /* fourth: the SYN bit */
     if (!(sg->flags & TS_TCP_SYN)) { DROP(s, now, drop_syn_sent_other, sg); return; }
     tcp_apply_syn_opts(s, t, o);
+    tcp_round_rcvbuf(t);        /* the MSS is known (a passive open: when established) */
     tcp_ts_syn(s, t, now, o);
     t->irs = sg->seq;
     t->rcv_nxt = sg->seq + 1;
@@ -147,9 +148,28 @@ static void syn_sent(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
 }
 
 /* ---- §3.10.7.4 first: sequence number check, then trim to the window ---- */
+
+/* RCV.WND for the acceptability test: the receive buffer space we really have (RCV.BUFF -
+ * RCV.USER, RFC 9293 §3.8.6.2.2), never less than the window already offered. The two differ
+ * when the buffer is larger than the window field can say (65,700 bytes and no window scale:
+ * 65,535 is advertised, SEG.WND = RCV.WND >> Rcv.Wind.Shift in RFC 7323 §2.3 cut to 16 bits)
+ * and while receiver SWS avoidance holds the right edge back: data that fits is taken, as BSD
+ * does (rcv_wnd = max(sbspace, rcv_adv - rcv_nxt)). Linux tests against the advertised window
+ * alone. */
+static uint32_t rcv_wnd(const struct ts_tcb *t)
+{
+    uint32_t adv = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    /* TIME_WAIT receives nothing more, and a passive open in SYN_RECEIVED is a SYN queue entry:
+     * neither has a buffer to speak of, the window is the one advertised */
+    if (t->state == TS_TCP_TIME_WAIT || (t->state == TS_TCP_SYN_RECEIVED && (t->flags & TF_PASSIVE)))
+        return adv;
+    uint32_t space = ts_ring_space(&t->rcv);
+    return space > adv ? space : adv;
+}
+
 static bool acceptable(const struct ts_tcb *t, const struct seg *sg)
 {
-    uint32_t wnd = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    uint32_t wnd = rcv_wnd(t);
     uint32_t len = seg_len(sg);
     if (len == 0) return wnd == 0 ? sg->seq == t->rcv_nxt : ts_seq_in(sg->seq, t->rcv_nxt, t->rcv_nxt + wnd);
     if (wnd == 0) return false;
@@ -168,8 +188,7 @@ static void trim(const struct ts_tcb *t, struct seg *sg)
         sg->seq += cut;
         if (d > cut) sg->flags &= (uint8_t)~TS_TCP_FIN;    /* an old FIN */
     }
-    uint32_t wnd = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-    uint32_t end = t->rcv_nxt + wnd;
+    uint32_t end = t->rcv_nxt + rcv_wnd(t);
     if (SEQ_GT(sg->seq + sg->len, end)) {
         sg->len = SEQ_GT(sg->seq, end) ? 0 : end - sg->seq;
         sg->flags &= (uint8_t)~TS_TCP_FIN;                 /* the FIN lies past the window */
@@ -193,9 +212,13 @@ static void step_rst(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
         else tcp_drop_conn(s, t, now, TS_ECONNREFUSED, "rcv RST in SYN_RECEIVED");
         break;
     case TS_TCP_ESTABLISHED: case TS_TCP_FIN_WAIT_1: case TS_TCP_FIN_WAIT_2: case TS_TCP_CLOSE_WAIT:
+    /* CLOSING, LAST_ACK: RFC 9293 only says "enter the CLOSED state"; our FIN is still
+     * unacknowledged, so the peer may not have had all we sent: an application still holding
+     * the socket learns of the reset (as on Linux and FreeBSD) rather than seeing a clean end */
+    case TS_TCP_CLOSING: case TS_TCP_LAST_ACK:
         tcp_drop_conn(s, t, now, TS_ECONNRESET, "rcv RST");
         break;
-    default:  /* CLOSING, LAST_ACK, TIME_WAIT */
+    default:  /* TIME_WAIT */
         tcp_set_state(s, t, TS_TCP_CLOSED, "rcv RST", now);
         break;
     }
@@ -299,6 +322,9 @@ static bool syn_rcvd_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, co
     t->snd_wl1 = sg->seq;
     t->snd_wl2 = sg->ack;
     TS_COUNT(s, tcp, established);
+    /* a passive open sizes its buffer now, as BSD makes the socket of a SYN cache entry: in
+     * SYN_RECEIVED the window is the SYN,ACK's */
+    if (t->flags & TF_PASSIVE) tcp_round_rcvbuf(t);
     tcp_set_state(s, t, TS_TCP_ESTABLISHED, "rcv ACK of SYN,ACK", now);
     if (t->flags & TF_KEEPALIVE) tcp_timer_set(s, t, TS_TCP_T_KEEP, now + t->keep_idle);
     if (t->listener) tcp_child_established(s, t, now);
@@ -400,7 +426,10 @@ static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         break;
     case TS_TCP_FIN_WAIT_1:
         if (fin_acked(t)) tcp_set_state(s, t, TS_TCP_TIME_WAIT, "rcv FIN", now);
-        else tcp_set_state(s, t, TS_TCP_CLOSING, "rcv FIN (simultaneous close)", now);
+        else {
+            tcp_set_state(s, t, TS_TCP_CLOSING, "rcv FIN (simultaneous close)", now);
+            t->flags |= TF_FIN_AGAIN;                   /* tcp_output.c: plan_data */
+        }
         break;
     case TS_TCP_FIN_WAIT_2:
         tcp_set_state(s, t, TS_TCP_TIME_WAIT, "rcv FIN", now);
@@ -410,7 +439,20 @@ static void do_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     }
 }
 
-/* Data at offset off from RCV.NXT into the ring; out of order into the reassembly ranges. */
+/* In-order bytes to the application's reader, if it has one and nothing is waiting before them
+ * in the ring; returns how many it took (read at once: they never enter the ring). */
+static uint32_t reader_take(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const uint8_t *data,
+                            uint32_t len)
+{
+    if (!t->reader || t->rcv.len || tcp_app_gone(t)) return 0;
+    size_t n = t->reader(t->reader_arg, data, len);
+    uint32_t took = n < len ? (uint32_t)n : len;
+    tcp_grow_rcv(s, t, now, took);   /* the window the reader keeps open may limit the peer */
+    return took;
+}
+
+/* Data at offset off from RCV.NXT into the ring (or the reader); out of order into the
+ * reassembly ranges. */
 static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
     uint32_t off = sg->seq - t->rcv_nxt, len = sg->len, space = ts_ring_space(&t->rcv);
@@ -420,12 +462,19 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
         t->flags |= TF_ACKNOW;
         return;
     }
-    if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
     if (off >= space) { DROP(s, now, drop_out_of_window, sg); return; }   /* never past the ring */
     if (len > space - off) len = space - off;
-    uint32_t got;
+    /* taken although the window offered was zero (room kept back by receiver SWS avoidance, see
+     * rcv_wnd): the sender is probing, and hears "its next expected sequence number and current
+     * window" at once (RFC 9293 §3.8.6.1), not after the delayed-ACK timer */
+    if (!SEQ_GT(t->rcv_adv, sg->seq)) t->flags |= TF_ACKNOW;
+    uint32_t got, took = off == 0 && t->reass.n == 0 ? reader_take(s, t, now, sg->data, len) : 0;
+    if (took < len && ts_ring_alloc(&t->rcv) < 0) {
+        if (!took) { DROP(s, now, drop_nomem, sg); return; }
+        len = took;
+    }
     if (off == 0 && t->reass.n == 0) {
-        got = ts_ring_write(&t->rcv, sg->data, len);
+        got = took + ts_ring_write(&t->rcv, sg->data + took, len - took);
         t->rcv_unacked += got;
         /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: an ACK for at least every second full-sized
          * segment; we ACK every second segment whatever its size (as FreeBSD and Linux do),
@@ -580,6 +629,10 @@ void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *
     size_t optlen = h.hlen - TS_TCP_HLEN;
     uint32_t dlen = (uint32_t)(len - h.hlen);
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, ip->dst, h.dport, ip->src, h.sport);
+    if (n && n->kind == TS_DEMUX_TCP_TW && !(n = (struct ts_demux_node *)tcp_tw_thaw(s, n))) {
+        TS_DROP(s, now, tcp, drop_nomem, seg, len);   /* TIME_WAIT's record stays */
+        return;
+    }
     struct ts_tcb *t = (struct ts_tcb *)n;
     /* RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN beyond a TIME_WAIT may start afresh. */
     /* Only once the application has let go (RFC 1122 §4.2.2.13: a closed connection lingering);
@@ -616,7 +669,8 @@ void ts_tcp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t 
     const uint8_t *th = orig + ihl;
     struct ts_demux_node *n = ts_demux_lookup(s->demux, TS_IPPROTO_TCP, src, ts_get16(th), dst, ts_get16(th + 2));
     struct ts_tcb *t = (struct ts_tcb *)n;
-    if (!t || t->state == TS_TCP_LISTEN || n->raddr != dst) return;
+    /* a TIME_WAIT record has nothing in flight for an error to be about */
+    if (!t || n->kind == TS_DEMUX_TCP_TW || t->state == TS_TCP_LISTEN || n->raddr != dst) return;
     uint32_t seq = ts_get32(th + 4);
     if (!(SEQ_GEQ(seq, t->snd_una) && SEQ_LT(seq, t->snd_max))) return;
     TS_COUNT(s, tcp, icmp_errors);

@@ -75,6 +75,7 @@ static bool cookie_ack(struct ts_stack *s, struct ts_tcb *l, ts_time_t now,
     t->snd_una = t->snd_nxt = t->snd_max = h->ack;
     uint16_t ours = tcp_our_mss(s);
     t->mss = mss < ours ? mss : ours;
+    tcp_round_rcvbuf(t);
     struct ts_tcp_opts o;
     ts_tcp_parse_opts(opt, optlen, &o);
     if (o.has_ts && !s->cfg.tcp_no_timestamps) {   /* our SYN,ACK offered timestamps: taken */

@@ -12,6 +12,7 @@
 struct plan {
     uint32_t seq, len;
     uint8_t flags;
+    bool fin_again;     /* the ACK repeats a FIN already sent (CLOSING) */
 };
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
@@ -112,13 +113,17 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
     if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     tcp_offload_csum(s, f, hlen + p->len, p->len > t->mss ? t->mss : 0, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
+    if (p->flags == TS_TCP_ACK && p->len == 0)           /* ACK frequency: tcp_ack_merge.c */
+        tcp_ack_merge(s, t, f, h.ack, &o, o.nsack && t->dsack_pending);
+    else
+        tcp_ack_merge_break(t);
     TS_COUNT(s, tcp, tx_segments);
     tcp_prr_sent(t, p->len);
     if (o.nsack && t->dsack_pending) TS_COUNT(s, tcp, dsacks_sent);
     if (p->flags & TS_TCP_ACK) {
         t->dsack_pending = false;       /* reported once (RFC 2883 §4), or overtaken by data */
         t->last_ack_sent = h.ack;       /* RFC 7323 §4.3 Last.ACK.sent */
-        t->flags &= ~TF_ACKNOW;
+        t->flags &= ~(uint32_t)(TF_ACKNOW | TF_FIN_AGAIN);
         t->rcv_unacked = 0;
         t->rcv_unacked_segs = 0;
         tcp_timer_stop(s, t, TS_TCP_T_DELACK);
@@ -154,6 +159,7 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len, 
 {
     uint32_t data_end = t->snd_buf_seq + t->snd.len, len = 0, avail = 0;
     bool fin = false, send = false;
+    p->fin_again = false;
     if (may_send_data(t->state)) {
         avail = SEQ_LT(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
         uint32_t cw = t->cwnd;
@@ -186,6 +192,18 @@ static bool plan_data(const struct ts_tcb *t, struct plan *p, uint32_t max_len, 
         p->seq = t->snd_max;             /* a pure ACK carries the highest sequence sent */
         p->len = 0;
         p->flags = TS_TCP_ACK;
+        /* Entering CLOSING: the peer's FIN came without acknowledging ours, so the peer had not
+         * seen our FIN when it sent its own. The ACK of its FIN repeats ours (SEQ = SND.MAX - 1):
+         * a lost FIN is resent at once instead of after an RTO, at the cost of no extra segment;
+         * a FIN the peer already has is a duplicate it acknowledges. FreeBSD does this; Linux
+         * sends the bare <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> of RFC 9293 §3.10.7.4. Later ACKs
+         * (challenge ACKs ...) are bare. */
+        if ((t->flags & TF_FIN_AGAIN) && t->state == TS_TCP_CLOSING && SEQ_LT(t->snd_una, t->snd_max) &&
+            t->snd_nxt == t->snd_max) {
+            p->seq = t->snd_max - 1;
+            p->flags |= TS_TCP_FIN;
+            p->fin_again = true;
+        }
         return true;
     }
     p->seq = t->snd_nxt;
@@ -258,7 +276,7 @@ static int sack_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     if (t->state == TS_TCP_CLOSED || t->state == TS_TCP_LISTEN) return;
-    struct plan p;
+    struct plan p = { 0 };
     for (unsigned guard = 0; guard < 100000; guard++) {
         if ((t->flags & TF_SACK) && t->segs.lost_bytes) {
             int r = sack_rexmit(s, t, now);
@@ -269,8 +287,13 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         bool any = tcp_synchronized(t->state) ? plan_data(t, &p, lim, tcp_tso_max(s, t)) : plan_syn(t, &p);
         if (!any) break;
         if (xmit(s, t, now, &p) < 0) { block(s, t); return; }
+        if (p.fin_again) {
+            t->flags &= ~TF_RTT_TIMING;                    /* a FIN sent again: Karn */
+            t->retransmits++;
+            TS_COUNT(s, tcp, retransmits);
+        }
         sent(s, t, now, &p);
-        if (p.len == 0 && !(p.flags & (TS_TCP_SYN | TS_TCP_FIN))) break;   /* one ACK is enough */
+        if (p.len == 0 && (!(p.flags & (TS_TCP_SYN | TS_TCP_FIN)) || p.fin_again)) break;   /* one ACK is enough */
     }
     /* Unsent data and nothing in flight to bring an ACK: the persist timer takes over. */
     if (may_send_data(t->state) && t->snd_max == t->snd_una &&

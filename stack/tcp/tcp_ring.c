@@ -51,10 +51,18 @@ void ts_ring_release(struct ts_ring *r)
     r->len = 0;
 }
 
+/* The index of position pos: pos < 3 * cap (head < cap, offsets within the ring), so at most
+ * two subtractions and no division; cap need not be a power of two. */
+static uint32_t wrap(const struct ts_ring *r, uint32_t pos)
+{
+    while (pos >= r->cap) pos -= r->cap;
+    return pos;
+}
+
 /* Copy n bytes into the ring starting at absolute position pos (wrapping). */
 static void put_at(struct ts_ring *r, uint32_t pos, const uint8_t *src, uint32_t n)
 {
-    uint32_t i = pos & (r->cap - 1);
+    uint32_t i = wrap(r, pos);
     uint32_t first = r->cap - i < n ? r->cap - i : n;
     memcpy(r->buf + i, src, first);
     if (n > first) memcpy(r->buf, src + first, n - first);
@@ -79,7 +87,7 @@ void ts_ring_commit(struct ts_ring *r, uint32_t n) { r->len += n; }
 void ts_ring_peek(const struct ts_ring *r, uint32_t off, void *dst, uint32_t n)
 {
     if (n == 0) return;
-    uint32_t i = (r->head + off) & (r->cap - 1);
+    uint32_t i = wrap(r, r->head + off);
     uint32_t first = r->cap - i < n ? r->cap - i : n;
     memcpy(dst, r->buf + i, first);
     if (n > first) memcpy((uint8_t *)dst + first, r->buf, n - first);
@@ -87,7 +95,7 @@ void ts_ring_peek(const struct ts_ring *r, uint32_t off, void *dst, uint32_t n)
 
 void ts_ring_consume(struct ts_ring *r, uint32_t n)
 {
-    r->head = (r->head + n) & (r->cap - 1);
+    r->head = wrap(r, r->head + n);
     r->len -= n;   /* head stays put even when empty: out-of-order bytes may sit beyond it */
 }
 

@@ -1,5 +1,6 @@
 /*
- * Byte rings for TCP send and receive buffers. The size is a power of two fixed at init; the
+ * Byte rings for TCP send and receive buffers. The size is fixed at init (any size: a power of
+ * two by default, a whole number of segments once a receive buffer is rounded to the MSS); the
  * storage is allocated only when the first byte needs it (ts_ring_alloc), so thousands of idle
  * connections cost no buffer memory. Bytes are addressed by offset from the oldest byte.
  * The receive side also writes out-of-order data past the readable end (ts_ring_write_beyond)
@@ -13,7 +14,7 @@
 
 struct ts_ring {
     uint8_t *buf;     /* NULL until allocated */
-    uint32_t cap;     /* power of two */
+    uint32_t cap;     /* bytes (any size) */
     uint32_t head;    /* index of the oldest byte */
     uint32_t len;     /* bytes held */
 };
@@ -21,13 +22,13 @@ struct ts_ring {
 /* Round n up to a power of two within [lo, hi]. */
 uint32_t ts_ring_size(uint32_t n, uint32_t lo, uint32_t hi);
 
-/* Set up an empty ring of cap bytes (a power of two); allocates nothing. */
+/* Set up an empty ring of cap bytes; allocates nothing. */
 void ts_ring_init(struct ts_ring *r, uint32_t cap);
 
 /* Make sure storage exists. Returns 0, or -1 when memory is exhausted. */
 int ts_ring_alloc(struct ts_ring *r);
 
-/* Grow to cap bytes (a larger power of two), keeping every byte where its offset says, out-of-order
+/* Grow to cap bytes (more than now), keeping every byte where its offset says, out-of-order
  * bytes past the readable end included. Returns 0, or -1 when memory is exhausted (unchanged). */
 int ts_ring_resize(struct ts_ring *r, uint32_t cap);
 

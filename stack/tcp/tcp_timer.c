@@ -260,8 +260,10 @@ static void fire(struct ts_stack *s, struct ts_tcb *t, unsigned which, ts_time_t
 ts_time_t ts_tcp_poll_at(const struct ts_stack *s)
 {
     const struct ts_tcp *tcp = s->tcp;
-    if (!tcp || tcp->heap_len == 0) return TS_TIME_NEVER;
-    return tcp->heap[0]->deadline;
+    if (!tcp) return TS_TIME_NEVER;
+    ts_time_t tw = tcp_tw_poll_at(tcp);
+    if (tcp->heap_len == 0) return tw;
+    return tcp->heap[0]->deadline < tw ? tcp->heap[0]->deadline : tw;
 }
 
 void ts_tcp_poll(struct ts_stack *s, ts_time_t now)
@@ -280,6 +282,7 @@ void ts_tcp_poll(struct ts_stack *s, ts_time_t now)
         if (t->state == TS_TCP_CLOSED) tcp_timers_clear(s, t);
     }
     tcp_reap(s);
+    tcp_tw_poll(s, now);
 }
 
 const char *ts_tcp_timer_name(unsigned t)

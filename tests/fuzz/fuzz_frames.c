@@ -152,10 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 7: do_tcp(z, &r, op, (op & 8) != 0); break;
         }
     }
-    fz_advance(z, TS_SEC(5));
-    for (unsigned i = 0; i < z->nconns; i++)
-        if (z->conns[i].sock) ts_tcp_close(z->conns[i].sock, z->now);
-    fz_advance(z, TS_SEC(120));
+    fz_wind_down(z);
     fz_fini(z);
     free(z);
     return 0;

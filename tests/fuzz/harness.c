@@ -3,9 +3,7 @@
 #include "harness.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
-
-static const uint8_t PEER_MAC[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
-static const uint8_t OUR_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+#include "../lib/peer_frames.h"
 
 /* The application on our side: accept everything, read everything, answer a little. */
 static void app_cb(void *arg, struct ts_sock *sock, unsigned ev, ts_time_t now)
@@ -92,23 +90,11 @@ void fz_advance(struct fz *z, ts_time_t dt)
     z->now = end;
 }
 
+/* Ethernet and IPv4 headers from the peer to the stack (tests/lib/peer_frames.h); returns 34. */
 static size_t put_eth_ip(struct fz *z, uint8_t proto, uint16_t id, uint16_t frag, size_t l4len)
 {
-    uint8_t *f = z->frame;
-    memcpy(f, OUR_MAC, 6);
-    memcpy(f + 6, PEER_MAC, 6);
-    ts_put16(f + 12, 0x0800);
-    uint8_t *h = f + 14;
-    h[0] = 0x45; h[1] = 0;
-    ts_put16(h + 2, (uint16_t)(20 + l4len));
-    ts_put16(h + 4, id);
-    ts_put16(h + 6, frag);
-    h[8] = 64; h[9] = proto;
-    ts_put16(h + 10, 0);
-    ts_put32(h + 12, FZ_PEER_IP);
-    ts_put32(h + 16, FZ_OUR_IP);
-    ts_put16(h + 10, ts_csum(h, 20));
-    return 34;
+    size_t o = put_eth(z->frame, OUR_MAC, 0x0800);
+    return o + put_ip(z->frame + o, proto, FZ_PEER_IP, FZ_OUR_IP, l4len, id, frag);
 }
 
 size_t fz_ip(struct fz *z, uint8_t proto, uint16_t id, uint16_t frag, const uint8_t *data, size_t len)
@@ -214,6 +200,14 @@ void fz_init_offload(struct fz *z, unsigned offload)
     ts_udp_open(z->s, 0, FZ_UDP_PORT, app_cb, z, &z->udp);
     open_passive(z, 40000);
     open_active(z);
+}
+
+void fz_wind_down(struct fz *z)
+{
+    fz_advance(z, TS_SEC(5));
+    for (unsigned i = 0; i < z->nconns; i++)
+        if (z->conns[i].sock) ts_tcp_close(z->conns[i].sock, z->now);
+    fz_advance(z, TS_SEC(120));
 }
 
 void fz_fini(struct fz *z)

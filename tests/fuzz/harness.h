@@ -65,6 +65,9 @@ void fz_init(struct fz *z);
  * partial checksums; fz_drain reads them with ts_stack_transmit_info). */
 void fz_init_offload(struct fz *z, unsigned offload);
 void fz_fini(struct fz *z);
+/* The end of a run with connections: 5 s of timers, every connection closed, 120 s more (so
+ * that TIME_WAIT, retransmission and close timers run out). */
+void fz_wind_down(struct fz *z);
 
 /* Receive a frame, run the app's callbacks, and read everything the stack sends. */
 void fz_deliver(struct fz *z, const uint8_t *frame, size_t len);

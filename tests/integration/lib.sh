@@ -23,6 +23,10 @@
 #   ts_offloads_off NS DEV  Turn GSO, TSO and GRO off on DEV in namespace NS (ethtool), so that
 #                         frames through DEV are single segments (a loss drops one segment).
 #   ts_netns_add NAME     Make namespace NAME (lo up); the EXIT trap deletes it.
+#   ts_bridge TAP...      Make the namespace $TS_NS itself (lo up, IPv6 off) with a bridge br0, the
+#                         kernel's side as 10.0.0.1/24, and a TAP named TAP enslaved to it for each
+#                         argument, for several tapstacks (`up --tap`, `fetch --tap`) on one link.
+#                         Sets TS_NS_KEEP=1; the EXIT trap deletes the namespace.
 #   ts_veth NS1 DEV1 ADDR1 NS2 DEV2 ADDR2   A veth pair made inside NS1 (nothing in the root
 #                         namespace), DEV1 with ADDR1 in NS1 and DEV2 with ADDR2 in NS2, offloads off.
 #   ts_loss_paths         Two paths with a router in the middle, for loss made by nftables in the
@@ -122,6 +126,21 @@ ts_netns_add() {
     ip netns add "$1" || ts_fail "cannot create namespace $1"
     echo "netns $1" >>"$TS_PIDS"
     ip netns exec "$1" ip link set lo up
+}
+
+ts_bridge() {
+    TS_NS_KEEP=1
+    ip netns add "$TS_NS" || ts_fail "cannot create $TS_NS"
+    ts_ns ip link set lo up
+    ts_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+    ts_ns ip link add br0 type bridge
+    ts_ns ip addr add 10.0.0.1/24 dev br0
+    ts_ns ip link set br0 up
+    local t
+    for t in "$@"; do
+        ts_ns ip tuntap add dev "$t" mode tap || ts_fail "cannot create $t"
+        ts_ns ip link set "$t" master br0 up
+    done
 }
 
 ts_veth() {

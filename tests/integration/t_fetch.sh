@@ -36,16 +36,7 @@ usage "--timeout 'x'" --timeout x http://10.0.0.1/
 usage "--ip 'nope'" --ip nope http://10.0.0.1/
 ts_log "usage errors: exit status 2 with a reason"
 
-ip netns add "$TS_NS" || ts_fail "cannot create $TS_NS"
-ts_ns ip link set lo up
-ts_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-ts_ns ip link add br0 type bridge
-ts_ns ip addr add 10.0.0.1/24 dev br0
-ts_ns ip link set br0 up
-for t in tapS tapP; do
-    ts_ns ip tuntap add dev "$t" mode tap || ts_fail "cannot create $t"
-    ts_ns ip link set "$t" master br0 up
-done
+ts_bridge tapS tapP
 
 ts_bg ip netns exec "$TS_NS" python3 -m http.server 8000 --bind 10.0.0.1 --directory "$D/www"
 for _ in $(seq 50); do ts_ns curl -s -o /dev/null http://10.0.0.1:8000/small.txt && break; sleep 0.1; done

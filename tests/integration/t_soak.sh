@@ -36,17 +36,7 @@ echo spaces >"$D/root/tree/name with spaces.txt"
 
 # The namespace: a bridge (the kernel, 10.0.0.1) joining tapS (tapstack up, 10.0.0.2, with the
 # faults) and tapP (tapstack fetch, 10.0.0.5, the second stack).
-TS_NS_KEEP=1
-ip netns add "$TS_NS" || ts_fail "cannot create $TS_NS"
-ts_ns ip link set lo up
-ts_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-ts_ns ip link add br0 type bridge
-ts_ns ip addr add 10.0.0.1/24 dev br0
-ts_ns ip link set br0 up
-for t in tapS tapP; do
-    ts_ns ip tuntap add dev "$t" mode tap || ts_fail "cannot create $t"
-    ts_ns ip link set "$t" master br0 up
-done
+ts_bridge tapS tapP
 
 ip netns exec "$TS_NS" "$TS_BIN" up --tap tapS --ip 10.0.0.2/24 --mac 02:00:00:00:00:02 --ctl "$CTL" \
     --loss 0.01 --reorder 0.01 --dup 0.005 --seed "$SOAK_SEED" --msl 1000 \

@@ -24,7 +24,7 @@ uint16_t frm_csum_fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
-static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+uint32_t frm_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {
     uint8_t ph[12];
     ts_put32(ph, src);
@@ -35,8 +35,7 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t l
     return frm_csum_add(0, ph, sizeof ph);
 }
 
-/* Ethernet + IPv4 headers for an L4 payload of l4_len bytes. */
-static void put_eth_ip(uint8_t *buf, const struct frm_addr *src, const struct frm_addr *dst,
+void frm_put_eth_ip(uint8_t *buf, const struct frm_addr *src, const struct frm_addr *dst,
                        uint16_t ip_id, uint8_t proto, size_t l4_len)
 {
     uint8_t *ip = buf + FRM_ETH_HLEN;
@@ -63,7 +62,7 @@ size_t frm_build_tcp(uint8_t *buf, size_t cap, const struct frm_addr *src,
     size_t tcp_len = FRM_TCP_HLEN + olen + t->data_len;
     size_t total = FRM_ETH_HLEN + FRM_IP_HLEN + tcp_len;
     if (olen > 40 || total > cap || FRM_IP_HLEN + tcp_len > 65535) return 0;
-    put_eth_ip(buf, src, dst, ip_id, 6, tcp_len);
+    frm_put_eth_ip(buf, src, dst, ip_id, 6, tcp_len);
     uint8_t *h = buf + FRM_ETH_HLEN + FRM_IP_HLEN;
     ts_put16(h, src->port);
     ts_put16(h + 2, dst->port);
@@ -77,7 +76,7 @@ size_t frm_build_tcp(uint8_t *buf, size_t cap, const struct frm_addr *src,
     memset(h + FRM_TCP_HLEN, 0, olen);
     memcpy(h + FRM_TCP_HLEN, t->opt, t->opt_len);
     if (t->data_len) memcpy(h + FRM_TCP_HLEN + olen, t->data, t->data_len);
-    uint32_t sum = pseudo_sum(src->ip, dst->ip, 6, (uint16_t)tcp_len);
+    uint32_t sum = frm_pseudo_sum(src->ip, dst->ip, 6, (uint16_t)tcp_len);
     uint16_t c = frm_csum_fold(frm_csum_add(sum, h, tcp_len));
     if (t->bad_csum) c ^= 0x5a5a;
     ts_put16(h + 16, c);
@@ -91,14 +90,14 @@ size_t frm_build_udp(uint8_t *buf, size_t cap, const struct frm_addr *src,
     size_t udp_len = FRM_UDP_HLEN + len;
     size_t total = FRM_ETH_HLEN + FRM_IP_HLEN + udp_len;
     if (total > cap || FRM_IP_HLEN + udp_len > 65535) return 0;
-    put_eth_ip(buf, src, dst, ip_id, 17, udp_len);
+    frm_put_eth_ip(buf, src, dst, ip_id, 17, udp_len);
     uint8_t *h = buf + FRM_ETH_HLEN + FRM_IP_HLEN;
     ts_put16(h, src->port);
     ts_put16(h + 2, dst->port);
     ts_put16(h + 4, (uint16_t)udp_len);
     ts_put16(h + 6, 0);
     if (len) memcpy(h + FRM_UDP_HLEN, data, len);
-    uint16_t c = frm_csum_fold(frm_csum_add(pseudo_sum(src->ip, dst->ip, 17, (uint16_t)udp_len),
+    uint16_t c = frm_csum_fold(frm_csum_add(frm_pseudo_sum(src->ip, dst->ip, 17, (uint16_t)udp_len),
                                             h, udp_len));
     ts_put16(h + 6, c ? c : 0xffff);
     return total;
@@ -135,7 +134,7 @@ static void parse_tcp(const uint8_t *h, size_t len, struct frm_pkt *p)
     memcpy(p->tcp.opt, h + FRM_TCP_HLEN, p->tcp.opt_len);
     p->tcp.data = h + off;
     p->tcp.data_len = len - off;
-    uint32_t sum = pseudo_sum(p->ip_src, p->ip_dst, 6, (uint16_t)len);
+    uint32_t sum = frm_pseudo_sum(p->ip_src, p->ip_dst, 6, (uint16_t)len);
     p->l4_csum_ok = frm_csum_fold(frm_csum_add(sum, h, len)) == 0;
 }
 
@@ -157,7 +156,7 @@ static void parse_udp(const uint8_t *h, size_t len, struct frm_pkt *p)
     p->dport = ts_get16(h + 2);
     p->udp_data = h + FRM_UDP_HLEN;
     p->udp_len = ulen - FRM_UDP_HLEN;
-    uint32_t sum = pseudo_sum(p->ip_src, p->ip_dst, 17, (uint16_t)ulen);
+    uint32_t sum = frm_pseudo_sum(p->ip_src, p->ip_dst, 17, (uint16_t)ulen);
     p->l4_csum_ok = ts_get16(h + 6) == 0 || frm_csum_fold(frm_csum_add(sum, h, ulen)) == 0;
 }
 

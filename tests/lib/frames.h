@@ -75,6 +75,13 @@ struct frm_pkt {
 /* The Internet checksum over a buffer, with a starting partial sum. */
 uint32_t frm_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 uint16_t frm_csum_fold(uint32_t sum);
+/* The sum of the IPv4 pseudo-header (RFC 9293 §3.1, RFC 768) for an L4 message of len bytes. */
+uint32_t frm_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* Ethernet (src->mac to dst->mac) and IPv4 headers (TTL 64, DF for TCP, checksum) at buf for an L4
+ * message of l4_len bytes at buf + 34. */
+void frm_put_eth_ip(uint8_t *buf, const struct frm_addr *src, const struct frm_addr *dst, uint16_t ip_id,
+                    uint8_t proto, size_t l4_len);
 
 /* Build a whole Ethernet/IPv4/TCP frame from src to dst into buf (cap bytes). Returns the
  * frame length, or 0 if it does not fit. ip_id is the IPv4 identification to use. */

@@ -4,13 +4,13 @@
  * "legitimate traffic still flows" check (a ping answered; a handshake plus data both ways).
  *
  * Frames are built with tests/lib/frames.h (independent of the stack's own wire code) or by hand
- * with tests/unit/core_util.h, so that the tests can lie in any field they like.
+ * with tests/lib/core_util.h, so that the tests can lie in any field they like.
  */
 #ifndef TESTS_LIB_HARDEN_H
 #define TESTS_LIB_HARDEN_H
 
 #include <malloc.h>
-#include "unit/core_util.h"
+#include "core_util.h"
 #include "lib/frames.h"
 #include "tapstack/socket.h"
 #include "tcp/tcp_info.h"

@@ -1,7 +1,10 @@
-/* Test helper: frame builders (see obs_frames.h). */
+/* Test helper: frame builders (see obs_frames.h); the checksum is frames.c's. */
 #include "obs_frames.h"
 
 #include <string.h>
+
+#include "frames.h"
+#include "wire/bytes.h"
 
 void obsf_mac(uint32_t ip, uint8_t mac[6])
 {
@@ -13,61 +16,29 @@ void obsf_mac(uint32_t ip, uint8_t mac[6])
     mac[5] = (uint8_t)ip;
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-
-static uint32_t sum(uint32_t s, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2) s += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1) s += (uint32_t)(p[n - 1] << 8);
-    return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16) s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)~s;
-}
-
 static size_t eth(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t type)
 {
     obsf_mac(dst, buf);
     obsf_mac(src, buf + 6);
-    put16(buf + 12, type);
+    ts_put16(buf + 12, type);
     return 14;
 }
 
-/* IPv4 header at buf+14 for an L4 message of l4len bytes already at buf+34; L4 checksum at csum_off
- * (relative to L4, or -1 for none; pseudo-header used unless ICMP). */
+/* Ethernet and IPv4 headers for an L4 message of l4len bytes already at buf+34; L4 checksum at
+ * csum_off (relative to L4, or -1 for none; pseudo-header used unless ICMP). */
 static size_t ip(uint8_t *buf, uint8_t proto, uint32_t src, uint32_t dst, size_t l4len, int csum_off)
 {
-    uint8_t *h = buf + 14, *l4 = buf + 34;
-    eth(buf, src, dst, 0x0800);
-    memset(h, 0, 20);
-    h[0] = 0x45;
-    put16(h + 2, (uint16_t)(20 + l4len));
-    put16(h + 4, 0x1234);
-    put16(h + 6, proto == 6 ? 0x4000 : 0);
-    h[8] = 64;
-    h[9] = proto;
-    put32(h + 12, src);
-    put32(h + 16, dst);
-    put16(h + 10, fold(sum(0, h, 20)));
+    struct frm_addr s = { .ip = src }, d = { .ip = dst };
+    obsf_mac(src, s.mac);
+    obsf_mac(dst, d.mac);
+    frm_put_eth_ip(buf, &s, &d, 0x1234, proto, l4len);
     if (csum_off >= 0) {
-        uint32_t s = 0;
-        if (proto != 1) {
-            uint8_t ph[12];
-            put32(ph, src);
-            put32(ph + 4, dst);
-            ph[8] = 0;
-            ph[9] = proto;
-            put16(ph + 10, (uint16_t)l4len);
-            s = sum(0, ph, 12);
-        }
-        put16(l4 + csum_off, 0);
-        uint16_t c = fold(sum(s, l4, l4len));
+        uint8_t *l4 = buf + 34;
+        uint32_t sum = proto != 1 ? frm_pseudo_sum(src, dst, proto, (uint16_t)l4len) : 0;
+        ts_put16(l4 + csum_off, 0);
+        uint16_t c = frm_csum_fold(frm_csum_add(sum, l4, l4len));
         if (proto == 17 && c == 0) c = 0xffff;
-        put16(l4 + csum_off, c);
+        ts_put16(l4 + csum_off, c);
     }
     return 34 + l4len;
 }
@@ -78,13 +49,13 @@ size_t obsf_tcp(uint8_t *buf, uint32_t src, uint16_t sport, uint32_t dst, uint16
 {
     uint8_t *t = buf + 34;
     memset(t, 0, 20);
-    put16(t, sport);
-    put16(t + 2, dport);
-    put32(t + 4, seq);
-    put32(t + 8, ack);
+    ts_put16(t, sport);
+    ts_put16(t + 2, dport);
+    ts_put32(t + 4, seq);
+    ts_put32(t + 8, ack);
     t[12] = (uint8_t)(((20 + optlen) / 4) << 4);
     t[13] = flags;
-    put16(t + 14, win);
+    ts_put16(t + 14, win);
     if (optlen) memcpy(t + 20, opts, optlen);
     if (data) memcpy(t + 20 + optlen, data, payload);
     else memset(t + 20 + optlen, 'x', payload);
@@ -95,9 +66,9 @@ size_t obsf_udp(uint8_t *buf, uint32_t src, uint16_t sport, uint32_t dst, uint16
                 const uint8_t *data, size_t payload)
 {
     uint8_t *u = buf + 34;
-    put16(u, sport);
-    put16(u + 2, dport);
-    put16(u + 4, (uint16_t)(8 + payload));
+    ts_put16(u, sport);
+    ts_put16(u + 2, dport);
+    ts_put16(u + 4, (uint16_t)(8 + payload));
     if (data) memcpy(u + 8, data, payload);
     else memset(u + 8, 'u', payload);
     return ip(buf, 17, src, dst, 8 + payload, 6);
@@ -109,8 +80,8 @@ size_t obsf_icmp_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t type, ui
     uint8_t *m = buf + 34;
     m[0] = type;
     m[1] = 0;
-    put16(m + 4, id);
-    put16(m + 6, seq);
+    ts_put16(m + 4, id);
+    ts_put16(m + 6, seq);
     for (size_t i = 0; i < payload; i++) m[8 + i] = (uint8_t)i;
     return ip(buf, 1, src, dst, 8 + payload, 2);
 }
@@ -122,14 +93,14 @@ size_t obsf_arp(uint8_t *buf, uint16_t oper, const uint8_t sha[6], uint32_t spa,
     memcpy(buf + 6, sha, 6);
     if (oper == 1) memset(buf, 0xff, 6);
     uint8_t *a = buf + 14;
-    put16(a, 1);
-    put16(a + 2, 0x0800);
+    ts_put16(a, 1);
+    ts_put16(a + 2, 0x0800);
     a[4] = 6;
     a[5] = 4;
-    put16(a + 6, oper);
+    ts_put16(a + 6, oper);
     memcpy(a + 8, sha, 6);
-    put32(a + 14, spa);
+    ts_put32(a + 14, spa);
     memcpy(a + 18, tha, 6);
-    put32(a + 24, tpa);
+    ts_put32(a + 24, tpa);
     return 42;
 }

@@ -59,8 +59,22 @@ static void on_trace(void *arg, const struct ts_trace_event *ev)
     struct run *r = arg;
     if (ev->kind == TS_TRACE_STATE) {
         struct traced *slot = NULL;
+        uint32_t la = 0, ra = 0;
+        uint16_t lp = 0, rp = 0;
+        if (ev->sock) ts_sock_name(ev->sock, &la, &lp, &ra, &rp);
         for (unsigned i = 0; i < TRACED_MAX && !slot; i++)
             if (r->tr[i].sock == ev->sock) slot = &r->tr[i];
+        for (unsigned i = 0; i < TRACED_MAX && !slot; i++)   /* the same connection, moved */
+            if (r->tr[i].sock && rp && r->tr[i].laddr == la && r->tr[i].lport == lp && r->tr[i].raddr == ra &&
+                r->tr[i].rport == rp)
+                slot = &r->tr[i];
+        if (slot && slot->sock != ev->sock) {        /* keep the first pointer: the script's handle */
+            slot->state = ev->new_state;
+            slot->seq = ++r->tr_seq;
+            pkr_logf_(r, "         state %s -> %s%s%s\n", pkr_st_name(ev->old_state), pkr_st_name(ev->new_state),
+                      ev->why ? " " : "", ev->why ? ev->why : "");
+            return;
+        }
         for (unsigned i = 0; i < TRACED_MAX && !slot; i++)
             if (!r->tr[i].sock) slot = &r->tr[i];
         if (!slot) { /* evict the oldest */
@@ -69,6 +83,7 @@ static void on_trace(void *arg, const struct ts_trace_event *ev)
                 if (r->tr[i].seq < slot->seq) slot = &r->tr[i];
         }
         slot->sock = ev->sock;
+        slot->laddr = la; slot->lport = lp; slot->raddr = ra; slot->rport = rp;
         slot->state = ev->new_state;
         slot->seq = ++r->tr_seq;
         pkr_logf_(r, "         state %s -> %s%s%s\n", pkr_st_name(ev->old_state), pkr_st_name(ev->new_state),

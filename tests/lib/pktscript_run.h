@@ -26,6 +26,8 @@ struct outseg {
 
 struct traced {
     const struct ts_sock *sock;
+    uint32_t laddr, raddr;     /* the socket pair: a TIME_WAIT connection that became a compact */
+    uint16_t lport, rport;     /* record (tcp_tw.c) reports under another pointer */
     enum ts_tcp_state state;
     unsigned seq;              /* order of the last change */
 };

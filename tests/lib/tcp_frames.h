@@ -1,9 +1,9 @@
 /* Hand-built TCP segments for unit tests: a peer at PEER_IP talking to the stack at OUR_IP
- * (see tests/unit/core_util.h), and a reader for what the stack sends back. */
+ * (see tests/lib/core_util.h), and a reader for what the stack sends back. */
 #ifndef TESTS_LIB_TCP_FRAMES_H
 #define TESTS_LIB_TCP_FRAMES_H
 
-#include "unit/core_util.h"
+#include "core_util.h"
 #include "wire/tcp.h"
 
 struct tseg {

@@ -1,9 +1,9 @@
 /* Helpers for the UDP and reassembly unit tests: UDP datagrams and IPv4 fragments by hand, and
- * a look at what the stack sends. Built on tests/unit/core_util.h. */
+ * a look at what the stack sends. Built on tests/lib/core_util.h. */
 #ifndef TESTS_LIB_UDP_FRAMES_H
 #define TESTS_LIB_UDP_FRAMES_H
 
-#include "unit/core_util.h"
+#include "core_util.h"
 
 #define CSUM_GOOD 0    /* right checksum */
 #define CSUM_NONE 1    /* 0: none */

@@ -1,5 +1,5 @@
 /* The ARP cache: answer, learn, pending queue, retries and expiry, bound, rate limit. */
-#include "core_util.h"
+#include "lib/core_util.h"
 #include "net/arp.h"
 
 static size_t next_frame(struct ts_stack *s, ts_time_t now, uint8_t *buf)

@@ -1,5 +1,5 @@
 /* The Internet checksum (RFC 1071) and SipHash. */
-#include "core_util.h"
+#include "lib/core_util.h"
 #include "core/rand.h"
 
 static void rfc1071_example(void **st)

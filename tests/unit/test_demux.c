@@ -8,25 +8,11 @@
 
 #include "core/demux.h"
 #include "tapstack/socket.h"
-
-#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
-#define TCP 6
-#define UDP 17
+#include "lib/demux_node.h"
 
 static const uint32_t ME = IP(10, 0, 0, 2);
 static const uint32_t ME2 = IP(10, 0, 0, 3);
 static const uint32_t PEER = IP(10, 0, 0, 1);
-
-static struct ts_demux_node mk(uint8_t proto, uint32_t la, uint16_t lp, uint32_t ra, uint16_t rp)
-{
-    struct ts_demux_node n = {0};
-    n.proto = proto;
-    n.laddr = la;
-    n.lport = lp;
-    n.raddr = ra;
-    n.rport = rp;
-    return n;
-}
 
 static int setup(void **state)
 {
@@ -44,9 +30,9 @@ static int teardown(void **state)
 static void test_lookup_order(void **state)
 {
     struct ts_demux *d = *state;
-    struct ts_demux_node any = mk(TCP, 0, 80, 0, 0);
-    struct ts_demux_node bound = mk(TCP, ME, 80, 0, 0);
-    struct ts_demux_node conn = mk(TCP, ME, 80, PEER, 40000);
+    struct ts_demux_node any = demux_node(TCP, 0, 80, 0, 0);
+    struct ts_demux_node bound = demux_node(TCP, ME, 80, 0, 0);
+    struct ts_demux_node conn = demux_node(TCP, ME, 80, PEER, 40000);
 
     assert_null(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000));
     assert_int_equal(ts_demux_insert(d, &any), 0);
@@ -76,10 +62,10 @@ static void test_lookup_order(void **state)
 static void test_duplicates_refused(void **state)
 {
     struct ts_demux *d = *state;
-    struct ts_demux_node a = mk(UDP, 0, 53, 0, 0), a2 = mk(UDP, 0, 53, 0, 0);
-    struct ts_demux_node c = mk(TCP, ME, 1234, PEER, 80), c2 = mk(TCP, ME, 1234, PEER, 80);
-    struct ts_demux_node t = mk(TCP, 0, 53, 0, 0);   /* same port, other protocol: fine */
-    struct ts_demux_node bad = mk(1, 0, 7, 0, 0);    /* ICMP is not demultiplexed here */
+    struct ts_demux_node a = demux_node(UDP, 0, 53, 0, 0), a2 = demux_node(UDP, 0, 53, 0, 0);
+    struct ts_demux_node c = demux_node(TCP, ME, 1234, PEER, 80), c2 = demux_node(TCP, ME, 1234, PEER, 80);
+    struct ts_demux_node t = demux_node(TCP, 0, 53, 0, 0);   /* same port, other protocol: fine */
+    struct ts_demux_node bad = demux_node(1, 0, 7, 0, 0);    /* ICMP is not demultiplexed here */
 
     assert_int_equal(ts_demux_insert(d, &a), 0);
     assert_int_equal(ts_demux_insert(d, &a2), -TS_EADDRINUSE);
@@ -105,9 +91,9 @@ static void test_duplicates_refused(void **state)
 static void test_in_use_and_port_used(void **state)
 {
     struct ts_demux *d = *state;
-    struct ts_demux_node l = mk(TCP, ME, 21, 0, 0);
-    struct ts_demux_node c1 = mk(TCP, ME, 21, PEER, 5000);
-    struct ts_demux_node c2 = mk(TCP, ME, 21, PEER, 5001);
+    struct ts_demux_node l = demux_node(TCP, ME, 21, 0, 0);
+    struct ts_demux_node c1 = demux_node(TCP, ME, 21, PEER, 5000);
+    struct ts_demux_node c2 = demux_node(TCP, ME, 21, PEER, 5001);
 
     assert_false(ts_demux_port_used(d, TCP, 21));
     assert_int_equal(ts_demux_insert(d, &l), 0);
@@ -161,9 +147,9 @@ static void test_100k(void **state)
     for (unsigned i = 0; i < N; i++) {
         /* 1/10 bound UDP sockets, the rest TCP connections to many peers on port 80 */
         if (i % 10 == 0)
-            nodes[i] = mk(UDP, ME, (uint16_t)(1 + i / 10), 0, 0);
+            nodes[i] = demux_node(UDP, ME, (uint16_t)(1 + i / 10), 0, 0);
         else
-            nodes[i] = mk(TCP, ME, 80, IP(192, 168, i >> 16, (i >> 8) & 0xff), (uint16_t)(1024 + i));
+            nodes[i] = demux_node(TCP, ME, 80, IP(192, 168, i >> 16, (i >> 8) & 0xff), (uint16_t)(1024 + i));
         assert_int_equal(ts_demux_insert(d, &nodes[i]), 0);
     }
     assert_int_equal(ts_demux_count(d), N);
@@ -219,7 +205,7 @@ static void test_keys(void **state)
     struct ts_demux *d1 = ts_demux_new(1, 2), *d2 = ts_demux_new(3, 4);
     assert_non_null(d1);
     assert_non_null(d2);
-    struct ts_demux_node a = mk(TCP, ME, 1, PEER, 2), b = a;
+    struct ts_demux_node a = demux_node(TCP, ME, 1, PEER, 2), b = a;
     assert_int_equal(ts_demux_insert(d1, &a), 0);
     assert_int_equal(ts_demux_insert(d2, &b), 0);
     assert_int_not_equal(a.hash, b.hash);

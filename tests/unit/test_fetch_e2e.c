@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "unit/core_util.h"
+#include "lib/core_util.h"
 #include "apps/fetch/fetch.h"
 #include "apps/ftp/ftp_server.h"
 #include "apps/http/http_server.h"

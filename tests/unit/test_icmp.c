@@ -1,5 +1,5 @@
 /* ICMP echo, built from a frame and checked byte for byte; destination unreachable out. */
-#include "core_util.h"
+#include "lib/core_util.h"
 
 static void ping_sizes(void **st)
 {

@@ -1,5 +1,5 @@
 /* IPv4 validation: each bad field dropped and counted under its own reason. */
-#include "core_util.h"
+#include "lib/core_util.h"
 #include "tapstack/socket.h"
 
 static struct ts_stack *S;

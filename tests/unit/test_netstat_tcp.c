@@ -11,30 +11,16 @@
 #include "tapstack/socket.h"
 #include "tapstack/stats.h"
 #include "netstat/netstat_view.h"
+#include "lib/twostack.h"
 
 #define SRV_IP 0x0a000002u   /* 10.0.0.2: the stack we look at */
 #define CLI_IP 0x0a000001u   /* 10.0.0.1: the peer */
 
-static const uint8_t SRV_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const uint8_t CLI_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-
 struct pair {
+    struct twostack t;          /* t.s: the server we look at; t.c: the peer */
     struct ts_stack *srv, *cli;
     struct ts_sock *l80, *l21, *conn, *accepted;
-    ts_time_t now;
 };
-
-static struct ts_stack *make(uint32_t ip, const uint8_t mac[6], uint64_t seed)
-{
-    struct ts_config c;
-    ts_config_default(&c);
-    c.ip = ip;
-    memcpy(c.mac, mac, 6);
-    c.seed = seed;
-    struct ts_stack *s = ts_stack_new(&c, NULL);
-    assert_non_null(s);
-    return s;
-}
 
 static void on_listen(void *arg, struct ts_sock *sock, unsigned ev, ts_time_t now)
 {
@@ -44,40 +30,20 @@ static void on_listen(void *arg, struct ts_sock *sock, unsigned ev, ts_time_t no
     if (a) p->accepted = a;
 }
 
-/* Move frames both ways until both are quiet, advancing time 1 ms per round. */
-static void shuttle(struct pair *p)
-{
-    uint8_t f[1600];
-    for (int round = 0; round < 50; round++) {
-        bool moved = false;
-        size_t n;
-        while ((n = ts_stack_transmit(p->cli, p->now, f, sizeof f)) > 0) {
-            ts_stack_receive(p->srv, p->now, f, n);
-            moved = true;
-        }
-        while ((n = ts_stack_transmit(p->srv, p->now, f, sizeof f)) > 0) {
-            ts_stack_receive(p->cli, p->now, f, n);
-            moved = true;
-        }
-        ts_stack_dispatch(p->srv, p->now);
-        ts_stack_dispatch(p->cli, p->now);
-        p->now += TS_MS(1);
-        if (!moved && round > 2) break;
-    }
-}
-
 static int setup(void **state)
 {
     struct pair *p = calloc(1, sizeof *p);
-    p->now = TS_SEC(100);
-    p->srv = make(SRV_IP, SRV_MAC, 1);
-    p->cli = make(CLI_IP, CLI_MAC, 2);
-    assert_int_equal(ts_stack_arp_add(p->srv, p->now, CLI_IP, CLI_MAC, true), 0);
-    assert_int_equal(ts_stack_arp_add(p->cli, p->now, SRV_IP, SRV_MAC, true), 0);
+    struct ts_config cc, sc;
+    twostack_config(&cc, CLI_IP, 1, 2);
+    twostack_config(&sc, SRV_IP, 2, 1);
+    twostack_init_with(&p->t, &cc, &sc, true);
+    p->t.now = TS_SEC(100);
+    p->srv = p->t.s;
+    p->cli = p->t.c;
     assert_int_equal(ts_tcp_listen(p->srv, 0, 80, 16, on_listen, p, &p->l80), 0);
     assert_int_equal(ts_tcp_listen(p->srv, 0, 21, 16, on_listen, p, &p->l21), 0);
-    assert_int_equal(ts_tcp_connect(p->cli, p->now, 0, 0, SRV_IP, 80, NULL, NULL, &p->conn), 0);
-    shuttle(p);
+    assert_int_equal(ts_tcp_connect(p->cli, p->t.now, 0, 0, SRV_IP, 80, NULL, NULL, &p->conn), 0);
+    twostack_settle(&p->t);
     assert_non_null(p->accepted);
     assert_int_equal(ts_tcp_get_state(p->accepted), TS_TCP_ESTABLISHED);
     *state = p;
@@ -87,8 +53,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct pair *p = *state;
-    ts_stack_free(p->srv);
-    ts_stack_free(p->cli);
+    twostack_free(&p->t);
     free(p);
     return 0;
 }
@@ -101,7 +66,7 @@ static char *render(struct pair *p, const char *line)
     struct ts_netstat_ctx c = { .stack = p->srv, .ifname = "tap0" };
     struct ts_nsbuf b;
     ts_nsbuf_init(&b, 0);
-    assert_int_equal(ts_netstat_render(&c, p->now, &o, &b), 0);
+    assert_int_equal(ts_netstat_render(&c, p->t.now, &o, &b), 0);
     return b.data;
 }
 
@@ -173,10 +138,10 @@ static void test_close_time_wait(void **state)
 {
     struct pair *p = *state;
     /* The server closes first, so the server side goes through FIN_WAIT to TIME_WAIT. */
-    ts_tcp_close(p->accepted, p->now);
-    shuttle(p);
-    ts_tcp_close(p->conn, p->now);
-    shuttle(p);
+    ts_tcp_close(p->accepted, p->t.now);
+    twostack_settle(&p->t);
+    ts_tcp_close(p->conn, p->t.now);
+    twostack_settle(&p->t);
     char *t = render(p, "netstat -n -t");
     EXPECT(t, "TIME_WAIT");
     free(t);

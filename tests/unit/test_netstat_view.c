@@ -12,20 +12,8 @@
 #include "tapstack/stats.h"
 #include "netstat/netstat_view.h"
 #include "plot/plot_rec.h"
+#include "lib/core_util.h"
 #include "lib/frames.h"
-
-#define OUR_IP 0x0a000002u
-#define PEER_IP 0x0a000001u
-
-static struct ts_stack *new_stack(void)
-{
-    struct ts_config c;
-    ts_config_default(&c);
-    c.seed = 42;
-    struct ts_stack *s = ts_stack_new(&c, NULL);
-    assert_non_null(s);
-    return s;
-}
 
 /* Render with the flags in line ("netstat -a -n"); returns the text (caller frees). */
 static char *render(struct ts_stack *s, ts_time_t now, const char *line)

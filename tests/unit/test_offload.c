@@ -16,10 +16,11 @@
 #include "tapstack/stack.h"
 #include "tapstack/socket.h"
 #include "tapstack/stats.h"
-#include "core/rand.h"
 #include "driver/vnet.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
+#include "lib/frames.h"
+#include "lib/twostack.h"
 
 #define IP_A 0x0a000002u
 #define IP_B 0x0a000001u
@@ -29,27 +30,27 @@
 
 enum wire_mode { PASS_WHOLE, SPLIT };
 
+/* A twostack link like the kernel's (see kernel_link), and what it saw. A is the client. */
 struct wire {
-    struct ts_stack *a, *b;
-    ts_time_t now;
-    struct ts_rng rng;
+    struct twostack t;
     enum wire_mode mode;
-    unsigned loss_pct;                /* pieces dropped, percent */
     uint64_t gso_frames, big_frames, pieces;
     uint32_t a_seq_max;               /* highest sequence end A sent so far */
     bool a_seq_set;
     uint64_t rexmit_frames, rexmit_too_big;
 };
 
+static void mk_config(struct ts_config *c, uint32_t ip, uint8_t last, uint64_t seed, unsigned offload)
+{
+    twostack_config(c, ip, last, seed);
+    c->tcp_msl = TS_SEC(1);
+    c->offload = offload;
+}
+
 static struct ts_stack *mk(uint32_t ip, uint8_t last, uint64_t seed, unsigned offload)
 {
     struct ts_config c;
-    ts_config_default(&c);
-    c.ip = ip;
-    c.mac[5] = last;
-    c.seed = seed;
-    c.tcp_msl = TS_SEC(1);
-    c.offload = offload;
+    mk_config(&c, ip, last, seed, offload);
     struct ts_stack *s = ts_stack_new(&c, NULL);
     assert_non_null(s);
     return s;
@@ -143,12 +144,6 @@ static void watch_a(struct wire *w, const uint8_t *f, size_t len)
     w->a_seq_set = true;
 }
 
-static void deliver(struct wire *w, struct ts_stack *to, const uint8_t *f, size_t len, const struct ts_frame_info *info)
-{
-    if (w->loss_pct && ts_rng_below(&w->rng, 100) < w->loss_pct) return;
-    ts_stack_receive_info(to, w->now, f, len, info);
-}
-
 /* What the kernel does with a GSO frame before a device without TSO: cut the payload into
  * gso_size pieces, each with the headers (sequence, IP length and ID adjusted; FIN and PSH only on
  * the last) and its own checksums. */
@@ -176,139 +171,85 @@ static void split(struct wire *w, struct ts_stack *to, const uint8_t *f, size_t 
         ts_frame_finish_csum(p, hl + n, &pi);
         assert_true(tcp_csum_ok(p, hl + n));
         w->pieces++;
-        deliver(w, to, p, hl + n, NULL);
+        twostack_deliver(&w->t, to, p, hl + n, NULL);
     }
 }
 
-static unsigned wire_step(struct wire *w)
+/* Every frame checked as the kernel would take it (GSO only in whole MSS pieces, nothing past
+ * the MTU without GSO, partial checksums right once completed), then handed on whole or split. */
+static void kernel_link(struct twostack *t, struct ts_stack *from, struct ts_stack *to, uint8_t *buf, size_t len,
+                        const struct ts_frame_info *info)
 {
-    static uint8_t buf[TS_FRAME_MAX_GSO];
+    struct wire *w = t->link_arg;
     static uint8_t copy[TS_FRAME_MAX_GSO];
-    unsigned n = 0;
-    for (int dir = 0; dir < 2; dir++) {
-        struct ts_stack *from = dir ? w->b : w->a, *to = dir ? w->a : w->b;
-        struct ts_frame_info info;
-        size_t len;
-        while ((len = ts_stack_transmit_info(from, w->now, buf, sizeof buf, &info)) > 0) {
-            n++;
-            if (from == w->a) watch_a(w, buf, len);
-            if (len > 1514) w->big_frames++;
-            if (info.flags & TS_FRAME_GSO_TCP) {
-                w->gso_frames++;
-                assert_true(info.flags & TS_FRAME_CSUM_PARTIAL);
-                assert_int_equal(info.gso_size, MSS);
-                assert_true(len <= TS_FRAME_MAX_GSO);
-                assert_true(len - HDRS > MSS);
-                assert_int_equal((len - HDRS) % MSS, 0);   /* whole MSS pieces */
-            } else {
-                assert_true(len <= 1514);                 /* never beyond the MTU without GSO */
-            }
-            if (info.flags & TS_FRAME_CSUM_PARTIAL) {
-                /* completed as the wire would, the checksum is right */
-                memcpy(copy, buf, len);
-                ts_frame_finish_csum(copy, len, &info);
-                assert_true(tcp_csum_ok(copy, len));
-            }
-            if (w->mode == SPLIT && (info.flags & TS_FRAME_GSO_TCP)) split(w, to, buf, len, &info);
-            else if (w->mode == SPLIT && info.flags) { ts_frame_finish_csum(buf, len, &info); deliver(w, to, buf, len, NULL); }
-            else deliver(w, to, buf, len, &info);
-        }
+    if (from == t->c) watch_a(w, buf, len);
+    if (len > 1514) w->big_frames++;
+    if (info->flags & TS_FRAME_GSO_TCP) {
+        w->gso_frames++;
+        assert_true(info->flags & TS_FRAME_CSUM_PARTIAL);
+        assert_int_equal(info->gso_size, MSS);
+        assert_true(len <= TS_FRAME_MAX_GSO);
+        assert_true(len - HDRS > MSS);
+        assert_int_equal((len - HDRS) % MSS, 0);   /* whole MSS pieces */
+    } else {
+        assert_true(len <= 1514);                 /* never beyond the MTU without GSO */
     }
-    if (ts_stack_poll_at(w->a) <= w->now) ts_stack_poll(w->a, w->now);
-    if (ts_stack_poll_at(w->b) <= w->now) ts_stack_poll(w->b, w->now);
-    ts_stack_dispatch(w->a, w->now);
-    ts_stack_dispatch(w->b, w->now);
-    return n;
+    if (info->flags & TS_FRAME_CSUM_PARTIAL) {
+        /* completed as the wire would, the checksum is right */
+        memcpy(copy, buf, len);
+        ts_frame_finish_csum(copy, len, info);
+        assert_true(tcp_csum_ok(copy, len));
+    }
+    if (w->mode == SPLIT && (info->flags & TS_FRAME_GSO_TCP)) split(w, to, buf, len, info);
+    else if (w->mode == SPLIT && info->flags) { ts_frame_finish_csum(buf, len, info); twostack_deliver(t, to, buf, len, NULL); }
+    else twostack_deliver(t, to, buf, len, info);
 }
 
-static bool wire_idle(struct wire *w)
+/* A (10.0.0.2, seed 1, with a_offload) and B (10.0.0.1, seed 2, no offloads) on the kernel's link. */
+static void wire_init(struct wire *w, unsigned a_offload, enum wire_mode mode, unsigned loss)
 {
-    ts_time_t da = ts_stack_poll_at(w->a), db = ts_stack_poll_at(w->b);
-    ts_time_t d = da < db ? da : db;
-    if (d == TS_TIME_NEVER) return false;
-    w->now = d > w->now ? d : w->now + 1;
-    return true;
+    memset(w, 0, sizeof *w);
+    struct ts_config ca, cb;
+    mk_config(&ca, IP_A, 2, 1, a_offload);
+    mk_config(&cb, IP_B, 1, 2, 0);
+    twostack_init_with(&w->t, &ca, &cb, false);
+    w->t.link = kernel_link;
+    w->t.link_arg = w;
+    w->t.loss_pct = loss;
+    w->mode = mode;
 }
 
-struct end {
-    struct ts_sock *sock;
-    const uint8_t *out;
-    size_t out_len, sent;
-    uint8_t *in;
-    size_t in_len, in_cap;
-    bool eof, shut;
-};
-
-static void ev_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now) { (void)arg; (void)sock; (void)events; (void)now; }
-
-static void accept_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+static bool both_eof(void *arg)
 {
-    (void)now;
-    struct end *e = arg;
-    if (!(events & TS_EV_READABLE)) return;
-    struct ts_sock *c = ts_tcp_accept(sock, ev_cb, e);
-    if (c) e->sock = c;
-}
-
-static bool pump(struct end *p, ts_time_t now)
-{
-    bool moved = false;
-    if (!p->sock) return false;
-    while (p->sent < p->out_len) {
-        long r = ts_tcp_send(p->sock, now, p->out + p->sent, p->out_len - p->sent);
-        if (r <= 0) break;
-        p->sent += (size_t)r;
-        moved = true;
-    }
-    if (p->sent == p->out_len && !p->shut && ts_tcp_shutdown(p->sock, now) == 0) { p->shut = true; moved = true; }
-    for (;;) {
-        long r = ts_tcp_recv(p->sock, now, p->in + p->in_len, p->in_cap - p->in_len);
-        if (r > 0) { p->in_len += (size_t)r; moved = true; continue; }
-        if (r == 0 && !p->eof) { p->eof = true; moved = true; }
-        break;
-    }
-    return moved;
+    struct twostack_end *e = arg;
+    return e[0].eof && e[1].eof;
 }
 
 /* A sends XFER bytes to B (which sends nothing) through the wire; returns when both saw EOF. */
 static void transfer(struct wire *w, unsigned a_offload, enum wire_mode mode, unsigned loss)
 {
-    memset(w, 0, sizeof *w);
-    w->a = mk(IP_A, 2, 1, a_offload);
-    w->b = mk(IP_B, 1, 2, 0);
-    w->now = TS_SEC(1);
-    w->mode = mode;
-    w->loss_pct = loss;
-    ts_rng_seed(&w->rng, 7);
+    wire_init(w, a_offload, mode, loss);
     uint8_t *data = malloc(XFER);
     assert_non_null(data);
     for (size_t i = 0; i < XFER; i++) data[i] = (uint8_t)(i * 7 + (i >> 11));
-    struct end ea = { .out = data, .out_len = XFER, .in = malloc(16), .in_cap = 16 };
-    struct end eb = { .in = malloc(XFER + 1), .in_cap = XFER + 1 };
+    struct twostack_end e[2] = {
+        { .out = data, .out_len = XFER, .in = malloc(16), .in_cap = 16 },
+        { .in = malloc(XFER + 1), .in_cap = XFER + 1 },
+    };
     struct ts_sock *l;
-    assert_int_equal(ts_tcp_listen(w->b, 0, 7000, 4, accept_cb, &eb, &l), 0);
-    assert_int_equal(ts_tcp_connect(w->a, w->now, 0, 0, IP_B, 7000, ev_cb, &ea, &ea.sock), 0);
-    for (long it = 0; it < 3000000 && w->now < TS_SEC(600); it++) {
-        unsigned n = wire_step(w);
-        bool m = pump(&ea, w->now);    /* both pump every step: no short circuit */
-        m = pump(&eb, w->now) || m;
-        if (ea.eof && eb.eof) break;
-        if (n == 0 && !m && !wire_idle(w)) break;
-        if (n) w->now += 50;
-    }
-    assert_true(eb.eof);
-    assert_int_equal(eb.in_len, XFER);
-    assert_memory_equal(eb.in, data, XFER);
-    assert_int_equal(ctr(w->b, TS_CTR_tcp_drop_bad_checksum), 0);
+    assert_int_equal(ts_tcp_listen(w->t.s, 0, 7000, 4, twostack_end_accept, &e[1], &l), 0);
+    assert_int_equal(ts_tcp_connect(w->t.c, w->t.now, 0, 0, IP_B, 7000, twostack_end_event, &e[0], &e[0].sock), 0);
+    w->t.done = both_eof;
+    w->t.done_arg = e;
+    twostack_exchange(&w->t, &e[0], &e[1], 50, TS_SEC(600));    /* 50 us link delay */
+    w->t.done = NULL;
+    assert_true(e[1].eof);
+    assert_int_equal(e[1].in_len, XFER);
+    assert_memory_equal(e[1].in, data, XFER);
+    assert_int_equal(ctr(w->t.s, TS_CTR_tcp_drop_bad_checksum), 0);
     free(data);
-    free(ea.in);
-    free(eb.in);
-}
-
-static void wire_free(struct wire *w)
-{
-    ts_stack_free(w->a);
-    ts_stack_free(w->b);
+    free(e[0].in);
+    free(e[1].in);
 }
 
 /* Super-segments handed on whole, with partial checksums: B takes each as one TCP segment
@@ -319,12 +260,12 @@ static void test_tso_whole_to_receiver(void **state)
     struct wire w;
     transfer(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, PASS_WHOLE, 0);
     assert_true(w.gso_frames > 10);
-    assert_true(ctr(w.a, TS_CTR_eth_tx_gso) == w.gso_frames);
-    assert_true(ctr(w.b, TS_CTR_eth_rx_gso) >= w.gso_frames);
-    assert_true(ctr(w.b, TS_CTR_eth_rx_csum_offloaded) > 0);
+    assert_true(ctr(w.t.c, TS_CTR_eth_tx_gso) == w.gso_frames);
+    assert_true(ctr(w.t.s, TS_CTR_eth_rx_gso) >= w.gso_frames);
+    assert_true(ctr(w.t.s, TS_CTR_eth_rx_csum_offloaded) > 0);
     /* far fewer frames than MSS-sized segments would need */
-    assert_true(ctr(w.a, TS_CTR_eth_tx_frames) < (XFER / MSS) / 2);
-    wire_free(&w);
+    assert_true(ctr(w.t.c, TS_CTR_eth_tx_frames) < (XFER / MSS) / 2);
+    twostack_free(&w.t);
 }
 
 /* Split by the wire as the kernel would: every piece is a valid segment (B checks each sum). */
@@ -335,8 +276,8 @@ static void test_tso_split_by_wire(void **state)
     transfer(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, SPLIT, 0);
     assert_true(w.gso_frames > 10);
     assert_true(w.pieces >= XFER / MSS - 2 * w.gso_frames);
-    assert_int_equal(ctr(w.b, TS_CTR_eth_rx_csum_offloaded), 0);
-    wire_free(&w);
+    assert_int_equal(ctr(w.t.s, TS_CTR_eth_rx_csum_offloaded), 0);
+    twostack_free(&w.t);
 }
 
 /* 3 % of the pieces lost: loss recovery at segment granularity; no retransmission past the MSS. */
@@ -347,7 +288,7 @@ static void test_tso_loss_rexmit_mss(void **state)
     transfer(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, SPLIT, 3);
     assert_true(w.rexmit_frames > 0);
     assert_int_equal(w.rexmit_too_big, 0);
-    wire_free(&w);
+    twostack_free(&w.t);
 }
 
 /* Checksum offload without TSO: MSS-sized segments with partial checksums. */
@@ -358,8 +299,8 @@ static void test_csum_only(void **state)
     transfer(&w, TS_OFFLOAD_CSUM, PASS_WHOLE, 0);
     assert_int_equal(w.gso_frames, 0);
     assert_int_equal(w.big_frames, 0);
-    assert_true(ctr(w.a, TS_CTR_eth_tx_csum_partial) > XFER / MSS);
-    wire_free(&w);
+    assert_true(ctr(w.t.c, TS_CTR_eth_tx_csum_partial) > XFER / MSS);
+    twostack_free(&w.t);
 }
 
 /* No offloads: plain frames, no description, as before. */
@@ -370,8 +311,8 @@ static void test_no_offload_plain(void **state)
     transfer(&w, 0, PASS_WHOLE, 0);
     assert_int_equal(w.gso_frames, 0);
     assert_int_equal(w.big_frames, 0);
-    assert_int_equal(ctr(w.a, TS_CTR_eth_tx_csum_partial), 0);
-    wire_free(&w);
+    assert_int_equal(ctr(w.t.c, TS_CTR_eth_tx_csum_partial), 0);
+    twostack_free(&w.t);
 }
 
 /* A wrong checksum is dropped unless the wire vouched for it (VALID or PARTIAL); a reassembled or
@@ -380,38 +321,26 @@ static void test_rx_csum_trust(void **state)
 {
     (void)state;
     struct ts_stack *s = mk(IP_A, 2, 3, 0);
-    uint8_t f[60];
-    memset(f, 0, sizeof f);
-    memcpy(f, ts_stack_config(s)->mac, 6);
-    f[6] = 0x02; f[11] = 0x01;
-    ts_put16(f + 12, 0x0800);
-    uint8_t *ip = f + 14;
-    ip[0] = 0x45;
-    ts_put16(ip + 2, 40);
-    ip[8] = 64;
-    ip[9] = 6;
-    ts_put32(ip + 12, IP_B);
-    ts_put32(ip + 16, IP_A);
-    ts_put16(ip + 10, ts_csum(ip, 20));
-    uint8_t *t = ip + 20;
-    ts_put16(t, 40000);
-    ts_put16(t + 2, 9);      /* a closed port: answered with RST if accepted */
-    ts_put32(t + 4, 1000);
-    t[12] = 5 << 4;
-    t[13] = 0x02;            /* SYN */
-    ts_put16(t + 16, 0x1234);  /* wrong */
-    ts_stack_receive(s, TS_SEC(1), f, sizeof f);
+    struct frm_addr peer = { .mac = { 2, 0, 0, 0, 0, 1 }, .ip = IP_B, .port = 40000 };
+    struct frm_addr us = { .ip = IP_A, .port = 9 };
+    memcpy(us.mac, ts_stack_config(s)->mac, 6);
+    /* a SYN to a closed port (answered with RST if accepted) with a wrong checksum */
+    struct frm_tcp syn = { .seq = 1000, .flags = FRM_SYN, .bad_csum = true };
+    uint8_t f[64];
+    size_t n = frm_build_tcp(f, sizeof f, &peer, &us, 0, &syn);
+    assert_int_equal(n, 54);
+    ts_stack_receive(s, TS_SEC(1), f, n);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_bad_checksum), 1);
     struct ts_frame_info valid = { .flags = TS_FRAME_CSUM_VALID };
-    ts_stack_receive_info(s, TS_SEC(1), f, sizeof f, &valid);
+    ts_stack_receive_info(s, TS_SEC(1), f, n, &valid);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_bad_checksum), 1);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_no_socket), 1);
     struct ts_frame_info partial = { .flags = TS_FRAME_CSUM_PARTIAL, .csum_start = 34, .csum_offset = 16 };
-    ts_stack_receive_info(s, TS_SEC(1), f, sizeof f, &partial);
+    ts_stack_receive_info(s, TS_SEC(1), f, n, &partial);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_no_socket), 2);
     assert_int_equal(ctr(s, TS_CTR_eth_rx_csum_offloaded), 2);
     struct ts_frame_info none = { 0 };
-    ts_stack_receive_info(s, TS_SEC(1), f, sizeof f, &none);
+    ts_stack_receive_info(s, TS_SEC(1), f, n, &none);
     assert_int_equal(ctr(s, TS_CTR_tcp_drop_bad_checksum), 2);
     ts_stack_free(s);
 }
@@ -431,7 +360,8 @@ static void test_plain_transmit_completes_csum(void **state)
     uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
     ts_stack_arp_add(s, TS_SEC(1), IP_B, mac, true);
     struct ts_sock *so;
-    assert_int_equal(ts_tcp_connect(s, TS_SEC(1), 0, 0, IP_B, 80, ev_cb, NULL, &so), 0);
+    struct twostack_end e = { 0 };
+    assert_int_equal(ts_tcp_connect(s, TS_SEC(1), 0, 0, IP_B, 80, twostack_end_event, &e, &so), 0);
     uint8_t buf[TS_FRAME_MAX_GSO];
     size_t len = ts_stack_transmit(s, TS_SEC(1), buf, sizeof buf);
     assert_true(len >= 54);
@@ -445,31 +375,21 @@ static void test_idle_connection_memory(void **state)
 {
     (void)state;
     struct wire w;
-    memset(&w, 0, sizeof w);
-    w.a = mk(IP_A, 2, 1, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO);
-    w.b = mk(IP_B, 1, 2, 0);
-    w.now = TS_SEC(1);
-    ts_rng_seed(&w.rng, 7);
+    wire_init(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, PASS_WHOLE, 0);
     uint8_t in_a[8], in_b[8];
-    struct end ea = { .out = (const uint8_t *)"x", .out_len = 1, .in = in_a, .in_cap = sizeof in_a, .shut = true };
-    struct end eb = { .out = (const uint8_t *)"y", .out_len = 1, .in = in_b, .in_cap = sizeof in_b, .shut = true };
+    struct twostack_end ea = { .out = (const uint8_t *)"x", .out_len = 1, .in = in_a, .in_cap = sizeof in_a, .shut = true };
+    struct twostack_end eb = { .out = (const uint8_t *)"y", .out_len = 1, .in = in_b, .in_cap = sizeof in_b, .shut = true };
     struct ts_sock *l;
-    assert_int_equal(ts_tcp_listen(w.b, 0, 7000, 4, accept_cb, &eb, &l), 0);
-    assert_int_equal(ts_tcp_connect(w.a, w.now, 0, 0, IP_B, 7000, ev_cb, &ea, &ea.sock), 0);
+    assert_int_equal(ts_tcp_listen(w.t.s, 0, 7000, 4, twostack_end_accept, &eb, &l), 0);
+    assert_int_equal(ts_tcp_connect(w.t.c, w.t.now, 0, 0, IP_B, 7000, twostack_end_event, &ea, &ea.sock), 0);
     /* run 3 s of virtual time: the data, its delayed ACKs, nothing more to do */
-    for (int it = 0; it < 10000 && w.now < TS_SEC(4); it++) {
-        unsigned n = wire_step(&w);
-        bool m = pump(&ea, w.now);    /* both pump every step: no short circuit */
-        m = pump(&eb, w.now) || m;
-        if (n == 0 && !m && !wire_idle(&w)) break;
-        if (n) w.now += 50;
-    }
+    twostack_exchange(&w.t, &ea, &eb, 50, TS_SEC(4));
     assert_int_equal(ea.in_len, 1);
     assert_int_equal(eb.in_len, 1);
     assert_int_equal(ts_tcp_get_state(ea.sock), TS_TCP_ESTABLISHED);
     struct ts_mem_usage ma, mb;
-    ts_stack_memory(w.a, &ma);
-    ts_stack_memory(w.b, &mb);
+    ts_stack_memory(w.t.c, &ma);
+    ts_stack_memory(w.t.s, &mb);
     assert_int_equal(ma.tcp_conns, 1);
     assert_int_equal(mb.tcp_conns, 2);              /* the listener and the connection */
     assert_int_equal(ma.tcp_buffers, 0);
@@ -477,11 +397,10 @@ static void test_idle_connection_memory(void **state)
     assert_true(ma.tcp_tcbs > 0 && ma.tcp_tcbs <= 1536);   /* well inside the 2 KB an idle connection may cost */
     assert_true(ma.frames > 0 && ma.other > 0);
     /* more data brings the ring back */
-    assert_int_equal(ts_tcp_send(ea.sock, w.now, "zz", 2), 2);
-    ts_stack_memory(w.a, &ma);
+    assert_int_equal(ts_tcp_send(ea.sock, w.t.now, "zz", 2), 2);
+    ts_stack_memory(w.t.c, &ma);
     assert_true(ma.tcp_buffers > 0);
-    ts_stack_free(w.a);
-    ts_stack_free(w.b);
+    twostack_free(&w.t);
 }
 
 int main(void)

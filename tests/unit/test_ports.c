@@ -10,10 +10,7 @@
 #include "core/demux.h"
 #include "core/ports.h"
 #include "core/rand.h"
-
-#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
-#define TCP 6
-#define UDP 17
+#include "lib/demux_node.h"
 
 static const uint32_t ME = IP(10, 0, 0, 2);
 static const uint32_t PEER = IP(10, 0, 0, 1);
@@ -31,17 +28,6 @@ static struct ts_ports *mk_ports(uint16_t low, uint16_t high, enum ts_port_alg a
     struct ts_ports *p = ts_ports_new(low, high, alg, &r);
     assert_non_null(p);
     return p;
-}
-
-static struct ts_demux_node mk(uint8_t proto, uint32_t la, uint16_t lp, uint32_t ra, uint16_t rp)
-{
-    struct ts_demux_node n = {0};
-    n.proto = proto;
-    n.laddr = la;
-    n.lport = lp;
-    n.raddr = ra;
-    n.rport = rp;
-    return n;
 }
 
 static void test_names(void **state)
@@ -97,7 +83,7 @@ static void fill_range(enum ts_port_alg alg, uint16_t low, uint16_t high, uint32
         assert_in_range(port, low, high);
         assert_int_equal(seen[port], 0);
         seen[port] = 1;
-        nodes[i] = mk(TCP, ME, port, raddr, rport);
+        nodes[i] = demux_node(TCP, ME, port, raddr, rport);
         assert_int_equal(ts_demux_insert(d, &nodes[i]), 0);
     }
     for (int k = 0; k < 50; k++)
@@ -142,9 +128,9 @@ static void test_finds_the_last_free_port(void **state)
             for (unsigned i = 0; i < NUM; i++) {
                 uint16_t port = (uint16_t)(LOW + i);
                 switch (i % 3) {
-                case 0: n[i] = mk(TCP, 0, port, 0, 0); break;         /* wildcard listener */
-                case 1: n[i] = mk(TCP, ME, port, 0, 0); break;        /* bound to our address */
-                default: n[i] = mk(TCP, ME, port, PEER, 443); break;  /* the same socket pair */
+                case 0: n[i] = demux_node(TCP, 0, port, 0, 0); break;         /* wildcard listener */
+                case 1: n[i] = demux_node(TCP, ME, port, 0, 0); break;        /* bound to our address */
+                default: n[i] = demux_node(TCP, ME, port, PEER, 443); break;  /* the same socket pair */
                 }
                 if (i != hole)
                     assert_int_equal(ts_demux_insert(d, &n[i]), 0);
@@ -166,12 +152,12 @@ static void test_what_blocks(void **state)
     (void)state;
     struct ts_demux *d = ts_demux_new(1, 1);
     struct ts_ports *p = mk_ports(4000, 4001, TS_PORT_ALG_SEQUENTIAL, 1);
-    struct ts_demux_node other = mk(TCP, ME, 4000, PEER2, 80);
+    struct ts_demux_node other = demux_node(TCP, ME, 4000, PEER2, 80);
     assert_int_equal(ts_demux_insert(d, &other), 0);
     assert_int_equal(ts_ports_pick(p, d, TCP, ME, PEER, 80), 4000);   /* reuse towards PEER */
     assert_int_equal(ts_ports_pick(p, d, TCP, ME, 0, 0), 4001);       /* no peer: untouched only */
     assert_int_equal(ts_ports_pick(p, d, TCP, 0, PEER, 80), 4001);    /* no local address either */
-    struct ts_demux_node b = mk(TCP, ME, 4001, 0, 0);
+    struct ts_demux_node b = demux_node(TCP, ME, 4001, 0, 0);
     assert_int_equal(ts_demux_insert(d, &b), 0);
     assert_int_equal(ts_ports_pick(p, d, TCP, ME, 0, 0), 0);
     assert_int_equal(ts_ports_pick(p, d, TCP, ME, PEER, 80), 4000);
@@ -192,7 +178,7 @@ static void test_sequential(void **state)
     assert_int_equal(ts_ports_pick(p, d, UDP, ME, PEER2, 53), 49152);
     assert_int_equal(ts_ports_pick(p, d, UDP, ME, PEER, 53), 49153);
     /* a port in use is skipped */
-    struct ts_demux_node n = mk(UDP, 0, 49154, 0, 0);
+    struct ts_demux_node n = demux_node(UDP, 0, 49154, 0, 0);
     assert_int_equal(ts_demux_insert(d, &n), 0);
     assert_int_equal(ts_ports_pick(p, d, UDP, ME, PEER, 53), 49155);
     ts_demux_remove(d, &n);

@@ -2,7 +2,7 @@
  * stack and a server stack joined by a perfect in-memory link and a virtual clock; the client is
  * written on the socket API. */
 #include <stdlib.h>
-#include "unit/core_util.h"
+#include "lib/core_util.h"
 #include "apps/services/services.h"
 #include "tapstack/socket.h"
 #include "tapstack/stats.h"

@@ -3,7 +3,7 @@
  * has a name, dotted-quad addresses parse strictly, and zero-copy transmit hands out each frame
  * once and takes it back. */
 #include <stdlib.h>
-#include "core_util.h"
+#include "lib/core_util.h"
 #include "net/arp.h"
 #include "tapstack/socket.h"
 

@@ -468,6 +468,87 @@ static void sack_blocks_reported(void **st)
     ts_stack_free(s);
 }
 
+/* ACK frequency (tcp_ack_merge.c): of the ACKs for a batch of segments taken before the driver
+ * sends anything, a pure ACK that the ACK two after it says all of is withdrawn (the last two
+ * always go); one carrying a D-SACK stays, and so does the first ACK of each new range; without
+ * SACK every duplicate ACK goes (the peer counts them). */
+static void acks_merged_in_a_batch(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
+    const uint8_t opt[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };   /* MSS, sackOK */
+    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    uint32_t iss = g.h.seq;
+    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    char d[100];
+    memset(d, 'y', sizeof d);
+    for (uint32_t i = 0; i < 4; i++)                           /* one island growing: the last two ACKs */
+        tcp_in(s, T0, 3000, 80, 1201 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.h.ack, 1001);
+    assert_int_equal(g.o.nsack, 1);
+    assert_int_equal(g.o.sack[0][0], 1201);
+    assert_int_equal(g.o.sack[0][1], 1501);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][1], 1601);
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 2);
+    /* a new island, a duplicate (D-SACK), the island growing twice: the D-SACK is said once */
+    tcp_in(s, T0, 3000, 80, 1801, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 1201, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 1901, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 2001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.nsack, 3);
+    assert_int_equal(g.o.sack[0][0], 1201);                    /* the D-SACK */
+    assert_int_equal(g.o.sack[0][1], 1301);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][0], 1801);
+    assert_int_equal(g.o.sack[0][1], 2001);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][1], 2101);
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
+    /* two new islands: the first one's ACK stays */
+    tcp_in(s, T0, 3000, 80, 2201, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 2401, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 2501, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][0], 2201);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][0], 2401);
+    assert_true(tcp_out(s, T0, &g));
+    assert_int_equal(g.o.sack[0][1], 2601);
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
+    ts_tcp_abort(c, T0);
+    (void)tcp_out(s, T0, &g);
+    /* without SACK: each duplicate ACK goes */
+    tcp_in(s, T0, 3001, 80, 5000, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    iss = g.h.seq;
+    tcp_in(s, T0, 3001, 80, 5001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    for (uint32_t i = 0; i < 3; i++)
+        tcp_in(s, T0, 3001, 80, 5201 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    for (int i = 0; i < 3; i++) {
+        assert_true(tcp_out(s, T0, &g));
+        assert_int_equal(g.h.ack, 5001);
+    }
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
+    ts_tcp_abort(c, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
 /* A short hole at SND.UNA with SACKed data after it: the timeout resends the hole (never held back
  * by Nagle), and a SACK block claiming SND.UNA itself is not believed. */
 static void rto_resends_short_hole(void **st)
@@ -533,6 +614,7 @@ int main(void)
         cmocka_unit_test(connect_pair_in_use),
         cmocka_unit_test(many_holes_in_order_still_taken),
         cmocka_unit_test(sack_blocks_reported),
+        cmocka_unit_test(acks_merged_in_a_batch),
         cmocka_unit_test(rto_resends_short_hole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,12 +118,46 @@ static void read_null_discards(void **st)
     ts_ring_release(&r);
 }
 
+/* A ring whose size is not a power of two (a receive buffer rounded to a whole number of
+ * segments, tcp_round_rcvbuf): wraps, out-of-order writes past the wrap, growth keeps them. */
+static void odd_size_wraps(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 60);
+    uint8_t in[60], out[120];
+    uint32_t next_in = 0, next_out = 0;
+    for (int round = 0; round < 500; round++) {      /* in-order stream: head crosses 60 often */
+        uint32_t n = (uint32_t)(round % 23) + 1;
+        for (uint32_t i = 0; i < n; i++) in[i] = (uint8_t)(next_in + i);
+        next_in += ts_ring_write(&r, in, n);
+        uint32_t m = ts_ring_read(&r, out, (uint32_t)(round * 11 % 29) + 1);
+        for (uint32_t i = 0; i < m; i++) assert_int_equal(out[i], (uint8_t)(next_out + i));
+        next_out += m;
+    }
+    ts_ring_release(&r);
+    ts_ring_init(&r, 60);
+    memset(in, 'x', 50);
+    assert_int_equal(ts_ring_write(&r, in, 50), 50);
+    ts_ring_consume(&r, 50);                         /* head at 50 */
+    assert_int_equal(ts_ring_write(&r, "0123456789", 10), 10);
+    ts_ring_consume(&r, 5);                          /* head at 55, "56789" held */
+    ts_ring_write_beyond(&r, 40, "WXYZ", 4);         /* out of order, at index 40 */
+    assert_int_equal(ts_ring_resize(&r, 120), 0);     /* kept where their offsets say */
+    assert_int_equal(r.cap, 120);
+    ts_ring_write_beyond(&r, 0, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN", 40);
+    ts_ring_commit(&r, 44);
+    assert_int_equal(ts_ring_read(&r, out, 120), 49);
+    assert_memory_equal(out, "56789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNWXYZ", 49);
+    ts_ring_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lazy_and_sizes), cmocka_unit_test(wraps),
         cmocka_unit_test(beyond_and_commit), cmocka_unit_test(beyond_survives_empty_read), cmocka_unit_test(long_stream_crosses_many_wraps),
-        cmocka_unit_test(read_null_discards),
+        cmocka_unit_test(read_null_discards), cmocka_unit_test(odd_size_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

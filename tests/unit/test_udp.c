@@ -1,6 +1,7 @@
 /* UDP (stack/udp/udp.c): checksum and length checks, bind/connect/demux, the receive queue,
  * port unreachable, ICMP errors as ECONNREFUSED, and datagrams up to 65,507 bytes. */
 #include <stdlib.h>
+#include "lib/twostack.h"
 #include "lib/udp_frames.h"
 #include "tapstack/socket.h"
 #include "udp/udp.h"
@@ -429,8 +430,8 @@ static void memory_cap_over_all_sockets(void **st)
     ts_stack_free(s);
 }
 
-/* Two stacks joined by hand: a datagram of every size up to 65,507 bytes crosses (fragmented
- * and reassembled) and arrives exactly. */
+/* Two stacks (tests/lib/twostack): a datagram of every size up to 65,507 bytes crosses
+ * (fragmented and reassembled) and arrives exactly. */
 static void big_datagrams_between_stacks(void **st)
 {
     (void)st;
@@ -441,25 +442,21 @@ static void big_datagrams_between_stacks(void **st)
     cb.seed = 2;
     cb.ip = PEER_IP;
     memcpy(cb.mac, PEER_MAC, 6);
-    struct ts_stack *a = ts_stack_new(&ca, NULL), *b = ts_stack_new(&cb, NULL);
-    assert_non_null(a);
-    assert_non_null(b);
-    assert_int_equal(ts_stack_arp_add(a, T0, PEER_IP, PEER_MAC, true), 0);
-    assert_int_equal(ts_stack_arp_add(b, T0, OUR_IP, OUR_MAC, true), 0);
+    struct twostack t;
+    twostack_init_with(&t, &ca, &cb, true);
+    struct ts_stack *a = t.c, *b = t.s;
     struct ts_sock *sa, *sb;
     assert_int_equal(ts_udp_open(a, 0, 1111, NULL, NULL, &sa), 0);
     assert_int_equal(ts_udp_open(b, 0, 2222, NULL, NULL, &sb), 0);
-    uint8_t *msg = malloc(65507), *got = malloc(65536), frame[9100];
+    uint8_t *msg = malloc(65507), *got = malloc(65536);
     for (size_t i = 0; i < 65507; i++) msg[i] = pat(i * 7);
     const size_t sizes[] = { 0, 1, 512, 1472, 1473, 8000, 65507 };
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];
-        assert_int_equal(ts_udp_sendto(sa, T0, PEER_IP, 2222, msg, n), (long)n);
-        size_t len, frames = 0;
-        while ((len = ts_stack_transmit(a, T0, frame, sizeof frame)) > 0) {
-            ts_stack_receive(b, T0, frame, len);
-            frames++;
-        }
+        assert_int_equal(ts_udp_sendto(sa, t.now, PEER_IP, 2222, msg, n), (long)n);
+        uint64_t before = t.moved;
+        twostack_settle(&t);
+        size_t frames = t.moved - before;
         assert_int_equal(frames, n + 8 <= 1480 ? 1 : (n + 8 + 1479) / 1480);
         uint32_t ra;
         uint16_t rp;
@@ -469,12 +466,11 @@ static void big_datagrams_between_stacks(void **st)
         assert_int_equal(rp, 1111);
         assert_memory_equal(got, msg, n);
     }
-    assert_int_equal(ts_udp_sendto(sa, T0, PEER_IP, 2222, msg, 65508), -TS_EMSGSIZE);
+    assert_int_equal(ts_udp_sendto(sa, t.now, PEER_IP, 2222, msg, 65508), -TS_EMSGSIZE);
     assert_int_equal(ctr(b, TS_CTR_ipv4_frag_reassembled), 3);
     free(msg);
     free(got);
-    ts_stack_free(a);
-    ts_stack_free(b);
+    twostack_free(&t);
 }
 
 int main(void)

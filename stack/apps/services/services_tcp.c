@@ -31,6 +31,7 @@ struct svc_conn {
     bool spoke;               /* something was received */
     bool eof;                 /* the peer sent FIN */
     size_t off, len;          /* echo bytes still to send: owed[off, len) */
+    uint64_t taken, seen;     /* discard: bytes its reader took straight from segments; as of the last look */
     uint8_t *owed;            /* only while TCP's send buffer is full (idle connections hold none) */
 };
 
@@ -91,7 +92,9 @@ static bool conn_service(struct svc_conn *cn, ts_time_t now)
 {
     struct svc_tcp *t = cn->svc;
     size_t owed = cn->len - cn->off;
-    bool progress = false;
+    bool progress = cn->taken != cn->seen;   /* discard's reader took bytes since the last look */
+    cn->seen = cn->taken;
+    if (progress) cn->spoke = true;
     for (unsigned rounds = 0; rounds < 1024; rounds++) {
         if (t->kind == SVC_ECHO && !echo_flush(cn, now)) {
             conn_settle(cn, progress || cn->len - cn->off != owed, now);
@@ -132,6 +135,17 @@ static bool conn_service(struct svc_conn *cn, ts_time_t now)
     ts_tcp_close(cn->sock, now);
     conn_free(cn);
     return false;
+}
+
+/* discard's reader: every byte is taken (and forgotten) straight from the arriving segment,
+ * never copied into TCP's receive buffer. It runs inside frame processing: it only counts. */
+static size_t discard_reader(void *arg, const void *data, size_t len)
+{
+    struct svc_conn *cn = arg;
+    (void)data;
+    cn->taken += len;
+    cn->svc->ctx->st.tcp_discard_bytes += (uint64_t)len;
+    return len;
 }
 
 static void conn_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
@@ -216,6 +230,7 @@ static bool accept_one(struct svc_tcp *t, struct ts_sock *lsock, ts_time_t now)
     t->conns = cn;
     t->nconns++;
     c->st.tcp_accepted++;
+    if (t->kind == SVC_DISCARD) ts_tcp_set_reader(cs, discard_reader, cn);
     if (t->kind == SVC_DAYTIME) {
         char text[128];
         size_t n = ts_services_daytime_text(text, sizeof text);

@@ -1,15 +1,12 @@
-/* Helpers for the core's unit tests: build frames by hand, drain what the stack sends. */
-#ifndef TESTS_CORE_UTIL_H
-#define TESTS_CORE_UTIL_H
+/* Frames from the peer (10.0.0.1, 02:11:22:33:44:55) to the stack under test (10.0.0.2, the
+ * default MAC 02:00:00:00:00:02), built by hand: Ethernet, IPv4, ICMP echo, ARP. No cmocka, so
+ * that the fuzz harness (tests/fuzz/harness.c) builds its frames with them too. */
+#ifndef TESTS_LIB_PEER_FRAMES_H
+#define TESTS_LIB_PEER_FRAMES_H
 
-#include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
-#include "tapstack/stack.h"
-#include "tapstack/stats.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
 
@@ -17,18 +14,6 @@ static const uint8_t PEER_MAC[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t OUR_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 #define OUR_IP 0x0a000002u   /* 10.0.0.2 */
 #define PEER_IP 0x0a000001u  /* 10.0.0.1 */
-
-static inline struct ts_stack *new_stack(void)
-{
-    struct ts_config c;
-    ts_config_default(&c);
-    c.seed = 42;
-    struct ts_stack *s = ts_stack_new(&c, NULL);
-    assert_non_null(s);
-    return s;
-}
-
-static inline uint64_t ctr(struct ts_stack *s, enum ts_counter_id id) { return ts_stack_stats(s)->v[id]; }
 
 /* Ethernet header to dst from the peer, type t; returns 14. */
 static inline size_t put_eth(uint8_t *f, const uint8_t *dst, uint16_t type)
@@ -83,15 +68,6 @@ static inline size_t build_arp(uint8_t *f, uint16_t op, const uint8_t *sha, uint
     memset(a + 18, 0, 6);
     ts_put32(a + 24, tpa);
     return o + 28;
-}
-
-/* Count frames the stack sends now (discarding them). */
-static inline unsigned drain(struct ts_stack *s, ts_time_t now)
-{
-    uint8_t buf[9100];
-    unsigned n = 0;
-    while (ts_stack_transmit(s, now, buf, sizeof buf) > 0) n++;
-    return n;
 }
 
 #endif
