@@ -10,6 +10,26 @@
 #define KEEP_INTVL_DEFAULT TS_SEC(75)
 #define KEEP_COUNT_DEFAULT 9
 
+/* A new control block for the pair, entered in the demultiplexer. NULL with *rc set if there is no
+ * memory for it or for its port's count (-TS_ENOMEM). */
+static struct ts_tcb *tcb_entered(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                  uint16_t rport, int *rc)
+{
+    struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
+    if (!t) {
+        *rc = -TS_ENOMEM;
+        return NULL;
+    }
+    *rc = ts_demux_insert(s->demux, &t->sock.node);
+    if (*rc < 0) {
+        t->sock.flags |= TS_SOCK_F_APP_GONE;
+        tcp_maybe_reap(s, t);
+        tcp_reap(s);
+        return NULL;
+    }
+    return t;
+}
+
 int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned backlog,
                   ts_sock_cb cb, void *arg, struct ts_sock **out)
 {
@@ -21,15 +41,9 @@ int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned b
     } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, 0, 0)) {
         return -TS_EADDRINUSE;
     }
-    struct ts_tcb *l = tcp_tcb_new(s, laddr, lport, 0, 0, NULL);
-    if (!l) return -TS_ENOMEM;
-    int rc = ts_demux_insert(s->demux, &l->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
-    if (rc < 0) {
-        l->sock.flags |= TS_SOCK_F_APP_GONE;
-        tcp_maybe_reap(s, l);
-        tcp_reap(s);
-        return rc;
-    }
+    int rc;
+    struct ts_tcb *l = tcb_entered(s, laddr, lport, 0, 0, &rc);
+    if (!l) return rc;
     l->backlog = (uint16_t)backlog;
     l->sock.cb = cb;
     l->sock.cb_arg = arg;
@@ -50,15 +64,9 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
     } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, raddr, rport)) {
         return -TS_EADDRINUSE;
     }
-    struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
-    if (!t) return -TS_ENOMEM;
-    int rc = ts_demux_insert(s->demux, &t->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
-    if (rc < 0) {
-        t->sock.flags |= TS_SOCK_F_APP_GONE;
-        tcp_maybe_reap(s, t);
-        tcp_reap(s);
-        return rc;
-    }
+    int rc;
+    struct ts_tcb *t = tcb_entered(s, laddr, lport, raddr, rport, &rc);
+    if (!t) return rc;
     t->sock.cb = cb;
     t->sock.cb_arg = arg;
     t->iss = tcp_isn(s->tcp, now, laddr, lport, raddr, rport);
@@ -239,6 +247,7 @@ void ts_tcp_close(struct ts_sock *sock, ts_time_t now)
         if (t->state == TS_TCP_FIN_WAIT_2)
             tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
         if (t->state == TS_TCP_TIME_WAIT) tcp_tw_freeze_later(s, t);   /* a compact record now */
+        tcp_orphan_add(s, t, now);
         break;
     }
     tcp_reap(s);
@@ -254,6 +263,29 @@ void ts_tcp_abort(struct ts_sock *sock, ts_time_t now)
     else if (t->state == TS_TCP_CLOSED) tcp_maybe_reap(s, t);
     else reset_now(s, t, now, "abort");
     tcp_reap(s);
+}
+
+/* The stack is going away (ts_stack_shutdown): reset every connection a peer may still be
+ * waiting on. A peer in LAST_ACK or CLOSING whose FIN our last ACK did not reach would otherwise
+ * retransmit it, for minutes, to a host that no longer answers (not even with the RST a host
+ * that forgot the connection sends): so TIME_WAIT and the closing states get a RST too, at
+ * SND.NXT, which is the peer's RCV.NXT once it has our FIN (RFC 5961 §3.2 accepts it). A peer
+ * that has closed already ignores it (RFC 9293 §3.10.7.1). SYN_SENT sends nothing (the peer
+ * knows no sequence number of ours yet); listeners stay (ts_stack_free ends them). */
+void ts_tcp_reset_all(struct ts_stack *s, ts_time_t now)
+{
+    if (!s->tcp) return;
+    for (struct ts_tcb *t = s->tcp->all; t; t = t->all_next) {
+        if (t->state == TS_TCP_LISTEN || t->state == TS_TCP_CLOSED) continue;
+        if (t->state != TS_TCP_SYN_SENT) {
+            TS_COUNT(s, tcp, resets_on_shutdown);
+            tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                         t->sock.node.rport, t->snd_max, t->rcv_nxt, true);
+        }
+        tcp_drop_conn(s, t, now, TS_ECONNABORTED, "stack shutdown");
+    }
+    tcp_reap(s);
+    tcp_tw_reset_all(s, now);     /* TIME_WAIT without a handle: the compact records */
 }
 
 enum ts_tcp_state ts_tcp_get_state(const struct ts_sock *sock) { return ts_tcb_of_c(sock)->state; }
