@@ -102,6 +102,15 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
  * -TS_EAGAIN when the send buffer is full, -TS_EPIPE after shutdown, -TS_ENOTCONN ... */
 long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t len);
 
+/* Zero-copy send: the application writes straight into the send buffer instead of handing
+ * ts_tcp_send a copy. ts_tcp_send_buf returns where the next bytes go and in *len how many fit
+ * there in one piece (the buffer is a ring: after a commit, ask again for the rest); NULL (and
+ * *len 0) when nothing may be written now: ts_tcp_send then says why (-TS_EAGAIN, -TS_EPIPE ...).
+ * ts_tcp_send_commit(n) sends the first n bytes written there, n <= *len, as ts_tcp_send would
+ * have; it returns n or -error. Nothing else may be called between the two. */
+void *ts_tcp_send_buf(struct ts_sock *sock, size_t *len);
+long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n);
+
 /* Read up to len bytes; returns the count, 0 at end of stream (peer's FIN), -TS_EAGAIN when
  * nothing is there yet, or -error once the connection failed. buf NULL: the bytes are consumed
  * without being copied (a discard server). */

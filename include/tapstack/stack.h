@@ -138,6 +138,14 @@ const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const ui
                                      struct ts_frame_info *info);
 void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx);
 
+/* Gathered transmit: with on, a TSO super-segment taken by ts_stack_tx_take may carry its payload
+ * by reference to the connection's send buffer instead of a copy: the wire gets frame[0, len)
+ * then the ext_len bytes at ext (ts_stack_tx_ext), both valid until ts_stack_tx_done. Only for a
+ * driver that writes both (a writev) and captures nothing (a capture would see the headers
+ * alone); ts_stack_transmit still hands out whole frames. Off by default. */
+void ts_stack_set_tx_gather(struct ts_stack *s, bool on);
+void ts_stack_tx_ext(const struct ts_tx *tx, const uint8_t **ext, size_t *ext_len);
+
 /* Do what the wire would for a TS_FRAME_CSUM_PARTIAL frame: compute the checksum over
  * [csum_start, len) and store it, so that the frame is plain. A no-op for other frames. */
 void ts_frame_finish_csum(uint8_t *frame, size_t len, const struct ts_frame_info *info);

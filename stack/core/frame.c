@@ -27,6 +27,9 @@ struct ts_frame *ts_frame_alloc(struct ts_stack *s)
     f->info = (struct ts_frame_info){ 0 };
     f->big = false;
     f->dead = false;
+    f->ext = NULL;                        /* only large frames ever hold a payload by reference */
+    f->ext_data = NULL;
+    f->ext_len = 0;
     return f;
 }
 
@@ -38,6 +41,9 @@ struct ts_frame *ts_frame_alloc_big(struct ts_stack *s)
     } else if (s->big_made < TS_FRAME_BIG_MAX) {
         f = malloc(sizeof *f + TS_FRAME_MAX_GSO);
         if (!f) return NULL;
+        f->ext = NULL;
+        f->ext_data = NULL;
+        f->ext_len = 0;
         s->big_all[s->big_made++] = f;
     } else {
         return NULL;
@@ -51,9 +57,26 @@ struct ts_frame *ts_frame_alloc_big(struct ts_stack *s)
     return f;
 }
 
+void ts_ext_put(struct ts_ext *e)
+{
+    if (e && --e->refs == 0) free(e);
+}
+
+/* Drop a frame's payload reference. */
+static void ext_drop(struct ts_frame *f)
+{
+    ts_ext_put(f->ext);
+    f->ext = NULL;
+    f->ext_data = NULL;
+    f->ext_len = 0;
+}
+
 void ts_frame_big_release(struct ts_stack *s)
 {
-    for (unsigned i = 0; i < s->big_made; i++) free(s->big_all[i]);
+    for (unsigned i = 0; i < s->big_made; i++) {
+        ext_drop(s->big_all[i]);
+        free(s->big_all[i]);
+    }
     s->big_made = s->big_out = 0;
     s->big_free = NULL;
 }
@@ -62,6 +85,7 @@ void ts_frame_free(struct ts_stack *s, struct ts_frame *f)
 {
     if (!f) return;
     if (f->big) {
+        ext_drop(f);
         f->next = s->big_free;
         s->big_free = f;
         s->big_out--;

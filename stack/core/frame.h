@@ -10,6 +10,13 @@
 #include <stdint.h>
 #include "tapstack/stack.h"
 
+/* A block of memory shared by reference (a TCP send buffer's storage): freed by whoever drops
+ * the last reference. The bytes follow the header at TS_EXT_HDR. */
+struct ts_ext { uint32_t refs; };
+#define TS_EXT_HDR 64u
+static inline void ts_ext_get(struct ts_ext *e) { e->refs++; }
+void ts_ext_put(struct ts_ext *e);
+
 struct ts_frame {
     struct ts_frame *next;
     uint32_t len;        /* bytes of data[] in use: a whole Ethernet frame once queued */
@@ -18,6 +25,9 @@ struct ts_frame {
     struct ts_frame_info info; /* offloads the wire must finish (flags 0: a plain frame) */
     bool big;            /* from the large pool: room for TS_FRAME_MAX_GSO bytes */
     bool dead;           /* withdrawn while queued (ts_txq_withdraw): freed, never sent */
+    struct ts_ext *ext;  /* a large frame's payload, held by reference instead of copied (the */
+    const uint8_t *ext_data;   /* send buffer's bytes, ts_stack_set_tx_gather): ext_len bytes */
+    uint32_t ext_len;    /* at ext_data follow data[0, len) on the wire */
     uint8_t data[];      /* s->frame_cap bytes (MTU + 14) */
 };
 

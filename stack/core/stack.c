@@ -198,7 +198,7 @@ static struct ts_frame *tx_pop(struct ts_stack *s, ts_time_t now, size_t cap)
         if (!s->txq_head) ts_tcp_output_resume(s, now);
         f = s->txq_head;
         if (!f) return NULL;
-        if (!f->dead && f->len > cap) return NULL;  /* contract: cap >= ts_stack_frame_max; never truncate */
+        if (!f->dead && f->len + f->ext_len > cap) return NULL;  /* contract: cap >= ts_stack_frame_max */
         s->txq_head = f->next;
         if (!s->txq_head) s->txq_tail = NULL;
         s->txq_len--;
@@ -224,6 +224,8 @@ size_t ts_stack_transmit_info(struct ts_stack *s, ts_time_t now, uint8_t *buf, s
     if (!f) return 0;
     size_t n = f->len;
     memcpy(buf, f->data, n);
+    if (f->ext_len) memcpy(buf + n, f->ext_data, f->ext_len);   /* a gathered payload, made whole */
+    n += f->ext_len;
     *info = f->info;
     ts_frame_free(s, f);
     return n;
@@ -238,6 +240,15 @@ const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const ui
     *len = f->len;
     *info = f->info;
     return (const struct ts_tx *)f;
+}
+
+void ts_stack_set_tx_gather(struct ts_stack *s, bool on) { s->tx_gather = on; }
+
+void ts_stack_tx_ext(const struct ts_tx *tx, const uint8_t **ext, size_t *ext_len)
+{
+    const struct ts_frame *f = (const struct ts_frame *)(const void *)tx;
+    *ext = f->ext_data;
+    *ext_len = f->ext_len;
 }
 
 void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx)

@@ -46,6 +46,7 @@ struct ts_stack {
     unsigned big_made, big_out;
     struct ts_frame *big_all[TS_FRAME_BIG_MAX];   /* every one made, for teardown */
     const struct ts_frame_info *rx_info;  /* the description of the frame being received, or NULL */
+    bool tx_gather;                /* the driver writes a large frame's payload from the send buffer */
 
     /* event queue for applications */
     struct ts_sock *ev_head, *ev_tail;

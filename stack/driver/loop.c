@@ -36,7 +36,7 @@ struct ts_loop {
     bool vnet;                  /* each buffer starts with a virtio-net header, then the frame */
     bool tx_zc;                 /* writes go straight from the stack's frames (no capture or faults) */
     const struct ts_tx **tx_held;   /* zero-copy: the frame each write slot carries until it completes */
-    struct iovec (*tx_iov)[2];  /* zero-copy with vnet: header, frame */
+    struct iovec (*tx_iov)[3];  /* zero-copy with vnet: header, frame, payload held by reference */
     uint8_t (*tx_hdr)[16];
     size_t frame_cap;
     unsigned rx_depth, tx_depth;
@@ -266,7 +266,10 @@ static void drain_tx_zc(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         struct ts_frame_info info;
         const struct ts_tx *tx = ts_stack_tx_take(s, now, &data, &len, &info);
         if (!tx) return;
-        ts_obs_tx_note(l->obs, now, data, len);
+        ts_obs_tx_note(l->obs, now, data, len);   /* headers alone when gathered: the plot takes that */
+        const uint8_t *ext;
+        size_t ext_len;
+        ts_stack_tx_ext(tx, &ext, &ext_len);
         struct io_uring_sqe *sqe = loop_sqe(l);
         if (!sqe) {   /* cannot happen: the SQ has room for every slot; TCP would resend it */
             ts_stack_tx_done(s, tx);
@@ -280,8 +283,9 @@ static void drain_tx_zc(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
             if (info.flags & TS_FRAME_GSO_TCP) l->st.tx_gso++;
             l->tx_iov[i][0] = (struct iovec){ .iov_base = l->tx_hdr[i], .iov_len = TS_VNET_HLEN };
             l->tx_iov[i][1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
-            io_uring_prep_writev(sqe, l->tap_fixed ? 0 : l->tap_fd, l->tx_iov[i], 2, 0);
-            len += TS_VNET_HLEN;
+            l->tx_iov[i][2] = (struct iovec){ .iov_base = (void *)(uintptr_t)ext, .iov_len = ext_len };
+            io_uring_prep_writev(sqe, l->tap_fixed ? 0 : l->tap_fd, l->tx_iov[i], ext_len ? 3 : 2, 0);
+            len += TS_VNET_HLEN + ext_len;
         } else {
             io_uring_prep_write(sqe, l->tap_fixed ? 0 : l->tap_fd, data, (unsigned)len, 0);
         }
@@ -465,6 +469,9 @@ static int submit_and_wait(struct ts_loop *l, ts_time_t now, ts_time_t deadline)
 
 int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps)
 {
+    /* Payload gathered from the send buffer into the writev: only with the header, and when
+     * nothing captures what is sent (a capture would see the headers alone). */
+    ts_stack_set_tx_gather(s, l->tx_zc && l->vnet && ts_obs_tx_gather_ok(l->obs));
     l->stop = 0;
     l->stop_asked = false;
     while (!l->stop && !l->stop_asked) {

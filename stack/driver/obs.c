@@ -166,6 +166,11 @@ void ts_obs_receive_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t now, 
 
 bool ts_obs_tx_inplace(const struct ts_obs *obs) { return !obs || !obs->fault[TS_FAULT_OUT]; }
 
+bool ts_obs_tx_gather_ok(const struct ts_obs *obs)
+{
+    return ts_obs_tx_inplace(obs) && (!obs || (!obs->pcap && !obs->conns && !obs->tracing));
+}
+
 void ts_obs_tx_note(struct ts_obs *obs, ts_time_t now, const uint8_t *frame, size_t len)
 {
     if (obs) capture(obs, now, frame, len);

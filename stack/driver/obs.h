@@ -64,6 +64,8 @@ size_t ts_obs_transmit_info(struct ts_obs *obs, struct ts_stack *s, ts_time_t no
  * ts_obs_transmit? Yes unless outbound faults hold frames back. It must then show each frame to
  * ts_obs_tx_note (the capture and the plot record) as it takes it. */
 bool ts_obs_tx_inplace(const struct ts_obs *obs);
+/* ... and may a frame's payload be written from elsewhere (nothing captures or traces it)? */
+bool ts_obs_tx_gather_ok(const struct ts_obs *obs);
 void ts_obs_tx_note(struct ts_obs *obs, ts_time_t now, const uint8_t *frame, size_t len);
 
 /* The next frame to write now into buf (cap >= MTU + 14), or 0: frames come from the stack (into

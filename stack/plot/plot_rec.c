@@ -47,12 +47,7 @@ struct ts_plot_rec *ts_plot_rec_new(unsigned max_convs, unsigned tail)
     r->next = calloc(r->max_convs, sizeof *r->next);
     r->mru = r->lru = r->max_convs;
     if (!r->convs || !r->index || !r->last || !r->prev || !r->next) {
-        free(r->convs);
-        free(r->index);
-        free(r->last);
-        free(r->prev);
-        free(r->next);
-        free(r);
+        ts_plot_rec_free(r);
         return NULL;
     }
     for (unsigned i = 0; i < r->max_convs; i++) r->prev[i] = r->next[i] = r->max_convs;
@@ -65,7 +60,7 @@ struct ts_plot_rec *ts_plot_rec_new(unsigned max_convs, unsigned tail)
 void ts_plot_rec_free(struct ts_plot_rec *r)
 {
     if (!r) return;
-    for (unsigned i = 0; i < r->max_convs; i++) free(r->convs[i].ring);
+    for (unsigned i = 0; r->convs && i < r->max_convs; i++) free(r->convs[i].ring);
     free(r->convs);
     free(r->index);
     free(r->last);

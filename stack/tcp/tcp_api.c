@@ -10,6 +10,26 @@
 #define KEEP_INTVL_DEFAULT TS_SEC(75)
 #define KEEP_COUNT_DEFAULT 9
 
+/* A new control block for the pair, entered in the demultiplexer. NULL with *rc set if there is no
+ * memory for it or for its port's count (-TS_ENOMEM). */
+static struct ts_tcb *tcb_entered(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                  uint16_t rport, int *rc)
+{
+    struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
+    if (!t) {
+        *rc = -TS_ENOMEM;
+        return NULL;
+    }
+    *rc = ts_demux_insert(s->demux, &t->sock.node);
+    if (*rc < 0) {
+        t->sock.flags |= TS_SOCK_F_APP_GONE;
+        tcp_maybe_reap(s, t);
+        tcp_reap(s);
+        return NULL;
+    }
+    return t;
+}
+
 int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned backlog,
                   ts_sock_cb cb, void *arg, struct ts_sock **out)
 {
@@ -21,15 +41,9 @@ int ts_tcp_listen(struct ts_stack *s, uint32_t laddr, uint16_t lport, unsigned b
     } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, 0, 0)) {
         return -TS_EADDRINUSE;
     }
-    struct ts_tcb *l = tcp_tcb_new(s, laddr, lport, 0, 0, NULL);
-    if (!l) return -TS_ENOMEM;
-    int rc = ts_demux_insert(s->demux, &l->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
-    if (rc < 0) {
-        l->sock.flags |= TS_SOCK_F_APP_GONE;
-        tcp_maybe_reap(s, l);
-        tcp_reap(s);
-        return rc;
-    }
+    int rc;
+    struct ts_tcb *l = tcb_entered(s, laddr, lport, 0, 0, &rc);
+    if (!l) return rc;
     l->backlog = (uint16_t)backlog;
     l->sock.cb = cb;
     l->sock.cb_arg = arg;
@@ -50,15 +64,9 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
     } else if (ts_demux_in_use(s->demux, TS_IPPROTO_TCP, laddr, lport, raddr, rport)) {
         return -TS_EADDRINUSE;
     }
-    struct ts_tcb *t = tcp_tcb_new(s, laddr, lport, raddr, rport, NULL);
-    if (!t) return -TS_ENOMEM;
-    int rc = ts_demux_insert(s->demux, &t->sock.node);   /* -TS_ENOMEM: no memory for the port's count */
-    if (rc < 0) {
-        t->sock.flags |= TS_SOCK_F_APP_GONE;
-        tcp_maybe_reap(s, t);
-        tcp_reap(s);
-        return rc;
-    }
+    int rc;
+    struct ts_tcb *t = tcb_entered(s, laddr, lport, raddr, rport, &rc);
+    if (!t) return rc;
     t->sock.cb = cb;
     t->sock.cb_arg = arg;
     t->iss = tcp_isn(s->tcp, now, laddr, lport, raddr, rport);
@@ -91,6 +99,44 @@ long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t le
     uint32_t n = ts_ring_write(&t->snd, buf, want);
     if (n == 0) return -TS_ENOMEM;
     if (n < want) t->flags |= TF_SND_FULL;
+    if (tcp_synchronized(t->state)) tcp_output(t->stack, t, now);
+    return (long)n;
+}
+
+/* May the application queue data now? 0, or the error ts_tcp_send returns. */
+static int send_allowed(const struct ts_tcb *t)
+{
+    if (t->state == TS_TCP_CLOSED) return t->sock.error ? -t->sock.error : -TS_ENOTCONN;
+    if (t->state == TS_TCP_LISTEN) return -TS_EINVAL;
+    if (t->flags & TF_SHUT_WR) return -TS_EPIPE;
+    if (t->state != TS_TCP_SYN_SENT && t->state != TS_TCP_SYN_RECEIVED &&
+        t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return -TS_EPIPE;
+    return 0;
+}
+
+void *ts_tcp_send_buf(struct ts_sock *sock, size_t *len)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    *len = 0;
+    if (send_allowed(t) < 0) return NULL;
+    if (ts_ring_space(&t->snd) < t->snd.cap / 2 && t->snd.buf) tcp_grow_snd(t->stack, t);
+    uint32_t contig;
+    uint8_t *p = ts_ring_tail(&t->snd, &contig);
+    if (!p || contig == 0) return NULL;
+    *len = contig;
+    return p;
+}
+
+long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    int e = send_allowed(t);
+    if (e < 0) return e;
+    uint32_t contig;
+    if (n == 0 || !ts_ring_tail(&t->snd, &contig)) return 0;
+    if (n > contig) return -TS_EINVAL;
+    ts_ring_commit(&t->snd, (uint32_t)n);
+    if (ts_ring_space(&t->snd) == 0) t->flags |= TF_SND_FULL;
     if (tcp_synchronized(t->state)) tcp_output(t->stack, t, now);
     return (long)n;
 }

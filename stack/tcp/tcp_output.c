@@ -110,7 +110,8 @@ static int xmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
         return -1;
     }
     size_t hlen = ts_tcp_emit(seg, &h, (p->flags & TS_TCP_SYN) || o.nsack || o.has_ts ? &o : NULL);
-    if (p->len) ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
+    if (p->len && !tcp_tso_gather(s, t, f, p->seq, p->len))
+        ts_ring_peek(&t->snd, p->seq - t->snd_buf_seq, seg + hlen, p->len);
     tcp_offload_csum(s, f, hlen + p->len, p->len > t->mss ? t->mss : 0, t->sock.node.laddr, t->sock.node.raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, t->sock.node.laddr, t->sock.node.raddr, hlen + p->len);
     if (p->flags == TS_TCP_ACK && p->len == 0)           /* ACK frequency: tcp_ack_merge.c */

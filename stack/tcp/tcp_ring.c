@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tcp/tcp_ring.h"
+#include "core/frame.h"
 
 uint32_t ts_ring_size(uint32_t n, uint32_t lo, uint32_t hi)
 {
@@ -20,10 +21,30 @@ void ts_ring_init(struct ts_ring *r, uint32_t cap)
     r->len = 0;
 }
 
+/* Storage is a shared block (core/frame.h struct ts_ext): frames that carry send-buffer bytes by
+ * reference (ts_stack_set_tx_gather) keep it alive after the ring has let go of it. */
+static uint8_t *store_new(uint32_t cap)
+{
+    struct ts_ext *e = malloc(TS_EXT_HDR + (size_t)cap);
+    if (!e) return NULL;
+    e->refs = 1;
+    return (uint8_t *)e + TS_EXT_HDR;
+}
+
+static void store_put(uint8_t *buf)
+{
+    if (buf) ts_ext_put((struct ts_ext *)(void *)(buf - TS_EXT_HDR));
+}
+
+struct ts_ext *ts_ring_ext(const struct ts_ring *r)
+{
+    return r->buf ? (struct ts_ext *)(void *)(r->buf - TS_EXT_HDR) : NULL;
+}
+
 int ts_ring_alloc(struct ts_ring *r)
 {
     if (r->buf) return 0;
-    r->buf = malloc(r->cap);
+    r->buf = store_new(r->cap);
     return r->buf ? 0 : -1;
 }
 
@@ -31,12 +52,12 @@ int ts_ring_resize(struct ts_ring *r, uint32_t cap)
 {
     if (cap <= r->cap) return 0;
     if (!r->buf) { r->cap = cap; return 0; }
-    uint8_t *nb = malloc(cap);
+    uint8_t *nb = store_new(cap);
     if (!nb) return -1;
     uint32_t first = r->cap - r->head;
     memcpy(nb, r->buf + r->head, first);
     memcpy(nb + first, r->buf, r->head);
-    free(r->buf);
+    store_put(r->buf);
     r->buf = nb;
     r->head = 0;
     r->cap = cap;
@@ -45,7 +66,7 @@ int ts_ring_resize(struct ts_ring *r, uint32_t cap)
 
 void ts_ring_release(struct ts_ring *r)
 {
-    free(r->buf);
+    store_put(r->buf);
     r->buf = NULL;
     r->head = 0;
     r->len = 0;
@@ -83,6 +104,15 @@ void ts_ring_write_beyond(struct ts_ring *r, uint32_t off, const void *src, uint
 }
 
 void ts_ring_commit(struct ts_ring *r, uint32_t n) { r->len += n; }
+
+uint8_t *ts_ring_tail(struct ts_ring *r, uint32_t *contig)
+{
+    *contig = 0;
+    if (ts_ring_alloc(r) < 0) return NULL;
+    uint32_t i = (r->head + r->len) & (r->cap - 1), space = ts_ring_space(r);
+    *contig = r->cap - i < space ? r->cap - i : space;
+    return r->buf + i;
+}
 
 void ts_ring_peek(const struct ts_ring *r, uint32_t off, void *dst, uint32_t n)
 {

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct ts_ext;
+
 struct ts_ring {
     uint8_t *buf;     /* NULL until allocated */
     uint32_t cap;     /* bytes (any size) */
@@ -32,7 +34,10 @@ int ts_ring_alloc(struct ts_ring *r);
  * bytes past the readable end included. Returns 0, or -1 when memory is exhausted (unchanged). */
 int ts_ring_resize(struct ts_ring *r, uint32_t cap);
 
-/* Free the storage (the ring becomes empty; cap stays). */
+/* The storage as a shared block (NULL when none), for a frame to hold by reference. */
+struct ts_ext *ts_ring_ext(const struct ts_ring *r);
+
+/* Give the storage up (the ring becomes empty; cap stays): freed unless frames still hold it. */
 void ts_ring_release(struct ts_ring *r);
 
 static inline uint32_t ts_ring_space(const struct ts_ring *r) { return r->cap - r->len; }
@@ -43,6 +48,10 @@ uint32_t ts_ring_write(struct ts_ring *r, const void *src, uint32_t n);
 /* Store n bytes at offset len+off without making them readable; off + n <= space.
  * The ring must be allocated. */
 void ts_ring_write_beyond(struct ts_ring *r, uint32_t off, const void *src, uint32_t n);
+
+/* Where the next byte appended would go (allocating if needed), and in *contig how many may be
+ * written there in one piece (up to the wrap or the space left); NULL when out of memory. */
+uint8_t *ts_ring_tail(struct ts_ring *r, uint32_t *contig);
 
 /* Make n bytes past the readable end readable (after ts_ring_write_beyond). */
 void ts_ring_commit(struct ts_ring *r, uint32_t n);

@@ -7,6 +7,7 @@
  * else in TCP (windows, RTT, SACK, loss recovery) is unchanged: it works on sequence ranges.
  */
 #include "tcp/tcp_impl.h"
+#include "core/frame.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
 
@@ -19,6 +20,20 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t)
     if (!(s->cfg.offload & TS_OFFLOAD_TSO) || t->mss == 0 || SEQ_LT(t->snd_nxt, t->snd_max)) return t->mss;
     uint32_t room = 65535u - TS_IPV4_HLEN - TCP_HLEN_MAX;
     return room - room % t->mss;
+}
+
+bool tcp_tso_gather(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t seq, uint32_t len)
+{
+    if (!s->tx_gather || !f->big || !(s->cfg.offload & TS_OFFLOAD_CSUM) || len <= t->mss) return false;
+    const struct ts_ring *r = &t->snd;
+    uint32_t i = (r->head + (seq - t->snd_buf_seq)) & (r->cap - 1);
+    if (!r->buf || i + len > r->cap) return false;          /* wraps: copied as before */
+    f->ext = ts_ring_ext(r);
+    ts_ext_get(f->ext);
+    f->ext_data = r->buf + i;
+    f->ext_len = len;
+    TS_COUNT(s, tcp, tx_gathered);
+    return true;
 }
 
 void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,

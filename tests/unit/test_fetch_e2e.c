@@ -11,6 +11,7 @@
 #include "apps/ftp/ftp_server.h"
 #include "apps/http/http_server.h"
 #include "tapstack/socket.h"
+#include "lib/tmptree.h"
 #include "lib/twostack.h"
 
 #define PC_IP 0xc0a80105u       /* 192.168.1.5 */
@@ -68,30 +69,16 @@ static struct net *net_new(const struct ts_fetch_opts *fo)
     struct net *n = calloc(1, sizeof *n);
     assert_non_null(n);
     struct ts_config cc, cs;
-    ts_config_default(&cc);
-    ts_config_default(&cs);
-    cc.ip = PC_IP;
-    cc.prefix_len = 24;
-    cc.mac[5] = 5;
-    cc.seed = 5;
-    cs.ip = SERVER_IP;
-    cs.prefix_len = 24;
-    cs.mac[5] = 7;
-    cs.seed = 7;
+    twostack_config(&cc, PC_IP, 5, 5);
+    twostack_config(&cs, SERVER_IP, 7, 7);
+    cc.prefix_len = cs.prefix_len = 24;
     twostack_init_with(&n->t, &cc, &cs, false);
     n->t.done = all_done;
     n->t.done_arg = n;
-    snprintf(n->root, sizeof n->root, "/tmp/ts-fetch-e2e-XXXXXX");
-    char path[128];
-    assert_non_null(mkdtemp(n->root));
-    snprintf(path, sizeof path, "%s/pub", n->root);
-    assert_int_equal(mkdir(path, 0755), 0);
+    tree_new(n->root, sizeof n->root, "fetch-e2e");
+    tree_dir(n->root, "pub");
     for (size_t i = 0; i < FILE_LEN; i++) n->file[i] = (uint8_t)((i * 7919u) >> 3 ^ i);
-    snprintf(path, sizeof path, "%s/pub/file.bin", n->root);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(n->file, 1, FILE_LEN, f), FILE_LEN);
-    fclose(f);
+    tree_data(n->root, "pub/file.bin", n->file, FILE_LEN);
     struct ts_http_opts ho = { .root = n->root, .quiet = true };
     assert_int_equal(ts_http_start(n->t.s, n->t.now, &ho, &n->apps[n->napps++]), 0);
     struct ts_ftp_opts fto = { .root = n->root, .log = quiet_log };
@@ -110,9 +97,7 @@ static void net_free(struct net *n)
 {
     for (unsigned i = n->napps; i-- > 0;) n->apps[i].stop(n->apps[i].ctx, n->t.now);
     twostack_free(&n->t);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", n->root);
-    assert_int_equal(system(cmd), 0);
+    tree_remove(n->root);
     for (unsigned i = 0; i < 128; i++) free(n->bodies[i].data);
     free(n);
 }

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "apps/fs_root.h"
+#include "lib/tmptree.h"
 
 /* ---- the text ---- */
 
@@ -206,61 +207,36 @@ struct tree {
     struct ts_fs_root r;
 };
 
-static void put(const char *dir, const char *name, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void link_at(const char *dir, const char *name, const char *target)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    if (symlink(target, p) != 0) fail_msg("symlink %s -> %s: %s", p, target, strerror(errno));
-}
-
-static void dir_at(const char *dir, const char *name)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    assert_int_equal(mkdir(p, 0755), 0);
-}
-
 static int tree_setup(void **state)
 {
     struct tree *t = calloc(1, sizeof *t);
-    snprintf(t->base, sizeof t->base, "/tmp/ts-fs-root-XXXXXX");
-    assert_non_null(mkdtemp(t->base));
+    tree_new(t->base, sizeof t->base, "fs-root");
     snprintf(t->root, sizeof t->root, "%s/root", t->base);
     snprintf(t->outside, sizeof t->outside, "%s/outside", t->base);
-    assert_int_equal(mkdir(t->root, 0755), 0);
-    assert_int_equal(mkdir(t->outside, 0755), 0);
-    put(t->outside, "secret.txt", "SECRET\n");
-    put(t->outside, "f", "SECRET\n");
-    put(t->outside, "x", "SECRET\n");
-    put(t->root, "hello.txt", "hello\n");
-    dir_at(t->root, "sub");
-    put(t->root, "sub/inner.txt", "inner\n");
-    dir_at(t->root, "sub/deep");
-    link_at(t->root, "alias.txt", "sub/inner.txt");                  /* relative, inside */
-    link_at(t->root, "sub/back", "../hello.txt");                     /* climbs, stays inside */
-    link_at(t->root, "up", "../outside/secret.txt");                  /* climbs out */
-    link_at(t->root, "abs", "/etc/passwd");                           /* absolute */
+    tree_dir(t->base, "root");
+    tree_dir(t->base, "outside");
+    tree_file(t->outside, "secret.txt", "SECRET\n");
+    tree_file(t->outside, "f", "SECRET\n");
+    tree_file(t->outside, "x", "SECRET\n");
+    tree_file(t->root, "hello.txt", "hello\n");
+    tree_dir(t->root, "sub");
+    tree_file(t->root, "sub/inner.txt", "inner\n");
+    tree_dir(t->root, "sub/deep");
+    tree_link(t->root, "alias.txt", "sub/inner.txt");                  /* relative, inside */
+    tree_link(t->root, "sub/back", "../hello.txt");                     /* climbs, stays inside */
+    tree_link(t->root, "up", "../outside/secret.txt");                  /* climbs out */
+    tree_link(t->root, "abs", "/etc/passwd");                           /* absolute */
     char p[256];
     snprintf(p, sizeof p, "%s/hello.txt", t->root);
-    link_at(t->root, "absin", p);                                     /* absolute, to inside */
-    link_at(t->root, "updir", "../outside");                          /* a directory outside */
-    link_at(t->root, "c1", "c2");                                     /* a chain leading out */
-    link_at(t->root, "c2", "sub/deep/c3");
-    link_at(t->root, "sub/deep/c3", "../../../outside/secret.txt");
-    link_at(t->root, "loop1", "loop2");
-    link_at(t->root, "loop2", "loop1");
-    link_at(t->root, "proc", "/proc/self/root/etc/passwd");           /* through a magic link */
-    link_at(t->root, "dangling", "../outside/created.txt");           /* O_CREAT would make it */
+    tree_link(t->root, "absin", p);                                     /* absolute, to inside */
+    tree_link(t->root, "updir", "../outside");                          /* a directory outside */
+    tree_link(t->root, "c1", "c2");                                     /* a chain leading out */
+    tree_link(t->root, "c2", "sub/deep/c3");
+    tree_link(t->root, "sub/deep/c3", "../../../outside/secret.txt");
+    tree_link(t->root, "loop1", "loop2");
+    tree_link(t->root, "loop2", "loop1");
+    tree_link(t->root, "proc", "/proc/self/root/etc/passwd");           /* through a magic link */
+    tree_link(t->root, "dangling", "../outside/created.txt");           /* O_CREAT would make it */
     assert_int_equal(ts_fs_root_open(&t->r, t->root), 0);
     *state = t;
     return 0;
@@ -270,9 +246,7 @@ static int tree_teardown(void **state)
 {
     struct tree *t = *state;
     ts_fs_root_close(&t->r);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->base);
-    assert_int_equal(system(cmd), 0);
+    tree_remove(t->base);
     free(t);
     return 0;
 }
@@ -481,19 +455,19 @@ static void race(struct tree *t, int mode, const char *path)
 static void test_race_exchange(void **state)
 {
     struct tree *t = *state;
-    dir_at(t->root, "sub2");
-    put(t->root, "sub2/f", "inside\n");
-    link_at(t->root, "swap", "../outside");
+    tree_dir(t->root, "sub2");
+    tree_file(t->root, "sub2/f", "inside\n");
+    tree_link(t->root, "swap", "../outside");
     race(t, 0, "/sub2/f");
 }
 
 static void test_race_move_out(void **state)
 {
     struct tree *t = *state;
-    dir_at(t->root, "a");
-    dir_at(t->root, "a/b");
-    put(t->root, "a/x", "inside\n");
-    link_at(t->root, "a/b/l", "../x");
+    tree_dir(t->root, "a");
+    tree_dir(t->root, "a/b");
+    tree_file(t->root, "a/x", "inside\n");
+    tree_link(t->root, "a/b/l", "../x");
     race(t, 1, "/a/b/l");
 }
 

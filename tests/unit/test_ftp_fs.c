@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "apps/ftp/ftp_fs.h"
+#include "lib/tmptree.h"
 
 static void expect_resolve(const char *cwd, const char *arg, const char *want)
 {
@@ -92,43 +93,27 @@ static void test_format_entry(void **state)
 
 struct fixture {
     char dir[64];       /* the test's root */
-    char outside[80];   /* a file outside the root */
+    char outside[96];   /* a file outside the root (dir/root) */
     struct ftp_fs fs;
 };
-
-static void put_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_ftp_fs-XXXXXX");
-    if (!mkdtemp(fx->dir)) return -1;
-    char p[160];
-    snprintf(fx->outside, sizeof fx->outside, "%s.secret", fx->dir);
-    put_file(fx->outside, "secret\n");
-    snprintf(p, sizeof p, "%s/root", fx->dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/root/b.txt", fx->dir);
-    put_file(p, "bbb\n");
-    snprintf(p, sizeof p, "%s/root/a.txt", fx->dir);
-    put_file(p, "a\n");
-    snprintf(p, sizeof p, "%s/root/sub", fx->dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/root/escape", fx->dir);
-    if (symlink(fx->outside, p) < 0) return -1;
-    snprintf(p, sizeof p, "%s/root/up", fx->dir);
-    if (symlink("../..", p) < 0) return -1;
-    snprintf(p, sizeof p, "%s/root/sub/link_a", fx->dir);
-    if (symlink("../a.txt", p) < 0) return -1;
-    snprintf(p, sizeof p, "%s/root", fx->dir);
+    tree_new(fx->dir, sizeof fx->dir, "ftp-fs");
+    snprintf(fx->outside, sizeof fx->outside, "%s/secret", fx->dir);
+    tree_file(fx->dir, "secret", "secret\n");
+    char root[128];
+    snprintf(root, sizeof root, "%s/root", fx->dir);
+    tree_dir(fx->dir, "root");
+    tree_file(root, "b.txt", "bbb\n");
+    tree_file(root, "a.txt", "a\n");
+    tree_dir(root, "sub");
+    tree_link(root, "escape", fx->outside);
+    tree_link(root, "up", "../..");
+    tree_link(root, "sub/link_a", "../a.txt");
     const char *why = NULL;
-    if (ftp_fs_open(&fx->fs, p, &why) != 0) return -1;
+    if (ftp_fs_open(&fx->fs, root, &why) != 0) return -1;
     *state = fx;
     return 0;
 }
@@ -137,11 +122,9 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
     ftp_fs_close(&fx->fs);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", fx->dir, fx->outside);
-    int r = system(cmd);
+    tree_remove(fx->dir);
     free(fx);
-    return r == 0 ? 0 : -1;
+    return 0;
 }
 
 static void test_confinement(void **state)

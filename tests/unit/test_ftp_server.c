@@ -17,6 +17,7 @@
 
 #include "apps/ftp/ftp_fs.h"
 #include "apps/ftp/ftp_server.h"
+#include "lib/tmptree.h"
 
 /* ---- the scripted socket layer ---- */
 
@@ -287,26 +288,24 @@ static void login(struct ts_sock *c)
     expect_heard(c, "230 Login successful.\r\n");
 }
 
-static void put_file(const char *dir, const char *name, const char *text)
+/* A server with the default options and an anonymous session on it: its control connection. */
+static struct ts_sock *logged_in(struct fixture *fx)
 {
-    char p[200];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    struct ts_ftp_opts o = {0};
+    start(fx, &o);
+    struct ts_sock *c = connect_ctrl(fx);
+    login(c);
+    return c;
 }
 
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
-    strcpy(fx->root, "/tmp/test_ftp_server-XXXXXX");
-    if (!mkdtemp(fx->root)) return -1;
-    put_file(fx->root, "hello.txt", "hello\nworld\n");
+    tree_new(fx->root, sizeof fx->root, "ftp-server");
+    tree_file(fx->root, "hello.txt", "hello\nworld\n");
+    tree_dir(fx->root, "sub");
+    tree_file(fx->root, "sub/x.txt", "x");
     char p[200];
-    snprintf(p, sizeof p, "%s/sub", fx->root);
-    mkdir(p, 0755);
-    put_file(p, "x.txt", "x");
     FILE *f;
     snprintf(p, sizeof p, "%s/big.bin", fx->root);
     assert_non_null(f = fopen(p, "w"));
@@ -324,11 +323,9 @@ static int teardown(void **state)
         if (!W.socks[i]->released) fail_msg("socket %d still open after stop", i);
         free(W.socks[i]);
     }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->root);
-    int r = system(cmd);
+    tree_remove(fx->root);
     free(fx);
-    return r == 0 ? 0 : -1;
+    return 0;
 }
 
 /* ---- tests ---- */
@@ -457,10 +454,7 @@ static struct ts_sock *pasv_connect(struct ts_sock *c, bool epsv)
 static void test_pasv_retr_list(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     struct ts_sock *d = pasv_connect(c, false);
     say(c, "RETR hello.txt\r\n");      /* TYPE A: LF goes out as CRLF */
     assert_string_equal(heard(d), "hello\r\nworld\r\n");
@@ -503,10 +497,7 @@ static void test_pasv_retr_list(void **state)
 static void test_active_mode(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     say(c, "PORT 10,0,0,99,200,10\r\n");           /* another host: FTP bounce */
     expect_heard(c, "500 Illegal PORT command: only to your own address and a port >= 1024.\r\n");
     say(c, "EPRT |1|10.0.0.1|1023|\r\n");          /* a privileged port */
@@ -545,10 +536,7 @@ static void test_active_mode(void **state)
 static void test_deferred_and_abort(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     say(c, "TYPE I\r\nPASV\r\n");
     const char *r = heard(c);
     unsigned a, b, cc, dd, p1, p2;
@@ -688,10 +676,7 @@ static void test_writable(void **state)
 static void test_stop_closes_everything(void **state)
 {
     struct fixture *fx = *state;
-    struct ts_ftp_opts o = {0};
-    start(fx, &o);
-    struct ts_sock *c = connect_ctrl(fx);
-    login(c);
+    struct ts_sock *c = logged_in(fx);
     struct ts_sock *d = pasv_connect(c, false);
     d->blocked = true;
     say(c, "RETR big.bin\r\n");

@@ -17,6 +17,7 @@
 
 #include "apps/http/http_date.h"
 #include "apps/http/http_internal.h"
+#include "lib/tmptree.h"
 
 struct result {
     int status;
@@ -99,39 +100,23 @@ static const char *hdr(const struct result *r, const char *name)
     return v;
 }
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char p[PATH_MAX * 2];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *fp = fopen(p, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->base, sizeof f->base, "/tmp/ts-http-handler-XXXXXX");
-    assert_non_null(mkdtemp(f->base));
+    tree_new(f->base, sizeof f->base, "http-handler");
     char p[PATH_MAX * 2];
     snprintf(f->root, sizeof f->root, "%s/www", f->base);
-    assert_int_equal(mkdir(f->root, 0755), 0);
-    snprintf(p, sizeof p, "%s/secret.txt", f->base);
-    write_file(f->base, "secret.txt", "SECRET-OUTSIDE\n");
-    write_file(f->root, "hello.txt", "hello, world\n");
-    write_file(f->root, "digits.bin", "0123456789");
-    snprintf(p, sizeof p, "%s/docs", f->root);
-    assert_int_equal(mkdir(p, 0755), 0);
-    write_file(p, "a<b>.txt", "x");
-    write_file(p, "space name.html", "<p>y</p>");
-    snprintf(p, sizeof p, "%s/docs/deeper", f->root);
-    assert_int_equal(mkdir(p, 0755), 0);
-    snprintf(p, sizeof p, "%s/site", f->root);
-    assert_int_equal(mkdir(p, 0755), 0);
-    write_file(p, "index.html", "<h1>site</h1>\n");
-    snprintf(p, sizeof p, "%s/leak", f->root);
-    assert_int_equal(symlink("../secret.txt", p), 0);
+    tree_dir(f->base, "www");
+    tree_file(f->base, "secret.txt", "SECRET-OUTSIDE\n");
+    tree_file(f->root, "hello.txt", "hello, world\n");
+    tree_file(f->root, "digits.bin", "0123456789");
+    tree_dir(f->root, "docs");
+    tree_file(f->root, "docs/a<b>.txt", "x");
+    tree_file(f->root, "docs/space name.html", "<p>y</p>");
+    tree_dir(f->root, "docs/deeper");
+    tree_dir(f->root, "site");
+    tree_file(f->root, "site/index.html", "<h1>site</h1>\n");
+    tree_link(f->root, "leak", "../secret.txt");
     /* A fixed modification time for hello.txt: 1994-11-06 08:49:37. */
     snprintf(p, sizeof p, "%s/hello.txt", f->root);
     struct timeval tv[2] = {{784111777, 0}, {784111777, 0}};
@@ -146,12 +131,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[512];
     ts_fs_root_close(&f->srv->root);
     free(f->srv);
     free(f->res.body);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->base);
-    assert_int_equal(system(cmd), 0);
+    tree_remove(f->base);
     free(f);
     return 0;
 }
@@ -215,7 +198,7 @@ static void test_conditional(void **state)
     /* A file modified "in the future" is announced as modified now, never later than Date. */
     char p[PATH_MAX * 2];
     snprintf(p, sizeof p, "%s/digits.txt.future", f->root);
-    write_file(f->root, "digits.txt.future", "x");
+    tree_file(f->root, "digits.txt.future", "x");
     struct timeval tv[2] = {{4102444800, 0}, {4102444800, 0}};     /* 2100-01-01 */
     assert_int_equal(utimes(p, tv), 0);
     r = run(f, "GET /digits.txt.future HTTP/1.1\r\nHost: h\r\n\r\n");

@@ -18,6 +18,7 @@
 #include "apps/http/http_server.h"
 #include "tapstack/socket.h"
 #include "tapstack/stack.h"
+#include "lib/tmptree.h"
 #include "lib/twostack.h"
 
 #define CLIENT_IP 0x0a000001u
@@ -521,18 +522,13 @@ static void test_first_byte_timeout_and_log(void **state)
 static void test_file_from_root(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/ts-http-srv-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/big.bin", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
+    char dir[64];
+    tree_new(dir, sizeof dir, "http-srv");
     size_t size = 3 * 1024 * 1024 + 17;
     char *data = malloc(size);
     for (size_t i = 0; i < size; i++)
         data[i] = (char)(i * 2654435761u >> 13);
-    assert_int_equal(fwrite(data, 1, size, f), size);
-    fclose(f);
+    tree_data(dir, "big.bin", data, size);
     struct net *n = net_new(dir, 0);
     struct client *cl = client_open(n);
     client_say(n, cl, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -550,8 +546,7 @@ static void test_file_from_root(void **state)
     assert_true(cl->eof);
     client_free(n, cl);
     net_free(n);
-    unlink(path);
-    rmdir(dir);
+    tree_remove(dir);
     free(data);
 }
 

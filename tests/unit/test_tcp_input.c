@@ -173,6 +173,20 @@ static struct ts_sock *established(struct ts_stack *s, struct ts_sock **l, uint3
     return c;
 }
 
+/* The peer (3000 -> 80, ISN 1000) connects offering MSS 1460 and SACK-permitted: the SYN,ACK in
+ * *synack, our ISS in *iss; returns the accepted connection. */
+static struct ts_sock *established_sack(struct ts_stack *s, struct ts_sock *l, struct tseg *synack, uint32_t *iss)
+{
+    static const uint8_t opt[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };   /* MSS, sackOK */
+    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
+    assert_true(tcp_out(s, T0, synack));
+    *iss = synack->h.seq;
+    tcp_in(s, T0, 3000, 80, 1001, *iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    return c;
+}
+
 static void rfc5961_rst_and_syn(void **st)
 {
     (void)st;
@@ -438,15 +452,10 @@ static void sack_blocks_reported(void **st)
     struct ts_stack *s = stack_with_peer();
     struct ts_sock *l;
     struct tseg g;
+    uint32_t iss;
     assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
-    const uint8_t opt[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };   /* MSS, sackOK */
-    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
-    assert_true(tcp_out(s, T0, &g));
+    struct ts_sock *c = established_sack(s, l, &g, &iss);
     assert_true(g.o.sack_ok);
-    uint32_t iss = g.h.seq;
-    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
-    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
-    assert_non_null(c);
     char d[100];
     memset(d, 'y', sizeof d);
     tcp_in(s, T0, 3000, 80, 1201, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
@@ -478,14 +487,9 @@ static void acks_merged_in_a_batch(void **st)
     struct ts_stack *s = stack_with_peer();
     struct ts_sock *l;
     struct tseg g;
+    uint32_t iss;
     assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
-    const uint8_t opt[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };   /* MSS, sackOK */
-    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
-    assert_true(tcp_out(s, T0, &g));
-    uint32_t iss = g.h.seq;
-    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
-    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
-    assert_non_null(c);
+    struct ts_sock *c = established_sack(s, l, &g, &iss);
     char d[100];
     memset(d, 'y', sizeof d);
     for (uint32_t i = 0; i < 4; i++)                           /* one island growing: the last two ACKs */
@@ -530,10 +534,7 @@ static void acks_merged_in_a_batch(void **st)
     ts_tcp_abort(c, T0);
     (void)tcp_out(s, T0, &g);
     /* without SACK: each duplicate ACK goes */
-    tcp_in(s, T0, 3001, 80, 5000, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);
-    assert_true(tcp_out(s, T0, &g));
-    iss = g.h.seq;
-    tcp_in(s, T0, 3001, 80, 5001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    iss = handshake(s, 3001, 80, 5000);
     c = ts_tcp_accept(l, NULL, NULL);
     assert_non_null(c);
     for (uint32_t i = 0; i < 3; i++)

@@ -375,6 +375,26 @@ static double bound_mbps(double rtt_s, double rate_mbps, uint64_t bytes)
     return 0.5 * (double)bytes * 8.0 / t / 1e6;
 }
 
+/* A listens on PORT on sim; the Linux-like peer (sim_peer.h; comp_sack_delay when not 0) connects
+ * and reads total bytes, which A sends when it accepts. */
+static struct one_way *one_way_start(struct sim *sim, uint64_t total, ts_time_t comp_sack_delay)
+{
+    struct one_way *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    w->sim = w->snd.sim = sim;
+    w->snd.total = total;
+    assert_int_equal(ts_tcp_listen(sim_a(sim), 0, PORT, 8, ow_listen_cb, w, &w->listener), 0);
+    struct sim_peer_cfg pc;
+    sim_peer_cfg_default(&pc);
+    pc.dst_port = PORT;
+    pc.on_data = peer_data;
+    pc.arg = w;
+    if (comp_sack_delay) pc.comp_sack_delay = comp_sack_delay;
+    w->peer = sim_peer_start(sim, &pc);
+    assert_non_null(w->peer);
+    return w;
+}
+
 static void linux_transfer(double rtt_ms, double loss, double reorder, uint64_t bytes, uint64_t seed,
                            struct lrow *row)
 {
@@ -389,20 +409,8 @@ static void linux_transfer(double rtt_ms, double loss, double reorder, uint64_t 
                          .rate_bps = rate, .queue_frames = bdp > 64 ? bdp : 64};
     struct sim *sim = sim_new_ex(seed, &l, cfg_hook, NULL);
     assert_non_null(sim);
-    struct one_way *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    w->sim = w->snd.sim = sim;
-    w->snd.total = bytes;
-    assert_int_equal(ts_tcp_listen(sim_a(sim), 0, PORT, 8, ow_listen_cb, w, &w->listener), 0);
-    struct sim_peer_cfg pc;
-    sim_peer_cfg_default(&pc);
-    pc.dst_port = PORT;
-    pc.on_data = peer_data;
-    pc.arg = w;
-    pc.comp_sack_delay = rtt / 20 < TS_MS(1) ? rtt / 20 : TS_MS(1);
     ts_time_t start = sim_now(sim);
-    w->peer = sim_peer_start(sim, &pc);
-    assert_non_null(w->peer);
+    struct one_way *w = one_way_start(sim, bytes, rtt / 20 < TS_MS(1) ? rtt / 20 : TS_MS(1));
     bool finished = sim_run_until(sim, ow_done, w, TS_SEC(1800));
     const struct sim_peer_stats *ps = sim_peer_stats(w->peer);
     row->vsecs = (double)((ps->fin ? ps->t_fin : sim_now(sim)) - start) / 1e6;
@@ -450,19 +458,8 @@ static void test_sim_peer_acks(void **state)
     struct sim_link l = {.delay = 500, .rate_bps = 100000000ull, .queue_frames = 100};
     struct sim *sim = sim_new_ex(5, &l, cfg_hook, NULL);
     assert_non_null(sim);
-    struct one_way *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    w->sim = w->snd.sim = sim;
-    w->snd.total = 60 * 1448;                  /* 60 full segments: 1460 less 12 for the timestamps */
+    struct one_way *w = one_way_start(sim, 60 * 1448, 0);   /* 60 full segments: 1460 less 12 for the timestamps */
     w->snd.no_fin = true;
-    assert_int_equal(ts_tcp_listen(sim_a(sim), 0, PORT, 8, ow_listen_cb, w, &w->listener), 0);
-    struct sim_peer_cfg pc;
-    sim_peer_cfg_default(&pc);
-    pc.dst_port = PORT;
-    pc.on_data = peer_data;
-    pc.arg = w;
-    w->peer = sim_peer_start(sim, &pc);
-    assert_non_null(w->peer);
     assert_true(sim_run_until(sim, peer_has_all, w, TS_SEC(5)));
     assert_false(w->bad);
     const struct sim_peer_stats *ps = sim_peer_stats(w->peer);

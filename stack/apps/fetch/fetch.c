@@ -255,6 +255,20 @@ void fetch_complete(struct fetch_xfer *x, ts_time_t now)
     maybe_finish(x);
 }
 
+bool fetch_ctl_event(struct fetch_xfer *x, struct ts_sock *k, unsigned events, ts_time_t now, const char *doing)
+{
+    if (x->stage == FETCH_CLOSING) {
+        fetch_closing_event(x, &x->ctl, events, now);
+        return false;
+    }
+    if (x->stage != FETCH_RUNNING || k != x->ctl) return false;
+    if (events & TS_EV_ERROR) {
+        fetch_sock_failed(x, k, now, doing);
+        return false;
+    }
+    return true;
+}
+
 void fetch_sock_failed(struct fetch_xfer *x, struct ts_sock *sock, ts_time_t now, const char *doing)
 {
     int e = ts_sock_error(sock);

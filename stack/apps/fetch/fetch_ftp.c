@@ -264,15 +264,7 @@ static void ctl_read(struct fetch_xfer *x, ts_time_t now)
 static void ctl_cb(void *arg, struct ts_sock *k, unsigned ev, ts_time_t now)
 {
     struct fetch_xfer *x = arg;
-    if (x->stage == FETCH_CLOSING) {
-        fetch_closing_event(x, &x->ctl, ev, now);
-        return;
-    }
-    if (x->stage != FETCH_RUNNING || k != x->ctl) return;
-    if (ev & TS_EV_ERROR) {
-        fetch_sock_failed(x, k, now, x->phase == P_CONNECT ? "connecting" : "on the control connection");
-        return;
-    }
+    if (!fetch_ctl_event(x, k, ev, now, x->phase == P_CONNECT ? "connecting" : "on the control connection")) return;
     if ((ev & TS_EV_CONNECTED) && x->phase == P_CONNECT) {
         x->phase = P_GREETING;
         fetch_progress(x, now);

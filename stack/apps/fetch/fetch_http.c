@@ -280,15 +280,8 @@ static void http_send(struct fetch_xfer *x, ts_time_t now)
 static void http_cb(void *arg, struct ts_sock *k, unsigned ev, ts_time_t now)
 {
     struct fetch_xfer *x = arg;
-    if (x->stage == FETCH_CLOSING) {
-        fetch_closing_event(x, &x->ctl, ev, now);
+    if (!fetch_ctl_event(x, k, ev, now, x->phase == H_CONNECTING ? "connecting" : "during the HTTP exchange"))
         return;
-    }
-    if (x->stage != FETCH_RUNNING || k != x->ctl) return;
-    if (ev & TS_EV_ERROR) {
-        fetch_sock_failed(x, k, now, x->phase == H_CONNECTING ? "connecting" : "during the HTTP exchange");
-        return;
-    }
     if (ev & TS_EV_CONNECTED) {
         x->phase = H_EXCHANGE;
         fetch_progress(x, now);

@@ -111,6 +111,10 @@ void fetch_complete(struct fetch_xfer *x, ts_time_t now);
 void fetch_closing_event(struct fetch_xfer *x, struct ts_sock **sp, unsigned events, ts_time_t now);
 /* Fail for a socket error, with what we were doing. */
 void fetch_sock_failed(struct fetch_xfer *x, struct ts_sock *sock, ts_time_t now, const char *doing);
+/* The start of the control connection's callback: an event while closing is handled, one for a
+ * transfer that is over or for another socket is ignored, an error fails the transfer (doing:
+ * what we were doing). True when the callback goes on with the event. */
+bool fetch_ctl_event(struct fetch_xfer *x, struct ts_sock *k, unsigned events, ts_time_t now, const char *doing);
 
 /* fetch_http.c / fetch_ftp.c: start the transfer (connect); 0 or -TS_E*. */
 int fetch_http_start(struct fetch_xfer *x, ts_time_t now);

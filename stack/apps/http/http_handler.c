@@ -233,9 +233,18 @@ void http_gen_fill(uint8_t *buf, uint64_t off, size_t len)
      * a byte, more than all of TCP/IP). */
     size_t start = (size_t)(off & 63), i = 64 - start < len ? 64 - start : len;
     memcpy(buf, pat + start, i);
-    for (; i + 64 <= len; i += 64)
-        memcpy(buf + i, pat, 64);
-    memcpy(buf + i, pat, len - i);
+    if (i == len)
+        return;
+    size_t base = i, n = len - i < 64 ? len - i : 64;   /* buf[base...] starts a pattern */
+    memcpy(buf + i, pat, n);
+    i += n;
+    /* then double: what is written since base is whole patterns (a 64-byte memcpy a time was
+     * 14 % of tapstack's time in a download, perf) */
+    while (i < len) {
+        size_t k = i - base < len - i ? i - base : len - i;
+        memcpy(buf + i, buf + base, k);
+        i += k;
+    }
 }
 
 /* /bytes/N: N bytes of a fixed 64-byte pattern ("0123...XYZ-\n" repeated). */

@@ -193,6 +193,19 @@ static int conn_send(struct http_conn *c, ts_time_t now)
         size_t hl = r->head_len - r->head_sent;
         if (hl == 0 && r->left == 0)
             return 1;
+        size_t room;
+        uint8_t *dst = hl == 0 ? ts_tcp_send_buf(c->sock, &room) : NULL;
+        if (dst) {   /* the body straight into TCP's send buffer: no copy through scratch */
+            long b = body_fill(r, dst, room);
+            long sent = b < 0 ? -1 : ts_tcp_send_commit(c->sock, now, (size_t)b);
+            if (sent < 0)
+                return -1;
+            r->off += (uint64_t)sent;
+            r->left -= (uint64_t)sent;
+            r->body_sent += (uint64_t)sent;
+            ts_guard_touch(&c->srv->guard, &c->node, now);
+            continue;
+        }
         size_t space = ts_tcp_send_space(c->sock);
         size_t cap = space ? space : 1024;   /* 0: probe; the send answers EAGAIN if truly full */
         if (cap > HTTP_SCRATCH)
