@@ -51,6 +51,7 @@ struct ts_config {
     ts_time_t tcp_rto_min;     /* 0 means 200 ms */
     const char *tcp_cc;        /* congestion controller, "cubic" or "newreno"; NULL means cubic */
     unsigned tcp_max_conns;    /* 0 means 65536 */
+    unsigned tcp_max_orphans;  /* connections closed by the application still in TCP; 0 means tcp_max_conns / 4 */
     bool tcp_no_timestamps;    /* true: never offer or accept RFC 7323 timestamps (default: on) */
     unsigned arp_cache_size;   /* 0 means 256 entries */
     /* Behaviours two RFCs describe, chosen per stack (FreeBSD's knobs of the same names):
@@ -100,6 +101,13 @@ void ts_config_default(struct ts_config *cfg);
 /* Create a stack. Returns NULL only when memory is exhausted or cfg is invalid (then *why, if
  * given, names what is wrong). The stack owns all of its memory; free it with ts_stack_free. */
 struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why);
+
+/* The stack is about to stop (before ts_stack_free, when a process ends): reset every TCP
+ * connection that is not closed, TIME_WAIT and the closing states included, so that no peer
+ * keeps retransmitting to a host that is gone (a FIN our last ACK missed, say). Queues one RST
+ * per connection (counted as tcp resets_on_shutdown): take the frames out with
+ * ts_stack_transmit before ts_stack_free. The applications see TS_ECONNABORTED. */
+void ts_stack_shutdown(struct ts_stack *s, ts_time_t now);
 
 /* Destroy a stack and every socket in it. Safe on NULL. */
 void ts_stack_free(struct ts_stack *s);

@@ -158,12 +158,14 @@ static void probe_head_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t no
     if (tcp_retransmit_range(s, t, g->seq, len, now) == 0) TS_COUNT(s, tcp, sack_retransmits);
 }
 
-/* One segment of new data beyond cwnd (RFC 8985 §7.3: "a previously unsent segment ... if the
- * receive window allows"). true if one went. */
+/* New data beyond cwnd for the probe (RFC 8985 §7.3: "a previously unsent segment ... if the
+ * receive window allows"): two full segments when there are, because a receiver acknowledges at
+ * least every second full-sized segment at once (RFC 1122 §4.2.3.2, RFC 5681 §4.2) while a lone
+ * one may wait for its delayed-ACK timer (40 ms on Linux). true if anything went. */
 static bool probe_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     uint32_t before = t->snd_max, cwnd = t->cwnd;
-    t->cwnd = tcp_sack_pipe(t) + t->mss;               /* one segment beyond the pipe */
+    t->cwnd = tcp_sack_pipe(t) + 2 * t->mss;           /* two segments beyond the pipe */
     t->flags |= TF_FORCE;
     tcp_output(s, t, now);
     t->flags &= ~TF_FORCE;
@@ -172,13 +174,13 @@ static bool probe_new(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 }
 
 /* Unlike RFC 8985 §7.3, which sends one segment, the probe resends the last segment AND sends
- * one new segment when there is one and the peer's window takes it. A flight of a few segments
- * often brings back ONE ACK (Linux acknowledges a burst that arrives while the application holds
- * the socket with a single ACK); when that ACK is lost, the probe is all that is left, and the
- * D-SACK it brings is one more ACK that can be lost: at 10 % each way, one probe in five failed
+ * new data (probe_new) when there is some and the peer's window takes it. A flight of a few
+ * segments often brings back ONE ACK (Linux acknowledges a burst that arrives while the
+ * application holds the socket with a single ACK); when that ACK is lost, the probe is all that is
+ * left, and the one D-SACK it brings can be lost too: at 10 % each way, one probe in five failed
  * and each failure cost the 200 ms RTO (80 % of a download's time against the kernel, issue 18).
- * The duplicate is answered at once and puts the receiver into quick-ACK mode; the new segment
- * brings a second, independent ACK; it is also what the RFC prefers to send. */
+ * The duplicate is answered at once and puts the receiver into quick-ACK mode; the new segments
+ * bring a second, independent ACK at once; they are also what the RFC prefers to send. */
 void tcp_tlp_fire(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     struct tcp_rack *r = &t->rack;
