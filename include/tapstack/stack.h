@@ -51,6 +51,7 @@ struct ts_config {
     ts_time_t tcp_rto_min;     /* 0 means 200 ms */
     const char *tcp_cc;        /* congestion controller, "cubic" or "newreno"; NULL means cubic */
     unsigned tcp_max_conns;    /* 0 means 65536 */
+    unsigned tcp_max_orphans;  /* connections closed by the application still in TCP; 0 means tcp_max_conns / 4 */
     bool tcp_no_timestamps;    /* true: never offer or accept RFC 7323 timestamps (default: on) */
     unsigned arp_cache_size;   /* 0 means 256 entries */
     /* Behaviours two RFCs describe, chosen per stack (FreeBSD's knobs of the same names):

@@ -334,8 +334,10 @@ void ts_guard_poll(struct ts_guard *g, ts_time_t now)
             ts_time_t to = ts_guard_timeout(g, c);
             if (!h || to == TS_TIME_NEVER || h->since + to > now) break;
             unlink_node(g, h);
-            g->st.expired++;
+            unsigned before = g->nconns;
             g->expire(g->arg, h, c, now);
+            /* put back in c: a periodic check (daytime's), not a timeout; h is alive unless it left */
+            if (g->nconns < before || h->cls != c) g->st.expired++;
         }
     }
     if (log_pending(g) && now >= g->last_log + GUARD_LOG_EVERY) guard_log(g, now);
@@ -381,4 +383,13 @@ void ts_guard_stats(const struct ts_guard *g, struct ts_guard_stats *out)
     out->peers = g->npeers;
     out->max_conns = g->max_conns;
     out->max_per_peer = g->max_per_peer;
+}
+
+void ts_guard_app_stats(const struct ts_guard *g, struct ts_app_conn_stats *out)
+{
+    *out = (struct ts_app_conn_stats){
+        .name = g->name, .conns = g->nconns, .max_conns = g->max_conns, .max_per_peer = g->max_per_peer,
+        .admitted = g->st.admitted, .evicted = g->st.evicted, .refused_full = g->st.refused_full,
+        .refused_peer = g->st.refused_peer, .expired = g->st.expired,
+    };
 }

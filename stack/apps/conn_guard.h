@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tapstack/app.h"
 #include "tapstack/stack.h"
 
 #define TS_GUARD_CLASSES 6
@@ -49,6 +50,8 @@ struct ts_guard_class {
 };
 
 struct ts_guard_stats {
+    /* expired: timeouts after which the connection left its class (closed, or moved on: HTTP's
+     * 408); one the app puts back into the same class was a periodic check and is not counted */
     uint64_t admitted, evicted, refused_full, refused_peer, expired;
     unsigned conns, peers, max_conns, max_per_peer;
 };
@@ -146,6 +149,9 @@ void ts_guard_poll(struct ts_guard *g, ts_time_t now);
 
 /* Counters and the current figures. */
 void ts_guard_stats(const struct ts_guard *g, struct ts_guard_stats *out);
+
+/* The figures netstat shows (tapstack/app.h). */
+void ts_guard_app_stats(const struct ts_guard *g, struct ts_app_conn_stats *out);
 
 /* Connections the peer address holds now. */
 unsigned ts_guard_peer_count(const struct ts_guard *g, uint32_t raddr);

@@ -112,6 +112,7 @@ void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
     m->frames_in_use = s->frames_total - s->frames_free;
     m->frag_dgrams = ts_frag_in_progress(s);
     m->frag_bytes = ts_frag_mem_used(s);
+    m->tcp_orphans = ts_tcp_orphans(s);
 }
 
 static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);

@@ -247,6 +247,7 @@ void ts_tcp_close(struct ts_sock *sock, ts_time_t now)
         if (t->state == TS_TCP_FIN_WAIT_2)
             tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
         if (t->state == TS_TCP_TIME_WAIT) tcp_tw_freeze_later(s, t);   /* a compact record now */
+        tcp_orphan_add(s, t, now);
         break;
     }
     tcp_reap(s);

@@ -28,6 +28,7 @@
 #define TS_TCP_SYN_RETRIES 7     /* R2 for a SYN: gives up after 183 s, at least 3 minutes (RFC 9293 MUST-23) */
 #define TS_TCP_DATA_RETRIES 15
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
+#define TS_TCP_ORPHAN_RETRIES 8        /* retransmissions and zero-window probes of an orphan (tcp_orphan.c) */
 #define TS_TCP_PERSIST_MIN TS_MS(200)
 #define TS_TCP_PERSIST_MAX TS_SEC(60)
 #define TS_SACK_RECENT 16            /* receiver SACK recency list (the newest held ranges) */
@@ -158,6 +159,8 @@ struct ts_tcb {
     /* module lists */
     struct ts_tcb *all_prev, *all_next;
     struct ts_tcb *blk_next, *reap_next;
+    struct ts_tcb *orph_prev, *orph_next;   /* the orphan list, oldest first (tcp_orphan.c) */
+    bool orphan;
 
     /* transition history (netstat) */
     uint8_t hist_pos, hist_len;
@@ -172,6 +175,8 @@ struct ts_tcp {
     struct ts_tcb *blk_head, *blk_tail;   /* waiting for frames */
     struct ts_tcb *reap;            /* closed and unowned: free at the end of the call */
     unsigned nconns;
+    struct ts_tcb *orph_head, *orph_tail; /* closed by the application, still carried (tcp_orphan.c) */
+    unsigned norphans;
     uint64_t grown_total;           /* sum of tcb->grown */
     const struct tcp_cc_ops *cc_default;  /* the stack's congestion controller (cfg.tcp_cc) */
     struct tcp_tw *tw_head, *tw_tail;     /* TIME_WAIT records, earliest deadline first (tcp_tw.c) */
@@ -185,6 +190,15 @@ static inline const struct ts_tcb *ts_tcb_of_c(const struct ts_sock *sock)
 }
 static inline bool tcp_app_gone(const struct ts_tcb *t) { return t->sock.flags & TS_SOCK_F_APP_GONE; }
 static inline bool tcp_synchronized(enum ts_tcp_state st) { return st >= TS_TCP_ESTABLISHED; }
+
+/* tcp_orphan.c: connections the application closed, bounded in number and life */
+/* t was just closed by its application: join the orphans (unless CLOSED or TIME_WAIT); past the
+ * limit the oldest orphan is reset. */
+void tcp_orphan_add(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+/* t reached CLOSED or TIME_WAIT: off the orphan list (no-op if it is not on it). */
+void tcp_orphan_gone(struct ts_stack *s, struct ts_tcb *t);
+/* Send a RST if t is synchronized and close it (an orphan's limit ran out). */
+void tcp_orphan_reset(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const char *why);
 
 /* tcp.c: the TCB's life */
 struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,

@@ -456,6 +456,12 @@ static uint32_t reader_take(struct ts_stack *s, struct ts_tcb *t, ts_time_t now,
 static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
     uint32_t off = sg->seq - t->rcv_nxt, len = sg->len, space = ts_ring_space(&t->rcv);
+    if (t->orphan) {                   /* nobody will read it (tcp_orphan.c): acknowledge, forget */
+        TS_COUNT(s, tcp, orphan_data_discarded);
+        if (off == 0) t->rcv_nxt += len < space ? len : space;
+        t->flags |= TF_ACKNOW;
+        return;
+    }
     if (off >= space) { DROP(s, now, drop_out_of_window, sg); return; }   /* never past the ring */
     if (len > space - off) len = space - off;
     /* taken although the window offered was zero (room kept back by receiver SWS avoidance, see

@@ -635,6 +635,29 @@ static void test_timeouts_and_eviction(void **state)
     assert_false(c2->released);
 }
 
+/* A session that has begun its login (USER sent) is not a ghost: a silent newer one goes before
+ * it. Under a flood the silent ones turn over in tens of milliseconds; a real client that has
+ * spoken must not be reset as the oldest of them (t_exhaust's probe was). */
+static void test_login_begun_outranks_silent(void **state)
+{
+    struct fixture *fx = *state;
+    struct ts_ftp_opts o = {.max_sessions = 2};
+    start(fx, &o);
+    struct ts_sock *c1 = connect_ctrl(fx);
+    say(c1, "USER anonymous\r\n");
+    expect_code(c1, "331");
+    NOW += TS_SEC(1);
+    struct ts_sock *c2 = arrive(fx->listener, CLIENT_IP, 40002);   /* silent */
+    expect_code(c2, "220");
+    NOW += TS_SEC(1);
+    struct ts_sock *c3 = arrive(fx->listener, CLIENT_IP, 40003);
+    expect_code(c3, "220");
+    assert_true(c2->aborted);                              /* the silent one, though younger */
+    assert_false(c1->released || c1->aborted);
+    say(c1, "PASS x@\r\n");
+    expect_code(c1, "230");
+}
+
 static void test_writable(void **state)
 {
     struct fixture *fx = *state;
@@ -735,6 +758,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_active_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_and_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeouts_and_eviction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login_begun_outranks_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_closes_everything, setup, teardown),
         cmocka_unit_test(test_sample_tree_served),
