@@ -102,6 +102,13 @@ void ts_config_default(struct ts_config *cfg);
  * given, names what is wrong). The stack owns all of its memory; free it with ts_stack_free. */
 struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why);
 
+/* The stack is about to stop (before ts_stack_free, when a process ends): reset every TCP
+ * connection that is not closed, TIME_WAIT and the closing states included, so that no peer
+ * keeps retransmitting to a host that is gone (a FIN our last ACK missed, say). Queues one RST
+ * per connection (counted as tcp resets_on_shutdown): take the frames out with
+ * ts_stack_transmit before ts_stack_free. The applications see TS_ECONNABORTED. */
+void ts_stack_shutdown(struct ts_stack *s, ts_time_t now);
+
 /* Destroy a stack and every socket in it. Safe on NULL. */
 void ts_stack_free(struct ts_stack *s);
 

@@ -78,6 +78,11 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why)
     return s;
 }
 
+void ts_stack_shutdown(struct ts_stack *s, ts_time_t now)
+{
+    ts_tcp_reset_all(s, now);
+}
+
 void ts_stack_free(struct ts_stack *s)
 {
     if (!s) return;

@@ -230,6 +230,8 @@ void tcp_tw_poll(struct ts_stack *s, ts_time_t now);
 bool tcp_tw_foreach(const struct ts_stack *s,
                     bool (*fn)(void *arg, const struct ts_sock *sock, const struct ts_tcp_info *info), void *arg);
 void tcp_tw_free_all(struct ts_stack *s);
+/* A RST from every record, and the records deleted (ts_stack_shutdown). */
+void tcp_tw_reset_all(struct ts_stack *s, ts_time_t now);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 /* tcp_pmtu.c: an ICMP Packet Too Big (next-hop mtu, 0 if unknown) about this connection's
  * datagram of quoted_len bytes: checks it (RFC 5927) and lowers the send MSS (RFC 1191). */
