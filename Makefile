@@ -94,7 +94,7 @@ $(BA)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	$(Q)$(CC) $(CFLAGS_BASE) -Itests -O1 $(SANFLAGS) -o $@ $< $(TEST_LIBS) -lcmocka -luring -lm $(TEST_LDFLAGS_$*)
 
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
-$(B)/bench/%: tests/bench/%.c $(B)/libtsapps.a $(B)/libtapstack.a
+$(B)/bench/%: tests/bench/%.c $(B)/obj/tests/lib/frames.o $(B)/libtsapps.a $(B)/libtapstack.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_BASE) -Itests $(OPT) -o $@ $^
 

@@ -7,6 +7,16 @@
 
 #include "tapstack/stack.h"
 
+/* What a server's connection limits have done (stack/apps/conn_guard.h), for netstat -s. */
+struct ts_app_conn_stats {
+    const char *name;                               /* "http", "ftp", "echo" ... */
+    unsigned conns, max_conns, max_per_peer;        /* held now, and the limits */
+    uint64_t admitted;                              /* connections let in */
+    uint64_t evicted;                               /* idle ones closed to let a newcomer in */
+    uint64_t refused_full, refused_peer;            /* newcomers refused: nothing evictable; address at its limit */
+    uint64_t expired;                               /* timeouts that ran out (first byte, login, idle ...) */
+};
+
 struct ts_app {
     const char *name;                               /* "http", "ftp", "echo-tcp" ... */
     void *ctx;
@@ -16,6 +26,9 @@ struct ts_app {
     void (*poll)(void *ctx, ts_time_t now);
     /* Close every socket and free everything. Called once, before the stack is freed. */
     void (*stop)(void *ctx, ts_time_t now);
+    /* Fill up to cap entries, one per server that limits its connections; returns how many.
+     * May be NULL (the app keeps no such limits). */
+    unsigned (*conn_stats)(void *ctx, struct ts_app_conn_stats *out, unsigned cap);
 };
 
 #endif

@@ -51,6 +51,7 @@ struct ts_config {
     ts_time_t tcp_rto_min;     /* 0 means 200 ms */
     const char *tcp_cc;        /* congestion controller, "cubic" or "newreno"; NULL means cubic */
     unsigned tcp_max_conns;    /* 0 means 65536 */
+    unsigned tcp_max_orphans;  /* connections closed by the application still in TCP; 0 means tcp_max_conns / 4 */
     bool tcp_no_timestamps;    /* true: never offer or accept RFC 7323 timestamps (default: on) */
     unsigned arp_cache_size;   /* 0 means 256 entries */
     /* Behaviours two RFCs describe, chosen per stack (FreeBSD's knobs of the same names):
@@ -59,8 +60,11 @@ struct ts_config {
      * insecure_syn: RFC 793's SYN check (an in-window SYN resets the connection) instead of
      *               RFC 5961 §4's challenge ACK. Default off.
      * drop_synfin:  drop every segment with both SYN and FIN before the connection lookup (a
-     *               scan probe) instead of processing its SYN as RFC 9293 §3.10.7 does. Default off. */
-    bool tcp_insecure_rst, tcp_insecure_syn, tcp_drop_synfin;
+     *               scan probe) instead of processing its SYN as RFC 9293 §3.10.7 does. Default off.
+     * rfc1337:      ignore a RST in TIME_WAIT (RFC 1337's fix for TIME-WAIT assassination, as
+     *               FreeBSD always and Linux's tcp_rfc1337 do) instead of closing it as RFC 9293
+     *               §3.10.7.4 says. Default off. */
+    bool tcp_insecure_rst, tcp_insecure_syn, tcp_drop_synfin, tcp_rfc1337;
     ts_trace_fn trace;         /* optional: every frame, state change, drop (see trace.h) */
     void *trace_arg;
     unsigned offload;          /* TS_OFFLOAD_*: what the wire completes for us on transmit; 0 = plain frames */
@@ -100,6 +104,13 @@ void ts_config_default(struct ts_config *cfg);
 /* Create a stack. Returns NULL only when memory is exhausted or cfg is invalid (then *why, if
  * given, names what is wrong). The stack owns all of its memory; free it with ts_stack_free. */
 struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why);
+
+/* The stack is about to stop (before ts_stack_free, when a process ends): reset every TCP
+ * connection that is not closed, TIME_WAIT and the closing states included, so that no peer
+ * keeps retransmitting to a host that is gone (a FIN our last ACK missed, say). Queues one RST
+ * per connection (counted as tcp resets_on_shutdown): take the frames out with
+ * ts_stack_transmit before ts_stack_free. The applications see TS_ECONNABORTED. */
+void ts_stack_shutdown(struct ts_stack *s, ts_time_t now);
 
 /* Destroy a stack and every socket in it. Safe on NULL. */
 void ts_stack_free(struct ts_stack *s);
@@ -165,7 +176,7 @@ unsigned ts_stack_dispatch(struct ts_stack *s, ts_time_t now);
 int ts_stack_arp_add(struct ts_stack *s, ts_time_t now, uint32_t ip, const uint8_t mac[6], bool is_static);
 
 /* Switch one of the behaviour knobs of struct ts_config at run time by its name ("insecure_rst",
- * "insecure_syn", "drop_synfin"). Returns 0, or -1 if there is no knob of that name. */
+ * "insecure_syn", "drop_synfin", "rfc1337"). Returns 0, or -1 if there is no knob of that name. */
 int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on);
 
 /* The configuration the stack runs with (defaults filled in). */

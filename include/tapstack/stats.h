@@ -44,6 +44,7 @@ struct ts_mem_usage {
     unsigned frames_in_use;    /* frames of the pool taken now (queued, held by TCP or the driver) */
     unsigned frag_dgrams;      /* IPv4 datagrams in reassembly now */
     size_t frag_bytes;         /* the memory they hold (charged against the reassembly cap) */
+    unsigned tcp_orphans;      /* of tcp_conns: closed by the application, still carried (cfg.tcp_max_orphans) */
 };
 
 /* Fill *m (walks every TCB: for netstat, not for a hot path). */

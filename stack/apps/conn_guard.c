@@ -194,7 +194,8 @@ static struct ts_guard_node *victim_in(const struct ts_guard *g, int c)
     for (struct ts_guard_node *n = g->list[c].head; n && k < GUARD_VICTIM_SCAN; n = n->next, k++) {
         if (g->has_input && g->has_input(g->arg, n)) continue;   /* a request is arriving */
         const struct ts_guard_peer *p = peer_find(g, n->raddr);
-        uint64_t score = p ? (uint64_t)p->n << 32 | p->opened : 0;
+        uint64_t score = p ? (uint64_t)(p->n & 0x7fffffffu) << 32 | p->opened : 0;
+        if (g->unanswered && g->unanswered(g->arg, n)) score |= 1ull << 63;   /* likely gone */
         if (!best || score > best_score) {
             best = n;
             best_score = score;
@@ -334,8 +335,10 @@ void ts_guard_poll(struct ts_guard *g, ts_time_t now)
             ts_time_t to = ts_guard_timeout(g, c);
             if (!h || to == TS_TIME_NEVER || h->since + to > now) break;
             unlink_node(g, h);
-            g->st.expired++;
+            unsigned before = g->nconns;
             g->expire(g->arg, h, c, now);
+            /* put back in c: a periodic check (daytime's), not a timeout; h is alive unless it left */
+            if (g->nconns < before || h->cls != c) g->st.expired++;
         }
     }
     if (log_pending(g) && now >= g->last_log + GUARD_LOG_EVERY) guard_log(g, now);
@@ -361,6 +364,7 @@ int ts_guard_init(struct ts_guard *g, const struct ts_config *stack_cfg, size_t 
     g->evict = cfg->evict;
     g->expire = cfg->expire;
     g->has_input = cfg->has_input;
+    g->unanswered = cfg->unanswered;
     g->arg = cfg->arg;
     g->log = cfg->log;
     g->log_arg = cfg->log_arg;
@@ -381,4 +385,13 @@ void ts_guard_stats(const struct ts_guard *g, struct ts_guard_stats *out)
     out->peers = g->npeers;
     out->max_conns = g->max_conns;
     out->max_per_peer = g->max_per_peer;
+}
+
+void ts_guard_app_stats(const struct ts_guard *g, struct ts_app_conn_stats *out)
+{
+    *out = (struct ts_app_conn_stats){
+        .name = g->name, .conns = g->nconns, .max_conns = g->max_conns, .max_per_peer = g->max_per_peer,
+        .admitted = g->st.admitted, .evicted = g->st.evicted, .refused_full = g->st.refused_full,
+        .refused_peer = g->st.refused_peer, .expired = g->st.expired,
+    };
 }

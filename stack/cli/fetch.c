@@ -356,6 +356,9 @@ static void teardown(struct fetch_run *r)
     if (r->fetch) ts_fetch_free(r->fetch, now);   /* reports what is unfinished as failed */
     r->fetch = NULL;
     if (r->stack && r->loop) {
+        /* the process ends: the servers must not wait for us (a FIN of theirs our last ACK
+         * missed would be sent again, for minutes, to a TAP nobody reads) */
+        ts_stack_shutdown(r->stack, now);
         ts_stack_dispatch(r->stack, now);
         ts_loop_flush(r->loop, r->stack, now, TS_MS(200));
     }

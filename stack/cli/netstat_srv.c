@@ -58,7 +58,8 @@ struct ts_netstat_srv *ts_netstat_srv_start(struct ts_stack *s, const char *ifna
     srv->services = ts_services_load(NULL);   /* NULL without the file: built-in names only */
     if (ifname) snprintf(srv->ifname, sizeof srv->ifname, "%s", ifname);
     srv->ctx = (struct ts_netstat_ctx){ .stack = s, .services = srv->services,
-                                        .ifname = ifname ? srv->ifname : NULL, .pid = (int)getpid() };
+                                        .ifname = ifname ? srv->ifname : NULL, .pid = (int)getpid(),
+                                        .apps = apps, .napps = napps };
     for (unsigned i = 0; i < napps; i++) {
         struct ts_http_server *http = ts_http_server_of(&apps[i]);
         if (http && ts_netstat_http_routes(http, &srv->ctx) < 0)

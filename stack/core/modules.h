@@ -50,8 +50,11 @@ void ts_udp_icmp_error(struct ts_stack *s, ts_time_t now, uint8_t type, uint8_t 
 /* TCP (tcp/) */
 int ts_tcp_init(struct ts_stack *s);
 void ts_tcp_free(struct ts_stack *s);
+/* Reset every connection a peer may still wait on (ts_stack_shutdown). */
+void ts_tcp_reset_all(struct ts_stack *s, ts_time_t now);
 /* TCBs, the bytes of their control blocks and of their rings' storage. */
 void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *buffers);
+unsigned ts_tcp_orphans(const struct ts_stack *s);   /* tcp_orphan.c */
 /* TIME_WAIT records (tcp_tw.c) and their bytes. */
 void ts_tcp_tw_memory(const struct ts_stack *s, unsigned *n, size_t *bytes);
 void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,

@@ -78,6 +78,11 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why)
     return s;
 }
 
+void ts_stack_shutdown(struct ts_stack *s, ts_time_t now)
+{
+    ts_tcp_reset_all(s, now);
+}
+
 void ts_stack_free(struct ts_stack *s)
 {
     if (!s) return;
@@ -112,6 +117,7 @@ void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
     m->frames_in_use = s->frames_total - s->frames_free;
     m->frag_dgrams = ts_frag_in_progress(s);
     m->frag_bytes = ts_frag_mem_used(s);
+    m->tcp_orphans = ts_tcp_orphans(s);
 }
 
 static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
@@ -149,6 +155,7 @@ int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on)
     if (strcmp(name, "insecure_rst") == 0) s->cfg.tcp_insecure_rst = on;
     else if (strcmp(name, "insecure_syn") == 0) s->cfg.tcp_insecure_syn = on;
     else if (strcmp(name, "drop_synfin") == 0) s->cfg.tcp_drop_synfin = on;
+    else if (strcmp(name, "rfc1337") == 0) s->cfg.tcp_rfc1337 = on;
     else return -1;
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "tapstack/app.h"
 #include "tapstack/ports.h"
 #include "tapstack/stack.h"
 #include "netstat/netstat_opts.h"
@@ -25,6 +26,8 @@ struct ts_netstat_ctx {
     const struct ts_plot_rec *rec;        /* the live per-conversation record (pictures), or NULL */
     int64_t wall_offset;                  /* stack clock + this = Unix time in us; 0: unknown */
     int32_t tz_offset;                    /* seconds east of UTC, for local wall-clock times */
+    const struct ts_app *apps;            /* the running apps: -s shows their servers' connection */
+    unsigned napps;                       /* limits and evictions (conn_stats); NULL: none */
 };
 
 /* The JSON schema this code writes ("schema" member). */

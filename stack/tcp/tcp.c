@@ -241,6 +241,7 @@ void tcp_set_state(struct ts_stack *s, struct ts_tcb *t, enum ts_tcp_state st, c
     if (old == st) return;
     t->state = st;
     record(s, t, old, why, now);
+    if (st == TS_TCP_CLOSED || st == TS_TCP_TIME_WAIT) tcp_orphan_gone(s, t);
     if (st == TS_TCP_CLOSED) {
         bool orphan = tcp_app_gone(t) || t->listener;
         if (t->listener) {

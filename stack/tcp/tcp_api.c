@@ -247,6 +247,7 @@ void ts_tcp_close(struct ts_sock *sock, ts_time_t now)
         if (t->state == TS_TCP_FIN_WAIT_2)
             tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);
         if (t->state == TS_TCP_TIME_WAIT) tcp_tw_freeze_later(s, t);   /* a compact record now */
+        tcp_orphan_add(s, t, now);
         break;
     }
     tcp_reap(s);
@@ -262,6 +263,29 @@ void ts_tcp_abort(struct ts_sock *sock, ts_time_t now)
     else if (t->state == TS_TCP_CLOSED) tcp_maybe_reap(s, t);
     else reset_now(s, t, now, "abort");
     tcp_reap(s);
+}
+
+/* The stack is going away (ts_stack_shutdown): reset every connection a peer may still be
+ * waiting on. A peer in LAST_ACK or CLOSING whose FIN our last ACK did not reach would otherwise
+ * retransmit it, for minutes, to a host that no longer answers (not even with the RST a host
+ * that forgot the connection sends): so TIME_WAIT and the closing states get a RST too, at
+ * SND.NXT, which is the peer's RCV.NXT once it has our FIN (RFC 5961 §3.2 accepts it). A peer
+ * that has closed already ignores it (RFC 9293 §3.10.7.1). SYN_SENT sends nothing (the peer
+ * knows no sequence number of ours yet); listeners stay (ts_stack_free ends them). */
+void ts_tcp_reset_all(struct ts_stack *s, ts_time_t now)
+{
+    if (!s->tcp) return;
+    for (struct ts_tcb *t = s->tcp->all; t; t = t->all_next) {
+        if (t->state == TS_TCP_LISTEN || t->state == TS_TCP_CLOSED) continue;
+        if (t->state != TS_TCP_SYN_SENT) {
+            TS_COUNT(s, tcp, resets_on_shutdown);
+            tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                         t->sock.node.rport, t->snd_max, t->rcv_nxt, true);
+        }
+        tcp_drop_conn(s, t, now, TS_ECONNABORTED, "stack shutdown");
+    }
+    tcp_reap(s);
+    tcp_tw_reset_all(s, now);     /* TIME_WAIT without a handle: the compact records */
 }
 
 enum ts_tcp_state ts_tcp_get_state(const struct ts_sock *sock) { return ts_tcb_of_c(sock)->state; }

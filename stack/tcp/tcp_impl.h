@@ -28,6 +28,7 @@
 #define TS_TCP_SYN_RETRIES 7     /* R2 for a SYN: gives up after 183 s, at least 3 minutes (RFC 9293 MUST-23) */
 #define TS_TCP_DATA_RETRIES 15
 #define TS_TCP_FIN_WAIT_2_ORPHAN TS_SEC(60)
+#define TS_TCP_ORPHAN_RETRIES 8        /* retransmissions and zero-window probes of an orphan (tcp_orphan.c) */
 #define TS_TCP_PERSIST_MIN TS_MS(200)
 #define TS_TCP_PERSIST_MAX TS_SEC(60)
 #define TS_SACK_RECENT 16            /* receiver SACK recency list (the newest held ranges) */
@@ -89,6 +90,7 @@ struct ts_tcb {
      * range; and the D-SACK block for the next ACK (RFC 2883) */
     uint32_t sack_recent[TS_SACK_RECENT];
     uint8_t sack_nrecent;
+    uint8_t sack_recent_n;          /* reass.n when sack_recent was last brought up to date */
     bool dsack_pending;
     uint32_t dsack_l, dsack_r;
     struct tcp_ackq_slot {          /* the last two pure ACKs queued, while they may be withdrawn (tcp_ack_merge.c) */
@@ -158,6 +160,8 @@ struct ts_tcb {
     /* module lists */
     struct ts_tcb *all_prev, *all_next;
     struct ts_tcb *blk_next, *reap_next;
+    struct ts_tcb *orph_prev, *orph_next;   /* the orphan list, oldest first (tcp_orphan.c) */
+    bool orphan;
 
     /* transition history (netstat) */
     uint8_t hist_pos, hist_len;
@@ -172,6 +176,8 @@ struct ts_tcp {
     struct ts_tcb *blk_head, *blk_tail;   /* waiting for frames */
     struct ts_tcb *reap;            /* closed and unowned: free at the end of the call */
     unsigned nconns;
+    struct ts_tcb *orph_head, *orph_tail; /* closed by the application, still carried (tcp_orphan.c) */
+    unsigned norphans;
     uint64_t grown_total;           /* sum of tcb->grown */
     const struct tcp_cc_ops *cc_default;  /* the stack's congestion controller (cfg.tcp_cc) */
     struct tcp_tw *tw_head, *tw_tail;     /* TIME_WAIT records, earliest deadline first (tcp_tw.c) */
@@ -185,6 +191,15 @@ static inline const struct ts_tcb *ts_tcb_of_c(const struct ts_sock *sock)
 }
 static inline bool tcp_app_gone(const struct ts_tcb *t) { return t->sock.flags & TS_SOCK_F_APP_GONE; }
 static inline bool tcp_synchronized(enum ts_tcp_state st) { return st >= TS_TCP_ESTABLISHED; }
+
+/* tcp_orphan.c: connections the application closed, bounded in number and life */
+/* t was just closed by its application: join the orphans (unless CLOSED or TIME_WAIT); past the
+ * limit the oldest orphan is reset. */
+void tcp_orphan_add(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+/* t reached CLOSED or TIME_WAIT: off the orphan list (no-op if it is not on it). */
+void tcp_orphan_gone(struct ts_stack *s, struct ts_tcb *t);
+/* Send a RST if t is synchronized and close it (an orphan's limit ran out). */
+void tcp_orphan_reset(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const char *why);
 
 /* tcp.c: the TCB's life */
 struct ts_tcb *tcp_tcb_new(struct ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -216,6 +231,8 @@ void tcp_tw_poll(struct ts_stack *s, ts_time_t now);
 bool tcp_tw_foreach(const struct ts_stack *s,
                     bool (*fn)(void *arg, const struct ts_sock *sock, const struct ts_tcp_info *info), void *arg);
 void tcp_tw_free_all(struct ts_stack *s);
+/* A RST from every record, and the records deleted (ts_stack_shutdown). */
+void tcp_tw_reset_all(struct ts_stack *s, ts_time_t now);
 void tcp_trace_cwnd(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 /* tcp_pmtu.c: an ICMP Packet Too Big (next-hop mtu, 0 if unknown) about this connection's
  * datagram of quoted_len bytes: checks it (RFC 5927) and lowers the send MSS (RFC 1191). */

@@ -118,7 +118,9 @@ void tcp_rack_mark_on_rto(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 ts_time_t tcp_tlp_pto(const struct ts_tcb *t)
 {
     if (!(t->flags & TF_SACK) || (t->flags & TF_RTO_LOSS) || t->rack.tlp_out) return 0;
-    if (t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT) return 0;
+    /* any state with data or our FIN outstanding: a tail that ends with close() is a tail too */
+    if (t->state != TS_TCP_ESTABLISHED && t->state != TS_TCP_CLOSE_WAIT && t->state != TS_TCP_FIN_WAIT_1 &&
+        t->state != TS_TCP_CLOSING && t->state != TS_TCP_LAST_ACK) return 0;
     if (!t->rtt.valid) return TS_SEC(1);
     ts_time_t pto = 2 * t->rtt.srtt;
     pto += tcp_flight(t) <= t->mss ? RACK_WCDELACKT : RACK_PTO_SLACK;

@@ -15,14 +15,18 @@
 #include "tcp/tcp_impl.h"
 #include <string.h>
 
-/* The index of the held range holding seq, or -1. */
+/* The index of the held range holding seq, or -1 (the ranges are sorted: a binary search). */
 static int range_of(const struct ts_tcb *t, uint32_t seq)
 {
     if (SEQ_LT(seq, t->rcv_nxt)) return -1;
     uint32_t off = seq - t->rcv_nxt;
-    for (unsigned i = 0; i < t->reass.n; i++)
-        if (off >= t->reass.r[i].start && off < t->reass.r[i].end) return (int)i;
-    return -1;
+    unsigned lo = 0, hi = t->reass.n;                   /* the first range ending past off */
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (t->reass.r[mid].end <= off) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < t->reass.n && off >= t->reass.r[lo].start ? (int)lo : -1;
 }
 
 /* An out-of-order segment starting at seq has just been stored in t->reass. Its range becomes
@@ -30,6 +34,13 @@ static int range_of(const struct ts_tcb *t, uint32_t seq)
 void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq)
 {
     int mine = range_of(t, seq);
+    /* The usual case after a loss: the segment grew the newest range and no range came or went
+     * since the last call (each new range passes here; one taken by RCV.NXT lowers the count),
+     * so the other entries stand. */
+    if (t->sack_nrecent && t->reass.n == t->sack_recent_n && mine >= 0 && range_of(t, t->sack_recent[0]) == mine) {
+        t->sack_recent[0] = seq;
+        return;
+    }
     unsigned n = 0;
     uint32_t keep[TS_SACK_RECENT];
     keep[n++] = seq;
@@ -39,6 +50,7 @@ void tcp_sack_rcv_note(struct ts_tcb *t, uint32_t seq)
     }
     memcpy(t->sack_recent, keep, n * sizeof keep[0]);
     t->sack_nrecent = (uint8_t)n;
+    t->sack_recent_n = t->reass.n;
 }
 
 /* A data segment [seq, seq+len) arrives (before it is trimmed or stored): if part of it was

@@ -162,8 +162,9 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     }
     TS_COUNT(s, tcp, timeouts);
     t->rxt_shift++;
-    if (t->rxt_shift > (syn ? TS_TCP_SYN_RETRIES : TS_TCP_DATA_RETRIES)) {
+    if (t->rxt_shift > (syn ? TS_TCP_SYN_RETRIES : t->orphan ? TS_TCP_ORPHAN_RETRIES : TS_TCP_DATA_RETRIES)) {
         TS_COUNT(s, tcp, conn_timeouts);
+        if (t->orphan) TS_COUNT(s, tcp, orphan_timeouts);
         if (tcp_synchronized(t->state))
             tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
                          t->sock.node.rport, t->snd_max, t->rcv_nxt, true);
@@ -196,6 +197,11 @@ static void on_rexmt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 static void on_persist(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     if (t->snd_wnd == 0) {
+        if (t->orphan && t->persist_shift >= TS_TCP_ORPHAN_RETRIES) {   /* nobody waits for it */
+            TS_COUNT(s, tcp, orphan_timeouts);
+            tcp_orphan_reset(s, t, now, "timer persist: orphan's window stayed shut");
+            return;
+        }
         TS_COUNT(s, tcp, window_probes);
         tcp_send_probe(s, t, now);
         if (t->persist_shift < 16) t->persist_shift++;

@@ -222,6 +222,19 @@ bool tcp_tw_foreach(const struct ts_stack *s,
     return true;
 }
 
+/* The stack stops (ts_tcp_reset_all): a RST from every record at SND.NXT (our FIN + 1, the
+ * peer's RCV.NXT if it waits for our last ACK), then the records go. */
+void tcp_tw_reset_all(struct ts_stack *s, ts_time_t now)
+{
+    while (s->tcp->tw_head) {
+        struct tcp_tw *w = s->tcp->tw_head;
+        TS_COUNT(s, tcp, resets_on_shutdown);
+        tcp_send_rst(s, now, w->node.laddr, w->node.lport, w->node.raddr, w->node.rport, w->snd_nxt, w->rcv_nxt,
+                     true);
+        tw_free(s, w);
+    }
+}
+
 void tcp_tw_free_all(struct ts_stack *s)
 {
     while (s->tcp->tw_head) tw_free(s, s->tcp->tw_head);

@@ -10,31 +10,18 @@
 #include <time.h>
 
 #include "plot/plot_rec.h"
-#include "wire/bytes.h"
+#include "lib/frames.h"
 
 #define FRAMES 2000000u
 
-/* Ethernet + IPv4 + TCP (ACK, 1448 bytes of data) from 10.0.0.2:80 to 10.0.0.1:port. Checksums are
- * not filled: the record does not check them. */
-static size_t frame(uint8_t *f, uint16_t port, uint32_t seq)
+/* Ethernet + IPv4 + TCP (ACK, 1448 bytes of data) from 10.0.0.2:80 to 10.0.0.1:port, by
+ * tests/lib/frames.h. */
+static size_t frame(uint8_t *f, size_t cap, uint16_t port, uint32_t seq)
 {
-    memset(f, 0, 14 + 40);
-    ts_put16(f + 12, 0x0800);
-    uint8_t *ip = f + 14, *tcp = ip + 20;
-    ip[0] = 0x45;
-    ts_put16(ip + 2, 20 + 20 + 1448);
-    ip[8] = 64;
-    ip[9] = 6;
-    ts_put32(ip + 12, 0x0a000002u);
-    ts_put32(ip + 16, 0x0a000001u);
-    ts_put16(tcp, 80);
-    ts_put16(tcp + 2, port);
-    ts_put32(tcp + 4, seq);
-    ts_put32(tcp + 8, 1);
-    tcp[12] = 5 << 4;
-    tcp[13] = 0x10;
-    ts_put16(tcp + 14, 512);
-    return 14 + 40 + 1448;
+    static const uint8_t data[1448];
+    struct frm_addr src = { .ip = 0x0a000002u, .port = 80 }, dst = { .ip = 0x0a000001u, .port = port };
+    struct frm_tcp t = { .seq = seq, .ack = 1, .flags = FRM_ACK, .win = 512, .data = data, .data_len = sizeof data };
+    return frm_build_tcp(f, cap, &src, &dst, 0, &t);
 }
 
 int main(void)
@@ -45,7 +32,7 @@ int main(void)
     for (unsigned c = 0; c < sizeof convs / sizeof convs[0]; c++) {
         struct ts_plot_rec *r = ts_plot_rec_new(0, 0);
         if (!r) return 1;
-        for (unsigned i = 0; i < convs[c]; i++) n[i] = frame(f[i], (uint16_t)(40000 + i), 1);
+        for (unsigned i = 0; i < convs[c]; i++) n[i] = frame(f[i], sizeof f[i], (uint16_t)(40000 + i), 1);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (unsigned k = 0; k < FRAMES; k++) ts_plot_rec_frame(r, k, f[k % convs[c]], n[k % convs[c]]);

@@ -57,6 +57,7 @@ class Soak:
             with open(os.path.join(a.root, name), "rb") as f:
                 self.sha[name] = hashlib.sha256(f.read()).hexdigest()
         self.sizes = {n: os.path.getsize(os.path.join(a.root, n)) for n in self.sha}
+        self.last_sched = sched(a.pid)   # for each sample's share of CPU and run-queue wait
 
     def running(self):
         return time.time() < self.end
@@ -369,35 +370,54 @@ def netstat(sk, *args):
 
 
 def ping_ms(tries=5):
-    """The best of up to `tries` pings (ms), or None if none was answered within 1 s."""
-    best = None
-    for _ in range(tries):
+    """(ms, tries): the time of the first ping answered, and how many were sent; (None, tries) if
+    none of `tries` was answered within 1 s. A ping is sent again only when it got no answer (the
+    fault injector loses 2 % of them): an answer that came late counts as it is."""
+    for n in range(1, tries + 1):
         r = subprocess.run(["ping", "-n", "-c", "1", "-W", "1", STACK_IP], capture_output=True, text=True)
         m = re.search(r"time=([\d.]+) ms", r.stdout)
         if m:
-            t = float(m.group(1))
-            best = t if best is None else min(best, t)
-            if t < 20:
-                break
-    return best
+            return float(m.group(1)), n
+    return None, tries
+
+
+def sched(pid):
+    """tapstack's CPU time and its time waiting for a CPU (run queue), in ms (/proc/PID/schedstat)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            on_cpu, waited, _ = (int(x) for x in f.read().split())
+        return on_cpu / 1e6, waited / 1e6
+    except (OSError, ValueError):
+        return 0.0, 0.0
 
 
 def rss_kb(pid):
+    """(VmRSS, RssAnon) of pid, in kB."""
+    got = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            if line.startswith(("VmRSS:", "RssAnon:")):
+                got[line.split(":")[0]] = int(line.split()[1])
+    return got.get("VmRSS", 0), got.get("RssAnon", 0)
 
 
 def sample(sk, t0, phase):
     st = netstat(sk, "-s")
     socks = netstat(sk, "-a", "-e")["sockets"]
     arp = netstat(sk, "--arp")["arp"]
-    row = {"t_s": round(time.time() - t0, 1), "phase": phase, "rss_kb": rss_kb(sk.a.pid), "ping_ms": ping_ms()}
+    rss, anon = rss_kb(sk.a.pid)
+    ping, tries = ping_ms()
+    cpu, waited = sched(sk.a.pid)
+    with open("/proc/loadavg") as f:
+        load1 = float(f.read().split()[0])
+    row = {"t_s": round(time.time() - t0, 1), "phase": phase, "rss_kb": rss, "rss_anon_kb": anon, "ping_ms": ping,
+           "ping_tries": tries, "cpu_ms": round(cpu), "runq_wait_ms": round(waited), "loadavg1": load1,
+           "cpu_d_ms": round(cpu - sk.last_sched[0]), "runq_wait_d_ms": round(waited - sk.last_sched[1])}
+    sk.last_sched = (cpu, waited)
     tcp = [x for x in socks if x["proto"] == "tcp"]
     for name in STATES:
         row["tcp_" + name] = sum(1 for x in tcp if x["state"] == name)
+    row["tcp_total"] = len(tcp)          # every state, TIME_WAIT records included
     row["udp_sockets"] = sum(1 for x in socks if x["proto"] == "udp")
     row["tcp_ooo_bytes"] = sum((x.get("tcp") or {}).get("ooo_bytes", 0) or 0 for x in tcp)
     row["tcp_queued_bytes"] = sum(((x.get("tcp") or {}).get("snd_queued", 0) or 0) +
@@ -426,6 +446,7 @@ def write_csv(path, rows):
 
 def is_idle(row, idle):
     return (row["mem_tcp_conns"] == idle["mem_tcp_conns"] and row["mem_tcp_buffers"] == idle["mem_tcp_buffers"]
+            and row["tcp_total"] == idle["tcp_total"] and row["udp_sockets"] == idle["udp_sockets"]
             and row["tcp_ooo_bytes"] == 0 and row["arp_incomplete"] == 0
             and row["mem_frames_in_use"] <= idle["mem_frames_in_use"] and row["mem_frag_bytes"] == 0
             and row["arp_entries"] <= idle["arp_entries"] + 1)    # + tapstack fetch's 10.0.0.5
@@ -476,7 +497,8 @@ def main():
                 print(f"[{r['t_s']:.0f}s] RSS {r['rss_kb']} kB, ESTABLISHED {r['tcp_ESTABLISHED']}, "
                       f"TIME_WAIT {r['tcp_TIME_WAIT']}, frames in use {r['mem_frames_in_use']}, reassembly "
                       f"{r['mem_frag_bytes']} B, ARP {r['arp_entries']}, "
-                      f"ping {r['ping_ms']} ms", flush=True)
+                      f"ping {r['ping_ms']} ms ({r['ping_tries']} sent); load {r['loadavg1']}, CPU "
+                      f"{r['cpu_d_ms']} ms, waited for a CPU {r['runq_wait_d_ms']} ms", flush=True)
             except Exception as e:
                 sk.error("sampler", str(e))
             write_csv(os.path.join(a.out, "soak.csv"), rows)
@@ -509,6 +531,49 @@ def main():
     return verdict(sk, rows, idle, after, load_end)
 
 
+# RSS (issue 23: "growing after the first 5 minutes by more than 5 % over the rest of the run").
+# Growing is judged two ways on the samples from minute 5 on: the least-squares trend over that
+# span must stay within 5 % of the minute-5 level (a leak of bytes per connection is a steady
+# climb), and no sample may pass that level by more than 5 % plus RSS_FLOOR_KB. The floor is the
+# allocator's noise, measured: glibc keeps the buffers a busy minute freed in its heap, so RSS
+# follows the most connections open at once, not a total; in the 18-minute run of the release
+# build RSS went up and down between 9.7 and 11.9 MB with no trend while tapstack's own memory
+# (TCBs, TCP buffers, frame pool: 0.9 to 1.4 MB) stayed flat, and it fell back to 9.8 MB after.
+# The ASan build's RSS is not judged, only reported: it is mostly ASan's own (a quarantine that
+# holds up to 256 MB of freed memory before reusing it, and shadow memory), it swung between 390
+# and 436 MB from sample to sample in a 10-minute run; leaks there are LeakSanitizer's to find
+# (at exit, a sanitizer report fails the soak).
+RSS_FLOOR_KB = 2048
+
+
+def asan_build(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
+def judge_rss(load, asan=False):
+    """(note, fails) for the RSS of the load samples (judged on runs of 10 minutes and more)."""
+    base = [r for r in load if r["t_s"] >= 300]
+    if len(base) < 2:
+        return "RSS growth not judged: the run is shorter than 10 minutes", []
+    ref, top = base[0]["rss_kb"], max(r["rss_kb"] for r in base)
+    xs, ys = [r["t_s"] for r in base], [r["rss_kb"] for r in base]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+    trend = slope * (xs[-1] - xs[0])
+    note = (f"RSS after 5 min {ref} kB, highest later {top} kB ({100.0 * (top - ref) / ref:+.1f} %), trend over "
+            f"the rest of the run {trend:+.0f} kB ({100.0 * trend / ref:+.1f} %; {slope * 3600:+.0f} kB/h)")
+    fails = []
+    if asan:
+        return note + " (not judged: the ASan build's RSS is ASan's quarantine; LeakSanitizer judges leaks)", []
+    if trend > 0.05 * ref:
+        fails.append("RSS grew (trend) by more than 5 % after the first 5 minutes: " + note)
+    if top > 1.05 * ref + RSS_FLOOR_KB:
+        fails.append(f"RSS passed its minute-5 level by more than 5 % + {RSS_FLOOR_KB} kB: " + note)
+    return note, fails
+
+
 def _guard(sk, who, f, args):
     try:
         f(*args)
@@ -524,6 +589,8 @@ def verdict(sk, rows, idle, after, load_end):
             fails.append(f"{who}: no operation completed in {a.seconds} s")
     if not is_idle(after, idle):
         fails.append(f"not back to idle {time.time() - load_end:.0f} s after the load: "
+                     f"TCP connections {after['tcp_total']} (idle {idle['tcp_total']}), UDP sockets "
+                     f"{after['udp_sockets']} (idle {idle['udp_sockets']}), "
                      f"TCBs {after['mem_tcp_conns']} (idle {idle['mem_tcp_conns']}), TCP buffers "
                      f"{after['mem_tcp_buffers']} B (idle {idle['mem_tcp_buffers']}), out-of-order "
                      f"{after['tcp_ooo_bytes']} B, frames in use {after['mem_frames_in_use']} (idle "
@@ -533,16 +600,11 @@ def verdict(sk, rows, idle, after, load_end):
         if r["ping_ms"] is None:
             fails.append(f"ping not answered (5 tries, 1 s each) at {r['t_s']} s")
         elif a.ping_ms and r["ping_ms"] > a.ping_ms:
-            fails.append(f"ping {r['ping_ms']} ms (> {a.ping_ms}) at {r['t_s']} s")
+            fails.append(f"ping {r['ping_ms']} ms (> {a.ping_ms}) at {r['t_s']} s (load average {r['loadavg1']}, "
+                         f"tapstack waited {r.get('runq_wait_d_ms')} ms for a CPU since the sample before)")
     load = [r for r in rows if r["phase"] == "load"]
-    base = [r for r in load if r["t_s"] >= 300]
-    rss_note = "RSS growth not judged: the run is shorter than 10 minutes"
-    if len(base) >= 2:
-        ref = base[0]["rss_kb"]
-        top = max(r["rss_kb"] for r in base)
-        rss_note = f"RSS after 5 min {ref} kB, highest later {top} kB ({100.0 * (top - ref) / ref:+.1f} %)"
-        if top > ref * 1.05:
-            fails.append("RSS grew by more than 5 % after the first 5 minutes: " + rss_note)
+    rss_note, rss_fails = judge_rss(load, asan_build(a.pid))
+    fails += rss_fails
     frames_peak = max(r["mem_frames"] for r in rows)
     ctr = lambda k: after.get(k, 0) - idle.get(k, 0)
     requests = sum(sk.ops.get(w, 0) for w in ("wrk-close", "wrk-keep", "curl", "slow", "fetch", "abort", "tcp-echo"))
@@ -563,7 +625,11 @@ def verdict(sk, rows, idle, after, load_end):
     print(rss_note)
     pings = [r["ping_ms"] for r in rows if r["ping_ms"] is not None]
     if pings:
-        print(f"ping: best-of-5 per sample, worst {max(pings)} ms, median {sorted(pings)[len(pings) // 2]} ms")
+        print(f"ping: the first answer per sample (sent again only if lost), worst {max(pings)} ms, median "
+              f"{sorted(pings)[len(pings) // 2]} ms; {sum(r['ping_tries'] - 1 for r in rows)} pings lost")
+    print(f"machine: load average {min(r['loadavg1'] for r in rows)} to {max(r['loadavg1'] for r in rows)}; tapstack "
+          f"used {(after['cpu_ms'] - idle['cpu_ms']) / 1000:.0f} s of CPU and waited "
+          f"{(after['runq_wait_ms'] - idle['runq_wait_ms']) / 1000:.0f} s for one (run queue)")
     with open(os.path.join(a.out, "soak-summary.json"), "w") as f:
         json.dump({"seconds": a.seconds, "ops": sk.ops, "bytes": sk.bytes, "requests": requests, "faults": faults,
                    "fails": fails}, f, indent=1)

@@ -288,10 +288,13 @@ char *frm_flags_str(uint8_t flags, char *buf)
 static void cat(char *buf, size_t cap, size_t *n, const char *fmt, unsigned long a,
                 unsigned long b)
 {
-    if (*n >= cap) return;
-    int w = snprintf(buf + *n, cap - *n, fmt, a, b);
-    if (w > 0) *n += (size_t)w;
-    if (*n >= cap) *n = cap - 1;
+    char piece[64];      /* the longest piece, "TS val %lu ecr %lu", takes 30 */
+    int w = snprintf(piece, sizeof piece, fmt, a, b);
+    if (*n + 1 >= cap || w <= 0) return;
+    size_t k = (size_t)w < cap - *n - 1 ? (size_t)w : cap - *n - 1;
+    memcpy(buf + *n, piece, k);
+    *n += k;
+    buf[*n] = 0;
 }
 
 void frm_opts_str(const uint8_t *opt, size_t len, char *buf, size_t cap)

@@ -33,6 +33,8 @@ static struct conn *conn_of(struct ts_guard_node *n)
     return (struct conn *)(void *)((char *)n - offsetof(struct conn, node));
 }
 
+enum { FIRST, REQ, IDLE, BUSY };
+
 static void on_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
 {
     struct world *w = arg;
@@ -47,10 +49,13 @@ static void on_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
 static void on_expire(void *arg, struct ts_guard_node *n, int cls, ts_time_t now)
 {
     struct world *w = arg;
-    (void)now;
     struct conn *c = conn_of(n);
     assert_true(c->open);
     assert_int_equal(n->cls, TS_GUARD_NONE);
+    if (c->input && cls == REQ) {         /* a periodic check (as daytime's): back in its class */
+        ts_guard_move(&w->g, n, REQ, now);
+        return;
+    }
     c->open = false;
     c->expired_cls = cls;
     w->expired++;
@@ -70,7 +75,6 @@ static void on_log(void *arg, const char *line)
     snprintf(w->last_log, sizeof w->last_log, "%s", line);
 }
 
-enum { FIRST, REQ, IDLE, BUSY };
 
 static struct world *world_new(unsigned max, unsigned per_peer)
 {
@@ -232,6 +236,38 @@ static void timeouts_and_tightening(void **st)
     ts_guard_poll(&w->g, TS_SEC(7));
     assert_int_equal(w->expired, 2);                                      /* then 5 of 8: 4 s */
     assert_int_equal(ts_guard_next(&w->g), TS_SEC(10));
+    struct ts_guard_stats gs;
+    ts_guard_stats(&w->g, &gs);
+    assert_int_equal(gs.expired, 2);
+    world_free(w);
+}
+
+/* The expired counter (netstat -s "timed out") counts connections a timeout ended, not the
+ * periodic checks an app answers by putting the connection back into the same class. */
+static void expired_counts_timeouts_not_checks(void **st)
+{
+    (void)st;
+    struct world *w = world_new(8, 8);
+    open_conn(w, 0, 1, REQ, TS_SEC(1));
+    w->c[0].input = true;                 /* on_expire puts it back: a check */
+    open_conn(w, 1, 1, REQ, TS_SEC(1));
+    ts_time_t now = TS_SEC(1);
+    for (int i = 0; i < 5; i++) {
+        now = ts_guard_next(&w->g);
+        ts_guard_poll(&w->g, now);
+    }
+    struct ts_guard_stats gs;
+    ts_guard_stats(&w->g, &gs);
+    assert_int_equal(w->expired, 1);      /* conn 1 closed at 11 s; conn 0 checked 5 times */
+    assert_int_equal(gs.expired, 1);
+    assert_true(w->c[0].open);
+    struct ts_app_conn_stats as;
+    ts_guard_app_stats(&w->g, &as);
+    assert_string_equal(as.name, "test");
+    assert_int_equal(as.expired, 1);
+    assert_int_equal(as.conns, 1);
+    assert_int_equal(as.admitted, 2);
+    close_conn(w, 0);
     world_free(w);
 }
 
@@ -314,7 +350,7 @@ int main(void)
         cmocka_unit_test(eviction_order),     cmocka_unit_test(per_peer),
         cmocka_unit_test(peers_under_churn),  cmocka_unit_test(timeouts_and_tightening),
         cmocka_unit_test(log_once_a_second),  cmocka_unit_test(victim_by_address_and_input),
-        cmocka_unit_test(victim_by_churn),
+        cmocka_unit_test(victim_by_churn),    cmocka_unit_test(expired_counts_timeouts_not_checks),
     };
     return cmocka_run_group_tests_name("conn_guard", tests, NULL, NULL);
 }

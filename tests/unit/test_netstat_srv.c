@@ -14,7 +14,10 @@
 #include <sys/un.h>
 #include <cmocka.h>
 
+#include "lib/tcp_frames.h"
 #include "tapstack/socket.h"
+#include "apps/ftp/ftp_server.h"
+#include "apps/services/services.h"
 #include "cli/netstat_srv.h"
 #include "driver/ctl.h"
 
@@ -64,6 +67,52 @@ static void test_commands(void **state)
     free(t);
     ts_netstat_srv_stop(srv);
     ts_udp_close(u);
+    ts_stack_free(s);
+}
+
+/* -s shows each server's connection limits and what they did (issue 25): an FTP server with room
+ * for 2 sessions, a third client evicts one; echo, discard and daytime beside it. */
+static void test_servers(void **state)
+{
+    (void)state;
+    struct ts_config cfg;
+    ts_config_default(&cfg);
+    cfg.seed = 42;
+    struct ts_stack *s = ts_stack_new(&cfg, NULL);
+    assert_non_null(s);
+    assert_int_equal(ts_stack_arp_add(s, 0, PEER_IP, PEER_MAC, true), 0);
+    struct ts_app apps[2];
+    struct ts_ftp_opts fo = { .max_sessions = 2 };
+    assert_int_equal(ts_ftp_start(s, 0, &fo, &apps[0]), 0);
+    assert_int_equal(ts_services_start(s, 0, NULL, &apps[1]), 0);
+    for (uint16_t i = 0; i < 3; i++) {
+        struct tseg g;
+        tcp_in(s, TS_SEC(1), (uint16_t)(5000 + i), 21, 100, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);
+        assert_true(tcp_out(s, TS_SEC(1), &g));
+        tcp_in(s, TS_SEC(1), (uint16_t)(5000 + i), 21, 101, g.h.seq + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+        ts_stack_dispatch(s, TS_SEC(1));
+        while (tcp_out(s, TS_SEC(1), &g)) {}
+    }
+    struct ts_netstat_srv *srv = ts_netstat_srv_start(s, "tap9", apps, 2, NULL);
+    assert_non_null(srv);
+    int st;
+    char *a1[] = { "netstat", "-s" };
+    char *t = run(srv, &st, 2, a1);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(t, "Servers (connection limits):\n    ftp: 2 connections of 2 (at most 2 per address)\n"
+                              "        3 admitted, 1 idle evicted for a newcomer, 0 timed out\n"));
+    assert_non_null(strstr(t, "    echo: 0 connections of "));
+    assert_non_null(strstr(t, "    daytime: 0 connections of "));
+    free(t);
+    char *a2[] = { "netstat", "-s", "--json" };
+    t = run(srv, &st, 3, a2);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(t, "\"servers\":{\"ftp\":{\"conns\":2,\"max_conns\":2,\"max_per_peer\":2,"
+                              "\"admitted\":3,\"evicted\":1,\"expired\":0,\"refused_full\":0,\"refused_peer\":0},"
+                              "\"echo\":{"));
+    free(t);
+    ts_netstat_srv_stop(srv);
+    for (int i = 0; i < 2; i++) apps[i].stop(apps[i].ctx, TS_SEC(1));
     ts_stack_free(s);
 }
 
@@ -153,6 +202,7 @@ static void test_ctl_never_blocks(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_commands), cmocka_unit_test(test_ctl_never_blocks) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_commands), cmocka_unit_test(test_servers),
+                                        cmocka_unit_test(test_ctl_never_blocks) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

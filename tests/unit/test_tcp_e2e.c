@@ -1,6 +1,6 @@
 /* TCP end to end: two stacks joined by an in-process wire (optionally lossy), 1 MB each way
  * byte-exact, then an orderly close on both sides; plus RST to a closed port, connection
- * refused, and abort. */
+ * refused, abort, and a stack that stops (ts_stack_shutdown) releasing a peer left in CLOSING. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -214,6 +214,63 @@ static void abort_resets_peer(void **st)
     twostack_free(&w);
 }
 
+/* A link that drops, while cut[0] is set, the client's segments that carry no FIN (its ACKs),
+ * and while cut[1] is set every frame to the client. */
+static void cut_link(struct twostack *t, struct ts_stack *from, struct ts_stack *to, uint8_t *frame, size_t len,
+                     const struct ts_frame_info *info)
+{
+    const bool *cut = t->link_arg;
+    bool ip_tcp = len >= 54 && frame[12] == 0x08 && frame[13] == 0x00 && frame[23] == 6;
+    if (from == t->c ? cut[0] && ip_tcp && !(frame[47] & 0x01) : cut[1]) { t->lost++; return; }
+    twostack_deliver(t, to, frame, len, info);
+}
+
+/* The soak's CLOSING left over (issue 23): a simultaneous close, and the ACKs of the client
+ * (say a `tapstack fetch`) are lost; the client reaches TIME_WAIT, the server stays in CLOSING
+ * and resends its FIN. Then the client's process ends. Before ts_stack_shutdown the server went
+ * on resending its FIN, for minutes, to a host that no longer answered; now the client's stack
+ * resets the connection as it stops, and the server is done at once. */
+static void shutdown_releases_waiting_peer(void **st)
+{
+    (void)st;
+    struct twostack w;
+    wire_init(&w, 0);
+    bool cut[2] = { false, false };
+    w.link = cut_link;
+    w.link_arg = cut;
+    struct twostack_end pa = { 0 }, pb = { 0 };
+    struct ts_sock *l;
+    assert_int_equal(ts_tcp_listen(w.s, 0, 80, 4, twostack_end_accept, &pb, &l), 0);
+    assert_int_equal(ts_tcp_connect(w.c, w.now, 0, 0, IP_B, 80, twostack_end_event, &pa, &pa.sock), 0);
+    for (int i = 0; i < 100 && !pb.sock; i++) if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
+    assert_non_null(pb.sock);
+    assert_int_equal(ts_tcp_shutdown(pa.sock, w.now), 0);   /* both FINs cross */
+    assert_int_equal(ts_tcp_shutdown(pb.sock, w.now), 0);
+    twostack_step(&w);                                        /* the client's FIN reaches the server */
+    cut[0] = true;                                            /* the client's ACKs are lost */
+    for (int i = 0; i < 100 && ts_tcp_get_state(pa.sock) != TS_TCP_TIME_WAIT; i++)
+        if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
+    assert_int_equal(ts_tcp_get_state(pa.sock), TS_TCP_TIME_WAIT);
+    assert_int_equal(ts_tcp_get_state(pb.sock), TS_TCP_CLOSING);
+    ts_tcp_close(pb.sock, w.now);                             /* the server is done with it */
+    ts_time_t end = w.now + TS_SEC(5);                        /* it resends its FIN, in vain */
+    while (w.now < end && twostack_idle(&w)) twostack_step(&w);
+    assert_true(ts_stack_stats(w.s)->v[TS_CTR_tcp_retransmits] > 0);
+    assert_int_equal(count_tcp(w.s), 2);                      /* the listener and the CLOSING one */
+    ts_tcp_close(pa.sock, w.now);                             /* the client's TIME_WAIT: a record */
+    /* the client's process ends: its stack stops; nothing reaches it any more */
+    cut[0] = false;
+    cut[1] = true;
+    ts_stack_shutdown(w.c, w.now);
+    twostack_step(&w);
+    assert_int_equal(count_tcp(w.s), 1);                      /* the listener alone */
+    assert_int_equal(count_tcp(w.c), 0);
+    assert_int_equal(ts_stack_stats(w.c)->v[TS_CTR_tcp_resets_on_shutdown], 1);
+    assert_int_equal(ts_stack_stats(w.s)->v[TS_CTR_tcp_rsts_received], 1);
+    ts_tcp_close(l, w.now);
+    twostack_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +278,7 @@ int main(void)
         cmocka_unit_test(one_mb_each_way_very_lossy), cmocka_unit_test(one_mb_through_reader),
         cmocka_unit_test(one_mb_through_partial_reader_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
+        cmocka_unit_test(shutdown_releases_waiting_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

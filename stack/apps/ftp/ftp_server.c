@@ -31,7 +31,7 @@ void ftp_touch(struct ftp_session *se, ts_time_t now)
 
 void ftp_session_settle(struct ftp_session *se, ts_time_t now)
 {
-    enum ftp_class c = !se->logged_in ? FC_LOGIN
+    enum ftp_class c = !se->logged_in ? (se->spoke ? FC_LOGGING_IN : FC_LOGIN)
                        : se->xfer == FTP_XFER_NONE ? FC_IDLE
                        : se->data_up ? FC_XFER : FC_DATA_WAIT;
     if (se->node.cls != (int)c) ts_guard_move(&se->srv->guard, &se->node, c, now);
@@ -243,7 +243,7 @@ static void session_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time
     } else {
         if (se->spoke)
             ftp_log(se->srv, "ftp: session %lu %s, closing", se->id,
-                    cls == FC_LOGIN ? "did not log in in time" : "idle");
+                    cls == FC_LOGIN || cls == FC_LOGGING_IN ? "did not log in in time" : "idle");
         ftp_reply(se, now, 421, "Timeout: closing the control connection.");
         se->dead = true;
         se->reset = !se->spoke;         /* never a byte: likely a ghost, free its TCB at once */
@@ -257,6 +257,14 @@ static bool session_has_input(void *arg, struct ts_guard_node *n)
     const struct ftp_session *se = session_of(n);
     (void)arg;
     return se->in_off < se->in_len || (se->ctrl && ts_tcp_recv_avail(se->ctrl) > 0);
+}
+
+/* The guard's unanswered callback: the client's TCP has not acknowledged our banner (or a reply). */
+static bool session_unanswered(void *arg, struct ts_guard_node *n)
+{
+    const struct ftp_session *se = session_of(n);
+    (void)arg;
+    return se->ctrl && ts_tcp_send_queued(se->ctrl) > 0;
 }
 
 /* The guard's evict callback: the server is full and se is the one idle longest. */
@@ -288,16 +296,26 @@ static int guard_start(struct ftp_server *srv, struct ts_stack *s)
         [FC_IDLE] = { "idle", o->idle_timeout, 2, true },
         [FC_XFER] = { "transfer", o->idle_timeout, 0, false },
         [FC_DATA_WAIT] = { "data connection", o->data_timeout, 0, false },
+        [FC_LOGGING_IN] = { "login begun", o->login_timeout, 2, true },
     };
     const struct ts_guard_cfg cfg = {
         .name = "ftp", .max_conns = o->max_sessions, .max_per_peer = o->max_per_peer,
         .classes = classes, .nclasses = FC_CLASSES, .evict = session_evict,
-        .expire = session_timeout, .has_input = session_has_input, .arg = srv, .log = guard_log, .log_arg = srv,
+        .expire = session_timeout, .has_input = session_has_input,
+        .unanswered = session_unanswered, .arg = srv, .log = guard_log, .log_arg = srv,
     };
     int r = ts_guard_init(&srv->guard, ts_stack_config(s), sizeof(struct ftp_session), &cfg);
     srv->o.max_sessions = srv->guard.max_conns;
     srv->o.max_per_peer = srv->guard.max_per_peer;
     return r;
+}
+
+static unsigned ftp_conn_stats(void *ctx, struct ts_app_conn_stats *out, unsigned cap)
+{
+    const struct ftp_server *srv = ctx;
+    if (cap == 0) return 0;
+    ts_guard_app_stats(&srv->guard, out);
+    return 1;
 }
 
 static void ftp_stop(void *ctx, ts_time_t now)
@@ -376,5 +394,6 @@ int ts_ftp_start(struct ts_stack *s, ts_time_t now, const struct ts_ftp_opts *o,
     out->poll_at = ftp_poll_at;
     out->poll = ftp_poll;
     out->stop = ftp_stop;
+    out->conn_stats = ftp_conn_stats;
     return 0;
 }

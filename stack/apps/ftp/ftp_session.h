@@ -23,6 +23,9 @@ enum ftp_class {
     FC_IDLE,                     /* logged in, no transfer: idle_timeout since the last command */
     FC_XFER,                     /* a transfer moves: idle_timeout since the last progress, kept */
     FC_DATA_WAIT,                /* a transfer waits for its data connection: data_timeout, kept */
+    FC_LOGGING_IN,               /* not logged in but has spoken (USER ...): login_timeout from its
+                                  * first byte, evicted with the idle ones, after the silent ones: a
+                                  * flood of silent sessions turns FC_LOGIN over in tens of ms */
     FC_CLASSES,
 };
 

@@ -443,6 +443,14 @@ static int guard_start(struct ts_http_server *srv)
     return ts_guard_init(&srv->guard, ts_stack_config(srv->stack), sizeof(struct http_conn), &cfg);
 }
 
+static unsigned http_conn_stats(void *ctx, struct ts_app_conn_stats *out, unsigned cap)
+{
+    const struct ts_http_server *srv = ctx;
+    if (cap == 0) return 0;
+    ts_guard_app_stats(&srv->guard, out);
+    return 1;
+}
+
 static void http_stop(void *ctx, ts_time_t now)
 {
     struct ts_http_server *srv = ctx;
@@ -503,6 +511,7 @@ int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *
     out->poll_at = http_poll_at;
     out->poll = http_poll;
     out->stop = http_stop;
+    out->conn_stats = http_conn_stats;
     return 0;
 }
 

@@ -139,6 +139,15 @@ static void svc_poll(void *ctx, ts_time_t now)
     ts_services_tcp_poll(c, now);
 }
 
+static unsigned svc_conn_stats(void *ctx, struct ts_app_conn_stats *out, unsigned cap)
+{
+    const struct svc_ctx *c = ctx;
+    unsigned n = 0;
+    for (int k = 0; k < SVC_KINDS && n < cap; k++)
+        if (c->tcp[k].guarded) ts_guard_app_stats(&c->tcp[k].guard, &out[n++]);
+    return n;
+}
+
 static void svc_stop(void *ctx, ts_time_t now)
 {
     struct svc_ctx *c = ctx;
@@ -174,7 +183,7 @@ int ts_services_start(struct ts_stack *s, ts_time_t now, const struct ts_service
         return rc;
     }
     *out = (struct ts_app){ .name = "services", .ctx = c, .poll_at = svc_poll_at,
-                            .poll = svc_poll, .stop = svc_stop };
+                            .poll = svc_poll, .stop = svc_stop, .conn_stats = svc_conn_stats };
     return 0;
 }
 
