@@ -60,8 +60,11 @@ struct ts_config {
      * insecure_syn: RFC 793's SYN check (an in-window SYN resets the connection) instead of
      *               RFC 5961 §4's challenge ACK. Default off.
      * drop_synfin:  drop every segment with both SYN and FIN before the connection lookup (a
-     *               scan probe) instead of processing its SYN as RFC 9293 §3.10.7 does. Default off. */
-    bool tcp_insecure_rst, tcp_insecure_syn, tcp_drop_synfin;
+     *               scan probe) instead of processing its SYN as RFC 9293 §3.10.7 does. Default off.
+     * rfc1337:      ignore a RST in TIME_WAIT (RFC 1337's fix for TIME-WAIT assassination, as
+     *               FreeBSD always and Linux's tcp_rfc1337 do) instead of closing it as RFC 9293
+     *               §3.10.7.4 says. Default off. */
+    bool tcp_insecure_rst, tcp_insecure_syn, tcp_drop_synfin, tcp_rfc1337;
     ts_trace_fn trace;         /* optional: every frame, state change, drop (see trace.h) */
     void *trace_arg;
     unsigned offload;          /* TS_OFFLOAD_*: what the wire completes for us on transmit; 0 = plain frames */
@@ -173,7 +176,7 @@ unsigned ts_stack_dispatch(struct ts_stack *s, ts_time_t now);
 int ts_stack_arp_add(struct ts_stack *s, ts_time_t now, uint32_t ip, const uint8_t mac[6], bool is_static);
 
 /* Switch one of the behaviour knobs of struct ts_config at run time by its name ("insecure_rst",
- * "insecure_syn", "drop_synfin"). Returns 0, or -1 if there is no knob of that name. */
+ * "insecure_syn", "drop_synfin", "rfc1337"). Returns 0, or -1 if there is no knob of that name. */
 int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on);
 
 /* The configuration the stack runs with (defaults filled in). */

@@ -192,6 +192,12 @@ static int set_drop_synfin(struct ts_up_opts *o, const char *v, char *err, size_
     return 0;
 }
 
+static int set_rfc1337(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->cfg.tcp_rfc1337 = true;
+    return 0;
+}
+
 static const struct up_flag up_flags[] = {
     { "tap", "NAME", "TAP interface to attach to or create (default tap0)", set_tap },
     { "ip", "ADDR/PREFIX", "the stack's address and prefix (default 10.0.0.2/24)", set_ip },
@@ -213,6 +219,7 @@ static const struct up_flag up_flags[] = {
     { "insecure-rst", NULL, "RFC 793's RST check: any RST in the window resets (default: RFC 5961 §3)", set_insecure_rst },
     { "insecure-syn", NULL, "RFC 793's SYN check: an in-window SYN resets (default: RFC 5961 §4 challenge ACK)", set_insecure_syn },
     { "drop-synfin", NULL, "drop SYN+FIN segments that would open a connection (default: process the SYN)", set_drop_synfin },
+    { "rfc1337", NULL, "ignore a RST in TIME_WAIT, RFC 1337's protection (default: it closes, RFC 9293)", set_rfc1337 },
     { "hints", NULL, "once up, print what to try (ping, curl ...) to stderr", set_hints },
     { "no-offload", NULL, "plain frames on the TAP: no checksum offload, no 64 KB segments (TSO)\n"
       "                          (default: on when the kernel has them; off with --loss and other faults)", set_no_offload },

@@ -155,6 +155,7 @@ int ts_stack_set_knob(struct ts_stack *s, const char *name, bool on)
     if (strcmp(name, "insecure_rst") == 0) s->cfg.tcp_insecure_rst = on;
     else if (strcmp(name, "insecure_syn") == 0) s->cfg.tcp_insecure_syn = on;
     else if (strcmp(name, "drop_synfin") == 0) s->cfg.tcp_drop_synfin = on;
+    else if (strcmp(name, "rfc1337") == 0) s->cfg.tcp_rfc1337 = on;
     else return -1;
     return 0;
 }

@@ -198,6 +198,9 @@ static void trim(const struct ts_tcb *t, struct seg *sg)
 /* ---- second: the RST bit (RFC 5961 §3.2) ---- */
 static void step_rst(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struct seg *sg)
 {
+    /* the rfc1337 knob: RFC 1337 §4 (fix F1), "ignore RST segments in TIME-WAIT state", so an old
+     * duplicate RST cannot end TIME-WAIT early ("assassination"); RFC 9293 closes it (below) */
+    if (t->state == TS_TCP_TIME_WAIT && s->cfg.tcp_rfc1337) { DROP(s, now, drop_rst_time_wait, sg); return; }
     /* RFC 5961 §3.2: only a RST at exactly RCV.NXT resets; insecure_rst is RFC 793's rule
      * (any RST in the window resets: acceptable() has already checked the window). */
     if (sg->seq != t->rcv_nxt && !s->cfg.tcp_insecure_rst) {

@@ -358,6 +358,12 @@ static const char *sysctl(const char *a, struct pks_call *k, char **skip)
         }
     static const char *const knobs[] = {"insecure_rst", "insecure_syn", "drop_synfin"};
     const char *base = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
+    if (strcmp(name, "net.ipv4.tcp_rfc1337") == 0) {   /* Linux's name for the rfc1337 knob */
+        k->op = PKS_OP_KNOB;
+        k->text = strdup("rfc1337");
+        k->val = v;
+        return NULL;
+    }
     for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++)
         if (strncmp(name, "net.inet.tcp.", 13) == 0 && strcmp(base, knobs[i]) == 0) {
             k->op = PKS_OP_KNOB;
