@@ -212,6 +212,24 @@ def hold(t, n, tapstack_pid):
     return per / 2 if t == "B" else per
 
 
+def time_wait_mem(t):
+    """Bytes per TIME_WAIT connection after 2 s of HTTP with Connection: close (the server closes
+    first, so it holds the TIME_WAITs). tapstack: its compact records, from netstat -s's memory by
+    kind; the kernel: the size of its timewait socket (the tw_sock_TCP slab object)."""
+    ns, ip = where(t)
+    url = f"http://{ip}/bytes/100" if t != "B" else f"http://{ip}/bytes100"
+    sh(["wrk", "-H", "Connection: close", "-t2", "-c50", "-d2s", url], ns, timeout=60)
+    if t == "B":
+        with open("/proc/slabinfo") as f:
+            m = re.search(r"^tw_sock_TCP\s+\d+\s+\d+\s+(\d+)", f.read(), re.M)
+        return float(m.group(1)) if m else None
+    out = sh([TAPSTACK, "netstat", "--netns", ns, "-s"], timeout=30)
+    m = re.search(r"(\d+) bytes in (\d+) TIME_WAIT records", out)
+    if not m or int(m.group(2)) == 0:
+        raise RuntimeError("no TIME_WAIT records after the close run")
+    return int(m.group(1)) / int(m.group(2))
+
+
 def loss_rows(rounds):
     """TCP under 1 % and 5 % loss each way (nftables, both paths), 20 MB, tapstack beside the kernel:
     tests/integration/t_tcp_loss.sh with the release binary, which alternates the two for `rounds`
@@ -272,6 +290,7 @@ def main():
             ("rr_1byte_p50", "us", "lower", lambda t: rr(t, "p50_us")),
             ("rr_1byte_p99", "us", "lower", lambda t: rr(t, "p99_us")),
             ("ping_rtt", "ms", "lower", ping_rtt),
+            ("time_wait_mem", "B/conn", "lower", time_wait_mem),
             (f"idle_conn_{a.hold}_mem", "B/conn", "lower", lambda t: hold(t, a.hold, ts.pid)),
             (f"idle_conn_{a.hold}_mem_no_offload", "B/conn", "lower", lambda t: hold(t, a.hold, ts.pid), plain),
         ]

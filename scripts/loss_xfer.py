@@ -237,7 +237,7 @@ def sampler(ns, out, every):
 
 def capture(ns, ifname, out):
     """tcpdump of the TCP headers on ifname in ns (the router) into out."""
-    return subprocess.Popen(in_ns(ns, ["tcpdump", "-i", ifname, "-s", "128", "-U", "-w", out, "tcp"]),
+    return subprocess.Popen(in_ns(ns, ["tcpdump", "-i", ifname, "-s", "128", "-B", "16384", "-U", "-w", out, "tcp"]),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 

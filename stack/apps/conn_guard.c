@@ -194,7 +194,8 @@ static struct ts_guard_node *victim_in(const struct ts_guard *g, int c)
     for (struct ts_guard_node *n = g->list[c].head; n && k < GUARD_VICTIM_SCAN; n = n->next, k++) {
         if (g->has_input && g->has_input(g->arg, n)) continue;   /* a request is arriving */
         const struct ts_guard_peer *p = peer_find(g, n->raddr);
-        uint64_t score = p ? (uint64_t)p->n << 32 | p->opened : 0;
+        uint64_t score = p ? (uint64_t)(p->n & 0x7fffffffu) << 32 | p->opened : 0;
+        if (g->unanswered && g->unanswered(g->arg, n)) score |= 1ull << 63;   /* likely gone */
         if (!best || score > best_score) {
             best = n;
             best_score = score;
@@ -363,6 +364,7 @@ int ts_guard_init(struct ts_guard *g, const struct ts_config *stack_cfg, size_t 
     g->evict = cfg->evict;
     g->expire = cfg->expire;
     g->has_input = cfg->has_input;
+    g->unanswered = cfg->unanswered;
     g->arg = cfg->arg;
     g->log = cfg->log;
     g->log_arg = cfg->log_arg;

@@ -12,7 +12,9 @@
  * class, one from the address holding the most connections, and among those from the address that
  * opened the most since it last held none (so an address that churns connections goes before a
  * client with one, even when the churn turns the whole class over faster than that client sends
- * its first byte), and never one whose input is waiting to be read.
+ * its first byte), and never one whose input is waiting to be read. Before all of those, one whose
+ * peer has not acknowledged what the server sent it (the app's `unanswered`: a real client's kernel
+ * acknowledges FTP's banner however slow the client program is; an abandoned connection never does).
  *
  * Admission: a peer address holding max_per_peer connections evicts its own best victim (among
  * the oldest few hundred of each class) or, having none, is refused; a server at max_conns
@@ -78,6 +80,9 @@ struct ts_guard {
     void (*expire)(void *arg, struct ts_guard_node *n, int cls, ts_time_t now);
     /* Optional: n has input waiting (its request arrived, not yet read): not idle, never evicted. */
     bool (*has_input)(void *arg, struct ts_guard_node *n);
+    /* Optional: n's peer has not acknowledged what we sent it (FTP's banner): its kernel would
+     * have, even with the client program slow, so it is likely gone: evicted before the others. */
+    bool (*unanswered)(void *arg, struct ts_guard_node *n);
     void *arg;
     void (*log)(void *arg, const char *line);  /* NULL: no log */
     void *log_arg;
@@ -99,6 +104,7 @@ struct ts_guard_cfg {
     void (*evict)(void *arg, struct ts_guard_node *n, ts_time_t now);
     void (*expire)(void *arg, struct ts_guard_node *n, int cls, ts_time_t now);
     bool (*has_input)(void *arg, struct ts_guard_node *n);     /* may be NULL */
+    bool (*unanswered)(void *arg, struct ts_guard_node *n);    /* may be NULL */
     void *arg;
     void (*log)(void *arg, const char *line);
     void *log_arg;

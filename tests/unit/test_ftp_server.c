@@ -38,6 +38,7 @@ struct ts_sock {
     char in[4096];               /* what the client sent, not yet read by the server */
     size_t in_len, in_off;
     bool in_eof;
+    bool unacked;                /* ts_tcp_send_queued: the peer has not acknowledged what was sent */
     struct ts_sock *queue[8];    /* listener: connections to accept */
     int nqueue;
 };
@@ -134,6 +135,11 @@ int ts_tcp_set_buffers(struct ts_sock *k, size_t sndbuf, size_t rcvbuf)
     assert_true(k->listener);
     assert_true(sndbuf >= 4096 && rcvbuf >= 4096);
     return 0;
+}
+
+size_t ts_tcp_send_queued(const struct ts_sock *k)
+{
+    return k->unacked ? k->sent_len : 0;
 }
 
 size_t ts_tcp_recv_avail(const struct ts_sock *k)
@@ -658,6 +664,25 @@ static void test_login_begun_outranks_silent(void **state)
     expect_code(c1, "230");
 }
 
+/* Among silent sessions, one whose client never acknowledged the banner (gone: a real client's
+ * kernel acknowledges it whatever its program does) goes before an older one that did. */
+static void test_unanswered_banner_goes_first(void **state)
+{
+    struct fixture *fx = *state;
+    struct ts_ftp_opts o = {.max_sessions = 2};
+    start(fx, &o);
+    struct ts_sock *c1 = connect_ctrl(fx);                 /* silent, banner acknowledged */
+    NOW += TS_SEC(1);
+    struct ts_sock *c2 = arrive(fx->listener, OTHER_IP, 40002);
+    expect_code(c2, "220");
+    c2->unacked = true;                                    /* a ghost */
+    NOW += TS_SEC(1);
+    struct ts_sock *c3 = arrive(fx->listener, CLIENT_IP, 40003);
+    expect_code(c3, "220");
+    assert_true(c2->aborted);
+    assert_false(c1->released);
+}
+
 static void test_writable(void **state)
 {
     struct fixture *fx = *state;
@@ -759,6 +784,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferred_and_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeouts_and_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_begun_outranks_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_banner_goes_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_closes_everything, setup, teardown),
         cmocka_unit_test(test_sample_tree_served),

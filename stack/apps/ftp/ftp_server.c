@@ -259,6 +259,14 @@ static bool session_has_input(void *arg, struct ts_guard_node *n)
     return se->in_off < se->in_len || (se->ctrl && ts_tcp_recv_avail(se->ctrl) > 0);
 }
 
+/* The guard's unanswered callback: the client's TCP has not acknowledged our banner (or a reply). */
+static bool session_unanswered(void *arg, struct ts_guard_node *n)
+{
+    const struct ftp_session *se = session_of(n);
+    (void)arg;
+    return se->ctrl && ts_tcp_send_queued(se->ctrl) > 0;
+}
+
 /* The guard's evict callback: the server is full and se is the one idle longest. */
 static void session_evict(void *arg, struct ts_guard_node *n, ts_time_t now)
 {
@@ -293,7 +301,8 @@ static int guard_start(struct ftp_server *srv, struct ts_stack *s)
     const struct ts_guard_cfg cfg = {
         .name = "ftp", .max_conns = o->max_sessions, .max_per_peer = o->max_per_peer,
         .classes = classes, .nclasses = FC_CLASSES, .evict = session_evict,
-        .expire = session_timeout, .has_input = session_has_input, .arg = srv, .log = guard_log, .log_arg = srv,
+        .expire = session_timeout, .has_input = session_has_input,
+        .unanswered = session_unanswered, .arg = srv, .log = guard_log, .log_arg = srv,
     };
     int r = ts_guard_init(&srv->guard, ts_stack_config(s), sizeof(struct ftp_session), &cfg);
     srv->o.max_sessions = srv->guard.max_conns;
