@@ -257,6 +257,9 @@ def loss_rows(rounds):
                 row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
                             "max": max(v) if v else None, "runs": v}
             row["ratio"] = x["ratio"]
+            for key in ("tapstack", "kernel"):      # the sender's, per round (scripts/loss_xfer.py)
+                row[key]["retransmits"] = x.get(f"{key}_retransmits")
+                row[key]["timeouts"] = x.get(f"{key}_timeouts")
             rows.append(row)
     return rows
 

@@ -237,7 +237,7 @@ def sampler(ns, out, every):
 
 def capture(ns, ifname, out):
     """tcpdump of the TCP headers on ifname in ns (the router) into out."""
-    return subprocess.Popen(in_ns(ns, ["tcpdump", "-i", ifname, "-s", "128", "-U", "-w", out, "tcp"]),
+    return subprocess.Popen(in_ns(ns, ["tcpdump", "-i", ifname, "-s", "128", "-B", "16384", "-U", "-w", out, "tcp"]),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -315,6 +315,7 @@ def table(a):
             nft_loss(router, ip, pct)
         runs = {(t, d): [] for t in ends for d in dirs}
         rexmt = {(t, d): [] for t in ends for d in dirs}
+        rtos = {(t, d): [] for t in ends for d in dirs}
         for r in range(a.rounds):
             order = ("tapstack", "kernel") if r % 2 == 0 else ("kernel", "tapstack")   # alternating
             for d in dirs:
@@ -324,6 +325,7 @@ def table(a):
                     print(f"  {what}, round {r + 1}: " + (f"{v:.2f} MB/s, {why}" if v else f"FAILED: {why}"),
                           flush=True)
                     rexmt[(t, d)].append(c["sender"].get("retransmits", c["sender"].get("Tcp.RetransSegs", 0)))
+                    rtos[(t, d)].append(c["sender"].get("timeouts", c["sender"].get("TcpExt.TCPTimeouts", 0)))
                     if v is None:
                         bad += 1
                     else:
@@ -335,7 +337,8 @@ def table(a):
             ts, k = med(runs[("tapstack", d)]), med(runs[("kernel", d)])
             row[d] = {"tapstack": ts, "kernel": k, "ratio": ratio(ts, k),
                       "tapstack_runs": runs[("tapstack", d)], "kernel_runs": runs[("kernel", d)],
-                      "tapstack_retransmits": rexmt[("tapstack", d)], "kernel_retransmits": rexmt[("kernel", d)]}
+                      "tapstack_retransmits": rexmt[("tapstack", d)], "kernel_retransmits": rexmt[("kernel", d)],
+                      "tapstack_timeouts": rtos[("tapstack", d)], "kernel_timeouts": rtos[("kernel", d)]}
         rows.append(row)
     print(f"\nTCP under loss, {a.mb} MB each transfer, medians of {a.rounds} alternating round(s) in MB/s "
           f"(segments the sender retransmitted, median), nftables dropping each way on both paths:")

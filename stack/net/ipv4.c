@@ -118,7 +118,7 @@ static void put_headers(struct ts_stack *s, struct ts_frame *f, uint8_t proto, u
     ts_put32(h + 16, dst);
     ts_put16(h + 10, ts_csum(h, TS_IPV4_HLEN));
     f->len = (uint32_t)(TS_L4_OFFSET + l4_len - f->ext_len);   /* ext: the payload held by reference */
-    if (f->len < 60) {                      /* pad to the Ethernet minimum */
+    if (f->len + f->ext_len < 60) {         /* pad to the Ethernet minimum (never between headers and ext) */
         memset(f->data + f->len, 0, 60 - f->len);
         f->len = 60;
     }

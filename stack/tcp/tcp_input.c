@@ -576,14 +576,21 @@ void tcp_conn_input(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const s
     }
     if (!acceptable(t, &sg)) {
         bool zero_wnd_ack = t->rcv_adv == t->rcv_nxt && sg.seq == t->rcv_nxt && (sg.flags & TS_TCP_ACK);
-        if (!zero_wnd_ack) {
+        /* the peer's FIN again (it ends at RCV.NXT): trimmed of its old FIN "and only processing
+         * further if the segment then begins at RCV.NXT" (§3.10.7.4 first), which it does, so its
+         * ACK counts: the ACK that enters CLOSING repeats the FIN (plan_data) and may be the one
+         * that acknowledges ours */
+        bool fin_again = (t->flags & TF_FIN_RCVD) && (sg.flags & TS_TCP_FIN) && sg.seq + sg.len + 1 == t->rcv_nxt &&
+                         !(sg.flags & (TS_TCP_RST | TS_TCP_SYN));
+        if (fin_again && t->state == TS_TCP_TIME_WAIT)
+            restart_2msl(s, t, now);            /* the peer's FIN again: ACK it, restart 2 MSL */
+        if (!zero_wnd_ack && !(fin_again && (sg.flags & TS_TCP_ACK))) {
             DROP(s, now, drop_out_of_window, &sg);
-            if (t->state == TS_TCP_TIME_WAIT && (sg.flags & TS_TCP_FIN) && sg.seq + sg.len + 1 == t->rcv_nxt)
-                restart_2msl(s, t, now);        /* the peer's FIN again: ACK it, restart 2 MSL */
             if (!(sg.flags & TS_TCP_RST)) { t->flags |= TF_ACKNOW; tcp_output(s, t, now); }
             return;
         }
-        t->flags |= TF_ACKNOW;                  /* zero window: take the ACK, not the data */
+        t->flags |= TF_ACKNOW;                  /* zero window, or the FIN again: the ACK, not the rest */
+        sg.seq = t->rcv_nxt;
         sg.len = 0;
         sg.flags &= (uint8_t)~(TS_TCP_FIN | TS_TCP_SYN);
     }

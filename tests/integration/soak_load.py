@@ -417,6 +417,7 @@ def sample(sk, t0, phase):
     tcp = [x for x in socks if x["proto"] == "tcp"]
     for name in STATES:
         row["tcp_" + name] = sum(1 for x in tcp if x["state"] == name)
+    row["tcp_total"] = len(tcp)          # every state, TIME_WAIT records included
     row["udp_sockets"] = sum(1 for x in socks if x["proto"] == "udp")
     row["tcp_ooo_bytes"] = sum((x.get("tcp") or {}).get("ooo_bytes", 0) or 0 for x in tcp)
     row["tcp_queued_bytes"] = sum(((x.get("tcp") or {}).get("snd_queued", 0) or 0) +
@@ -445,6 +446,7 @@ def write_csv(path, rows):
 
 def is_idle(row, idle):
     return (row["mem_tcp_conns"] == idle["mem_tcp_conns"] and row["mem_tcp_buffers"] == idle["mem_tcp_buffers"]
+            and row["tcp_total"] == idle["tcp_total"] and row["udp_sockets"] == idle["udp_sockets"]
             and row["tcp_ooo_bytes"] == 0 and row["arp_incomplete"] == 0
             and row["mem_frames_in_use"] <= idle["mem_frames_in_use"] and row["mem_frag_bytes"] == 0
             and row["arp_entries"] <= idle["arp_entries"] + 1)    # + tapstack fetch's 10.0.0.5
@@ -587,6 +589,8 @@ def verdict(sk, rows, idle, after, load_end):
             fails.append(f"{who}: no operation completed in {a.seconds} s")
     if not is_idle(after, idle):
         fails.append(f"not back to idle {time.time() - load_end:.0f} s after the load: "
+                     f"TCP connections {after['tcp_total']} (idle {idle['tcp_total']}), UDP sockets "
+                     f"{after['udp_sockets']} (idle {idle['udp_sockets']}), "
                      f"TCBs {after['mem_tcp_conns']} (idle {idle['mem_tcp_conns']}), TCP buffers "
                      f"{after['mem_tcp_buffers']} B (idle {idle['mem_tcp_buffers']}), out-of-order "
                      f"{after['tcp_ooo_bytes']} B, frames in use {after['mem_frames_in_use']} (idle "

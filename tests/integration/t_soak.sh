@@ -18,6 +18,20 @@ SOAK_MINUTES=${SOAK_MINUTES:-1}
 case $SOAK_MINUTES in '' | *[!0-9]* | 0) echo "SOAK_MINUTES='$SOAK_MINUTES': give whole minutes, at least 1"; exit 2 ;; esac
 SOAK_SAMPLE=${SOAK_SAMPLE:-10}
 SOAK_SEED=${SOAK_SEED:-1}
+# A long run (10 minutes or more) runs from a private copy of its scripts and of the binary, in
+# SOAK_OUT.run (or build/integration/soak.run): a rebuild or a merge in the tree while it runs
+# changes nothing under it (an 18-minute run once failed on a binary rebuilt mid-run).
+if [ -z "${SOAK_PRIVATE:-}" ] && [ "$SOAK_MINUTES" -ge 10 ]; then
+    src=$(cd "$(dirname "$0")/../.." && pwd)
+    bin=${TS_BIN:-$src/build/asan/tapstack}
+    out=${SOAK_OUT:-$src/build/integration/soak.d}
+    run=$out.run
+    rm -rf "$run" && mkdir -p "$run/tests/integration" "$run/scripts" || exit 1
+    cp "$src"/tests/integration/{lib.sh,t_soak.sh,soak_load.py,exhaust_attack.py} "$run/tests/integration/" &&
+        cp "$src/scripts/soak_plot.py" "$run/scripts/" && cp "$bin" "$run/tapstack" || exit 1
+    echo "running from the private copy $run"
+    SOAK_PRIVATE=1 TS_BIN=$run/tapstack SOAK_OUT=$out exec bash "$run/tests/integration/t_soak.sh"
+fi
 . "$(dirname "$0")/lib.sh"
 ts_init soak
 for c in wrk lftp curl ping; do command -v $c >/dev/null || { echo "SKIP: $c is not installed"; exit 77; }; done

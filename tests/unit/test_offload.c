@@ -427,11 +427,15 @@ static void test_tso_gathered(void **state)
 /* A gathered frame the driver still holds keeps the send buffer's bytes alive after the
  * connection is gone (reset, its TCB and rings freed): they are what was sent (ASan checks the
  * memory), and tx_done frees them. */
-static void test_gather_outlives_connection(void **state)
+static void gather_held(bool timestamps)
 {
-    (void)state;
     struct wire w;
-    wire_init(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, PASS_WHOLE, 0);
+    memset(&w, 0, sizeof w);
+    struct ts_config ca, cb;
+    mk_config(&ca, IP_A, 2, 1, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO);
+    mk_config(&cb, IP_B, 1, 2, 0);
+    ca.tcp_no_timestamps = cb.tcp_no_timestamps = !timestamps;
+    twostack_init_with(&w.t, &ca, &cb, false);
     ts_stack_set_tx_gather(w.t.c, true);
     uint8_t in_a[8], in_b[8];
     struct twostack_end ea = { .in = in_a, .in_cap = sizeof in_a, .shut = true };
@@ -441,7 +445,7 @@ static void test_gather_outlives_connection(void **state)
     assert_int_equal(ts_tcp_connect(w.t.c, w.t.now, 0, 0, IP_B, 7000, twostack_end_event, &ea, &ea.sock), 0);
     twostack_run(&w.t, TS_MS(100));                  /* ARP, the handshake */
     assert_int_equal(ts_tcp_get_state(ea.sock), TS_TCP_ESTABLISHED);
-    static uint8_t data[8 * MSS];
+    static uint8_t data[8 * 1460];
     for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 13 + 5);
     assert_int_equal(ts_tcp_send(ea.sock, w.t.now, data, sizeof data), (long)sizeof data);
     const struct ts_tx *held = NULL, *tx;
@@ -455,12 +459,19 @@ static void test_gather_outlives_connection(void **state)
     }
     assert_non_null(held);
     assert_true(info.flags & TS_FRAME_GSO_TCP);
-    assert_int_equal(ext_len, sizeof data);
+    assert_true(ext_len > 1460 && ext_len <= sizeof data);
+    /* the headers alone, never padded (54 bytes without options: the Ethernet minimum is the
+     * whole frame's), and the IP length counts the payload that follows them */
+    assert_int_equal(len, timestamps ? HDRS : 54u);
+    assert_int_equal(ts_get16(f + 16), len - 14 + ext_len);
     ts_tcp_abort(ea.sock, w.t.now);                  /* the TCB and its rings go */
-    assert_memory_equal(ext, data, sizeof data);
+    assert_memory_equal(ext, data, ext_len);
     ts_stack_tx_done(w.t.c, held);
     twostack_free(&w.t);
 }
+
+static void test_gather_outlives_connection(void **state) { (void)state; gather_held(true); }
+static void test_gather_no_options(void **state) { (void)state; gather_held(false); }
 
 int main(void)
 {
@@ -476,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_idle_connection_memory),
         cmocka_unit_test(test_tso_gathered),
         cmocka_unit_test(test_gather_outlives_connection),
+        cmocka_unit_test(test_gather_no_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

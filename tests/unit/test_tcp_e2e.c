@@ -214,14 +214,15 @@ static void abort_resets_peer(void **st)
     twostack_free(&w);
 }
 
-/* A link that drops, while cut[0] is set, the client's segments that carry no FIN (its ACKs),
- * and while cut[1] is set every frame to the client. */
+/* A link that drops, while cut[0] is set, the client's TCP segments (once its FIN is through:
+ * its ACKs, the one entering CLOSING too, which repeats the FIN), and while cut[1] is set every
+ * frame to the client. */
 static void cut_link(struct twostack *t, struct ts_stack *from, struct ts_stack *to, uint8_t *frame, size_t len,
                      const struct ts_frame_info *info)
 {
     const bool *cut = t->link_arg;
     bool ip_tcp = len >= 54 && frame[12] == 0x08 && frame[13] == 0x00 && frame[23] == 6;
-    if (from == t->c ? cut[0] && ip_tcp && !(frame[47] & 0x01) : cut[1]) { t->lost++; return; }
+    if (from == t->c ? cut[0] && ip_tcp : cut[1]) { t->lost++; return; }
     twostack_deliver(t, to, frame, len, info);
 }
 
@@ -271,6 +272,38 @@ static void shutdown_releases_waiting_peer(void **st)
     twostack_free(&w);
 }
 
+/* A simultaneous close between two tapstacks: each enters CLOSING with an ACK that repeats its
+ * FIN (tcp_output.c, plan_data), and each takes the other's ACK of its FIN from that repeated FIN
+ * (tcp_input.c: the peer's FIN again, trimmed, begins at RCV.NXT): both reach TIME_WAIT in one
+ * exchange, with no retransmission timeout. */
+static void simultaneous_close_no_timeout(void **st)
+{
+    (void)st;
+    struct twostack w;
+    wire_init(&w, 0);
+    struct twostack_end pa = { 0 }, pb = { 0 };
+    struct ts_sock *l;
+    assert_int_equal(ts_tcp_listen(w.s, 0, 80, 4, twostack_end_accept, &pb, &l), 0);
+    assert_int_equal(ts_tcp_connect(w.c, w.now, 0, 0, IP_B, 80, twostack_end_event, &pa, &pa.sock), 0);
+    for (int i = 0; i < 100 && !pb.sock; i++) if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
+    assert_non_null(pb.sock);
+    ts_time_t start = w.now;
+    assert_int_equal(ts_tcp_shutdown(pa.sock, w.now), 0);   /* both FINs cross */
+    assert_int_equal(ts_tcp_shutdown(pb.sock, w.now), 0);
+    for (int i = 0; i < 100 && (ts_tcp_get_state(pa.sock) != TS_TCP_TIME_WAIT ||
+                                ts_tcp_get_state(pb.sock) != TS_TCP_TIME_WAIT); i++)
+        if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
+    assert_int_equal(ts_tcp_get_state(pa.sock), TS_TCP_TIME_WAIT);
+    assert_int_equal(ts_tcp_get_state(pb.sock), TS_TCP_TIME_WAIT);
+    assert_true(w.now - start < TS_MS(100));                  /* no RTO: 200 ms at the least */
+    assert_int_equal(ts_stack_stats(w.c)->v[TS_CTR_tcp_timeouts], 0);
+    assert_int_equal(ts_stack_stats(w.s)->v[TS_CTR_tcp_timeouts], 0);
+    ts_tcp_close(pa.sock, w.now);
+    ts_tcp_close(pb.sock, w.now);
+    ts_tcp_close(l, w.now);
+    twostack_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,7 +311,7 @@ int main(void)
         cmocka_unit_test(one_mb_each_way_very_lossy), cmocka_unit_test(one_mb_through_reader),
         cmocka_unit_test(one_mb_through_partial_reader_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
-        cmocka_unit_test(shutdown_releases_waiting_peer),
+        cmocka_unit_test(shutdown_releases_waiting_peer), cmocka_unit_test(simultaneous_close_no_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

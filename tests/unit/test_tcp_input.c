@@ -6,6 +6,7 @@
 #include "tapstack/socket.h"
 #include "tcp/tcp_info.h"
 #include "tcp/tcp_reass.h"
+#include "tcp/tcp_seq.h"
 
 #define T0 TS_SEC(10)
 
@@ -550,6 +551,76 @@ static void acks_merged_in_a_batch(void **st)
     ts_stack_free(s);
 }
 
+/* RFC 2018 §4 on random arrivals (a fixed seed), beside a model: the blocks are the held ranges
+ * in the order of their latest arrival, newest first (so the first holds the segment that asked
+ * for the ACK). Checks the recency bookkeeping of tcp_sack_rcv.c, its quick path included. 30
+ * slots of 100 bytes: at most 15 ranges, within the 16 entries it keeps. */
+enum { SLOT = 100, SLOTS = 30, SEQ_SPAN = 4000 * SLOT };
+static bool held_at(const bool *got, uint32_t ack, uint32_t seq)
+{
+    return SEQ_GEQ(seq, ack) && seq - 1001 < SEQ_SPAN && got[(seq - 1001) / SLOT];
+}
+
+static void sack_order_random(void **st)
+{
+    (void)st;
+    struct ts_stack *s = stack_with_peer();
+    struct ts_sock *l;
+    struct tseg g;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
+    const uint8_t opt[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };   /* MSS, sackOK */
+    tcp_in(s, T0, 3000, 80, 1000, 0, TS_TCP_SYN, 65535, opt, 8, NULL, 0);
+    assert_true(tcp_out(s, T0, &g));
+    uint32_t iss = g.h.seq;
+    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, NULL, 0);
+    struct ts_sock *c = ts_tcp_accept(l, NULL, NULL);
+    assert_non_null(c);
+    char d[SLOT];
+    memset(d, 'z', sizeof d);
+    bool *got = calloc(SEQ_SPAN / SLOT, 1);
+    uint32_t *hist = calloc(4000, sizeof *hist);
+    assert_non_null(got);
+    assert_non_null(hist);
+    uint32_t x = 12345, ack = 1001, nhist = 0, checked = 0;
+    for (int i = 0; i < 4000 && ack + SLOTS * SLOT - 1001 < SEQ_SPAN; i++) {
+        x = x * 1103515245u + 12345u;
+        uint32_t seq = ack + ((x >> 8) % SLOTS) * SLOT;
+        bool dup = got[(seq - 1001) / SLOT];
+        tcp_in(s, T0, 3000, 80, seq, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, SLOT);
+        got[(seq - 1001) / SLOT] = true;
+        if (seq != ack) hist[nhist++] = seq;
+        if (!tcp_out(s, T0, &g)) continue;                      /* in order, no hole: ACK delayed */
+        while (tcp_out(s, T0, &(struct tseg){ 0 })) {}
+        ack = g.h.ack;
+        char sink[4096];
+        while (ts_tcp_recv(c, T0, sink, sizeof sink) > 0) {}
+        if (dup) continue;                                      /* a D-SACK leads: not modelled */
+        uint32_t want[TS_TCP_SACK_MAX][2];
+        unsigned nw = 0;
+        for (uint32_t h = nhist; h-- > 0 && nw < g.o.nsack;) {
+            if (!held_at(got, ack, hist[h])) continue;
+            uint32_t lo = hist[h], hi = hist[h] + SLOT;
+            while (held_at(got, ack, lo - SLOT)) lo -= SLOT;
+            while (held_at(got, ack, hi)) hi += SLOT;
+            bool seen = false;
+            for (unsigned k = 0; k < nw; k++) seen |= want[k][0] == lo;
+            if (!seen) { want[nw][0] = lo; want[nw][1] = hi; nw++; }
+        }
+        assert_int_equal(g.o.nsack, nw);
+        for (unsigned k = 0; k < nw; k++) {
+            assert_int_equal(g.o.sack[k][0], want[k][0]);
+            assert_int_equal(g.o.sack[k][1], want[k][1]);
+        }
+        checked += nw;
+    }
+    assert_true(checked > 1000);
+    free(got);
+    free(hist);
+    ts_tcp_abort(c, T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
 /* A short hole at SND.UNA with SACKed data after it: the timeout resends the hole (never held back
  * by Nagle), and a SACK block claiming SND.UNA itself is not believed. */
 static void rto_resends_short_hole(void **st)
@@ -616,6 +687,7 @@ int main(void)
         cmocka_unit_test(many_holes_in_order_still_taken),
         cmocka_unit_test(sack_blocks_reported),
         cmocka_unit_test(acks_merged_in_a_batch),
+        cmocka_unit_test(sack_order_random),
         cmocka_unit_test(rto_resends_short_hole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
