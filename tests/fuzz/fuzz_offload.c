@@ -4,7 +4,8 @@
  * the description into the core, so checksums marked valid or partial are trusted and TCP
  * segments may be super-segments up to 64 KB. Half the runs (first byte odd) the stack itself has
  * TSO and checksum offload on, so the peer's ACKs drive 64 KB segments out and the loss paths
- * retransmit pieces of them.
+ * retransmit pieces of them; with bit 1 set too, its super-segments carry their payload by
+ * reference to the send buffer (ts_stack_set_tx_gather), made whole by ts_stack_transmit_info.
  *
  * After the first byte, records; each starts with an op byte (low 2 bits = kind):
  *   0  time:   1 byte d; advance the clock by (d+1) ms, or (d+1)*100 ms when op bit 2 is set
@@ -85,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fz *z = malloc(sizeof *z);
     if (!z) return 0;
     fz_init_offload(z, (data[0] & 1) ? TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO : 0);
+    ts_stack_set_tx_gather(z->s, (data[0] & 3) == 3);
     struct fz_rd r = { data + 1, size - 1 };
     for (unsigned steps = 0; r.n > 0 && steps < 256; steps++) {
         uint8_t op = (uint8_t)fz_byte(&r);

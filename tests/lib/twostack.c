@@ -206,6 +206,17 @@ bool twostack_pump(struct twostack_end *e, ts_time_t now)
     return moved;
 }
 
+void twostack_connect(struct twostack *t, uint16_t port, struct twostack_end *a, struct twostack_end *b,
+                      struct ts_sock **l)
+{
+    assert_int_equal(ts_tcp_listen(t->s, 0, port, 4, twostack_end_accept, b, l), 0);
+    uint32_t sip = ts_stack_config(t->s)->ip;
+    assert_int_equal(ts_tcp_connect(t->c, t->now, 0, 0, sip, port, twostack_end_event, a, &a->sock), 0);
+    for (int i = 0; i < 100 && !b->sock; i++)
+        if (twostack_step(t) == 0 && !twostack_idle(t)) break;
+    assert_non_null(b->sock);
+}
+
 void twostack_exchange(struct twostack *t, struct twostack_end *a, struct twostack_end *b, ts_time_t delay,
                        ts_time_t until)
 {

@@ -101,6 +101,11 @@ void twostack_end_accept(void *arg, struct ts_sock *sock, unsigned events, ts_ti
 /* Send and receive as much as the socket takes now. True if anything moved. */
 bool twostack_pump(struct twostack_end *e, ts_time_t now);
 
+/* A connection from the client's end a to a listener on the server's port (into *l) whose
+ * accepted socket is b's, stepped until it is accepted (cmocka-fails if it never is). */
+void twostack_connect(struct twostack *t, uint16_t port, struct twostack_end *a, struct twostack_end *b,
+                      struct ts_sock **l);
+
 /* Step, pump a and b (either may have no socket yet), and repeat until done() says so, nothing
  * is left to do, or the clock reaches until; after a step that moved frames the clock moves on
  * by delay (the link's latency). */

@@ -198,10 +198,7 @@ static void abort_resets_peer(void **st)
     wire_init(&w, 0);
     struct twostack_end pa = { 0 }, pb = { 0 };
     struct ts_sock *l;
-    assert_int_equal(ts_tcp_listen(w.s, 0, 80, 4, twostack_end_accept, &pb, &l), 0);
-    assert_int_equal(ts_tcp_connect(w.c, w.now, 0, 0, IP_B, 80, twostack_end_event, &pa, &pa.sock), 0);
-    for (int i = 0; i < 100 && !pb.sock; i++) if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
-    assert_non_null(pb.sock);
+    twostack_connect(&w, 80, &pa, &pb, &l);
     assert_true(pa.events & TS_EV_CONNECTED);
     assert_int_equal(ts_tcp_get_state(pb.sock), TS_TCP_ESTABLISHED);
     ts_tcp_abort(pa.sock, w.now);
@@ -241,10 +238,7 @@ static void shutdown_releases_waiting_peer(void **st)
     w.link_arg = cut;
     struct twostack_end pa = { 0 }, pb = { 0 };
     struct ts_sock *l;
-    assert_int_equal(ts_tcp_listen(w.s, 0, 80, 4, twostack_end_accept, &pb, &l), 0);
-    assert_int_equal(ts_tcp_connect(w.c, w.now, 0, 0, IP_B, 80, twostack_end_event, &pa, &pa.sock), 0);
-    for (int i = 0; i < 100 && !pb.sock; i++) if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
-    assert_non_null(pb.sock);
+    twostack_connect(&w, 80, &pa, &pb, &l);
     assert_int_equal(ts_tcp_shutdown(pa.sock, w.now), 0);   /* both FINs cross */
     assert_int_equal(ts_tcp_shutdown(pb.sock, w.now), 0);
     twostack_step(&w);                                        /* the client's FIN reaches the server */
