@@ -115,6 +115,7 @@ struct ts_tcb {
     struct ts_reass sacked;         /* SACKed ranges, offsets from SND.UNA (go-back-N skips them) */
     struct tcp_segs segs;           /* the segments in flight: the SACK scoreboard (tcp_segs.c) */
     struct tcp_rack rack;           /* RACK-TLP (tcp_rack.c) */
+    struct tcp_rate rate;           /* delivery rate estimation (tcp_rate.c) */
     ts_time_t rack_reo_at;          /* RACK's reordering timer, TS_TIME_NEVER when not needed */
     uint8_t dupacks;
 

@@ -296,6 +296,7 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         sent(s, t, now, &p);
         if (p.len == 0 && (!(p.flags & (TS_TCP_SYN | TS_TCP_FIN)) || p.fin_again)) break;   /* one ACK is enough */
     }
+    if ((t->flags & TF_SACK) && may_send_data(t->state)) tcp_rate_check_app_limited(t);
     /* Unsent data and nothing in flight to bring an ACK: the persist timer takes over. */
     if (may_send_data(t->state) && t->snd_max == t->snd_una &&
         SEQ_LT(t->snd_nxt, t->snd_buf_seq + t->snd.len) &&
