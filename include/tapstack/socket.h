@@ -157,13 +157,14 @@ int ts_tcp_set_keepalive(struct ts_sock *sock, bool on, ts_time_t idle, ts_time_
 int ts_tcp_set_buffers(struct ts_sock *sock, size_t sndbuf, size_t rcvbuf);
 
 /* The congestion controller of this connection (or of the connections a listener accepts from
- * now on): "cubic" (RFC 9438 with HyStart++, the default) or "newreno" (RFC 5681). Any time; an
+ * now on): "cubic" (RFC 9438 with HyStart++, the default), "newreno" (RFC 5681) or "bbr" (BBR v1,
+ * draft-cardwell-iccrg-bbr-congestion-control; needs SACK). Any time; an
  * open connection keeps its cwnd and ssthresh and the new controller goes on from them.
  * Errors: TS_EINVAL for a name not in ts_tcp_cc_names(). */
 int ts_tcp_set_cc(struct ts_sock *sock, const char *name);
 /* The name of the connection's congestion controller. */
 const char *ts_tcp_get_cc(const struct ts_sock *sock);
-/* Is name a congestion controller this stack has? ts_tcp_cc_names(): "cubic, newreno". */
+/* Is name a congestion controller this stack has? ts_tcp_cc_names(): "cubic, newreno, bbr". */
 bool ts_tcp_cc_known(const char *name);
 const char *ts_tcp_cc_names(void);
 /* The send and receive buffer sizes now (either pointer may be NULL). */

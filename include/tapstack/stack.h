@@ -49,7 +49,7 @@ struct ts_config {
     enum ts_port_alg port_alg;
     ts_time_t tcp_msl;         /* TIME_WAIT lasts 2*MSL; 0 means 30 s */
     ts_time_t tcp_rto_min;     /* 0 means 200 ms */
-    const char *tcp_cc;        /* congestion controller, "cubic" or "newreno"; NULL means cubic */
+    const char *tcp_cc;        /* congestion controller, "cubic", "newreno" or "bbr"; NULL: cubic */
     unsigned tcp_max_conns;    /* 0 means 65536 */
     unsigned tcp_max_orphans;  /* connections closed by the application still in TCP; 0 means tcp_max_conns / 4 */
     bool tcp_no_timestamps;    /* true: never offer or accept RFC 7323 timestamps (default: on) */

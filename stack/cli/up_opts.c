@@ -212,7 +212,7 @@ static const struct up_flag up_flags[] = {
     { "port-alg", "NAME", "RFC 6056 port selection: double-hash (default), simple-hash, random, sequential", set_port_alg },
     { "msl", "MS", "TCP maximum segment lifetime; TIME_WAIT lasts 2*MSL (default 30000)", set_msl },
     { "rto-min", "MS", "TCP minimum retransmission timeout (default 200)", set_rto_min },
-    { "cc", "NAME", "TCP congestion controller: cubic (RFC 9438 with HyStart++, default) or newreno", set_cc },
+    { "cc", "NAME", "TCP congestion controller: cubic (RFC 9438 with HyStart++, default), newreno or bbr", set_cc },
     { "max-conns", "N", "most TCP connections at once (default 65536)", set_max_conns },
     { "no-timestamps", NULL, "TCP without RFC 7323 timestamps (default: offered and accepted)", set_no_timestamps },
     { "arp-cache", "N", "ARP cache entries (default 256)", set_arp_cache },

@@ -39,7 +39,7 @@ static const char *config_fill(struct ts_config *c)
     if (c->port_low == 0 || c->port_low > c->port_high) return "ephemeral port range must be LOW-HIGH with 1 <= LOW <= HIGH";
     if (c->tcp_msl == 0) c->tcp_msl = TS_SEC(30);
     if (c->tcp_rto_min == 0) c->tcp_rto_min = TS_MS(200);
-    if (c->tcp_cc && !ts_tcp_cc_known(c->tcp_cc)) return "unknown TCP congestion controller (expected cubic or newreno)";
+    if (c->tcp_cc && !ts_tcp_cc_known(c->tcp_cc)) return "unknown TCP congestion controller (expected cubic, newreno or bbr)";
     if (c->tcp_max_conns == 0) c->tcp_max_conns = 65536;
     if (c->arp_cache_size == 0) c->arp_cache_size = 256;
     if (c->offload & ~(unsigned)(TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO)) return "unknown offload flags";

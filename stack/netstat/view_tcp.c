@@ -97,6 +97,14 @@ void ns_text_tcp_detail(const struct ts_netstat_ctx *c, const struct ts_tcp_info
         ts_nsbuf_printf(b, "%scc %s %s  pipe %u  sacked %u  lost %u  rack min_rtt %s  reo_wnd %s\n", indent,
                         t->cc ? t->cc : "-", t->cc_state ? t->cc_state : "-", t->pipe, t->sacked_bytes,
                         t->lost_bytes, ns_dur(t->rack_min_rtt, mrtt), ns_dur(t->rack_reo_wnd, reo));
+        if (t->bbr_mode) {
+            char mr[24];
+            ts_nsbuf_printf(b, "%sbbr %s  max_bw %llu B/s  min_rtt %s  pacing_gain %u%%  cwnd_gain %u%%"
+                               "  pacing_rate %llu B/s (not applied)\n", indent, t->bbr_mode,
+                            (unsigned long long)t->bbr_max_bw, ns_dur(t->bbr_min_rtt, mr),
+                            (unsigned)t->bbr_pacing_gain, (unsigned)t->bbr_cwnd_gain,
+                            (unsigned long long)t->bbr_pacing_rate);
+        }
         if (t->ts_on) {
             char age[24];
             ts_nsbuf_printf(b, "%stimestamps on  ts_recent %u (%s ago)  undos %u\n", indent, t->ts_recent,
@@ -158,6 +166,12 @@ void ns_json_tcp_detail(const struct ts_tcp_info *t, ts_time_t now, bool history
                        "\"rack_min_rtt_us\":%llu,\"rack_reo_wnd_us\":%llu",
                     t->cc ? t->cc : "", t->cc_state ? t->cc_state : "", t->pipe, t->sacked_bytes, t->lost_bytes,
                     (unsigned long long)t->rack_min_rtt, (unsigned long long)t->rack_reo_wnd);
+    if (t->bbr_mode)
+        ts_nsbuf_printf(b, ",\"bbr\":{\"mode\":\"%s\",\"max_bw_Bps\":%llu,\"min_rtt_us\":%llu,"
+                           "\"pacing_gain_pct\":%u,\"cwnd_gain_pct\":%u,\"pacing_rate_Bps\":%llu}",
+                        t->bbr_mode, (unsigned long long)t->bbr_max_bw, (unsigned long long)t->bbr_min_rtt,
+                        (unsigned)t->bbr_pacing_gain, (unsigned)t->bbr_cwnd_gain,
+                        (unsigned long long)t->bbr_pacing_rate);
     if (t->ts_on)
         ts_nsbuf_printf(b, ",\"timestamps\":true,\"ts_recent\":%u,\"ts_recent_age_us\":%llu", t->ts_recent,
                         (unsigned long long)(now > t->ts_recent_at ? now - t->ts_recent_at : 0));

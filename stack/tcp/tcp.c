@@ -317,6 +317,7 @@ void ts_tcp_get_info(const struct ts_sock *sock, struct ts_tcp_info *in)
     in->cc = t->cc ? t->cc->name : t->stack->tcp->cc_default->name;
     in->cc_state = (t->flags & TF_IN_RECOVERY) ? "recovery" : (t->flags & TF_RTO_LOSS) ? "loss" :
                    t->cwnd < t->ssthresh ? "slow-start" : "avoidance";
+    if (t->cc && t->cc->get_info) t->cc->get_info(t, in);
     in->rack_min_rtt = t->rack.min_rtt;
     in->rack_reo_wnd = tcp_rack_reo_wnd(t);
     in->pipe = tcp_sack_pipe(t);

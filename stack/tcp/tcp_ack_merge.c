@@ -21,8 +21,11 @@
  * marking what it never heard of), and at the end of a transfer, with nothing left to send, it
  * waited for its retransmission timeout (6 timeouts in 12 transfers at 5-10 %, 0 now).
  *
- * Only with SACK: a peer without it counts duplicate ACKs to find a loss (RFC 5681 §3.2), and
- * every one of them matters. A batch is what arrived while the stack was busy: short when it
+ * Only with SACK, and only ACKs that carry SACK blocks: a peer without SACK counts duplicate ACKs
+ * to find a loss (RFC 5681 §3.2), and every one of them matters; in-order data keeps its ACK for
+ * every second segment (receiving 20 MB at 1 %: 2,000 ACKs instead of 1,100, the same CPU time).
+ * After the first two losses of a transfer nearly every segment arrives above a hole, so the
+ * ACKs that matter for the CPU carry SACK blocks. A batch is what arrived while the stack was busy: short when it
  * keeps up, long when it is short of CPU, which is when sending fewer frames helps most.
  */
 #include "tcp/tcp_impl.h"
@@ -42,10 +45,13 @@ static bool redundant(const struct ts_stack *s, const struct ts_tcb *t, const st
 {
     if (!q->frame || !ts_txq_queued(s, q->pos) || !(t->flags & TF_SACK) || q->dsack || SEQ_LT(ack, q->ack))
         return false;
-    /* its first block (the range the segment that asked for it went into) is the new ACK's first
-     * block grown, or acknowledged: a new range always gets an ACK of its own */
-    bool same = !q->nsack || SEQ_LEQ(q->sack[0][1], ack) ||
-                (o->nsack && SEQ_LEQ(o->sack[0][0], q->sack[0][0]) && SEQ_LEQ(q->sack[0][1], o->sack[0][1]));
+    /* Only an ACK with SACK blocks: one without (all in order) is RFC 5681's ACK of every second
+     * segment, and at the start of a connection or the end of a transfer it may be all the peer
+     * hears. Its first block (the range the segment that asked for it went into) is the new ACK's
+     * first block grown, or acknowledged: a new range always gets an ACK of its own. */
+    bool same = q->nsack && (SEQ_LEQ(q->sack[0][1], ack) ||
+                             (o->nsack && SEQ_LEQ(o->sack[0][0], q->sack[0][0]) &&
+                              SEQ_LEQ(q->sack[0][1], o->sack[0][1])));
     for (unsigned i = 0; i < q->nsack && same; i++) same = covered(o, ack, q->sack[i][0], q->sack[i][1]);
     return same;
 }

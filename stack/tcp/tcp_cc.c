@@ -6,7 +6,7 @@
 #include <string.h>
 #include "tcp/tcp_impl.h"
 
-static const struct tcp_cc_ops *const controllers[] = { &tcp_cc_cubic, &tcp_cc_newreno };
+static const struct tcp_cc_ops *const controllers[] = { &tcp_cc_cubic, &tcp_cc_newreno, &tcp_cc_bbr };
 
 const struct tcp_cc_ops *tcp_cc_find(const char *name)
 {
@@ -16,7 +16,7 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name)
     return NULL;
 }
 
-const char *tcp_cc_names(void) { return "cubic, newreno"; }
+const char *tcp_cc_names(void) { return "cubic, newreno, bbr"; }
 
 uint32_t tcp_flight(const struct ts_tcb *t) { return t->snd_max - t->snd_una; }
 
@@ -67,6 +67,14 @@ bool tcp_cc_undo(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     TS_COUNT(s, tcp, cc_undos);
     tcp_trace_cwnd(s, t, now);
     return true;
+}
+
+void tcp_cc_control(struct ts_stack *s, struct ts_tcb *t, uint32_t delivered, ts_time_t now)
+{
+    struct tcp_rate_sample rs;
+    (void)s;
+    tcp_rate_sample(t, delivered, t->rack.ack_rtt, t->rack.min_rtt, now, &rs);
+    if (t->cc->cong_control) t->cc->cong_control(t, &rs, now);
 }
 
 bool ts_tcp_cc_known(const char *name) { return tcp_cc_find(name) != NULL; }

@@ -15,13 +15,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "tapstack/stack.h"
+#include "tcp/tcp_rate.h"
 
-#define TCP_CC_PRIV_BYTES 96
+#define TCP_CC_PRIV_BYTES 160
 
 struct ts_tcb;
+struct ts_tcp_info;
 
 struct tcp_cc_ops {
-    const char *name;                                   /* "cubic", "newreno" */
+    const char *name;                                   /* "cubic", "newreno", "bbr" */
     /* The connection starts (cwnd = IW and ssthresh = "infinite" are already set). */
     void (*init)(struct ts_tcb *t);
     /* New data acknowledged outside loss recovery: grow cwnd. rtt: this ACK's RTT sample in
@@ -38,19 +40,35 @@ struct tcp_cc_ops {
     /* The controller's variables were just restored from the copy saved before the reduction
      * being undone (spurious retransmission); refresh whatever derives from them (may be NULL). */
     void (*undo)(struct ts_tcb *t, ts_time_t now);
+    /* A model-based controller (BBR) sets cwnd itself on every ACK from a delivery rate sample
+     * (tcp_rate.h), in recovery and after a timeout too: called with SACK on, after loss
+     * detection, recovery and PRR have done their part and before anything is sent; the cwnd
+     * it leaves is the one used. NULL for a controller that only grows and cuts the window. */
+    void (*cong_control)(struct ts_tcb *t, const struct tcp_rate_sample *rs, ts_time_t now);
+    /* The controller's own variables for netstat (may be NULL). */
+    void (*get_info)(const struct ts_tcb *t, struct ts_tcp_info *in);
 };
 
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
+extern const struct tcp_cc_ops tcp_cc_bbr;
 
 /* CUBIC's functions (RFC 9438 §4.2), in segments and seconds: K for a new epoch, and W_cubic(t). */
 double tcp_cubic_k(double w_max, double cwnd_epoch);
 double tcp_cubic_w(double t_sec, double k, double w_max);
 
+/* BBR's windowed maximum (BBR.max_bw over BBR_BW_WINDOW rounds), kept as the best samples of
+ * the window's thirds (Kathleen Nichols' algorithm): O(1) per sample, no history. Zeroed: empty.
+ * tcp_bbr_max_filter takes sample v at round and returns the window's maximum after it. */
+struct bbr_max_filter {
+    struct { uint32_t round; uint64_t v; } s[3];
+};
+uint64_t tcp_bbr_max_filter(struct bbr_max_filter *f, uint32_t window, uint32_t round, uint64_t v);
+
 /* The controller with this name, NULL if none. */
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
 
-/* "cubic, newreno": the names tcp_cc_find knows, for error messages. */
+/* "cubic, newreno, bbr": the names tcp_cc_find knows, for error messages. */
 const char *tcp_cc_names(void);
 
 /* The controller state saved before a reduction (for tcp_cc_undo). */
@@ -72,5 +90,12 @@ struct ts_stack;
  */
 void tcp_cc_save(struct ts_tcb *t);
 bool tcp_cc_undo(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+
+/*
+ * The end of an ACK's congestion work (SACK on; called by tcp_recovery.c before it sends):
+ * takes the ACK's delivery rate sample (delivered: bytes it newly acknowledged or SACKed) and
+ * hands it to the controller's cong_control, if it has one.
+ */
+void tcp_cc_control(struct ts_stack *s, struct ts_tcb *t, uint32_t delivered, ts_time_t now);
 
 #endif

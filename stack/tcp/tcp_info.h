@@ -49,6 +49,12 @@ struct ts_tcp_info {
     const char *cc;                 /* congestion controller: "cubic", "newreno" */
     const char *cc_state;           /* "slow-start", "avoidance", "recovery" (RFC 6675/6937),
                                      * "loss" (after a timeout, until SND.UNA passes recover) */
+    /* BBR's model (cc "bbr"; bbr_mode NULL otherwise): "startup", "drain", "probe_bw",
+     * "probe_rtt"; BBR.max_bw and the pacing rate in bytes/s, BBR.min_rtt; gains in % */
+    const char *bbr_mode;
+    uint64_t bbr_max_bw, bbr_pacing_rate;
+    ts_time_t bbr_min_rtt;
+    uint16_t bbr_pacing_gain, bbr_cwnd_gain;
     ts_time_t rack_min_rtt;         /* RACK's minimum RTT (RFC 8985), 0 before a sample */
     ts_time_t rack_reo_wnd;         /* RACK's reordering window now */
     uint32_t pipe;                  /* RFC 6675 pipe: bytes thought in the network */

@@ -296,6 +296,7 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         sent(s, t, now, &p);
         if (p.len == 0 && (!(p.flags & (TS_TCP_SYN | TS_TCP_FIN)) || p.fin_again)) break;   /* one ACK is enough */
     }
+    if ((t->flags & TF_SACK) && may_send_data(t->state)) tcp_rate_check_app_limited(t);
     /* Unsent data and nothing in flight to bring an ACK: the persist timer takes over. */
     if (may_send_data(t->state) && t->snd_max == t->snd_una &&
         SEQ_LT(t->snd_nxt, t->snd_buf_seq + t->snd.len) &&
@@ -365,6 +366,16 @@ static void send_bare(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint32_
     ts_tcp_fill_csum(seg, hlen, laddr, raddr);
     ts_ipv4_send(s, now, f, TS_IPPROTO_TCP, laddr, raddr, hlen);
     TS_COUNT(s, tcp, tx_segments);
+}
+
+void tcp_send_rst_own(struct ts_stack *s, ts_time_t now, const struct ts_tcb *t)
+{
+    if (ts_frame_pool_free(s) <= frame_reserve(s)) {
+        TS_COUNT(s, tcp, rst_own_not_sent);
+        return;
+    }
+    tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr, t->sock.node.rport,
+                 t->snd_max, t->rcv_nxt, true);
 }
 
 void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "tapstack/stack.h"
+#include "tcp/tcp_rate.h"
 
 enum {
     SEG_SACKED  = 1u << 0,
@@ -23,6 +24,7 @@ struct tcp_seg {
     uint32_t seq, end;          /* [seq, end) */
     ts_time_t xmit;             /* the latest (re)transmission */
     uint8_t flags;
+    struct tcp_rate_stamp rate; /* delivery rate stamps of that transmission (tcp_rate.h) */
 };
 
 struct tcp_segs {

@@ -77,6 +77,7 @@ void tcp_cc_ack(struct ts_stack *s, struct ts_tcb *t, uint32_t acked, uint32_t d
 {
     if (t->flags & TF_SACK) {
         sack_ack(s, t, acked, delivered, rtt, now);
+        tcp_cc_control(s, t, delivered, now);
         return;
     }
     if (t->flags & TF_IN_RECOVERY) {
@@ -105,6 +106,7 @@ void tcp_cc_dupack(struct ts_stack *s, struct ts_tcb *t, uint32_t delivered, ts_
     TS_COUNT(s, tcp, dup_acks);
     if (t->flags & TF_SACK) {
         sack_ack(s, t, 0, delivered, 0, now);
+        tcp_cc_control(s, t, delivered, now);
         tcp_output(s, t, now);
         return;
     }
@@ -134,6 +136,7 @@ void tcp_rack_timer(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     TS_COUNT(s, tcp, rack_timeouts);
     sack_ack(s, t, 0, 0, 0, now);
+    tcp_cc_control(s, t, 0, now);
     tcp_output(s, t, now);
 }
 

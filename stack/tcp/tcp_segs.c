@@ -30,6 +30,13 @@ void tcp_segs_free(struct tcp_segs *q)
 
 static uint32_t seg_len(const struct tcp_seg *g) { return g->end - g->seq; }
 
+/* g reached the peer: the delivery rate sampler and RACK hear of it. */
+static void delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now)
+{
+    tcp_rate_delivered(t, &g->rate, g->xmit);
+    tcp_rack_delivered(t, g, now);
+}
+
 void tcp_seg_set_lost(struct tcp_segs *q, struct tcp_seg *g)
 {
     if (g->flags & (SEG_LOST | SEG_SACKED)) return;
@@ -59,6 +66,8 @@ int tcp_segs_sent(struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now)
 {
     struct tcp_segs *q = &t->segs;
     uint32_t end = seq + len;
+    tcp_rate_on_send(t, q->n == 0, now);
+    struct tcp_rate_stamp st = tcp_rate_stamp(t);
     if (q->n == 0 || SEQ_GEQ(seq, tcp_seg_at(q, q->n - 1)->end)) {
         /* new data; a super-segment (TSO) is recorded as the MSS-sized pieces the wire makes */
         uint32_t piece = t->mss ? t->mss : len, need = (len + piece - 1) / piece;
@@ -66,7 +75,7 @@ int tcp_segs_sent(struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now)
             if (grow(q) < 0) return -1;
         for (uint32_t at = seq; SEQ_LT(at, end); at += piece) {
             uint32_t e = end - at > piece ? at + piece : end;
-            *tcp_seg_at(q, q->n) = (struct tcp_seg){ .seq = at, .end = e, .xmit = now };
+            *tcp_seg_at(q, q->n) = (struct tcp_seg){ .seq = at, .end = e, .xmit = now, .rate = st };
             q->n++;
         }
         return 0;
@@ -77,6 +86,7 @@ int tcp_segs_sent(struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now)
         if (!SEQ_LT(g->seq, end)) break;
         clear_lost(q, g);
         g->xmit = now;
+        g->rate = st;
         g->flags |= SEG_RETRANS;
     }
     return 0;
@@ -88,7 +98,7 @@ void tcp_segs_acked(struct ts_tcb *t, uint32_t ack, ts_time_t now)
     while (q->n) {
         struct tcp_seg *g = tcp_seg_at(q, 0);
         if (SEQ_LEQ(g->end, ack)) {
-            if (!(g->flags & SEG_SACKED)) tcp_rack_delivered(t, g, now);
+            if (!(g->flags & SEG_SACKED)) delivered(t, g, now);
             else { q->sacked_bytes -= seg_len(g); if (t->rack.segs_sacked) t->rack.segs_sacked--; }
             clear_lost(q, g);
             q->head = (q->head + 1) & (q->cap - 1);
@@ -99,7 +109,7 @@ void tcp_segs_acked(struct ts_tcb *t, uint32_t ack, ts_time_t now)
             uint32_t cut = ack - g->seq;
             if (g->flags & SEG_SACKED) q->sacked_bytes -= cut;
             if (g->flags & SEG_LOST) q->lost_bytes -= cut;
-            if (!(g->flags & SEG_SACKED)) tcp_rack_delivered(t, g, now);
+            if (!(g->flags & SEG_SACKED)) delivered(t, g, now);
             g->seq = ack;
         }
         break;
@@ -117,7 +127,7 @@ void tcp_segs_sacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now)
         g->flags |= SEG_SACKED;
         q->sacked_bytes += seg_len(g);
         t->rack.segs_sacked++;
-        tcp_rack_delivered(t, g, now);
+        delivered(t, g, now);
     }
 }
 

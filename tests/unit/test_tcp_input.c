@@ -491,7 +491,7 @@ static void acks_merged_in_a_batch(void **st)
     uint32_t iss;
     assert_int_equal(ts_tcp_listen(s, 0, 80, 4, NULL, NULL, &l), 0);
     struct ts_sock *c = established_sack(s, l, &g, &iss);
-    char d[100];
+    char d[200];
     memset(d, 'y', sizeof d);
     for (uint32_t i = 0; i < 4; i++)                           /* one island growing: the last two ACKs */
         tcp_in(s, T0, 3000, 80, 1201 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
@@ -532,6 +532,23 @@ static void acks_merged_in_a_batch(void **st)
     assert_int_equal(g.o.sack[0][1], 2601);
     assert_false(tcp_out(s, T0, &g));
     assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
+    /* in order (the holes filled, then more): RFC 5681's ACK of every second segment, each goes */
+    tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 200);
+    tcp_in(s, T0, 3000, 80, 1601, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 200);
+    tcp_in(s, T0, 3000, 80, 2101, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    tcp_in(s, T0, 3000, 80, 2301, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    while (tcp_out(s, T0, &g)) {}
+    assert_int_equal(g.h.ack, 2601);
+    uint64_t merged = ctr(s, TS_CTR_tcp_acks_merged);
+    for (uint32_t i = 0; i < 6; i++)
+        tcp_in(s, T0, 3000, 80, 2601 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_true(tcp_out(s, T0, &g));
+        assert_int_equal(g.h.ack, 2801 + 200 * i);
+        assert_int_equal(g.o.nsack, 0);
+    }
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), merged);
     ts_tcp_abort(c, T0);
     (void)tcp_out(s, T0, &g);
     /* without SACK: each duplicate ACK goes */
@@ -545,7 +562,7 @@ static void acks_merged_in_a_batch(void **st)
         assert_int_equal(g.h.ack, 5001);
     }
     assert_false(tcp_out(s, T0, &g));
-    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), merged);
     ts_tcp_abort(c, T0);
     ts_tcp_close(l, T0);
     ts_stack_free(s);

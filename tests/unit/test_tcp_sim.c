@@ -151,8 +151,10 @@ static void trace_cb(void *arg, const struct ts_trace_event *ev)
         fprintf(stderr, "%12.6f %s timer %s\n", (double)ev->now / 1e6, side, ev->why ? ev->why : "");
 }
 
+/* arg: the congestion controller's name for both stacks, NULL for the default */
 static void cfg_hook(void *arg, int side, struct ts_config *cfg)
 {
+    if (arg) cfg->tcp_cc = arg;
     if (getenv("SIM_TRACE")) {
         cfg->trace = trace_cb;
         cfg->trace_arg = side ? (void *)"B" : (void *)"A";
@@ -323,6 +325,10 @@ static void print_cwnd(struct one_way *w)
                   "delivered %llu\n", (double)now / 1e6, ti.cwnd, ti.ssthresh, ti.cc_state ? ti.cc_state : "?",
                   ti.snd_max - ti.snd_una, ti.pipe, ti.sacked_bytes, ti.lost_bytes, ti.snd_queued,
                   (unsigned long long)w->got);
+    if (ti.bbr_mode)
+        print_message("               bbr %s  max_bw %.2f Mbit/s  min_rtt %.3f ms  gains %u%%/%u%%\n", ti.bbr_mode,
+                      (double)ti.bbr_max_bw * 8 / 1e6, (double)ti.bbr_min_rtt / 1e3, (unsigned)ti.bbr_pacing_gain,
+                      (unsigned)ti.bbr_cwnd_gain);
     w->next_cwnd = now + TS_MS(strtoul(e, NULL, 10) ? strtoul(e, NULL, 10) : 50);
 }
 
@@ -335,6 +341,7 @@ static bool ow_done(void *arg)
 }
 
 struct lrow {
+    const char *cc;
     double rtt_ms, loss, reorder;
     double vsecs, mbps, bound, model;
     const char *model_name;
@@ -395,10 +402,11 @@ static struct one_way *one_way_start(struct sim *sim, uint64_t total, ts_time_t 
     return w;
 }
 
-static void linux_transfer(double rtt_ms, double loss, double reorder, uint64_t bytes, uint64_t seed,
-                           struct lrow *row)
+static void linux_transfer(const char *cc, double rtt_ms, double loss, double reorder, uint64_t bytes,
+                           uint64_t seed, struct lrow *row)
 {
     memset(row, 0, sizeof *row);
+    row->cc = cc ? cc : "cubic";
     row->rtt_ms = rtt_ms;
     row->loss = loss;
     row->reorder = reorder;
@@ -407,7 +415,7 @@ static void linux_transfer(double rtt_ms, double loss, double reorder, uint64_t 
     unsigned bdp = (unsigned)((double)rate * rtt_ms / 1000.0 / 8.0 / 1538.0);
     struct sim_link l = {.loss = loss, .reorder = reorder, .delay = rtt / 2, .reorder_delay = rtt / 8,
                          .rate_bps = rate, .queue_frames = bdp > 64 ? bdp : 64};
-    struct sim *sim = sim_new_ex(seed, &l, cfg_hook, NULL);
+    struct sim *sim = sim_new_ex(seed, &l, cfg_hook, (void *)cc);
     assert_non_null(sim);
     ts_time_t start = sim_now(sim);
     struct one_way *w = one_way_start(sim, bytes, rtt / 20 < TS_MS(1) ? rtt / 20 : TS_MS(1));
@@ -499,21 +507,28 @@ static void test_sim_peer_acks(void **state)
 struct lcase {
     double rtt_ms, loss, reorder;
     const char *known;
+    const char *cc;             /* NULL: the default (CUBIC) */
 };
 
 static const struct lcase linux_cases[] = {
-    {1, 0, 0, NULL},
-    {1, 0.01, 0, NULL},
-    {1, 0.05, 0, NULL},
-    {1, 0.10, 0, NULL},
-    {1, 0.20, 0, NULL},
-    {1, 0, 0.01, NULL},
-    {50, 0, 0, NULL},
-    {50, 0.01, 0, NULL},
-    {50, 0.05, 0, NULL},
-    {50, 0.10, 0, NULL},
-    {50, 0.20, 0, NULL},
-    {50, 0, 0.01, NULL},
+    {1, 0, 0, NULL, NULL},
+    {1, 0.01, 0, NULL, NULL},
+    {1, 0.05, 0, NULL, NULL},
+    {1, 0.10, 0, NULL, NULL},
+    {1, 0.20, 0, NULL, NULL},
+    {1, 0, 0.01, NULL, NULL},
+    {50, 0, 0, NULL, NULL},
+    {50, 0.01, 0, NULL, NULL},
+    {50, 0.05, 0, NULL, NULL},
+    {50, 0.10, 0, NULL, NULL},
+    {50, 0.20, 0, NULL, NULL},
+    {50, 0, 0.01, NULL, NULL},
+    {1, 0.01, 0, NULL, "bbr"},
+    {1, 0.10, 0, NULL, "bbr"},
+    {50, 0, 0, NULL, "bbr"},
+    {50, 0.01, 0, NULL, "bbr"},
+    {50, 0.05, 0, NULL, "bbr"},
+    {50, 0.10, 0, NULL, "bbr"},
 };
 
 static void test_linux_peer_table(void **state)
@@ -528,18 +543,18 @@ static void test_linux_peer_table(void **state)
                   "D-SACK, timestamps); "
                   "100 Mbit/s, queue of one BDP (64 frames at least), loss and reordering each way\n",
                   (unsigned long long)bytes);
-    print_message("  RTT ms  loss reord | virtual s | goodput Mbit/s |   model Mbit/s | bound | retransmits (RTO) | "
+    print_message("  cc      RTT ms  loss reord | virtual s | goodput Mbit/s |   model Mbit/s | bound | retransmits (RTO) | "
                   "peer ACKs (delayed, D-SACK) | verdict\n");
     const char *only = getenv("SIM_LINUX_ROW");    /* one row, by its index from 0 (for tracing) */
     for (size_t i = 0; i < N; i++) {
         struct lrow *r = &rows[i];
         const struct lcase *c = &linux_cases[i];
         if (only && strtoul(only, NULL, 10) != i) continue;
-        linux_transfer(c->rtt_ms, c->loss, c->reorder, bytes, 2000 + i, r);
+        linux_transfer(c->cc, c->rtt_ms, c->loss, c->reorder, bytes, 2000 + i, r);
         const char *verdict = !r->complete ? "FAILED" : !r->below ? (c->known ? "XPASS" : "ok")
                               : c->known ? "KNOWN-FAILING: under the bound" : "FAILED: under the bound";
-        print_message("  %6.0f %4.0f%% %4.0f%% | %9.3f | %14.2f | %6.2f %-6s | %5.2f | %11llu (%llu) | %12llu (%llu, %llu) | %s\n",
-                      r->rtt_ms, r->loss * 100, r->reorder * 100, r->vsecs, r->mbps, r->model, r->model_name, r->bound,
+        print_message("  %-7s %6.0f %4.0f%% %4.0f%% | %9.3f | %14.2f | %6.2f %-6s | %5.2f | %11llu (%llu) | %12llu (%llu, %llu) | %s\n",
+                      r->cc, r->rtt_ms, r->loss * 100, r->reorder * 100, r->vsecs, r->mbps, r->model, r->model_name, r->bound,
                       (unsigned long long)r->retransmits, (unsigned long long)r->timeouts,
                       (unsigned long long)r->acks, (unsigned long long)r->delayed_acks,
                       (unsigned long long)r->dsacks, verdict);
