@@ -2,7 +2,8 @@
 """Plot a soak's CSV (tests/integration/soak_load.py): memory and connections over time, as a PNG.
 
 usage: soak_plot.py SOAK.csv OUT.png
-Top: tapstack's RSS, its frame pool and its TCP buffers (MB). Bottom: TCP connections by state.
+Top: tapstack's RSS, the bytes of its glibc heap in use (release build), its frame pool and its TCP
+buffers (MB). Bottom: TCP connections by state.
 Needs python3-matplotlib (scripts/deps.sh soak installs it).
 """
 import csv
@@ -24,6 +25,8 @@ def main():
     num = lambda k: [float(r.get(k) or 0) for r in rows]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
     top.plot(t, [v / 1024 for v in num("rss_kb")], marker=".", label="RSS")
+    if any(r.get("heap_used_kb") for r in rows):     # the release build: glibc's heap, walked
+        top.plot(t, [v / 1024 for v in num("heap_used_kb")], marker=".", label="heap in use")
     top.plot(t, [v / 2**20 for v in num("mem_frames")], marker=".", label="frame pool")
     top.plot(t, [v / 2**20 for v in num("mem_tcp_buffers")], marker=".", label="TCP buffers")
     top.set_ylabel("MB")

@@ -58,6 +58,7 @@ class Soak:
                 self.sha[name] = hashlib.sha256(f.read()).hexdigest()
         self.sizes = {n: os.path.getsize(os.path.join(a.root, n)) for n in self.sha}
         self.last_sched = sched(a.pid)   # for each sample's share of CPU and run-queue wait
+        self.asan = asan_build(a.pid)
 
     def running(self):
         return time.time() < self.end
@@ -401,6 +402,41 @@ def rss_kb(pid):
     return got.get("VmRSS", 0), got.get("RssAnon", 0)
 
 
+def heap_walk(pid):
+    """glibc's main heap of pid, read from /proc/PID/mem without stopping it: (heap, in use, free,
+    top) in kB, or None (not glibc's heap, e.g. under ASan, or a walk cut by a concurrent change).
+    A chunk is free when the next one's PREV_INUSE bit is clear (chunks in tcache and fastbins
+    count as in use); the top chunk is the free end of the heap not yet given back. This tells
+    the RSS that tapstack holds from the RSS that the allocator keeps for it."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            spans = [ln.split()[0] for ln in f if ln.rstrip().endswith("[heap]")]
+        if not spans:
+            return None
+        lo, hi = (int(x, 16) for x in spans[0].split("-"))
+        with open(f"/proc/{pid}/mem", "rb") as f:
+            f.seek(lo)
+            mem = f.read(hi - lo)
+    except OSError:
+        return None
+    chunks, p = [], 0
+    while p + 16 <= len(mem):
+        size = struct.unpack_from("<Q", mem, p + 8)[0] & ~7
+        if size < 32 or p + size > len(mem):
+            return None
+        chunks.append((p, size))
+        p += size
+    if len(chunks) < 2 or p != len(mem):
+        return None
+    used = free = 0
+    for (_, size), (q, _) in zip(chunks[:-1], chunks[1:]):
+        if struct.unpack_from("<Q", mem, q + 8)[0] & 1:
+            used += size
+        else:
+            free += size
+    return len(mem) // 1024, used // 1024, free // 1024, chunks[-1][1] // 1024
+
+
 def sample(sk, t0, phase):
     st = netstat(sk, "-s")
     socks = netstat(sk, "-a", "-e")["sockets"]
@@ -414,6 +450,9 @@ def sample(sk, t0, phase):
            "ping_tries": tries, "cpu_ms": round(cpu), "runq_wait_ms": round(waited), "loadavg1": load1,
            "cpu_d_ms": round(cpu - sk.last_sched[0]), "runq_wait_d_ms": round(waited - sk.last_sched[1])}
     sk.last_sched = (cpu, waited)
+    heap = None if sk.asan else heap_walk(sk.a.pid)
+    for k, v in zip(("heap_kb", "heap_used_kb", "heap_free_kb", "heap_top_kb"), heap or (None,) * 4):
+        row[k] = v
     tcp = [x for x in socks if x["proto"] == "tcp"]
     for name in STATES:
         row["tcp_" + name] = sum(1 for x in tcp if x["state"] == name)
@@ -497,7 +536,8 @@ def main():
                 print(f"[{r['t_s']:.0f}s] RSS {r['rss_kb']} kB, ESTABLISHED {r['tcp_ESTABLISHED']}, "
                       f"TIME_WAIT {r['tcp_TIME_WAIT']}, frames in use {r['mem_frames_in_use']}, reassembly "
                       f"{r['mem_frag_bytes']} B, ARP {r['arp_entries']}, "
-                      f"ping {r['ping_ms']} ms ({r['ping_tries']} sent); load {r['loadavg1']}, CPU "
+                      f"heap in use {r['heap_used_kb']} kB, ping {r['ping_ms']} ms ({r['ping_tries']} sent); "
+                      f"load {r['loadavg1']}, CPU "
                       f"{r['cpu_d_ms']} ms, waited for a CPU {r['runq_wait_d_ms']} ms", flush=True)
             except Exception as e:
                 sk.error("sampler", str(e))
@@ -603,7 +643,7 @@ def verdict(sk, rows, idle, after, load_end):
             fails.append(f"ping {r['ping_ms']} ms (> {a.ping_ms}) at {r['t_s']} s (load average {r['loadavg1']}, "
                          f"tapstack waited {r.get('runq_wait_d_ms')} ms for a CPU since the sample before)")
     load = [r for r in rows if r["phase"] == "load"]
-    rss_note, rss_fails = judge_rss(load, asan_build(a.pid))
+    rss_note, rss_fails = judge_rss(load, sk.asan)
     fails += rss_fails
     frames_peak = max(r["mem_frames"] for r in rows)
     ctr = lambda k: after.get(k, 0) - idle.get(k, 0)
@@ -623,6 +663,12 @@ def verdict(sk, rows, idle, after, load_end):
           f"after {after['mem_frag_bytes']} B; TCBs idle/after {idle['mem_tcp_conns']}/{after['mem_tcp_conns']}; "
           f"ARP idle/after {idle['arp_entries']}/{after['arp_entries']}")
     print(rss_note)
+    heaps = [r for r in load if r["t_s"] >= 300 and r.get("heap_kb") is not None]
+    if heaps:
+        print(f"glibc heap from minute 5 (kB): size {heaps[0]['heap_kb']} -> {heaps[-1]['heap_kb']} (highest "
+              f"{max(r['heap_kb'] for r in heaps)}); in use {heaps[0]['heap_used_kb']} -> {heaps[-1]['heap_used_kb']} "
+              f"(highest {max(r['heap_used_kb'] for r in heaps)}); free inside {heaps[0]['heap_free_kb']} -> "
+              f"{heaps[-1]['heap_free_kb']}, free top {heaps[0]['heap_top_kb']} -> {heaps[-1]['heap_top_kb']}")
     pings = [r["ping_ms"] for r in rows if r["ping_ms"] is not None]
     if pings:
         print(f"ping: the first answer per sample (sent again only if lost), worst {max(pings)} ms, median "
