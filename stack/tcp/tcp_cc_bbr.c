@@ -116,11 +116,21 @@ static uint32_t bdp(const struct ts_tcb *t, const struct bbr *b, uint32_t gain)
     return v > TS_TCP_BUF_MAX * 2u ? TS_TCP_BUF_MAX * 2u : (uint32_t)v;
 }
 
-/* The cwnd the model asks for at a gain: gain * BDP, plus 3 segments for delayed and stretched
- * ACKs (Linux's quanta) so that the flight does not fall below one BDP between two ACKs. */
+/* BBR.send_quantum (draft "BBRSetSendQuantum"): what goes out at once, 1 ms at the pacing
+ * rate, between 2 segments and 64 KB. */
+static uint32_t send_quantum(const struct ts_tcb *t, const struct bbr *b)
+{
+    uint64_t q = max_bw(b) * b->pacing_gain / BBR_UNIT / 1000u, lo = 2u * t->mss;
+    if (q > 65536) q = 65536;
+    return q < lo ? (uint32_t)lo : (uint32_t)q;
+}
+
+/* The cwnd the model asks for at a gain (draft "BBRInflight" with "BBRUpdateOffloadBudget"):
+ * gain * BDP plus three send quanta, so that delayed and stretched ACKs and bursts of a quantum
+ * do not starve the flight below one BDP between two ACKs. */
 static uint32_t target_cwnd(const struct ts_tcb *t, const struct bbr *b, uint32_t gain)
 {
-    return bdp(t, b, gain) + 3u * t->mss;
+    return bdp(t, b, gain) + 3u * send_quantum(t, b);
 }
 
 static void set_mode(struct bbr *b, enum bbr_mode m, uint16_t pacing_gain, uint16_t cwnd_gain)
