@@ -11,7 +11,8 @@
 # runs; TS_EXHAUST_CONNS=10000 (opt-in, with TS_BIN=build/tapstack for the release build) keeps the
 # default limits (sized from memory and the TCP limit: 8192).
 # Besides the commands (whose times include their own start-up, measured once before the attack),
-# exhaust_probe.py times each service's answer from connect() to its end, 3 rounds of all four;
+# exhaust_probe.py times each service's answer from connect() to its end, 3 rounds of all four
+# (TS_EXHAUST_PROBES=N for more);
 # netstat -s gives what each server's limits did (evictions, timeouts) and TCP's orphans.
 # timeout: 300
 set -u
@@ -119,7 +120,7 @@ for r in $(seq 1 $ROUNDS); do
     sleep 1
 done
 # The same services timed from connect() to the end of the answer, without a command's start-up.
-if ts_ns python3 "$TS_ROOT/tests/integration/exhaust_probe.py" 10.0.0.2 3 0.5 >"$TS_LOGDIR/exhaust.probe" 2>&1; then
+if ts_ns python3 "$TS_ROOT/tests/integration/exhaust_probe.py" 10.0.0.2 "${TS_EXHAUST_PROBES:-3}" 0.5 >"$TS_LOGDIR/exhaust.probe" 2>&1; then
     :
 else
     grep -v ' ok$' "$TS_LOGDIR/exhaust.probe" | head -5
