@@ -292,7 +292,7 @@ static void summary(const struct replay *r, struct ts_tracer *t)
     if (r->rec_own)
         fprintf(f, "replay: %llu of the %llu frames sent live were not sent again%s\n",
                 (unsigned long long)r->unmatched_live, (unsigned long long)r->rec_own,
-                r->unmatched_live ? " (differences: timers at exact deadlines here, the time of day in app data (HTTP Date), or another --seed, --ip, --mac, apps)" : "");
+                r->unmatched_live ? " (differences: the time of day in app data (HTTP Date), frames the capture missed, or another --seed, --ip, --mac, apps)" : "");
     if (t) {
         fprintf(f, "replay: %llu state changes, %llu timers fired, %llu drops\n", (unsigned long long)t->states,
                 (unsigned long long)t->timers, (unsigned long long)t->drops);
