@@ -12,8 +12,8 @@
  *             for more bandwidth and give back the queue that made;
  *   ProbeRTT  when min_rtt has not been seen again for 10 s: cwnd = 4 segments for 200 ms and
  *             a round, to measure it again.
- * Loss: the first round of a recovery sends one segment per segment delivered (packet
- * conservation), then cwnd grows back towards the model; when recovery ends cwnd is at least what
+ * Loss: what an ACK marks lost comes off cwnd; the first round of a recovery sends one segment
+ * per segment delivered (packet conservation), then cwnd grows back towards the model; when recovery ends cwnd is at least what
  * it was before. A random loss thus costs one retransmission, not half the window as it does
  * for CUBIC and NewReno.
  *
@@ -245,7 +245,7 @@ static void update_min_rtt(struct ts_tcb *t, struct bbr *b, const struct tcp_rat
 /* Loss recovery and timeouts as BBR sees them, from the flags the recovery code keeps: entering
  * a recovery saves cwnd and starts a round of packet conservation; a timeout leaves cwnd at the
  * loss window; the end of either gives back at least the cwnd from before. */
-static void track_recovery(struct ts_tcb *t, struct bbr *b, uint32_t acked)
+static void track_recovery(struct ts_tcb *t, struct bbr *b, uint32_t acked, uint32_t losses)
 {
     bool rec = t->flags & TF_IN_RECOVERY, loss = t->flags & TF_RTO_LOSS;
     if (loss && !b->prev_loss) {
@@ -261,6 +261,11 @@ static void track_recovery(struct ts_tcb *t, struct bbr *b, uint32_t acked)
     } else if (!rec && !loss && (b->prev_recovery || b->prev_loss)) {
         if (b->cwnd < b->prior_cwnd) b->cwnd = b->prior_cwnd;
         b->packet_conservation = false;
+    } else if (losses) {
+        /* what this ACK marked lost has left the flight: cwnd gives it up too, so the segments
+         * to resend go out one for each one delivered, not all at once (a burst of hundreds when
+         * RACK marks a whole stretch whose SACK blocks never came) */
+        b->cwnd = b->cwnd > losses + t->mss ? b->cwnd - losses : t->mss;
     }
     b->prev_recovery = rec;
     b->prev_loss = loss;
@@ -289,7 +294,7 @@ static void bbr_control(struct ts_tcb *t, const struct tcp_rate_sample *rs, ts_t
 {
     struct bbr *b = bbr_of(t);
     if (!b->cwnd) b->cwnd = t->cwnd;
-    track_recovery(t, b, rs->newly_acked);
+    track_recovery(t, b, rs->newly_acked, rs->losses);
     update_bw(t, b, rs);
     update_cycle(t, b, now);
     check_full_bw_and_drain(t, b, rs, now);
