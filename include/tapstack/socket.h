@@ -103,12 +103,13 @@ int ts_tcp_connect(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t l
 long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t len);
 
 /* Zero-copy send: the application writes straight into the send buffer instead of handing
- * ts_tcp_send a copy. ts_tcp_send_buf returns where the next bytes go and in *len how many fit
- * there in one piece (the buffer is a ring: after a commit, ask again for the rest); NULL (and
- * *len 0) when nothing may be written now: ts_tcp_send then says why (-TS_EAGAIN, -TS_EPIPE ...).
- * ts_tcp_send_commit(n) sends the first n bytes written there, n <= *len, as ts_tcp_send would
- * have; it returns n or -error. Nothing else may be called between the two. */
-void *ts_tcp_send_buf(struct ts_sock *sock, size_t *len);
+ * ts_tcp_send a copy. ts_tcp_send_buf fills v with where the next bytes go: one piece, or two
+ * when the buffer (a ring) wraps, v[0] first; it returns how many (0 when nothing may be written
+ * now: ts_tcp_send then says why, -TS_EAGAIN, -TS_EPIPE ...). ts_tcp_send_commit(n) sends the
+ * first n bytes written there (v[0] then v[1], n <= their total) as ts_tcp_send would have; it
+ * returns n or -error. Nothing else may be called between the two. */
+struct ts_iov { void *base; size_t len; };
+unsigned ts_tcp_send_buf(struct ts_sock *sock, struct ts_iov v[2]);
 long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n);
 
 /* Read up to len bytes; returns the count, 0 at end of stream (peer's FIN), -TS_EAGAIN when

@@ -1,8 +1,9 @@
 /*
  * `tapstack replay FILE.pcap [FLAGS]`: play a capture through a stack with a virtual clock.
  *
- * The clock is the capture's timestamps: before each frame the stack's (and the apps') timers
- * that fall due are run at their exact deadlines, then the frame is received at its timestamp.
+ * The clock is the capture's timestamps, and the calls into the stack follow the live loop's
+ * pattern (see feed()): timers run at their exact deadlines, as the live loop runs them; frames
+ * with the same timestamp are one batch, received together before anything is sent.
  * Frames whose source MAC is the stack's own were sent by the stack in the live run: they are
  * not fed in, only counted, so that a capture of `tapstack up --pcap` replays as it happened —
  * with the same --seed (and --ip, --mac, apps) the stack makes the same ISNs and goes through
@@ -47,6 +48,10 @@ struct replay {
     uint64_t pending[REPLAY_PENDING];
     unsigned npending;
     uint64_t matched, unmatched_live, pending_lost;
+    bool batch_open;        /* frames received at batch_t, not yet followed by timers and sending */
+    ts_time_t batch_t;
+    bool drained;           /* the stack's frames were taken at drained_t */
+    ts_time_t drained_t;
     char err[256];
     uint8_t buf[REPLAY_BUF];
 };
@@ -155,8 +160,9 @@ static ts_time_t next_deadline(struct replay *r)
     return d;
 }
 
-/* Run every timer due up to t, each at its own deadline (the virtual clock jumps). */
-static void advance(struct replay *r, ts_time_t t)
+/* Run every timer due up to t, each at its own deadline (the virtual clock jumps), as the live
+ * loop does; take what the stack sends after each only if drain_each (past the capture's end). */
+static void advance(struct replay *r, ts_time_t t, bool drain_each)
 {
     for (unsigned step = 0; step < REPLAY_MAX_STEPS; step++) {
         ts_time_t d = next_deadline(r);
@@ -169,9 +175,28 @@ static void advance(struct replay *r, ts_time_t t)
             if (a->poll && a->poll_at && a->poll_at(a->ctx) <= r->now) a->poll(a->ctx, r->now);
         }
         ts_stack_dispatch(r->stack, r->now);
-        drain(r);
+        if (drain_each) drain(r);
     }
     if (t > r->now) r->now = t;
+}
+
+/* The live loop after a wakeup at t: the timers due by t run, then what the stack sends is taken
+ * at t (a wakeup that sent nothing leaves no trace in the capture, and needs none). */
+static void step(struct replay *r, ts_time_t t)
+{
+    advance(r, t, false);
+    drain(r);
+    r->drained = true;
+    r->drained_t = r->now;
+}
+
+/* The batch of frames received at batch_t is over: the live loop ran the timers that became due
+ * meanwhile and took what the stack sends, at batch_t. */
+static void close_batch(struct replay *r)
+{
+    if (!r->batch_open) return;
+    r->batch_open = false;
+    step(r, r->batch_t);
 }
 
 static int start_apps(struct replay *r)
@@ -203,20 +228,32 @@ static int make_stack(struct replay *r)
     return start_apps(r);
 }
 
-/* One record of the capture at its time. */
+/* One record of the capture at its time. The live loop (stack/driver/loop.c) receives the frames
+ * read in one wakeup at one time, distinct from the previous wakeup's: records with the same time
+ * are one batch, received one after another with no timer and no sending between them (the batch
+ * matters: ACK merging withdraws queued pure ACKs, one drain after several ACKs makes larger
+ * segments). Before a batch the timers due by its time run at their deadlines; after it, those due
+ * meanwhile run and the stack's frames are taken. A frame the stack sent at another time than a
+ * batch's was sent on a wakeup by a timer: the timers due by then run, then the sending. */
 static void feed(struct replay *r, const struct ts_pcap_rec *rec)
 {
     ts_time_t t = rec->t < r->now ? r->now : rec->t;   /* a capture that goes back in time */
-    advance(r, t);
+    if (r->batch_open && t != r->batch_t) close_batch(r);
     if (rec->incl_len >= 12 && memcmp(rec->data + 6, ts_stack_config(r->stack)->mac, 6) == 0) {
         r->rec_own++;
+        if (r->batch_open) close_batch(r);
+        else if (!r->drained || t != r->drained_t) step(r, t);
         match_live(r, rec->data, rec->incl_len);
         return;
+    }
+    if (!r->batch_open) {
+        advance(r, t, false);
+        r->batch_open = true;
+        r->batch_t = r->now;
     }
     r->rec_in++;
     ts_obs_receive(r->obs, r->stack, r->now, rec->data, rec->incl_len);
     ts_stack_dispatch(r->stack, r->now);
-    drain(r);
 }
 
 /* Make the stack when the first record says what time it is, then feed every record. Returns 0,
@@ -238,7 +275,8 @@ static int play(struct replay *r, struct ts_pcap_reader *rd)
         return -1;
     }
     if (!r->stack && make_stack(r) < 0) return -1;      /* an empty capture */
-    advance(r, r->now + r->after);
+    close_batch(r);
+    advance(r, r->now + r->after, true);
     return 0;
 }
 
@@ -254,7 +292,7 @@ static void summary(const struct replay *r, struct ts_tracer *t)
     if (r->rec_own)
         fprintf(f, "replay: %llu of the %llu frames sent live were not sent again%s\n",
                 (unsigned long long)r->unmatched_live, (unsigned long long)r->rec_own,
-                r->unmatched_live ? " (differences: timers at exact deadlines here, the time of day in app data (HTTP Date), or another --seed, --ip, --mac, apps)" : "");
+                r->unmatched_live ? " (differences: the time of day in app data (HTTP Date), frames the capture missed, or another --seed, --ip, --mac, apps)" : "");
     if (t) {
         fprintf(f, "replay: %llu state changes, %llu timers fired, %llu drops\n", (unsigned long long)t->states,
                 (unsigned long long)t->timers, (unsigned long long)t->drops);

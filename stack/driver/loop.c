@@ -55,6 +55,7 @@ struct ts_loop {
     unsigned nwatch;
     struct ts_obs *obs;         /* capture/trace/faults, or NULL */
     struct ts_loop_stats st;
+    ts_time_t core_now;         /* the last time given to the stack (timers run at their deadlines) */
 };
 
 static uint8_t *rx_buf(struct ts_loop *l, unsigned i) { return l->rx_mem + (size_t)i * l->frame_cap; }
@@ -240,20 +241,36 @@ static ts_time_t next_deadline(struct ts_loop *l, struct ts_stack *s, struct ts_
     return d;
 }
 
-/* Run the timers that are due: the stack's, then each app's; then deliver events. */
+/* Timer runs per call of run_due, against a deadline that never moves (then the rest run at now). */
+#define RUN_DUE_MAX_STEPS 4096u
+
+/* Run the timers that are due by now (the stack's, the fault queues', each app's), each at its own
+ * deadline in deadline order, or at the core's last time if that is later (a timer armed for "now"
+ * while a batch was received): exactly as `tapstack replay` runs them, so that a capture, which
+ * has the frames' times only, says when each timer ran. Then deliver events. */
 static void run_due(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps, ts_time_t now)
 {
-    bool ran = ts_obs_poll_at(l->obs) <= now && ts_obs_poll(l->obs, s, now);
-    if (ts_stack_poll_at(s) <= now) {
-        ts_stack_poll(s, now);
-        ran = true;
+    bool ran = false;
+    for (unsigned step = 0; step < RUN_DUE_MAX_STEPS; step++) {
+        ts_time_t d = next_deadline(l, s, apps, napps);
+        if (d > now) break;
+        ts_time_t t = d > l->core_now ? d : l->core_now;
+        if (step == RUN_DUE_MAX_STEPS - 1) t = now > l->core_now ? now : l->core_now;
+        l->core_now = t;
+        if (ts_obs_poll_at(l->obs) <= t && ts_obs_poll(l->obs, s, t)) ran = true;
+        if (ts_stack_poll_at(s) <= t) {
+            ts_stack_poll(s, t);
+            ran = true;
+        }
+        for (unsigned i = 0; i < napps; i++) {
+            if (!apps[i].poll || !apps[i].poll_at || apps[i].poll_at(apps[i].ctx) > t) continue;
+            apps[i].poll(apps[i].ctx, t);
+            ran = true;
+        }
+        if (ran) ts_stack_dispatch(s, t);
+        ran = false;
     }
-    for (unsigned i = 0; i < napps; i++) {
-        if (!apps[i].poll || !apps[i].poll_at || apps[i].poll_at(apps[i].ctx) > now) continue;
-        apps[i].poll(apps[i].ctx, now);
-        ran = true;
-    }
-    if (ran) ts_stack_dispatch(s, now);
+    if (now > l->core_now) l->core_now = now;
 }
 
 /* Zero-copy: each frame is written from the stack's memory (with vnet, a writev of the header
@@ -474,8 +491,14 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
     ts_stack_set_tx_gather(s, l->tx_zc && l->vnet && ts_obs_tx_gather_ok(l->obs));
     l->stop = 0;
     l->stop_asked = false;
+    /* What the core is given follows one pattern that a capture (frames and their times only)
+     * describes, so that `tapstack replay` gives it the same: on each wakeup at `now`, the timers
+     * due by now run at their deadlines; the frames read in this batch are received, all at now;
+     * then the timers that became due meanwhile run at now, and what the stack sends is taken at
+     * now. The batch matters (ACK merging withdraws queued pure ACKs; one drain after several
+     * ACKs makes larger segments): the replay takes frames with the same time as one batch. */
+    ts_time_t now = ts_clock_now();
     while (!l->stop && !l->stop_asked) {
-        ts_time_t now = ts_clock_now();
         run_due(l, s, apps, napps, now);
         drain_tx(l, s, now);
         if (l->stop_asked) break;   /* asked from an app's poll: no need to wait */
@@ -484,7 +507,10 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
             fprintf(stderr, "tapstack: io_uring wait failed: %s\n", strerror(-r));
             return r;
         }
-        reap(l, s, ts_clock_now());
+        now = ts_clock_now();
+        if (now <= l->core_now) now = l->core_now + 1;   /* a new batch has a time of its own */
+        run_due(l, s, apps, napps, now);
+        reap(l, s, now);
     }
     return l->stop ? l->stop : l->stop_code;
 }

@@ -114,17 +114,20 @@ static int send_allowed(const struct ts_tcb *t)
     return 0;
 }
 
-void *ts_tcp_send_buf(struct ts_sock *sock, size_t *len)
+unsigned ts_tcp_send_buf(struct ts_sock *sock, struct ts_iov v[2])
 {
     struct ts_tcb *t = ts_tcb_of(sock);
-    *len = 0;
-    if (send_allowed(t) < 0) return NULL;
+    v[0] = v[1] = (struct ts_iov){ NULL, 0 };
+    if (send_allowed(t) < 0) return 0;
     if (ts_ring_space(&t->snd) < t->snd.cap / 2 && t->snd.buf) tcp_grow_snd(t->stack, t);
     uint32_t contig;
     uint8_t *p = ts_ring_tail(&t->snd, &contig);
-    if (!p || contig == 0) return NULL;
-    *len = contig;
-    return p;
+    if (!p || contig == 0) return 0;
+    v[0] = (struct ts_iov){ p, contig };
+    uint32_t rest = ts_ring_space(&t->snd) - contig;    /* past the wrap, from the ring's start */
+    if (rest == 0) return 1;
+    v[1] = (struct ts_iov){ t->snd.buf, rest };
+    return 2;
 }
 
 long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n)
@@ -132,9 +135,8 @@ long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n)
     struct ts_tcb *t = ts_tcb_of(sock);
     int e = send_allowed(t);
     if (e < 0) return e;
-    uint32_t contig;
-    if (n == 0 || !ts_ring_tail(&t->snd, &contig)) return 0;
-    if (n > contig) return -TS_EINVAL;
+    if (n == 0 || !t->snd.buf) return 0;
+    if (n > ts_ring_space(&t->snd)) return -TS_EINVAL;
     ts_ring_commit(&t->snd, (uint32_t)n);
     if (ts_ring_space(&t->snd) == 0) t->flags |= TF_SND_FULL;
     if (tcp_synchronized(t->state)) tcp_output(t->stack, t, now);
@@ -216,8 +218,7 @@ int ts_tcp_shutdown(struct ts_sock *sock, ts_time_t now)
 static void reset_now(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const char *why)
 {
     if (t->state == TS_TCP_SYN_RECEIVED || (tcp_synchronized(t->state) && t->state != TS_TCP_TIME_WAIT))
-        tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
-                     t->sock.node.rport, t->snd_max, t->rcv_nxt, true);
+        tcp_send_rst_own(s, now, t);
     tcp_set_state(s, t, TS_TCP_CLOSED, why, now);
 }
 

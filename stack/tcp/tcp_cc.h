@@ -17,7 +17,7 @@
 #include "tapstack/stack.h"
 #include "tcp/tcp_rate.h"
 
-#define TCP_CC_PRIV_BYTES 160
+#define TCP_CC_PRIV_BYTES 128
 
 struct ts_tcb;
 struct ts_tcp_info;

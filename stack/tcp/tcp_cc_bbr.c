@@ -12,8 +12,8 @@
  *             for more bandwidth and give back the queue that made;
  *   ProbeRTT  when min_rtt has not been seen again for 10 s: cwnd = 4 segments for 200 ms and
  *             a round, to measure it again.
- * Loss: the first round of a recovery sends one segment per segment delivered (packet
- * conservation), then cwnd grows back towards the model; when recovery ends cwnd is at least what
+ * Loss: what an ACK marks lost comes off cwnd; the first round of a recovery sends one segment
+ * per segment delivered (packet conservation), then cwnd grows back towards the model; when recovery ends cwnd is at least what
  * it was before. A random loss thus costs one retransmission, not half the window as it does
  * for CUBIC and NewReno.
  *
@@ -116,11 +116,21 @@ static uint32_t bdp(const struct ts_tcb *t, const struct bbr *b, uint32_t gain)
     return v > TS_TCP_BUF_MAX * 2u ? TS_TCP_BUF_MAX * 2u : (uint32_t)v;
 }
 
-/* The cwnd the model asks for at a gain: gain * BDP, plus 3 segments for delayed and stretched
- * ACKs (Linux's quanta) so that the flight does not fall below one BDP between two ACKs. */
+/* BBR.send_quantum (draft "BBRSetSendQuantum"): what goes out at once, 1 ms at the pacing
+ * rate, between 2 segments and 64 KB. */
+static uint32_t send_quantum(const struct ts_tcb *t, const struct bbr *b)
+{
+    uint64_t q = max_bw(b) * b->pacing_gain / BBR_UNIT / 1000u, lo = 2u * t->mss;
+    if (q > 65536) q = 65536;
+    return q < lo ? (uint32_t)lo : (uint32_t)q;
+}
+
+/* The cwnd the model asks for at a gain (draft "BBRInflight" with "BBRUpdateOffloadBudget"):
+ * gain * BDP plus three send quanta, so that delayed and stretched ACKs and bursts of a quantum
+ * do not starve the flight below one BDP between two ACKs. */
 static uint32_t target_cwnd(const struct ts_tcb *t, const struct bbr *b, uint32_t gain)
 {
-    return bdp(t, b, gain) + 3u * t->mss;
+    return bdp(t, b, gain) + 3u * send_quantum(t, b);
 }
 
 static void set_mode(struct bbr *b, enum bbr_mode m, uint16_t pacing_gain, uint16_t cwnd_gain)
@@ -235,7 +245,7 @@ static void update_min_rtt(struct ts_tcb *t, struct bbr *b, const struct tcp_rat
 /* Loss recovery and timeouts as BBR sees them, from the flags the recovery code keeps: entering
  * a recovery saves cwnd and starts a round of packet conservation; a timeout leaves cwnd at the
  * loss window; the end of either gives back at least the cwnd from before. */
-static void track_recovery(struct ts_tcb *t, struct bbr *b, uint32_t acked)
+static void track_recovery(struct ts_tcb *t, struct bbr *b, uint32_t acked, uint32_t losses)
 {
     bool rec = t->flags & TF_IN_RECOVERY, loss = t->flags & TF_RTO_LOSS;
     if (loss && !b->prev_loss) {
@@ -251,6 +261,11 @@ static void track_recovery(struct ts_tcb *t, struct bbr *b, uint32_t acked)
     } else if (!rec && !loss && (b->prev_recovery || b->prev_loss)) {
         if (b->cwnd < b->prior_cwnd) b->cwnd = b->prior_cwnd;
         b->packet_conservation = false;
+    } else if (losses) {
+        /* what this ACK marked lost has left the flight: cwnd gives it up too, so the segments
+         * to resend go out one for each one delivered, not all at once (a burst of hundreds when
+         * RACK marks a whole stretch whose SACK blocks never came) */
+        b->cwnd = b->cwnd > losses + t->mss ? b->cwnd - losses : t->mss;
     }
     b->prev_recovery = rec;
     b->prev_loss = loss;
@@ -279,7 +294,7 @@ static void bbr_control(struct ts_tcb *t, const struct tcp_rate_sample *rs, ts_t
 {
     struct bbr *b = bbr_of(t);
     if (!b->cwnd) b->cwnd = t->cwnd;
-    track_recovery(t, b, rs->newly_acked);
+    track_recovery(t, b, rs->newly_acked, rs->losses);
     update_bw(t, b, rs);
     update_cycle(t, b, now);
     check_full_bw_and_drain(t, b, rs, now);

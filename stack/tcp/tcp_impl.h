@@ -285,6 +285,11 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 void tcp_retransmit_first(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
 int tcp_retransmit_range(struct ts_stack *s, struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now);
 void tcp_send_probe(struct ts_stack *s, struct ts_tcb *t, ts_time_t now);
+/* A RST for a connection we end on our own (an abort, an orphan's limit), not a reply to a
+ * segment: not sent while the frame pool is down to the reserve kept for replies (a timeout
+ * storm of thousands of ghosts' RSTs emptied it and real clients' SYN,ACKs were dropped);
+ * counted in rst_own_not_sent. The peer, likely gone, learns of it by its own RST exchange. */
+void tcp_send_rst_own(struct ts_stack *s, ts_time_t now, const struct ts_tcb *t);
 void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_synack_cookie(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,

@@ -42,8 +42,7 @@ static void unlink_orphan(struct ts_tcp *tcp, struct ts_tcb *t)
 void tcp_orphan_reset(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const char *why)
 {
     if (t->state == TS_TCP_SYN_RECEIVED || (tcp_synchronized(t->state) && t->state != TS_TCP_TIME_WAIT))
-        tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
-                     t->sock.node.rport, t->snd_max, t->rcv_nxt, true);
+        tcp_send_rst_own(s, now, t);
     tcp_set_state(s, t, TS_TCP_CLOSED, why, now);
 }
 

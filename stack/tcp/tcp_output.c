@@ -368,6 +368,16 @@ static void send_bare(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint32_
     TS_COUNT(s, tcp, tx_segments);
 }
 
+void tcp_send_rst_own(struct ts_stack *s, ts_time_t now, const struct ts_tcb *t)
+{
+    if (ts_frame_pool_free(s) <= frame_reserve(s)) {
+        TS_COUNT(s, tcp, rst_own_not_sent);
+        return;
+    }
+    tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr, t->sock.node.rport,
+                 t->snd_max, t->rcv_nxt, true);
+}
+
 void tcp_send_rst(struct ts_stack *s, ts_time_t now, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport, uint32_t seq, uint32_t ack, bool with_ack)
 {

@@ -31,6 +31,7 @@ struct tcp_segs {
     struct tcp_seg *v;          /* ring, ordered by sequence; capacity a power of two */
     uint32_t head, n, cap;
     uint32_t sacked_bytes, lost_bytes;   /* over the records */
+    uint64_t lost_total;        /* bytes ever marked lost (the rate sampler's losses per ACK) */
 };
 
 struct tcp_rack {

@@ -44,6 +44,9 @@ void tcp_rate_sample(struct ts_tcb *t, uint32_t newly_acked, ts_time_t rtt, ts_t
 {
     struct tcp_rate *c = &t->rate;
     *rs = (struct tcp_rate_sample){ .newly_acked = newly_acked, .rtt = rtt };
+    uint64_t lost = t->segs.lost_total - c->lost_seen;
+    rs->losses = lost > UINT32_MAX ? UINT32_MAX : (uint32_t)lost;
+    c->lost_seen = t->segs.lost_total;
     if (newly_acked) {
         c->delivered += newly_acked;
         c->delivered_time = now;

@@ -24,6 +24,7 @@ struct tcp_rate {
     ts_time_t first_tx_time;        /* C.first_tx_time: send time of the newest delivered segment */
     uint64_t app_limited;           /* C.app_limited: app-limited until delivered passes this; 0: not */
     /* the newest segment delivered by the ACK being processed (P of the draft), 0: none yet */
+    uint64_t lost_seen;             /* segs.lost_total at the last sample */
     uint64_t p_delivered;           /* its P.delivered */
     ts_time_t p_delivered_time, p_first_tx_time, p_sent_time;
     bool p_app_limited, p_valid;
@@ -36,6 +37,7 @@ struct tcp_rate_sample {
     uint64_t delivery_rate;         /* rs.delivery_rate, bytes per second; 0 with no sample */
     uint64_t prior_delivered;       /* rs.prior_delivered: C.delivered when that segment was sent */
     uint32_t newly_acked;           /* bytes this ACK delivered (acknowledged or SACKed) */
+    uint32_t losses;                /* bytes this ACK's loss detection marked lost (rs.losses) */
     ts_time_t rtt;                  /* the ACK's RTT sample, 0: none */
     bool is_app_limited;            /* rs.is_app_limited */
 };

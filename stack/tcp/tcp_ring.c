@@ -105,11 +105,18 @@ void ts_ring_write_beyond(struct ts_ring *r, uint32_t off, const void *src, uint
 
 void ts_ring_commit(struct ts_ring *r, uint32_t n) { r->len += n; }
 
+const uint8_t *ts_ring_span(const struct ts_ring *r, uint32_t off, uint32_t n)
+{
+    if (!r->buf || n == 0) return NULL;
+    uint32_t i = wrap(r, r->head + off);
+    return r->cap - i >= n ? r->buf + i : NULL;
+}
+
 uint8_t *ts_ring_tail(struct ts_ring *r, uint32_t *contig)
 {
     *contig = 0;
     if (ts_ring_alloc(r) < 0) return NULL;
-    uint32_t i = (r->head + r->len) & (r->cap - 1), space = ts_ring_space(r);
+    uint32_t i = wrap(r, r->head + r->len), space = ts_ring_space(r);
     *contig = r->cap - i < space ? r->cap - i : space;
     return r->buf + i;
 }

@@ -49,6 +49,9 @@ uint32_t ts_ring_write(struct ts_ring *r, const void *src, uint32_t n);
  * The ring must be allocated. */
 void ts_ring_write_beyond(struct ts_ring *r, uint32_t off, const void *src, uint32_t n);
 
+/* The n bytes at offset off (off + n <= len) when they lie in one piece, else NULL (they wrap). */
+const uint8_t *ts_ring_span(const struct ts_ring *r, uint32_t off, uint32_t n);
+
 /* Where the next byte appended would go (allocating if needed), and in *contig how many may be
  * written there in one piece (up to the wrap or the space left); NULL when out of memory. */
 uint8_t *ts_ring_tail(struct ts_ring *r, uint32_t *contig);

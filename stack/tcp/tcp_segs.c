@@ -42,6 +42,7 @@ void tcp_seg_set_lost(struct tcp_segs *q, struct tcp_seg *g)
     if (g->flags & (SEG_LOST | SEG_SACKED)) return;
     g->flags |= SEG_LOST;
     q->lost_bytes += seg_len(g);
+    q->lost_total += seg_len(g);
 }
 
 static void clear_lost(struct tcp_segs *q, struct tcp_seg *g)

@@ -25,12 +25,11 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t)
 bool tcp_tso_gather(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t seq, uint32_t len)
 {
     if (!s->tx_gather || !f->big || !(s->cfg.offload & TS_OFFLOAD_CSUM) || len <= t->mss) return false;
-    const struct ts_ring *r = &t->snd;
-    uint32_t i = (r->head + (seq - t->snd_buf_seq)) & (r->cap - 1);
-    if (!r->buf || i + len > r->cap) return false;          /* wraps: copied as before */
-    f->ext = ts_ring_ext(r);
+    const uint8_t *p = ts_ring_span(&t->snd, seq - t->snd_buf_seq, len);
+    if (!p) return false;                                   /* wraps: copied as before */
+    f->ext = ts_ring_ext(&t->snd);
     ts_ext_get(f->ext);
-    f->ext_data = r->buf + i;
+    f->ext_data = p;
     f->ext_len = len;
     TS_COUNT(s, tcp, tx_gathered);
     return true;

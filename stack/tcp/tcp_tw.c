@@ -22,10 +22,10 @@ struct tcp_tw {
     uint32_t flags;                 /* the TCB's TF_* (SACK, window scaling, FIN received ...) */
     uint32_t snd_nxt;               /* = SND.UNA = SND.MAX: our FIN is acknowledged */
     uint32_t rcv_nxt, rcv_wnd, max_snd_wnd;   /* Last.ACK.sent is RCV.NXT: nothing was owed */
+    uint32_t rcv_cap;               /* the receive buffer's size (any size) */
     uint32_t ts_recent, ts_offset;
     uint16_t mss;
     uint8_t snd_wscale, rcv_wscale, chal_count;
-    uint8_t rcv_cap_log2;           /* the receive buffer's size, as a power of two (rounded down) */
     bool ts_ok;
 };
 
@@ -91,9 +91,7 @@ bool tcp_tw_freeze(struct ts_stack *s, struct ts_tcb *t)
     w->snd_nxt = t->snd_nxt;
     w->rcv_nxt = t->rcv_nxt;
     w->rcv_wnd = t->rcv_adv - t->rcv_nxt;
-    /* rounded down: a buffer rounded to whole segments (tcp_round_rcvbuf) thaws a little smaller,
-     * so the window offered from TIME_WAIT never grows (it never shrinks: tcp_rcv_window) */
-    while ((2u << w->rcv_cap_log2) <= t->rcv.cap) w->rcv_cap_log2++;
+    w->rcv_cap = t->rcv.cap;        /* exactly: rings are of any size (tcp_round_rcvbuf) */
     w->max_snd_wnd = t->max_snd_wnd;
     w->ts_recent = t->ts_recent;
     w->ts_offset = t->ts_offset;
@@ -140,7 +138,7 @@ struct ts_tcb *tcp_tw_thaw(struct ts_stack *s, struct ts_demux_node *n)
     t->irs = w->rcv_nxt - 1;
     t->rcv_nxt = w->rcv_nxt;
     t->rcv_adv = w->rcv_nxt + w->rcv_wnd;
-    ts_ring_init(&t->rcv, 1u << w->rcv_cap_log2);
+    ts_ring_init(&t->rcv, w->rcv_cap);
     t->mss = w->mss;
     t->snd_wscale = w->snd_wscale;
     t->rcv_wscale = w->rcv_wscale;

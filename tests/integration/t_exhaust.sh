@@ -7,11 +7,12 @@
 # 5 rounds each; each time is printed (the issue wants each within a second: this test allows 5 s,
 # the machine is shared). scripts/exhaust_nginx.sh runs the same attack against Linux with nginx. tapstack must log its evictions (at most once a second per service), keep
 # its memory bounded, and serve normally after the attack.
-# With 1000 connections the limits are set below it (HTTP 500, FTP 200, echo 500) so that eviction
+# With 1000 connections the limits are set below it (500 each: HTTP, FTP, echo) so that eviction
 # runs; TS_EXHAUST_CONNS=10000 (opt-in, with TS_BIN=build/tapstack for the release build) keeps the
 # default limits (sized from memory and the TCP limit: 8192).
 # Besides the commands (whose times include their own start-up, measured once before the attack),
-# exhaust_probe.py times each service's answer from connect() to its end, 3 rounds of all four;
+# exhaust_probe.py times each service's answer from connect() to its end, 3 rounds of all four
+# (TS_EXHAUST_PROBES=N for more);
 # netstat -s gives what each server's limits did (evictions, timeouts) and TCP's orphans.
 # timeout: 300
 set -u
@@ -21,7 +22,7 @@ CONNS=${TS_EXHAUST_CONNS:-1000}
 SECS=${TS_EXHAUST_SECONDS:-40}
 ROUNDS=5
 if [ "$CONNS" -le 5000 ]; then
-    LIMITS=(--http-max-conns 500 --ftp-max-sessions 200 --echo-max-conns 500)
+    LIMITS=(--http-max-conns 500 --ftp-max-sessions 500 --echo-max-conns 500)
 else
     LIMITS=()
 fi
@@ -119,7 +120,7 @@ for r in $(seq 1 $ROUNDS); do
     sleep 1
 done
 # The same services timed from connect() to the end of the answer, without a command's start-up.
-if ts_ns python3 "$TS_ROOT/tests/integration/exhaust_probe.py" 10.0.0.2 3 0.5 >"$TS_LOGDIR/exhaust.probe" 2>&1; then
+if ts_ns python3 "$TS_ROOT/tests/integration/exhaust_probe.py" 10.0.0.2 "${TS_EXHAUST_PROBES:-3}" 0.5 >"$TS_LOGDIR/exhaust.probe" 2>&1; then
     :
 else
     grep -v ' ok$' "$TS_LOGDIR/exhaust.probe" | head -5

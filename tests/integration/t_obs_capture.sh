@@ -64,7 +64,7 @@ grep ' out ' "$work/replay.trace" | cut -d' ' -f2- >"$work/replay.outf"
 if cmp -s "$work/live.out" "$work/replay.outf"; then
     ts_log "replay: the same $ro frames sent"
 else
-    ts_log "replay: $ro frames sent, $lo live (differ: timers run at their exact deadlines in replay)"
+    ts_log "replay: $ro frames sent, $lo live (the HTTP Date differs)"
 fi
 "$TS_BIN" replay "$cap" --seed 1 --http-root "$work/root" --json 2>/dev/null >"$work/replay.json" ||
     ts_fail "tapstack replay --json failed"

@@ -67,7 +67,7 @@ enum pks_op {
 /* Socket options and fcntl commands a packetdrill call may name. */
 enum pks_sockopt { PKS_SO_NONE, PKS_SO_ERROR, PKS_SO_RCVBUF, PKS_SO_SNDBUF, PKS_SO_REUSEADDR,
                    PKS_SO_LINGER, PKS_SO_KEEPALIVE, PKS_TCP_NODELAY, PKS_TCP_INFO,
-                   PKS_TCP_KEEPIDLE, PKS_TCP_KEEPINTVL, PKS_TCP_KEEPCNT,
+                   PKS_TCP_KEEPIDLE, PKS_TCP_KEEPINTVL, PKS_TCP_KEEPCNT, PKS_TCP_CONGESTION,
                    PKS_F_GETFL, PKS_F_SETFL };
 
 #define PKS_MSG_PEEK 1

@@ -108,6 +108,7 @@ static void apply_opts(struct run *r, struct pkr_fd *f)
 {
     if (f->sndbuf || f->rcvbuf) ts_tcp_set_buffers(f->sock, f->sndbuf, f->rcvbuf);
     if (f->nodelay) ts_tcp_set_nodelay(f->sock, true);
+    if (f->cc[0] && ts_tcp_set_cc(f->sock, f->cc) < 0) pkr_fail(r, "TCP_CONGESTION: no controller \"%s\"", f->cc);
     if (f->keepalive && !f->listener)
         ts_tcp_set_keepalive(f->sock, true, TS_SEC(f->keep_idle ? f->keep_idle : 7200),
                              TS_SEC(f->keep_intvl ? f->keep_intvl : 75), (unsigned)(f->keep_cnt ? f->keep_cnt : 8));
@@ -187,6 +188,13 @@ static void pd_sockopt(struct run *r, const struct pks_call *k, struct pkr_fd *f
         if (set) { f->nodelay = k->val != 0; if (f->sock && !f->listener) ts_tcp_set_nodelay(f->sock, f->nodelay); }
         got = f->nodelay;
         break;
+    case PKS_TCP_CONGESTION: {
+        int rc = ts_tcp_cc_known(k->text) ? 0 : -TS_EINVAL;   /* as ts_tcp_set_cc (Linux: ENOENT) */
+        if (rc == 0) snprintf(f->cc, sizeof f->cc, "%s", k->text);
+        if (rc == 0 && f->sock) apply_opts(r, f);
+        check_ret(r, k, rc, 0, "setsockopt(TCP_CONGESTION)");
+        return;
+    }
     case PKS_SO_LINGER: if (set) f->linger0 = k->flags && k->val == 0; got = k->val; break;
     case PKS_SO_KEEPALIVE: case PKS_TCP_KEEPIDLE: case PKS_TCP_KEEPINTVL: case PKS_TCP_KEEPCNT: {
         long *v = k->opt == PKS_TCP_KEEPIDLE ? &f->keep_idle : k->opt == PKS_TCP_KEEPINTVL ? &f->keep_intvl

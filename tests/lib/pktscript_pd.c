@@ -6,6 +6,7 @@
  *   listen(3, 1) = 0      accept(3, ..., ...) = 4      connect(3, ..., ...) = -1 EINPROGRESS (...)
  *   fcntl(3, F_GETFL) = 0x02 (flags O_RDWR)           fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0
  *   setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0   (SO_RCVBUF SO_SNDBUF TCP_NODELAY SO_KEEPALIVE
+ *   setsockopt(3, SOL_TCP, TCP_CONGESTION, "bbr", 3) = 0   (the connection's or listener's controller)
  *   getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0      TCP_KEEPIDLE TCP_KEEPINTVL TCP_KEEPCNT (seconds)
  *                                                          SO_LINGER [{onoff=1, linger=0}])
  *   getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED}, [104]) = 0
@@ -104,7 +105,8 @@ static const struct { const char *name; enum pks_sockopt opt; } opt_names[] = {
     {"SO_REUSEADDR", PKS_SO_REUSEADDR}, {"SO_LINGER", PKS_SO_LINGER},
     {"SO_KEEPALIVE", PKS_SO_KEEPALIVE}, {"TCP_NODELAY", PKS_TCP_NODELAY},
     {"TCP_INFO", PKS_TCP_INFO}, {"TCP_KEEPIDLE", PKS_TCP_KEEPIDLE},
-    {"TCP_KEEPINTVL", PKS_TCP_KEEPINTVL}, {"TCP_KEEPCNT", PKS_TCP_KEEPCNT}, {"F_GETFL", PKS_F_GETFL}, {"F_SETFL", PKS_F_SETFL},
+    {"TCP_KEEPINTVL", PKS_TCP_KEEPINTVL}, {"TCP_KEEPCNT", PKS_TCP_KEEPCNT},
+    {"TCP_CONGESTION", PKS_TCP_CONGESTION}, {"F_GETFL", PKS_F_GETFL}, {"F_SETFL", PKS_F_SETFL},
 };
 
 static enum pks_sockopt opt_code(const char *name)
@@ -275,6 +277,13 @@ static const char *sockopt_call(bool get, char args[MAX_ARGS][96], int n, struct
     k->opt = opt_code(args[2]);
     if (k->opt == PKS_SO_NONE) { k->text = strdup(args[2]); return NULL; }   /* runner: SKIP */
     if (k->opt == PKS_TCP_INFO) return tcp_info_arg(args[3], get, k);
+    if (k->opt == PKS_TCP_CONGESTION) {                 /* "bbr": the controller's name (Linux) */
+        size_t len = strlen(args[3]);
+        if (get || len < 3 || args[3][0] != '"' || args[3][len - 1] != '"')
+            return "TCP_CONGESTION: setsockopt with a quoted name, as in \"bbr\"";
+        k->text = strndup(args[3] + 1, len - 2);
+        return k->text ? NULL : "out of memory";
+    }
     return bracket_value(args[3], k);
 }
 

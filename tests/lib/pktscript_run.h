@@ -37,6 +37,7 @@ struct pkr_fd {
     bool used, nonblock, nodelay, linger0, keepalive;
     long keep_idle, keep_intvl, keep_cnt;   /* seconds, count; 0: the stack's default */
     size_t sndbuf, rcvbuf;
+    char cc[16];                  /* TCP_CONGESTION, "" for the stack's */
     struct ts_sock *sock;         /* NULL until listen/connect/accept */
     bool listener;
 };

@@ -134,6 +134,26 @@ static void test_extend_history(void **state)
     free(t);
 }
 
+/* A connection run by BBR: -e and the JSON show its model; others show none. */
+static void test_extend_bbr(void **state)
+{
+    struct pair *p = *state;
+    char *t = render(p, "netstat -n -e");
+    assert_null(strstr(t, "bbr "));
+    free(t);
+    assert_int_equal(ts_tcp_set_cc(p->accepted, "bbr"), 0);
+    t = render(p, "netstat -n -e");
+    EXPECT(t, "        cc bbr ");
+    EXPECT(t, "        bbr startup  max_bw 0 B/s  min_rtt ");
+    EXPECT(t, "  pacing_gain 288%  cwnd_gain 288%  pacing_rate 0 B/s (not applied)\n");
+    free(t);
+    t = render(p, "netstat -n -e --json");
+    EXPECT(t, "\"cc\":\"bbr\"");
+    EXPECT(t, "\"bbr\":{\"mode\":\"startup\",\"max_bw_Bps\":0,\"min_rtt_us\":0,\"pacing_gain_pct\":288,"
+              "\"cwnd_gain_pct\":288,\"pacing_rate_Bps\":0}");
+    free(t);
+}
+
 static void test_close_time_wait(void **state)
 {
     struct pair *p = *state;
@@ -156,6 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_conversation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extend_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extend_bbr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_time_wait, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

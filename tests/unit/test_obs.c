@@ -242,6 +242,39 @@ static void test_replay(void **state)
     unlink(trace);
 }
 
+/* Frames with one timestamp are one batch of the live loop: all received before anything is sent
+ * (ACK merging and segment sizes depend on it); frames at other times each get their own. */
+static void test_replay_batch(void **state)
+{
+    (void)state;
+    char cap[64] = "/tmp/ts-obs-bat-XXXXXX", trace[64] = "/tmp/ts-obs-btr-XXXXXX";
+    close(mkstemp(cap));
+    close(mkstemp(trace));
+    struct ts_pcap_writer *w = ts_pcap_open(cap);
+    assert_non_null(w);
+    uint8_t f[200], mac[6], zero[6] = { 0 };
+    obsf_mac(PEER, mac);
+    size_t n = obsf_arp(f, 1, mac, PEER, zero, US);
+    ts_pcap_write(w, TS_SEC(1000), f, n);
+    for (uint16_t i = 1; i <= 4; i++) {              /* 1 and 2 in one batch, 3 and 4 apart */
+        n = obsf_icmp_echo(f, PEER, US, 8, 9, i, 16);
+        ts_pcap_write(w, TS_SEC(1001) + (i <= 2 ? 0 : TS_MS(100) * i), f, n);
+    }
+    assert_int_equal(ts_pcap_close(w), 0);
+    char *argv[] = { "replay", cap, "--seed", "1", "--mac", "02:00:0a:00:00:02", "--trace-file", trace, NULL };
+    assert_int_equal(ts_cmd_replay(8, argv), TS_EXIT_OK);
+    const char *t = slurp(trace);
+    char seq[16] = "";
+    size_t k = 0;
+    for (const char *p = t; *p && k < sizeof seq - 1; p++) {
+        if (strncmp(p, " in  IP", 7) == 0) seq[k++] = 'i';
+        else if (strncmp(p, " out IP", 7) == 0) seq[k++] = 'o';
+    }
+    assert_string_equal(seq, "iiooioio");
+    unlink(cap);
+    unlink(trace);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_passthrough),
         cmocka_unit_test(test_faults_and_capture),
         cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_replay_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -228,7 +228,8 @@ static bool both_eof(void *arg)
 /* A sends XFER bytes to B (which sends nothing) through the wire; returns when both saw EOF.
  * gather: A's super-segments carry their payload by reference (ts_stack_set_tx_gather), made
  * whole again by ts_stack_transmit_info on the way out. */
-static void transfer_opts(struct wire *w, unsigned a_offload, enum wire_mode mode, unsigned loss, bool gather)
+static void transfer_opts(struct wire *w, unsigned a_offload, enum wire_mode mode, unsigned loss, bool gather,
+                          size_t sndbuf)
 {
     wire_init(w, a_offload, mode, loss);
     ts_stack_set_tx_gather(w->t.c, gather);
@@ -242,6 +243,7 @@ static void transfer_opts(struct wire *w, unsigned a_offload, enum wire_mode mod
     struct ts_sock *l;
     assert_int_equal(ts_tcp_listen(w->t.s, 0, 7000, 4, twostack_end_accept, &e[1], &l), 0);
     assert_int_equal(ts_tcp_connect(w->t.c, w->t.now, 0, 0, IP_B, 7000, twostack_end_event, &e[0], &e[0].sock), 0);
+    if (sndbuf) assert_int_equal(ts_tcp_set_buffers(e[0].sock, sndbuf, 0), 0);
     w->t.done = both_eof;
     w->t.done_arg = e;
     twostack_exchange(&w->t, &e[0], &e[1], 50, TS_SEC(600));    /* 50 us link delay */
@@ -257,7 +259,7 @@ static void transfer_opts(struct wire *w, unsigned a_offload, enum wire_mode mod
 
 static void transfer(struct wire *w, unsigned a_offload, enum wire_mode mode, unsigned loss)
 {
-    transfer_opts(w, a_offload, mode, loss, false);
+    transfer_opts(w, a_offload, mode, loss, false, 0);
 }
 
 /* Super-segments handed on whole, with partial checksums: B takes each as one TCP segment
@@ -417,10 +419,14 @@ static void test_tso_gathered(void **state)
 {
     (void)state;
     struct wire w;
-    transfer_opts(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, SPLIT, 3, true);
+    transfer_opts(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, SPLIT, 3, true, 0);
     assert_true(w.gso_frames > 10);
     assert_true(ctr(w.t.c, TS_CTR_tcp_tx_gathered) > 0);
     assert_true(ctr(w.t.c, TS_CTR_tcp_tx_gathered) <= w.gso_frames);
+    twostack_free(&w.t);
+    /* a send buffer the application chose (no automatic growth) */
+    transfer_opts(&w, TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO, PASS_WHOLE, 0, true, 100000);
+    assert_true(ctr(w.t.c, TS_CTR_tcp_tx_gathered) > 10);
     twostack_free(&w.t);
 }
 

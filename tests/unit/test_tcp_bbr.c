@@ -119,7 +119,9 @@ static void startup_to_probe_bw(void **st)
     assert_int_equal(in.bbr_cwnd_gain, 200);
     for (int i = 0; i < 20; i++) path_round(&p);     /* a few gain cycles */
     assert_string_equal(mode(&p), "probe_bw");
-    assert_true(p.t.cwnd >= 2 * BDP * 9 / 10 && p.t.cwnd <= 2 * BDP * 11 / 10 + 3000);
+    /* plus three send quanta: 1 ms at the pacing rate (gain 3/4 to 5/4) */
+    assert_true(p.t.cwnd >= 2 * BDP * 9 / 10 + 3 * (BW / 1000) * 3 / 4);
+    assert_true(p.t.cwnd <= 2 * BDP * 11 / 10 + 3 * (BW / 1000) * 5 / 4);
 }
 
 /* A loss: the first round of recovery conserves packets (cwnd = pipe + delivered), cwnd is not

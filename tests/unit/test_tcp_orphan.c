@@ -213,6 +213,43 @@ static void orphan_limit_resets_the_oldest(void **st)
     ts_stack_free(s);
 }
 
+/* The RST of a connection we abort is not a reply: while the frame pool is down to the reserve
+ * kept for replies (data queued to 200 peers and not yet drained), an abort sends none and counts
+ * it; a SYN still gets its SYN,ACK. Once the queue drains, an abort sends its RST again. */
+static void abort_rst_leaves_the_reply_reserve(void **st)
+{
+    (void)st;
+    struct ts_stack *s = orphan_stack(0);
+    struct ts_sock *l;
+    struct tseg g;
+    uint32_t iss;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 256, NULL, NULL, &l), 0);
+    enum { N = 200 };
+    static struct ts_sock *c[N];
+    static char data[16384];
+    for (unsigned i = 0; i < N; i++) c[i] = open_conn(s, l, (uint16_t)(10000 + i), 65535, &iss);
+    for (unsigned i = 0; i < N; i++) ts_tcp_send(c[i], T0, data, sizeof data);   /* queued, not drained */
+    assert_true(ctr(s, TS_CTR_tcp_output_blocked) > 0);   /* data stopped at the reserve */
+    ts_tcp_abort(c[0], T0);
+    assert_int_equal(ctr(s, TS_CTR_tcp_rst_own_not_sent), 1);
+    tcp_in(s, T0, 9999, 80, 5000, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);   /* a real client */
+    unsigned rst = 0, synack = 0;
+    while (tcp_out(s, T0, &g)) {
+        if (g.h.flags & TS_TCP_RST) rst++;
+        if (g.h.flags == (TS_TCP_SYN | TS_TCP_ACK) && g.h.dport == 9999) synack++;
+    }
+    assert_int_equal(rst, 0);
+    assert_int_equal(synack, 1);
+    ts_tcp_abort(c[1], T0);                               /* the queue is drained: a RST */
+    assert_true(tcp_out(s, T0, &g));
+    assert_true(g.h.flags & TS_TCP_RST);
+    assert_int_equal(g.h.dport, 10001);
+    assert_int_equal(ctr(s, TS_CTR_tcp_rst_own_not_sent), 1);
+    for (unsigned i = 2; i < N; i++) ts_tcp_abort(c[i], T0);
+    ts_tcp_close(l, T0);
+    ts_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +257,7 @@ int main(void)
         cmocka_unit_test(silent_peer_orphan_reset_after_8_retransmissions),
         cmocka_unit_test(fin_wait_2_orphan_ends_whatever_the_peer_sends),
         cmocka_unit_test(orphan_limit_resets_the_oldest),
+        cmocka_unit_test(abort_rst_leaves_the_reply_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,12 +152,43 @@ static void odd_size_wraps(void **st)
     ts_ring_release(&r);
 }
 
+/* ts_ring_tail (where an application writes next) and ts_ring_span (what a gathered frame
+ * carries) on a ring of no power-of-two size, its free space and its bytes wrapping. */
+static void odd_size_tail_and_span(void **st)
+{
+    (void)st;
+    struct ts_ring r;
+    ts_ring_init(&r, 1000);
+    uint8_t b[1000], out[1000];
+    for (unsigned i = 0; i < sizeof b; i++) b[i] = (uint8_t)(i * 7 + 1);
+    assert_int_equal(ts_ring_write(&r, b, 900), 900);
+    ts_ring_consume(&r, 800);                       /* head 800, 100 bytes held */
+    uint32_t contig;
+    uint8_t *p = ts_ring_tail(&r, &contig);
+    assert_ptr_equal(p, r.buf + 900);               /* the next byte goes at 900 ... */
+    assert_int_equal(contig, 100);                  /* ... and 100 fit before the wrap */
+    memcpy(p, b, contig);
+    ts_ring_commit(&r, contig);
+    p = ts_ring_tail(&r, &contig);
+    assert_ptr_equal(p, r.buf);                     /* then from the start, up to the head */
+    assert_int_equal(contig, 800);
+    memcpy(p, b + 100, 300);
+    ts_ring_commit(&r, 300);                        /* 500 held: 100 old, 400 new */
+    assert_ptr_equal(ts_ring_span(&r, 0, 200), r.buf + 800);
+    assert_null(ts_ring_span(&r, 150, 100));        /* 950..1049 wraps */
+    assert_ptr_equal(ts_ring_span(&r, 200, 300), r.buf);
+    ts_ring_peek(&r, 100, out, 400);
+    assert_memory_equal(out, b, 400);
+    ts_ring_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lazy_and_sizes), cmocka_unit_test(wraps),
         cmocka_unit_test(beyond_and_commit), cmocka_unit_test(beyond_survives_empty_read), cmocka_unit_test(long_stream_crosses_many_wraps),
         cmocka_unit_test(read_null_discards), cmocka_unit_test(odd_size_wraps),
+        cmocka_unit_test(odd_size_tail_and_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -193,11 +193,23 @@ static int conn_send(struct http_conn *c, ts_time_t now)
         size_t hl = r->head_len - r->head_sent;
         if (hl == 0 && r->left == 0)
             return 1;
-        size_t room;
-        uint8_t *dst = hl == 0 ? ts_tcp_send_buf(c->sock, &room) : NULL;
-        if (dst) {   /* the body straight into TCP's send buffer: no copy through scratch */
-            long b = body_fill(r, dst, room);
-            long sent = b < 0 ? -1 : ts_tcp_send_commit(c->sock, now, (size_t)b);
+        struct ts_iov v[2];
+        unsigned nv = hl == 0 ? ts_tcp_send_buf(c->sock, v) : 0;
+        if (nv) {   /* the body straight into TCP's send buffer (both pieces, one commit) */
+            size_t n = 0;
+            for (unsigned i = 0; i < nv && r->left > n; i++) {
+                r->off += n;                  /* body_fill reads at r->off, at most r->left */
+                r->left -= n;
+                long b = body_fill(r, v[i].base, v[i].len);
+                r->off -= n;
+                r->left += n;
+                if (b < 0)
+                    return -1;
+                n += (size_t)b;
+                if ((size_t)b < v[i].len)
+                    break;
+            }
+            long sent = ts_tcp_send_commit(c->sock, now, n);
             if (sent < 0)
                 return -1;
             r->off += (uint64_t)sent;
