@@ -14,6 +14,7 @@
 #include <net/if.h>
 
 #include "cli/cli.h"
+#include "cli/malloc_policy.h"
 #include "cli/netstat_srv.h"
 #include "cli/obs_opts.h"
 #include "cli/parse.h"
@@ -248,6 +249,7 @@ int ts_cmd_up(int argc, char **argv)
         ts_up_opts_free(&o);
         return p > 0 ? TS_EXIT_OK : TS_EXIT_USAGE;
     }
+    ts_malloc_policy();   /* before the first ring: rings go back to the kernel when freed */
     struct up_run r;
     memset(&r, 0, sizeof r);
     r.o = &o;
