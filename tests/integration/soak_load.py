@@ -490,6 +490,9 @@ def sample(sk, t0, phase):
     row["arp_incomplete"] = sum(1 for e in arp if e["state"] == "incomplete")
     for k, v in st["memory"].items():
         row["mem_" + k] = v
+    for name, srv in (st.get("servers") or {}).items():     # the apps' connection limits
+        for k in ("evicted", "expired", "refused_full", "refused_peer"):
+            row[f"srv.{name}.{k}"] = srv.get(k)
     for proto, ctrs in st["stats"].items():
         for k, v in ctrs.items():
             row[f"{proto}.{k}"] = v
