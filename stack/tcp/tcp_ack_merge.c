@@ -43,8 +43,11 @@ static bool covered(const struct ts_tcp_opts *o, uint32_t ack, uint32_t l, uint3
 static bool redundant(const struct ts_stack *s, const struct ts_tcb *t, const struct tcp_ackq_slot *q,
                       uint32_t ack, const struct ts_tcp_opts *o)
 {
-    if (!q->frame || !ts_txq_queued(s, q->pos) || !(t->flags & TF_SACK) || q->dsack || SEQ_LT(ack, q->ack))
-        return false;
+    if (!q->frame || !ts_txq_queued(s, q->pos) || q->dsack || SEQ_LT(ack, q->ack)) return false;
+    /* In order (no blocks on either): a cumulative ACK that a higher one follows in the same
+     * batch, with or without SACK. Never an equal one: that is a duplicate ACK, which counts. */
+    if (!q->nsack && !o->nsack) return SEQ_GT(ack, q->ack);
+    if (!(t->flags & TF_SACK)) return false;
     /* Only an ACK with SACK blocks: one without (all in order) is RFC 5681's ACK of every second
      * segment, and at the start of a connection or the end of a transfer it may be all the peer
      * hears. Its first block (the range the segment that asked for it went into) is the new ACK's
