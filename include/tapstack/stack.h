@@ -107,8 +107,10 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why);
 
 /* The stack is about to stop (before ts_stack_free, when a process ends): reset every TCP
  * connection that is not closed, TIME_WAIT and the closing states included, so that no peer
- * keeps retransmitting to a host that is gone (a FIN our last ACK missed, say). Queues one RST
- * per connection (counted as tcp resets_on_shutdown): take the frames out with
+ * keeps retransmitting to a host that is gone (a FIN our last ACK missed, say). Queues a RST
+ * per connection, two when data or a FIN of ours is unacknowledged (at SND.UNA and at SND.MAX,
+ * since a peer takes only the one at its RCV.NXT; counted once, as tcp resets_on_shutdown):
+ * take the frames out with
  * ts_stack_transmit before ts_stack_free. The applications see TS_ECONNABORTED. */
 void ts_stack_shutdown(struct ts_stack *s, ts_time_t now);
 
