@@ -182,6 +182,7 @@ struct ts_tcp {
     const struct tcp_cc_ops *cc_default;  /* the stack's congestion controller (cfg.tcp_cc) */
     struct tcp_tw *tw_head, *tw_tail;     /* TIME_WAIT records, earliest deadline first (tcp_tw.c) */
     unsigned ntw;
+    uint64_t store_ids;             /* identities given to send-buffer storage (ts_tcp_send_store) */
 };
 
 static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }
