@@ -108,7 +108,9 @@ struct ts_tcb {
     uint32_t cwnd, ssthresh, recover, bytes_acked;
     const struct tcp_cc_ops *cc;
     _Alignas(8) uint8_t cc_priv[TCP_CC_PRIV_BYTES];
-    struct tcp_cc_prior cc_prior;   /* before the last reduction, for undo */
+    struct tcp_cc_prior *cc_prior;  /* before the last reduction, for undo: allocated by the first
+                                     * reduction (tcp_cc_save), so a connection that never cut its
+                                     * window, as an idle one, carries 8 bytes for it, not 140 */
     struct tcp_undo undo;           /* spurious retransmission detectors (tcp_undo.c) */
     uint32_t undos;                 /* reductions undone over the connection's life */
     uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 */
