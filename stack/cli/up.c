@@ -219,13 +219,18 @@ static void up_ready(const struct up_run *r)
     fprintf(stderr, "  (Ctrl-C stops it)\n");
 }
 
-/* Undo what up_setup did, in reverse: stop the apps, send their last frames, free the stack. */
+/* Undo what up_setup did, in reverse: stop the apps, reset what is left, send the last frames,
+ * free the stack. The apps abort the connections they hold; those they had closed already
+ * (a response still draining, a FIN not yet acknowledged, TIME_WAIT) have no app: like a host
+ * that forgets them, tapstack resets them (ts_stack_shutdown), so that no client waits on a
+ * window that will never open and no peer resends its FIN for minutes to a TAP nobody reads. */
 static void up_teardown(struct up_run *r)
 {
     ts_time_t now = ts_clock_now();
     for (unsigned i = r->napps; i-- > 0;)
         if (r->apps[i].stop) r->apps[i].stop(r->apps[i].ctx, now);
     if (r->stack && r->loop) {
+        ts_stack_shutdown(r->stack, now);
         ts_stack_dispatch(r->stack, now);
         ts_loop_flush(r->loop, r->stack, now, TS_MS(200));
     }
