@@ -231,12 +231,14 @@ def time_wait_mem(t):
 
 
 def loss_rows(rounds):
-    """TCP under 1 % and 5 % loss each way (nftables, both paths), 20 MB, tapstack beside the kernel:
-    tests/integration/t_tcp_loss.sh with the release binary, which alternates the two for `rounds`
-    rounds and writes its medians as JSON (scripts/loss_xfer.py). Returns bench rows."""
+    """TCP under 1 % and 5 % loss each way (nftables, all paths), 20 MB, tapstack beside the kernel
+    controller for controller (tapstack --cc cubic beside the kernel's CUBIC, --cc bbr beside its BBR, the
+    kernel's given per socket): tests/integration/t_tcp_loss.sh with the release binary, tapstack sending
+    at 1 and 5 % and receiving at 5 %, every transfer alternating for `rounds` rounds; it writes its
+    medians as JSON (scripts/loss_xfer.py). Returns bench rows."""
     out = os.path.join(tmp, "loss.json")
-    env = dict(os.environ, TS_BIN=TAPSTACK, TS_LOSS_MB="20", TS_LOSS_PCTS="1 5", TS_LOSS_ROUNDS=str(rounds),
-               TS_LOSS_LIMIT="300", TS_LOSS_JSON=out)
+    env = dict(os.environ, TS_BIN=TAPSTACK, TS_LOSS_MB="20", TS_LOSS_PCTS="1 5", TS_LOSS_RECV_PCTS="5",
+               TS_LOSS_CCS="cubic bbr", TS_LOSS_ROUNDS=str(rounds), TS_LOSS_LIMIT="300", TS_LOSS_JSON=out)
     r = subprocess.run(["bash", os.path.join(ROOT, "tests", "integration", "t_tcp_loss.sh")], env=env,
                        capture_output=True, text=True, timeout=3600)
     if not os.path.exists(out):
@@ -248,19 +250,18 @@ def loss_rows(rounds):
     with open(out) as f:
         res = json.load(f)
     rows = []
-    for lr in res["rows"]:
-        for d, what in (("send", "sends_download"), ("recv", "receives_upload")):
-            x = lr[d]
-            row = {"scenario": f"loss_{lr['loss_pct']}pct_{res['mb']}MB_{what}", "unit": "MB/s", "better": "higher"}
-            for key in ("tapstack", "kernel"):
-                v = x[f"{key}_runs"]
-                row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
-                            "max": max(v) if v else None, "runs": v}
-            row["ratio"] = x["ratio"]
-            for key in ("tapstack", "kernel"):      # the sender's, per round (scripts/loss_xfer.py)
-                row[key]["retransmits"] = x.get(f"{key}_retransmits")
-                row[key]["timeouts"] = x.get(f"{key}_timeouts")
-            rows.append(row)
+    for c in res["cells"]:
+        # loss_5pct_20MB_cubic_send: tapstack sending (a download) with CUBIC beside the kernel's CUBIC;
+        # ..._recv: tapstack receiving (an upload) from the kernel sending with CUBIC, beside the kernel.
+        row = {"scenario": f"loss_{c['loss_pct']}pct_{c['mb']:g}MB_{c['cc']}_{c['dir']}", "unit": "MB/s",
+               "better": "higher", "cc": c["cc"], "kernel_cc": c["kernel_cc"], "load": res["load"]}
+        for key in ("tapstack", "kernel"):
+            v = c[key]["runs"]
+            row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
+                        "max": max(v) if v else None, "runs": v,
+                        "retransmits": c[key]["retransmits"], "timeouts": c[key]["timeouts"]}  # the sender's
+        row["ratio"] = c["ratio"]
+        rows.append(row)
     return rows
 
 

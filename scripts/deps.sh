@@ -29,7 +29,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd wrk || need_pkgs+=(wrk)
   have_cmd chromium || need_pkgs+=(chromium)
   have_cmd ethtool || need_pkgs+=(ethtool)          # t_tcp_loss: offloads off on the reference path
-  have_cmd nginx || need_pkgs+=(nginx-light)        # t_tcp_loss and make bench: the kernel's HTTP server
+  have_cmd nginx || need_pkgs+=(nginx-light)        # t_exhaust and make bench: the kernel's HTTP server
   have_cmd xmllint || need_pkgs+=(libxml2-utils)
   /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || need_pkgs+=(python3-matplotlib)   # t_soak's plot
   have_cmd pkg-config || need_pkgs+=(pkg-config)    # tests/install: examples built against an installed copy

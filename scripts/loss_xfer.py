@@ -1,42 +1,62 @@
 #!/usr/bin/env python3
-"""TCP under loss, tapstack beside the Linux kernel in the same run (issue 18).
+"""TCP under loss, tapstack beside the Linux kernel in the same run, controller for controller (issue 18).
 
-Used by tests/integration/t_tcp_loss.sh (which makes the namespaces with lib.sh) and, through it,
-by `make bench` (scripts/bench.py reads the JSON). Subcommands:
+Used by tests/integration/t_tcp_loss.sh (which makes the namespaces with lib.sh and starts one tapstack
+per controller) and, through it, by `make bench` (scripts/bench.py reads the JSON). Subcommands:
 
-  table    --tap-client NS --tap-router NS --tap-ip IP --ref-client NS --ref-router NS --ref-server NS
-           --ref-ip IP --tapstack BIN --ctl SOCK --mb N --loss "1 5 10" [--rounds R] [--limit S]
-           [--dir send|recv|both] [--json FILE] [--ss DIR] [--pcap DIR --tap-ifs "IF..." --ref-ifs "IF..."]
-      For each loss rate: nftables in each path's router namespace counts the forwarded TCP frames
-      (SYNs aside) each way and drops that share of them (numgen random). Then R rounds, tapstack
-      and the kernel alternating (tapstack first in odd rounds, the kernel in even ones): a download
-      of N MB (curl; tapstack's /bytes/N, nginx's /pattern file with the same bytes) and an upload of
-      N MB (into tapstack's discard on port 9; into `sink` on the kernel side), from the client
-      namespaces; --dir keeps one of the two. Each transfer prints its goodput, the frames dropped
-      of those forwarded each way, and both ends' counters over it: the sender's retransmitted
-      segments, timeouts, tail loss probes and recoveries, the receiver's segments sent (ACKs),
-      out-of-order segments, D-SACKs and drops (the kernel's from /proc/net/snmp and netstat in its
-      namespace, tapstack's from `netstat -s --json` over SOCK), and for tapstack (process --pid) the
-      CPU time it used, the time it waited for a CPU and the frames its TAP dropped. A transfer fails when its bytes
-      differ (SHA-256 against the /bytes/N pattern; an upload must be fully taken: the server's FIN
-      after ours, and the kernel-side sink returns the SHA-256 of what it read), when it is not done
-      within --limit seconds, when fewer than half as many data frames passed as the transfer has
-      segments (frames larger than one segment: offloads on), or when the drops either way are not
-      the rate asked (more than 5 binomial standard deviations plus 2 frames off: about one false
-      failure in a million checks). The table holds the medians per direction,
-      the ratio tapstack/kernel and the median number of segments each sender retransmitted. Exit
-      status 1 if any transfer failed; timing is printed, never judged.
+  table    --tap CC:CLIENT:ROUTER:IP:CTL:PID ... --ref-client NS --ref-router NS --ref-server NS --ref-ip IP
+           --tapstack BIN [--send "1 5 10"] [--recv "5"] [--mb N] [--mb-for "CC@PCT=MB ..."]
+           [--rounds R] [--limit S] [--json FILE] [--ss DIR] [--pcap DIR --tap-ifs "IF..." --ref-ifs "IF..."]
+      --tap, once per controller: a tapstack started with `--cc CC` (its client and router namespaces,
+      address, control socket and PID). The kernel's side is one server (`kserve`, below) with a
+      listener per controller, each set with setsockopt(TCP_CONGESTION): both Linux columns come from
+      the same server. The cells: for each loss rate in --send and each controller, tapstack sending
+      (a download with curl of /bytes/N from the tapstack with that --cc) beside the kernel sending
+      with the same controller; for each rate in --recv and each controller, the kernel client
+      sending (an upload of N bytes, its socket given that controller) into tapstack's discard
+      (port 9) beside the same upload into the kernel's sink. N is --mb MB, or what --mb-for gives
+      for that controller and rate (the same size for tapstack and the kernel in a cell: Linux
+      CUBIC at 10 % sends about 0.2 MB/s).
+      For each loss rate: nftables in each router namespace counts the forwarded TCP frames (SYNs
+      aside) each way and drops that share of them (numgen random). Then R rounds; each round runs
+      every transfer of every cell at that rate once, in an order that turns by one place each
+      round (so each goes first in turn, and tapstack and the kernel alternate). Each transfer
+      prints its goodput, the load average, the controller the kernel's socket used (getsockopt
+      TCP_CONGESTION on that connection, by the server or the uploading client), the frames
+      dropped of those forwarded each way, and both ends' counters over it: the sender's
+      retransmitted segments, timeouts, tail loss probes and recoveries, the receiver's segments
+      sent (ACKs), out-of-order segments, D-SACKs and drops (the kernel's from /proc/net/snmp and
+      netstat in its namespace, tapstack's from `netstat -s --json` over its control socket), and
+      for tapstack the CPU time it used, the time it waited for a CPU and the frames its TAP
+      dropped. tapstack's controller is read from its listeners (`netstat -l -e --json`) before
+      the first transfer. A transfer fails when its bytes differ (SHA-256 against the /bytes/N
+      pattern; an upload must be fully taken: the server's FIN after ours, and the kernel-side
+      sink returns the SHA-256 of what it read), when it is not done within --limit seconds, when
+      the kernel's socket ran another controller than asked, when fewer than half as many data
+      frames passed as the transfer has segments (frames larger than one segment: offloads on),
+      or when the drops either way are not the rate asked (more than 5 binomial standard
+      deviations plus 2 frames off: about one false failure in a million checks). The table holds
+      the medians per cell, the ratio tapstack/kernel and the median number of segments each
+      sender retransmitted. Exit status 1 if any transfer failed; timing is printed, never judged.
       --ss DIR: `ss -tin` every 50 ms in the kernel's namespaces of each transfer, one file per
-      transfer and namespace (PCT pct_WHO_DIR_rROUND.NS.ss). --pcap DIR: tcpdump (headers) on the given
-      interfaces of the router of each transfer, one file per transfer and interface.
-  pattern  PATH N           write the /bytes/N pattern to PATH (for nginx)
-  sink     IP PORT          serve forever: read each connection to EOF, answer the SHA-256 hex, close
-  upload   IP PORT N LIMIT  (run in the client namespace) send N pattern bytes, wait for the
-                            server's FIN; prints "secs=S bytes=N reply=TEXT"
+      transfer and namespace. --pcap DIR: tcpdump (headers) on the given interfaces of the router
+      of each transfer, one file per transfer and interface.
+  kserve   IP FILE          the kernel's server, forever: HTTP GET /bytes/N (the first N bytes of FILE,
+                            sendfile) on one port per controller (KPORT below; the listener's
+                            TCP_CONGESTION set so), the reply carrying the connection's controller in
+                            X-TCP-Congestion; and a sink on port 9: read each connection to EOF,
+                            answer the SHA-256 hex, close
+  pattern  PATH N           write the /bytes/N pattern to PATH (for kserve)
+  upload   IP PORT N LIMIT CC  (run in the client namespace) send N pattern bytes from a socket given
+                            congestion controller CC, wait for the server's FIN; prints
+                            "secs=S bytes=N cc=USED reply=TEXT"
 """
-import hashlib, json, os, re, socket, statistics, subprocess, sys, time
+import hashlib, json, os, re, socket, statistics, subprocess, sys, threading, time
 
 PAT = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-\n"   # tapstack's /bytes/N
+KCC = {"cubic": "cubic", "bbr": "bbr", "newreno": "reno"}   # tapstack's controller -> the kernel's
+KPORT = {"cubic": 80, "bbr": 81, "reno": 82}                # kserve's listener per kernel controller
+NAME = {"cubic": "CUBIC", "bbr": "BBR", "newreno": "NewReno"}
 
 
 def pattern(n):
@@ -47,12 +67,16 @@ def in_ns(ns, cmd):
     return ["ip", "netns", "exec", ns] + cmd
 
 
+def load():
+    return "load %.1f" % os.getloadavg()[0]
+
+
 def nft_loss(router, ip, pct):
     """In the router namespace, drop pct % of the forwarded TCP frames to and from ip (replaces
     earlier rules; 0 removes them). SYNs pass: a lost SYN costs a 1 s timeout that would swamp
-    the figure of a short transfer with noise; the bulk transfer's recovery is what we measure. The forward hook sees single frames (offloads off on the
-    router's links); a drop at a host's own output hook would only be a local send error to
-    that host's TCP, retried at once, not a loss."""
+    the figure of a short transfer with noise; the bulk transfer's recovery is what we measure. The
+    forward hook sees single frames (offloads off on the router's links); a drop at a host's own
+    output hook would only be a local send error to that host's TCP, retried at once, not a loss."""
     subprocess.run(in_ns(router, ["nft", "delete", "table", "inet", "tsloss"]), capture_output=True)
     if pct <= 0:
         return
@@ -87,9 +111,10 @@ def loss_check(frames, drops, pct):
 
 
 def download(ns, url, n, limit, want):
-    """curl url in ns; returns (MB/s or None, text)."""
+    """curl url in ns; returns (MB/s or None, text, the server's X-TCP-Congestion or "")."""
     p = subprocess.Popen(in_ns(ns, ["curl", "-s", "--max-time", str(limit), "-w",
-                                    "%{stderr}%{http_code} %{size_download} %{time_total}", url]),
+                                    "%{stderr}%{http_code} %{size_download} %{time_total} "
+                                    "%header{x-tcp-congestion}", url]),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     h, got = hashlib.sha256(), 0
     while True:
@@ -100,34 +125,43 @@ def download(ns, url, n, limit, want):
         got += len(b)
     err = p.stderr.read().decode(errors="replace").split()
     p.wait()
-    secs = float(err[2]) if len(err) == 3 else 0.0
+    secs = float(err[2]) if len(err) >= 3 else 0.0
+    cc = err[3] if len(err) >= 4 else ""
     if p.returncode != 0 or got != n or h.hexdigest() != want:
         return None, f"{got} of {n} bytes, {'same' if h.hexdigest() == want else 'different'} SHA-256, " \
-                     f"curl status {p.returncode} after {secs:.1f}s (limit {limit}s)"
-    return n / secs / 1e6, f"{secs:.2f}s, SHA-256 equal"
+                     f"curl status {p.returncode} after {secs:.1f}s (limit {limit}s)", cc
+    return n / secs / 1e6, f"{secs:.2f}s, SHA-256 equal", cc
 
 
-def upload(ns, ip, port, n, limit, want):
+def upload(ns, ip, port, n, limit, want, cc):
+    """The upload subcommand in ns; returns (MB/s or None, text, the controller its socket used)."""
     try:
         r = subprocess.run(in_ns(ns, [sys.executable, os.path.abspath(__file__), "upload", ip, str(port), str(n),
-                                      str(limit)]), capture_output=True, text=True, timeout=limit + 30)
+                                      str(limit), cc]), capture_output=True, text=True, timeout=limit + 30)
     except subprocess.TimeoutExpired:
-        return None, f"not done in {limit + 30} s"
-
+        return None, f"not done in {limit + 30} s", ""
     kv = dict(x.split("=", 1) for x in r.stdout.split() if "=" in x)
     if r.returncode != 0 or int(kv.get("bytes", 0)) != n:
-        return None, (r.stdout + r.stderr).strip()[-300:]
+        return None, (r.stdout + r.stderr).strip()[-300:], kv.get("cc", "")
     reply = kv.get("reply", "")
     if reply and reply != want:
-        return None, f"the receiver's SHA-256 differs: {reply}"
+        return None, f"the receiver's SHA-256 differs: {reply}", kv.get("cc", "")
     secs = float(kv["secs"])
-    return n / secs / 1e6, f"{secs:.2f}s, " + ("SHA-256 equal" if reply else "all taken (FIN after ours)")
+    return n / secs / 1e6, f"{secs:.2f}s, " + ("SHA-256 equal" if reply else "all taken (FIN after ours)"), kv["cc"]
 
 
-def do_upload(ip, port, n, limit):
+def sock_cc(s):
+    """The congestion controller a kernel socket uses (getsockopt TCP_CONGESTION)."""
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).split(b"\0")[0].decode()
+
+
+def do_upload(ip, port, n, limit, cc):
     data = pattern(n)
     t0 = time.time()
-    s = socket.create_connection((ip, port), timeout=limit)
+    s = socket.socket()
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+    s.settimeout(limit)
+    s.connect((ip, port))
     s.settimeout(max(1.0, limit - (time.time() - t0)))
     view = memoryview(data)
     for off in range(0, n, 1 << 16):
@@ -140,25 +174,72 @@ def do_upload(ip, port, n, limit):
             break
         reply += b
     secs = time.time() - t0
+    used = sock_cc(s)
     s.close()
-    print(f"secs={secs:.4f} bytes={n} reply={reply.decode(errors='replace').strip()}")
+    print(f"secs={secs:.4f} bytes={n} cc={used} reply={reply.decode(errors='replace').strip()}")
 
 
-def sink(ip, port):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((ip, port))
-    ls.listen(8)
+def serve_http(c, path):
+    """One kserve HTTP connection: GET /bytes/N answered from the file at path by sendfile."""
+    req = b""
+    while b"\r\n\r\n" not in req and len(req) < 8192:
+        b = c.recv(4096)
+        if not b:
+            return
+        req += b
+    m = re.match(rb"GET /bytes/(\d+) HTTP/1\.[01]\r\n", req)
+    size = os.path.getsize(path)
+    if not m or int(m.group(1)) > size:
+        c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        return
+    n = int(m.group(1))
+    c.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nX-TCP-Congestion: {sock_cc(c)}\r\n"
+              f"Connection: close\r\n\r\n".encode())
+    with open(path, "rb") as f:
+        off = 0
+        while off < n:
+            k = os.sendfile(c.fileno(), f.fileno(), off, n - off)
+            if k <= 0:
+                return
+            off += k
+
+
+def serve_sink(c, _):
+    h = hashlib.sha256()
     while True:
-        c, _ = ls.accept()
-        h = hashlib.sha256()
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+    c.sendall(h.hexdigest().encode() + b"\n")
+
+
+def kserve(ip, path):
+    def conn(c, fn):
+        try:
+            fn(c, path)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def listen(port, fn, cc=None):
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if cc:       # accepted connections take the listener's controller
+            ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+        ls.bind((ip, port))
+        ls.listen(16)
         while True:
-            b = c.recv(1 << 20)
-            if not b:
-                break
-            h.update(b)
-        c.sendall(h.hexdigest().encode() + b"\n")
-        c.close()
+            c, _ = ls.accept()
+            threading.Thread(target=conn, args=(c, fn), daemon=True).start()
+
+    ts = [threading.Thread(target=listen, args=(p, serve_http, cc), daemon=True) for cc, p in KPORT.items()]
+    ts.append(threading.Thread(target=listen, args=(9, serve_sink), daemon=True))
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
 
 
 def med(v):
@@ -166,7 +247,11 @@ def med(v):
 
 
 def fmt(v):
-    return "-" if v is None else (f"{v:.0f}" if v >= 100 else f"{v:.2f}")
+    return "-" if v is None else (f"{v:.0f}" if v >= 100 else f"{v:.3g}")
+
+
+def fr(v):
+    return "-" if v is None else f"{v:.2f}"
 
 
 def ratio(a, b):
@@ -194,6 +279,18 @@ def tapstack_counters(binary, ctl):
         return {}
 
 
+def tapstack_cc(binary, ctl):
+    """The controller of tapstack's HTTP listener (port 80), from `netstat -t -l -e --json`."""
+    r = subprocess.run([binary, "netstat", "-t", "-l", "-e", "--json", "--ctl", ctl], capture_output=True, text=True)
+    try:
+        for s in json.loads(r.stdout)["sockets"]:
+            if s["local"]["port"] == 80:
+                return s["tcp"]["cc"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    return "?"
+
+
 def host_counters(pid, router):
     """tapstack's process and its TAP: [CPU time, time waiting for a CPU (ns, /proc/PID/schedstat),
     frames the TAP dropped on their way to tapstack (its queue full), frames it dropped from it]."""
@@ -215,7 +312,8 @@ def side_text(role, kind, c):
     g = lambda *names: sum(c.get(x, 0) for x in names)
     if role == "sender" and kind == "kernel":
         return (f"{g('Tcp.RetransSegs')} retransmitted, {g('TcpExt.TCPTimeouts')} timeouts, "
-                f"{g('TcpExt.TCPLossProbes')} probes, {g('TcpExt.TCPSackRecovery')} recoveries")
+                f"{g('TcpExt.TCPLossProbes')} probes, {g('TcpExt.TCPSackRecovery')} recoveries, "
+                f"{g('TcpExt.TCPDSACKRecv')} D-SACKs received")
     if role == "sender":
         return (f"{g('retransmits')} retransmitted, {g('timeouts')} timeouts, {g('tail_loss_probes')} probes, "
                 f"{g('recoveries')} recoveries")
@@ -250,40 +348,57 @@ def stop(p):
     p.wait()
 
 
-def one_transfer(a, t, d, pct, r, ends, n, want):
-    """One timed transfer (t: "tapstack" or "kernel"; d: "send" = download, "recv" = upload) with its
-    checks and counters. Returns (MB/s or None, the line to print, counter differences)."""
-    ns, router, ip, url, server_ns, ifs = ends[t]
-    tag = f"{pct}pct_{t}_{d}_r{r + 1}"
+class End:
+    """One side of a cell: who ("tapstack" or "kernel"), its controller, the namespaces of the client, the
+    router and (the kernel's) the server, the server's address and port, the router's interfaces to
+    capture, and tapstack's control socket and PID."""
+    def __init__(self, who, cc, client, router, ip, port, server=None, ifs=(), ctl=None, pid=None):
+        self.who, self.cc, self.client, self.router, self.ip, self.port = who, cc, client, router, ip, port
+        self.server, self.ifs, self.ctl, self.pid = server, list(ifs), ctl, pid
+
+
+def transfer(a, e, d, n, want):
+    """The timed transfer itself: (MB/s or None, text, the kernel socket's controller or None)."""
+    if d == "send":
+        v, why, cc = download(e.client, f"http://{e.ip}:{e.port}/bytes/{n}", n, a.limit, want)
+        return v, why, (cc if e.who == "kernel" else None)
+    v, why, cc = upload(e.client, e.ip, 9, n, a.limit, want, KCC[e.cc])
+    return v, why, cc
+
+
+def one_transfer(a, e, d, pct, tag, n, want):
+    """One timed transfer (d: "send" = download, e sending; "recv" = upload, the kernel client sending
+    into e) with its checks and counters. Returns (MB/s or None, the line to print, counters)."""
     aside = []
     if a.ss:
-        aside += [sampler(x, os.path.join(a.ss, f"{tag}.{x}.ss"), 0.05) for x in (ns, server_ns) if x]
+        aside += [sampler(x, os.path.join(a.ss, f"{tag}.{x}.ss"), 0.05) for x in (e.client, e.server) if x]
     if a.pcap:
-        aside += [capture(router, f, os.path.join(a.pcap, f"{tag}.{f}.pcap")) for f in ifs]
+        aside += [capture(e.router, f, os.path.join(a.pcap, f"{tag}.{f}.pcap")) for f in e.ifs]
         time.sleep(0.3)                          # tcpdump has begun listening
-    kc = {x: kernel_counters(x) for x in (ns, server_ns) if x}
-    tc = tapstack_counters(a.tapstack, a.ctl) if t == "tapstack" else {}
-    hc = host_counters(a.pid, router) if t == "tapstack" else []
-    before = nft_counts(router)
-    if d == "send":
-        v, why = download(ns, url, n, a.limit, want)
-    else:
-        v, why = upload(ns, ip, 9, n, a.limit, want)
-    frames = [x - y for x, y in zip(nft_counts(router), before)]
+    kc = {x: kernel_counters(x) for x in (e.client, e.server) if x}
+    tc = tapstack_counters(a.tapstack, e.ctl) if e.ctl else {}
+    hc = host_counters(e.pid, e.router) if e.pid else []
+    before = nft_counts(e.router)
+    v, why, kcc = transfer(a, e, d, n, want)
+    frames = [x - y for x, y in zip(nft_counts(e.router), before)]
     kc = {x: {k: c - kc[x].get(k, 0) for k, c in kernel_counters(x).items()} for x in kc}
-    if t == "tapstack":
-        tc = {k: c - tc.get(k, 0) for k, c in tapstack_counters(a.tapstack, a.ctl).items()}
-        hc = [x - y for x, y in zip(host_counters(a.pid, router), hc)]
+    if e.ctl:
+        tc = {k: c - tc.get(k, 0) for k, c in tapstack_counters(a.tapstack, e.ctl).items()}
+        hc = [x - y for x, y in zip(host_counters(e.pid, e.router), hc)]
     if a.pcap:
         time.sleep(0.3)                          # tcpdump has written the last frames
     for p in aside:
         stop(p)
     # The server's side and the client's: tapstack is the server on its path, the kernel the client.
-    server = ("tapstack", tc) if t == "tapstack" else ("kernel", kc[server_ns])
-    client = ("kernel", kc[ns])
+    server = ("tapstack", tc) if e.who == "tapstack" else ("kernel", kc[e.server])
+    client = ("kernel", kc[e.client])
     snd, rcv = (server, client) if d == "send" else (client, server)
+    if kcc is not None:
+        why += f"; the kernel's socket ran {kcc or '(not told)'}"
+        if v is not None and kcc != KCC[e.cc]:
+            v, why = None, why + f": not {KCC[e.cc]}, the controller asked"
     pc = lambda d, f: f"{d} of {f} ({100 * d / max(f, 1):.1f} %)"
-    why += (f"; nftables dropped {pc(frames[2], frames[0])} frames to {t}, {pc(frames[3], frames[1])} from it"
+    why += (f"; nftables dropped {pc(frames[2], frames[0])} frames to {e.who}, {pc(frames[3], frames[1])} from it"
             f"; sender ({snd[0]}): {side_text('sender', *snd)}; receiver ({rcv[0]}): {side_text('receiver', *rcv)}")
     if hc:
         why += (f"; tapstack ran {hc[0] / 1e6:.0f} ms and waited {hc[1] / 1e6:.0f} ms for a CPU, its TAP dropped"
@@ -295,67 +410,142 @@ def one_transfer(a, t, d, pct, r, ends, n, want):
     for frm, drp, way in ((frames[0], frames[2], "to"), (frames[1], frames[3], "from")):
         bad = loss_check(frm, drp, pct)
         if v is not None and bad:
-            v, why = None, why + f": the loss {way} {t} was not what was asked: {bad}"
+            v, why = None, why + f": the loss {way} {e.who} was not what was asked: {bad}"
     return v, why, {"sender": snd[1], "receiver": rcv[1], "frames": frames, "host": hc}
 
 
+def sizes(a):
+    """{(cc, pct): MB} from --mb-for "CC@PCT=MB ..."."""
+    out = {}
+    for x in a.mb_for.split():
+        m = re.fullmatch(r"(\w+)@(\d+)=(\d+(?:\.\d+)?)", x)
+        if not m:
+            sys.exit(f"loss_xfer: --mb-for '{x}': expected CC@PCT=MB, e.g. cubic@10=5")
+        out[(m.group(1), int(m.group(2)))] = float(m.group(3))
+    return out
+
+
+def ends_of(a):
+    """{(who, cc): End} for every controller given by --tap."""
+    ends = {}
+    for x in a.tap:
+        f = x.split(":")
+        if len(f) != 6 or f[0] not in KCC:
+            sys.exit(f"loss_xfer: --tap '{x}': expected CC:CLIENT:ROUTER:IP:CTL:PID, CC one of {', '.join(KCC)}")
+        cc = f[0]
+        ends[("tapstack", cc)] = End("tapstack", cc, f[1], f[2], f[3], 80, ifs=a.tap_ifs.split(), ctl=f[4], pid=f[5])
+        ends[("kernel", cc)] = End("kernel", cc, a.ref_client, a.ref_router, a.ref_ip, KPORT[KCC[cc]],
+                                   server=a.ref_server, ifs=a.ref_ifs.split())
+    return ends
+
+
+def cell_runs(a, ends, pct, cells, mb_of, results):
+    """R rounds at one loss rate: every transfer of every cell (d, cc) once per round; odd rounds in the
+    reverse order of the even ones, whose order turns by one cell every two rounds. Results go to results[(pct, d, cc)][who]: {"runs", "retransmits", "timeouts"}."""
+    jobs = [(d, cc, who) for d, cc in cells for who in ("tapstack", "kernel")]
+    bad = 0
+    for r in range(a.rounds):
+        k = 2 * (r // 2) % len(jobs)                 # each cell's pair goes first in turn
+        order = jobs[k:] + jobs[:k]
+        if r % 2:                                    # and tapstack and the kernel swap places
+            order = order[::-1]
+        for d, cc, who in order:
+            e, mb = ends[(who, cc)], mb_of(cc, pct)
+            n = int(mb * 1000000)
+            want = hashlib.sha256(pattern(n)).hexdigest()
+            tag = f"{pct}pct_{who}_{cc}_{d}_r{r + 1}"
+            ld = load()
+            v, why, c = one_transfer(a, e, d, pct, tag, n, want)
+            what = (f"{who} {'sends' if d == 'send' else 'receives'} {mb:g} MB at {pct} % "
+                    f"({NAME[cc]}{'' if d == 'send' else ' sending'})")
+            print(f"  {what}, round {r + 1}, {ld}: " + (f"{v:.2f} MB/s, {why}" if v else f"FAILED: {why}"),
+                  flush=True)
+            x = results.setdefault((pct, d, cc), {}).setdefault(who, {"runs": [], "retransmits": [],
+                                                                     "timeouts": []})
+            x["retransmits"].append(c["sender"].get("retransmits", c["sender"].get("Tcp.RetransSegs", 0)))
+            x["timeouts"].append(c["sender"].get("timeouts", c["sender"].get("TcpExt.TCPTimeouts", 0)))
+            if v is None:
+                bad += 1
+            else:
+                x["runs"].append(v)
+    return bad
+
+
+def print_table(a, ccs, rows, results, loads):
+    """The table: a line per loss rate and direction, a pair of columns and a ratio per controller."""
+    print(f"\nTCP under loss, medians of {a.rounds} round(s) alternating every transfer, MB/s (the sender's "
+          f"retransmitted segments, median); nftables dropping each way on both paths; load average "
+          f"{loads[0]} at the start, {loads[1]} at the end; the kernel's controller per socket (TCP_CONGESTION):")
+    head = " | ".join(f"tapstack {NAME[c]} | Linux {NAME[c]} | ratio" for c in ccs)
+    print(f"| loss each way | transfer | {head} |")
+    print("| --- | --- |" + " ---: | ---: | ---: |" * len(ccs))
+    below = []
+    for pct, d in rows:
+        mbs = {c: results[(pct, d, c)]["mb"] for c in ccs if (pct, d, c) in results}
+        size = (f"{next(iter(mbs.values())):g} MB" if len(set(mbs.values())) == 1 else
+                ", ".join(f"{NAME[c]} {m:g} MB" for c, m in mbs.items()))
+        what = ("tapstack sends; Linux sends" if d == "send" else
+                "Linux sends into tapstack; into Linux") + f" ({size})"
+        cells = []
+        for c in ccs:
+            x = results.get((pct, d, c))
+            if not x:
+                cells += ["-", "-", "-"]
+                continue
+            for who in ("tapstack", "kernel"):
+                rt = med(x[who]["retransmits"])
+                cells.append(f"{fmt(x[who]['median'])}" + (f" ({rt:.0f})" if rt is not None else ""))
+            cells.append(fr(x["ratio"]))
+            if x["ratio"] is None or x["ratio"] < 1.0:
+                below.append(f"{'sending' if d == 'send' else 'receiving'} at {pct} % with {NAME[c]} "
+                             f"({fr(x['ratio'])})")
+        print(f"| {pct} % | {what} | " + " | ".join(cells) + " |")
+    print("ratios under 1.0: " + ("; ".join(below) if below else "none"))
+
+
 def table(a):
-    n = a.mb * 1000000
-    want = hashlib.sha256(pattern(n)).hexdigest()
-    ends = {"tapstack": (a.tap_client, a.tap_router, a.tap_ip, f"http://{a.tap_ip}/bytes/{n}", None,
-                         a.tap_ifs.split()),
-            "kernel": (a.ref_client, a.ref_router, a.ref_ip, f"http://{a.ref_ip}/pattern", a.ref_server,
-                       a.ref_ifs.split())}
-    dirs = ("send", "recv") if a.dir == "both" else (a.dir,)
+    ends = ends_of(a)
+    ccs = [x.split(":")[0] for x in a.tap]
+    mb_for = sizes(a)
+    mb_of = lambda cc, pct: mb_for.get((cc, pct), a.mb)
     for x in (a.ss, a.pcap):
         if x:
             os.makedirs(x, exist_ok=True)
-    rows, bad = [], 0
-    for pct in [int(x) for x in a.loss.split()]:
-        for _, router, ip, *_ in ends.values():
+    for cc in ccs:
+        e = ends[("tapstack", cc)]
+        got = tapstack_cc(a.tapstack, e.ctl)
+        print(f"tapstack at {e.ip} (client {e.client}) runs {got}; the kernel's server at {a.ref_ip}:"
+              f"{KPORT[KCC[cc]]} gives its connections {KCC[cc]}")
+        if got != cc:
+            sys.exit(f"loss_xfer: the tapstack given as {cc} runs {got}")
+    send = [int(x) for x in a.send.split()]
+    recv = [int(x) for x in a.recv.split()]
+    results, bad, rows = {}, 0, []
+    loads = ["%.1f %.1f %.1f" % os.getloadavg()]
+    for pct in sorted(set(send) | set(recv)):
+        cells = [(d, cc) for d, on in (("send", pct in send), ("recv", pct in recv)) if on for cc in ccs]
+        rows += [(pct, d) for d in ("send", "recv") if (d == "send" and pct in send) or (d == "recv" and pct in recv)]
+        routers = {(e.router, e.ip) for e in ends.values()}
+        for router, ip in routers:
             nft_loss(router, ip, pct)
-        runs = {(t, d): [] for t in ends for d in dirs}
-        rexmt = {(t, d): [] for t in ends for d in dirs}
-        rtos = {(t, d): [] for t in ends for d in dirs}
-        for r in range(a.rounds):
-            order = ("tapstack", "kernel") if r % 2 == 0 else ("kernel", "tapstack")   # alternating
-            for d in dirs:
-                for t in order:
-                    v, why, c = one_transfer(a, t, d, pct, r, ends, n, want)
-                    what = f"{t} {'sends (download)' if d == 'send' else 'receives (upload)'} {a.mb} MB at {pct} %"
-                    print(f"  {what}, round {r + 1}: " + (f"{v:.2f} MB/s, {why}" if v else f"FAILED: {why}"),
-                          flush=True)
-                    rexmt[(t, d)].append(c["sender"].get("retransmits", c["sender"].get("Tcp.RetransSegs", 0)))
-                    rtos[(t, d)].append(c["sender"].get("timeouts", c["sender"].get("TcpExt.TCPTimeouts", 0)))
-                    if v is None:
-                        bad += 1
-                    else:
-                        runs[(t, d)].append(v)
-        for _, router, ip, *_ in ends.values():
+        raw = {}
+        bad += cell_runs(a, ends, pct, cells, mb_of, raw)
+        for router, ip in routers:
             nft_loss(router, ip, 0)
-        row = {"loss_pct": pct, "mb": a.mb}
-        for d in dirs:
-            ts, k = med(runs[("tapstack", d)]), med(runs[("kernel", d)])
-            row[d] = {"tapstack": ts, "kernel": k, "ratio": ratio(ts, k),
-                      "tapstack_runs": runs[("tapstack", d)], "kernel_runs": runs[("kernel", d)],
-                      "tapstack_retransmits": rexmt[("tapstack", d)], "kernel_retransmits": rexmt[("kernel", d)],
-                      "tapstack_timeouts": rtos[("tapstack", d)], "kernel_timeouts": rtos[("kernel", d)]}
-        rows.append(row)
-    print(f"\nTCP under loss, {a.mb} MB each transfer, medians of {a.rounds} alternating round(s) in MB/s "
-          f"(segments the sender retransmitted, median), nftables dropping each way on both paths:")
-    head = {"send": "tapstack sends | Linux sends | ratio", "recv": "tapstack receives | Linux receives | ratio"}
-    print("| loss each way | " + " | ".join(head[d] for d in dirs) + " |")
-    print("| --- |" + " ---: | ---: | ---: |" * len(dirs))
-    for row in rows:
-        cells = []
-        for d in dirs:
-            x = row[d]
-            rt, rk = med(x["tapstack_retransmits"]), med(x["kernel_retransmits"])
-            cells += [f"{fmt(x['tapstack'])} ({rt:.0f})", f"{fmt(x['kernel'])} ({rk:.0f})", fmt(x["ratio"])]
-        print(f"| {row['loss_pct']} % | " + " | ".join(cells) + " |")
+        for (p, d, cc), x in raw.items():
+            cell = {"loss_pct": p, "dir": d, "cc": cc, "kernel_cc": KCC[cc], "mb": mb_of(cc, p)}
+            for who in ("tapstack", "kernel"):
+                y = x.get(who, {"runs": [], "retransmits": [], "timeouts": []})
+                cell[who] = {"median": med(y["runs"]), "runs": y["runs"], "retransmits": y["retransmits"],
+                             "timeouts": y["timeouts"]}
+            cell["ratio"] = ratio(cell["tapstack"]["median"], cell["kernel"]["median"])
+            results[(p, d, cc)] = cell
+    loads.append("%.1f %.1f %.1f" % os.getloadavg())
+    print_table(a, ccs, rows, results, loads)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"mb": a.mb, "rounds": a.rounds, "rows": rows}, f, indent=1)
+            json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "load": loads, "rounds": a.rounds,
+                       "cells": list(results.values())}, f, indent=1)
     return 1 if bad else 0
 
 
@@ -364,40 +554,43 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("table")
-    for k in ("tap-client", "tap-router", "tap-ip", "ref-client", "ref-router", "ref-server", "ref-ip",
-              "tapstack", "ctl", "pid"):
+    t.add_argument("--tap", action="append", required=True,
+                   help="CC:CLIENT:ROUTER:IP:CTL:PID, a tapstack started with --cc CC (once per controller)")
+    for k in ("ref-client", "ref-router", "ref-server", "ref-ip", "tapstack"):
         t.add_argument("--" + k, required=True)
-    t.add_argument("--tap-ifs", default="", help="the tapstack router's interfaces to capture (--pcap)")
+    t.add_argument("--tap-ifs", default="", help="the tapstack routers' interfaces to capture (--pcap)")
     t.add_argument("--ref-ifs", default="", help="the kernel router's interfaces to capture (--pcap)")
-    t.add_argument("--dir", choices=("send", "recv", "both"), default="both")
     t.add_argument("--ss", help="directory: sample `ss -tin` in the kernel's namespaces every 50 ms")
     t.add_argument("--pcap", help="directory: capture each transfer on the routers' interfaces")
-    t.add_argument("--mb", type=int, default=20)
-    t.add_argument("--loss", default="1 5 10")
+    t.add_argument("--mb", type=float, default=20)
+    t.add_argument("--mb-for", default="", help='"CC@PCT=MB ...": another size for that controller and rate')
+    t.add_argument("--send", default="1 5 10", help="loss rates (%%) at which tapstack sends")
+    t.add_argument("--recv", default="5", help="loss rates (%%) at which tapstack receives")
     t.add_argument("--rounds", type=int, default=1)
     t.add_argument("--limit", type=int, default=120)
     t.add_argument("--json")
     p = sub.add_parser("pattern")
     p.add_argument("path")
     p.add_argument("n", type=int)
-    s = sub.add_parser("sink")
+    s = sub.add_parser("kserve")
     s.add_argument("ip")
-    s.add_argument("port", type=int)
+    s.add_argument("path")
     u = sub.add_parser("upload")
     u.add_argument("ip")
     u.add_argument("port", type=int)
     u.add_argument("n", type=int)
     u.add_argument("limit", type=float)
+    u.add_argument("cc")
     a = ap.parse_args()
     if a.cmd == "table":
         sys.exit(table(a))
     if a.cmd == "pattern":
         with open(a.path, "wb") as f:
             f.write(pattern(a.n))
-    elif a.cmd == "sink":
-        sink(a.ip, a.port)
+    elif a.cmd == "kserve":
+        kserve(a.ip, a.path)
     elif a.cmd == "upload":
-        do_upload(a.ip, a.port, a.n, a.limit)
+        do_upload(a.ip, a.port, a.n, a.limit, a.cc)
 
 
 if __name__ == "__main__":

@@ -107,8 +107,10 @@ struct ts_stack *ts_stack_new(const struct ts_config *cfg, const char **why);
 
 /* The stack is about to stop (before ts_stack_free, when a process ends): reset every TCP
  * connection that is not closed, TIME_WAIT and the closing states included, so that no peer
- * keeps retransmitting to a host that is gone (a FIN our last ACK missed, say). Queues one RST
- * per connection (counted as tcp resets_on_shutdown): take the frames out with
+ * keeps retransmitting to a host that is gone (a FIN our last ACK missed, say). Queues a RST
+ * per connection, two when data or a FIN of ours is unacknowledged (at SND.UNA and at SND.MAX,
+ * since a peer takes only the one at its RCV.NXT; counted once, as tcp resets_on_shutdown):
+ * take the frames out with
  * ts_stack_transmit before ts_stack_free. The applications see TS_ECONNABORTED. */
 void ts_stack_shutdown(struct ts_stack *s, ts_time_t now);
 
@@ -146,11 +148,13 @@ const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const ui
                                      struct ts_frame_info *info);
 void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx);
 
-/* Gathered transmit: with on, a TSO super-segment taken by ts_stack_tx_take may carry its payload
- * by reference to the connection's send buffer instead of a copy: the wire gets frame[0, len)
- * then the ext_len bytes at ext (ts_stack_tx_ext), both valid until ts_stack_tx_done. Only for a
- * driver that writes both (a writev) and captures nothing (a capture would see the headers
- * alone); ts_stack_transmit still hands out whole frames. Off by default. */
+/* Gathered transmit: with on, a data segment of 512 bytes or more (a TSO super-segment or a plain
+ * one) taken by ts_stack_tx_take may carry its payload by reference to the connection's send
+ * buffer instead of a copy: the wire gets frame[0, len) then the ext_len bytes at ext
+ * (ts_stack_tx_ext), both valid until ts_stack_tx_done; without checksum offload the checksum is
+ * already complete over both. Only for a driver that writes both (a writev) and captures nothing
+ * (a capture would see the headers alone); ts_stack_transmit still hands out whole frames. Off by
+ * default. */
 void ts_stack_set_tx_gather(struct ts_stack *s, bool on);
 void ts_stack_tx_ext(const struct ts_tx *tx, const uint8_t **ext, size_t *ext_len);
 

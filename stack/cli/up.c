@@ -14,6 +14,7 @@
 #include <net/if.h>
 
 #include "cli/cli.h"
+#include "cli/malloc_policy.h"
 #include "cli/netstat_srv.h"
 #include "cli/obs_opts.h"
 #include "cli/parse.h"
@@ -45,10 +46,11 @@ struct up_run {
     struct ts_ctl *ctl;
     ts_time_t started;
     struct ts_obs *obs;         /* --pcap, --trace, --loss ...; NULL when none */
-    struct ts_app apps[TS_CLI_APPS_MAX];
+    struct ts_app apps[TS_CLI_APPS_MAX + 1];   /* the apps, then the heap trimmer (not an app) */
     unsigned app_slot[TS_CLI_APPS_MAX];   /* apps[i] came from ts_cli_app_at(app_slot[i]) */
     unsigned napps;
     struct ts_netstat_srv *netstat;   /* /netstat on the HTTP app (cli/netstat_srv.h) */
+    struct ts_malloc_trimmer trim;    /* gives the heap's free pages back after a burst */
     char err[256];
 };
 
@@ -217,13 +219,18 @@ static void up_ready(const struct up_run *r)
     fprintf(stderr, "  (Ctrl-C stops it)\n");
 }
 
-/* Undo what up_setup did, in reverse: stop the apps, send their last frames, free the stack. */
+/* Undo what up_setup did, in reverse: stop the apps, reset what is left, send the last frames,
+ * free the stack. The apps abort the connections they hold; those they had closed already
+ * (a response still draining, a FIN not yet acknowledged, TIME_WAIT) have no app: like a host
+ * that forgets them, tapstack resets them (ts_stack_shutdown), so that no client waits on a
+ * window that will never open and no peer resends its FIN for minutes to a TAP nobody reads. */
 static void up_teardown(struct up_run *r)
 {
     ts_time_t now = ts_clock_now();
     for (unsigned i = r->napps; i-- > 0;)
         if (r->apps[i].stop) r->apps[i].stop(r->apps[i].ctx, now);
     if (r->stack && r->loop) {
+        ts_stack_shutdown(r->stack, now);
         ts_stack_dispatch(r->stack, now);
         ts_loop_flush(r->loop, r->stack, now, TS_MS(200));
     }
@@ -248,6 +255,7 @@ int ts_cmd_up(int argc, char **argv)
         ts_up_opts_free(&o);
         return p > 0 ? TS_EXIT_OK : TS_EXIT_USAGE;
     }
+    ts_malloc_policy();   /* before the first ring: rings go back to the kernel when freed */
     struct up_run r;
     memset(&r, 0, sizeof r);
     r.o = &o;
@@ -261,7 +269,9 @@ int ts_cmd_up(int argc, char **argv)
         rc = TS_EXIT_FAIL;
     } else {
         up_ready(&r);
-        int how = ts_loop_run(r.loop, r.stack, r.apps, r.napps);
+        /* the trimmer rides with the apps in the loop, after them: nothing else lists it */
+        ts_malloc_trimmer_app(&r.trim, ts_clock_now(), &r.apps[r.napps]);
+        int how = ts_loop_run(r.loop, r.stack, r.apps, r.napps + 1);
         const struct ts_loop_stats *st = ts_loop_stats(r.loop);
         fprintf(stderr, "tapstack: stopping (%s); %llu frames in, %llu out, %llu write errors\n",
                 how > 0 ? strsignal(how) : strerror(-how), (unsigned long long)st->rx_frames,

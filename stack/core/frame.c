@@ -27,7 +27,7 @@ struct ts_frame *ts_frame_alloc(struct ts_stack *s)
     f->info = (struct ts_frame_info){ 0 };
     f->big = false;
     f->dead = false;
-    f->ext = NULL;                        /* only large frames ever hold a payload by reference */
+    f->ext = NULL;                        /* a payload by reference: set by tcp_tso_gather */
     f->ext_data = NULL;
     f->ext_len = 0;
     return f;
@@ -84,8 +84,8 @@ void ts_frame_big_release(struct ts_stack *s)
 void ts_frame_free(struct ts_stack *s, struct ts_frame *f)
 {
     if (!f) return;
+    if (f->ext) ext_drop(f);
     if (f->big) {
-        ext_drop(f);
         f->next = s->big_free;
         s->big_free = f;
         s->big_out--;

@@ -92,6 +92,11 @@ void ts_stack_free(struct ts_stack *s)
     ts_arp_free(s);
     ts_ports_free(s->ports);
     ts_demux_free(s->demux);
+    while (s->txq_head) {                /* queued frames may hold send-buffer storage by reference */
+        struct ts_frame *f = s->txq_head;
+        s->txq_head = f->next;
+        ts_frame_free(s, f);
+    }
     for (unsigned i = 0; i < TS_FRAME_POOL / TS_FRAME_CHUNK; i++) free(s->frame_chunks[i]);
     ts_frame_big_release(s);
     free(s->scratch);

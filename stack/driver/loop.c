@@ -303,6 +303,11 @@ static void drain_tx_zc(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
             l->tx_iov[i][2] = (struct iovec){ .iov_base = (void *)(uintptr_t)ext, .iov_len = ext_len };
             io_uring_prep_writev(sqe, l->tap_fixed ? 0 : l->tap_fd, l->tx_iov[i], ext_len ? 3 : 2, 0);
             len += TS_VNET_HLEN + ext_len;
+        } else if (ext_len) {         /* a plain frame whose payload stays in the send buffer */
+            l->tx_iov[i][0] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+            l->tx_iov[i][1] = (struct iovec){ .iov_base = (void *)(uintptr_t)ext, .iov_len = ext_len };
+            io_uring_prep_writev(sqe, l->tap_fixed ? 0 : l->tap_fd, l->tx_iov[i], 2, 0);
+            len += ext_len;
         } else {
             io_uring_prep_write(sqe, l->tap_fixed ? 0 : l->tap_fd, data, (unsigned)len, 0);
         }
@@ -486,9 +491,9 @@ static int submit_and_wait(struct ts_loop *l, ts_time_t now, ts_time_t deadline)
 
 int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsigned napps)
 {
-    /* Payload gathered from the send buffer into the writev: only with the header, and when
-     * nothing captures what is sent (a capture would see the headers alone). */
-    ts_stack_set_tx_gather(s, l->tx_zc && l->vnet && ts_obs_tx_gather_ok(l->obs));
+    /* Payload gathered from the send buffer into the writev (with or without the virtio-net
+     * header), when nothing captures what is sent (a capture would see the headers alone). */
+    ts_stack_set_tx_gather(s, l->tx_zc && ts_obs_tx_gather_ok(l->obs));
     l->stop = 0;
     l->stop_asked = false;
     /* What the core is given follows one pattern that a capture (frames and their times only)

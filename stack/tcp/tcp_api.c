@@ -269,10 +269,14 @@ void ts_tcp_abort(struct ts_sock *sock, ts_time_t now)
 /* The stack is going away (ts_stack_shutdown): reset every connection a peer may still be
  * waiting on. A peer in LAST_ACK or CLOSING whose FIN our last ACK did not reach would otherwise
  * retransmit it, for minutes, to a host that no longer answers (not even with the RST a host
- * that forgot the connection sends): so TIME_WAIT and the closing states get a RST too, at
- * SND.NXT, which is the peer's RCV.NXT once it has our FIN (RFC 5961 §3.2 accepts it). A peer
- * that has closed already ignores it (RFC 9293 §3.10.7.1). SYN_SENT sends nothing (the peer
- * knows no sequence number of ours yet); listeners stay (ts_stack_free ends them). */
+ * that forgot the connection sends): so TIME_WAIT and the closing states get a RST too. A peer
+ * takes a RST only at exactly its RCV.NXT (RFC 5961 §3.2; one merely in the window earns a
+ * challenge ACK, and nobody will answer that): SND.MAX when everything we sent arrived (our FIN
+ * included), SND.UNA when nothing unacknowledged did (our FIN lost: the peer sits in FIN_WAIT_2,
+ * its application waiting for an EOF). When the two differ both go, SND.UNA first; the wrong one
+ * is dropped or challenged. A peer that has closed already ignores them (RFC 9293 §3.10.7.1).
+ * SYN_SENT sends nothing (the peer knows no sequence number of ours yet); listeners stay
+ * (ts_stack_free ends them). */
 void ts_tcp_reset_all(struct ts_stack *s, ts_time_t now)
 {
     if (!s->tcp) return;
@@ -280,6 +284,9 @@ void ts_tcp_reset_all(struct ts_stack *s, ts_time_t now)
         if (t->state == TS_TCP_LISTEN || t->state == TS_TCP_CLOSED) continue;
         if (t->state != TS_TCP_SYN_SENT) {
             TS_COUNT(s, tcp, resets_on_shutdown);
+            if (t->snd_una != t->snd_max)
+                tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
+                             t->sock.node.rport, t->snd_una, t->rcv_nxt, true);
             tcp_send_rst(s, now, t->sock.node.laddr, t->sock.node.lport, t->sock.node.raddr,
                          t->sock.node.rport, t->snd_max, t->rcv_nxt, true);
         }

@@ -253,7 +253,7 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t);
 
 /* Checksum the len-byte segment at f->data + TS_L4_OFFSET: in full, or with TS_OFFLOAD_CSUM left
  * partial for the wire (f->info says so); gso_size > 0 marks it a super-segment split at it. */
-/* With ts_stack_set_tx_gather: let super-segment f carry [seq, seq+len) of the send buffer by
+/* With ts_stack_set_tx_gather: let segment f carry [seq, seq+len) of the send buffer by
  * reference instead of a copy. False (copy it) when off, not a super-segment, or it wraps. */
 bool tcp_tso_gather(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t seq, uint32_t len);
 void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16_t gso_size,

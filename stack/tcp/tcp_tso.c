@@ -22,9 +22,12 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t)
     return room - room % t->mss;
 }
 
+/* A payload shorter than this is copied: a second iovec and a reference cost more than the copy. */
+#define TCP_GATHER_MIN 512u
+
 bool tcp_tso_gather(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t seq, uint32_t len)
 {
-    if (!s->tx_gather || !f->big || !(s->cfg.offload & TS_OFFLOAD_CSUM) || len <= t->mss) return false;
+    if (!s->tx_gather || len < TCP_GATHER_MIN) return false;
     const uint8_t *p = ts_ring_span(&t->snd, seq - t->snd_buf_seq, len);
     if (!p) return false;                                   /* wraps: copied as before */
     f->ext = ts_ring_ext(&t->snd);
@@ -40,7 +43,8 @@ void tcp_offload_csum(struct ts_stack *s, struct ts_frame *f, size_t len, uint16
 {
     uint8_t *seg = f->data + TS_L4_OFFSET;
     if (!(s->cfg.offload & TS_OFFLOAD_CSUM)) {
-        ts_tcp_fill_csum(seg, len, src, dst);
+        /* A gathered payload is summed where it lies, in the send buffer: one pass, no copy. */
+        ts_tcp_fill_csum_gather(seg, len - f->ext_len, f->ext_data, f->ext_len, src, dst);
         return;
     }
     /* The field holds the folded pseudo-header sum, not complemented (as the wire expects). */

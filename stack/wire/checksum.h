@@ -11,6 +11,10 @@
  * with zero as the RFC says). Chain calls only with even lengths except the last. */
 uint32_t ts_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 
+/* The same without the CPU's vector unit (ts_csum_add uses AVX2 for long buffers where the CPU
+ * has it); the same result for every input. For tests and for CPUs without it. */
+uint32_t ts_csum_add_portable(uint32_t sum, const uint8_t *p, size_t len);
+
 /* Partial sum of the IPv4 pseudo-header (RFC 9293 §3.1, RFC 768): src, dst, zero, proto, length. */
 uint32_t ts_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 

@@ -140,6 +140,16 @@ void ts_tcp_fill_csum(uint8_t *seg, size_t len, uint32_t src, uint32_t dst)
     ts_put16(seg + 16, ts_csum_finish(ts_csum_add(sum, seg, len)));
 }
 
+void ts_tcp_fill_csum_gather(uint8_t *seg, size_t hlen, const uint8_t *payload, size_t plen, uint32_t src,
+                             uint32_t dst)
+{
+    ts_put16(seg + 16, 0);
+    uint32_t sum = ts_csum_pseudo(src, dst, 6, (uint16_t)(hlen + plen));
+    sum = ts_csum_add(sum, seg, hlen);        /* hlen is even (a multiple of 4): the sums chain */
+    if (plen) sum = ts_csum_add(sum, payload, plen);
+    ts_put16(seg + 16, ts_csum_finish(sum));
+}
+
 bool ts_tcp_csum_ok(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst)
 {
     uint32_t sum = ts_csum_pseudo(src, dst, 6, (uint16_t)len);

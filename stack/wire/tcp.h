@@ -73,6 +73,11 @@ size_t ts_tcp_emit(uint8_t *p, const struct ts_tcp_hdr *h, const struct ts_tcp_o
 /* Compute and store the checksum of the whole segment (header + data, len bytes) at seg. */
 void ts_tcp_fill_csum(uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
 
+/* The same for a segment whose header (hlen bytes at seg, a multiple of 4) and payload (plen
+ * bytes at payload) lie apart: the checksum goes in the header. */
+void ts_tcp_fill_csum_gather(uint8_t *seg, size_t hlen, const uint8_t *payload, size_t plen, uint32_t src,
+                             uint32_t dst);
+
 /* Is the checksum of the segment right? */
 bool ts_tcp_csum_ok(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
 

@@ -36,6 +36,13 @@
 #                         -- tap0 -- tapstack (start it with --gateway 10.0.0.1);
 #                         kernel path: client $TS_KCLIENT (10.3.0.2) -- veth -- $TS_KROUTER -- veth
 #                         -- $TS_KSERVER ($TS_K_IP = 10.1.0.2). Needs tapstack started first.
+#   ts_loss_tap_path ROUTER CLIENT  One more tapstack path like the first: namespace CLIENT
+#                         (10.2.0.2) -- veth -- ROUTER, the namespace of another tapstack's tap0
+#                         (ts_start_more ROUTER ... --gateway 10.0.0.1).
+#   ts_start_more NS LOG FLAGS...  Another tapstack: up --netns NS FLAGS... in the background, its
+#                         output in LOG; waits for its ready line like ts_start. Sets TS_BG_PID.
+#   ts_stop_more PID LOG  Stop it (SIGTERM, SIGKILL after 5 s); returns 1, after saying why, if it
+#                         did not exit with 0 or a sanitizer printed anything in LOG.
 #
 # The EXIT trap kills what the test started (by PID, recorded in build/integration/NAME.pids so
 # the runner can also clean up after a timeout), checks the sanitizer output, and deletes the
@@ -161,17 +168,50 @@ ts_loss_paths() {
     TS_KSERVER=$TS_NS-ks
     TS_K_IP=10.1.0.2
     local ns
-    for ns in "$TS_TCLIENT" "$TS_KCLIENT" "$TS_KROUTER" "$TS_KSERVER"; do ts_netns_add "$ns"; done
-    ts_offloads_off "$TS_NS" tap0
-    ts_veth "$TS_NS" vr 10.2.0.1/24 "$TS_TCLIENT" vc 10.2.0.2/24
+    for ns in "$TS_KCLIENT" "$TS_KROUTER" "$TS_KSERVER"; do ts_netns_add "$ns"; done
+    ts_loss_tap_path "$TS_NS" "$TS_TCLIENT"
     ts_veth "$TS_KROUTER" vrc 10.3.0.1/24 "$TS_KCLIENT" vc 10.3.0.2/24
     ts_veth "$TS_KROUTER" vrs 10.1.0.1/24 "$TS_KSERVER" vs "$TS_K_IP/24"
-    ip netns exec "$TS_TCLIENT" ip route add default via 10.2.0.1
     ip netns exec "$TS_KCLIENT" ip route add default via 10.3.0.1
     ip netns exec "$TS_KSERVER" ip route add default via 10.1.0.1
-    for ns in "$TS_NS" "$TS_KROUTER"; do
-        ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 || ts_fail "cannot turn forwarding on in $ns"
+    ip netns exec "$TS_KROUTER" sysctl -qw net.ipv4.ip_forward=1 || ts_fail "cannot turn forwarding on in $TS_KROUTER"
+}
+
+ts_loss_tap_path() {
+    ts_netns_add "$2"
+    ts_offloads_off "$1" tap0
+    ts_veth "$1" vr 10.2.0.1/24 "$2" vc 10.2.0.2/24
+    ip netns exec "$2" ip route add default via 10.2.0.1
+    ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1 || ts_fail "cannot turn forwarding on in $1"
+}
+
+ts_start_more() {
+    local ns=$1 log=$2 deadline=$((SECONDS + TS_READY_TIMEOUT))
+    shift 2
+    echo "netns $ns" >>"$TS_PIDS"     # tapstack makes it and deletes it; the trap, if it does not
+    ts_bg "$TS_BIN" up --netns "$ns" "$@" >"$log" 2>&1
+    while [ $SECONDS -lt $deadline ]; do
+        grep -q '^tapstack: up on ' "$log" && return 0
+        ts_alive "$TS_BG_PID" || { cat "$log"; ts_fail "tapstack in $ns exited before it was ready"; }
+        sleep 0.1
     done
+    cat "$log"
+    ts_fail "tapstack in $ns not ready after ${TS_READY_TIMEOUT}s"
+}
+
+ts_stop_more() {
+    local i rc
+    kill -TERM "$1" 2>/dev/null
+    for i in $(seq 500); do ts_alive "$1" || break; sleep 0.01; done
+    ts_alive "$1" && { echo "tapstack $1 did not stop within 5 s of SIGTERM; killing it"; kill -KILL "$1"; }
+    wait "$1" 2>/dev/null
+    rc=$?
+    if ! ts_sanitizer_clean "$2"; then
+        cat "$2"
+        echo "FAIL: the sanitizer reported an error (tapstack $1)"
+        return 1
+    fi
+    [ "$rc" = 0 ] || { tail -20 "$2"; echo "FAIL: tapstack $1 exited with status $rc (expected 0 after SIGTERM)"; return 1; }
 }
 
 ts_bg() {
@@ -180,9 +220,9 @@ ts_bg() {
     echo "pid $TS_BG_PID" >>"$TS_PIDS"
 }
 
-# Did a sanitizer say anything in the tapstack log?
+# Did a sanitizer say anything in the tapstack log (or in the file given)?
 ts_sanitizer_clean() {
-    ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer' "$TS_OUT"
+    ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer' "${1:-$TS_OUT}"
 }
 
 # Stop tapstack and check how it ended; returns 1 (after saying why) instead of exiting.

@@ -402,6 +402,30 @@ def rss_kb(pid):
     return got.get("VmRSS", 0), got.get("RssAnon", 0)
 
 
+def rss_split_kb(pid):
+    """(resident kB of the [heap] mapping, of the other anonymous mappings) of pid, from
+    /proc/PID/smaps: what glibc's heap keeps resident beside what lives in mappings of its own
+    (blocks past glibc's mmap threshold, io_uring rings, the stack)."""
+    heap = anon = 0
+    name = None
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                first = line.split(None, 1)[0]
+                if "-" in first and not first.endswith(":"):
+                    fields = line.split()
+                    name = fields[5] if len(fields) > 5 else ""
+                elif first == "Rss:":
+                    kb = int(line.split()[1])
+                    if name == "[heap]":
+                        heap += kb
+                    elif name == "":
+                        anon += kb
+    except OSError:
+        return None, None
+    return heap, anon
+
+
 def heap_walk(pid):
     """glibc's main heap of pid, read from /proc/PID/mem without stopping it: (heap, in use, free,
     top) in kB, or None (not glibc's heap, e.g. under ASan, or a walk cut by a concurrent change).
@@ -450,6 +474,7 @@ def sample(sk, t0, phase):
            "ping_tries": tries, "cpu_ms": round(cpu), "runq_wait_ms": round(waited), "loadavg1": load1,
            "cpu_d_ms": round(cpu - sk.last_sched[0]), "runq_wait_d_ms": round(waited - sk.last_sched[1])}
     sk.last_sched = (cpu, waited)
+    row["heap_rss_kb"], row["anon_maps_rss_kb"] = rss_split_kb(sk.a.pid)
     heap = None if sk.asan else heap_walk(sk.a.pid)
     for k, v in zip(("heap_kb", "heap_used_kb", "heap_free_kb", "heap_top_kb"), heap or (None,) * 4):
         row[k] = v
@@ -465,6 +490,9 @@ def sample(sk, t0, phase):
     row["arp_incomplete"] = sum(1 for e in arp if e["state"] == "incomplete")
     for k, v in st["memory"].items():
         row["mem_" + k] = v
+    for name, srv in (st.get("servers") or {}).items():     # the apps' connection limits
+        for k in ("evicted", "expired", "refused_full", "refused_peer"):
+            row[f"srv.{name}.{k}"] = srv.get(k)
     for proto, ctrs in st["stats"].items():
         for k, v in ctrs.items():
             row[f"{proto}.{k}"] = v
@@ -536,7 +564,7 @@ def main():
                 print(f"[{r['t_s']:.0f}s] RSS {r['rss_kb']} kB, ESTABLISHED {r['tcp_ESTABLISHED']}, "
                       f"TIME_WAIT {r['tcp_TIME_WAIT']}, frames in use {r['mem_frames_in_use']}, reassembly "
                       f"{r['mem_frag_bytes']} B, ARP {r['arp_entries']}, "
-                      f"heap in use {r['heap_used_kb']} kB, ping {r['ping_ms']} ms ({r['ping_tries']} sent); "
+                      f"heap in use {r['heap_used_kb']} kB (resident {r['heap_rss_kb']} kB, other anon {r['anon_maps_rss_kb']} kB), ping {r['ping_ms']} ms ({r['ping_tries']} sent); "
                       f"load {r['loadavg1']}, CPU "
                       f"{r['cpu_d_ms']} ms, waited for a CPU {r['runq_wait_d_ms']} ms", flush=True)
             except Exception as e:

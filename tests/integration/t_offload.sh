@@ -2,7 +2,8 @@
 # Offloads on the TAP (issue 19): with the default (virtio-net header, checksum offload, TSO4 both
 # ways) 30 MB up to discard and 30 MB down from HTTP arrive byte-exact, and `tapstack status`
 # counts super-segments in and out; with --no-offload the same transfers work on plain frames and
-# status says the offloads are off. A small request/response still works on both (no batching).
+# status says the offloads are off, and most segments went out gathered (headers and the send
+# buffer's bytes in one writev). A small request/response still works on both (no batching).
 # netstat -s reports memory by kind, and once the transfers are over no ring holds storage.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -59,5 +60,9 @@ ts_start --no-offload
 transfers plain
 st=$(status)
 echo "$st" | grep -q '^offloads: off' || ts_fail "--no-offload: status does not say off: $st"
+# plain frames too carry their payload from the send buffer (a writev of headers and payload)
+g=$("$TS_BIN" netstat -s --netns "$TS_NS" 2>&1 | sed -n 's/^ *\([0-9]*\) data segments whose payload the driver wrote straight.*/\1/p')
+[ "${g:-0}" -gt 1000 ] || ts_fail "--no-offload: ${g:-no} segments gathered from the send buffer (expected most of them)"
+ts_log "no offloads: $g segments gathered"
 ts_stop
 ts_log "both paths ok"

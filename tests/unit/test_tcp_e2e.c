@@ -266,6 +266,54 @@ static void shutdown_releases_waiting_peer(void **st)
     twostack_free(&w);
 }
 
+/* A link that drops every segment of the server's that carries a FIN, and while *arg is set every
+ * TCP segment of the client's. */
+static void fin_cut_link(struct twostack *t, struct ts_stack *from, struct ts_stack *to, uint8_t *frame, size_t len,
+                         const struct ts_frame_info *info)
+{
+    const bool *client_gone = t->link_arg;
+    bool ip_tcp = len >= 54 && frame[12] == 0x08 && frame[13] == 0x00 && frame[23] == 6;
+    size_t flags = 14u + 4u * (frame[14] & 0x0fu) + 13u;
+    bool fin = ip_tcp && flags < len && (frame[flags] & 0x01u);
+    if (from == t->c ? *client_gone && ip_tcp : fin) { t->lost++; return; }
+    twostack_deliver(t, to, frame, len, info);
+}
+
+/* `tapstack up` stopping (issue 23) after its FIN was lost: the client sits in FIN_WAIT_2, its
+ * RCV.NXT at our FIN, which is our SND.UNA; a RST at SND.MAX alone is one past it and earns only
+ * a challenge ACK (RFC 5961 §3.2) that a stack still running would answer with the right RST, but
+ * a process that has ended does not; so the stack sends one at SND.UNA too, and the client is done. */
+static void shutdown_resets_peer_missing_fin(void **st)
+{
+    (void)st;
+    struct twostack w;
+    wire_init(&w, 0);
+    bool client_gone = false;
+    w.link = fin_cut_link;                                    /* the server's FINs are lost */
+    w.link_arg = &client_gone;
+    struct twostack_end pa = { 0 }, pb = { 0 };
+    struct ts_sock *l;
+    twostack_connect(&w, 80, &pa, &pb, &l);
+    assert_int_equal(ts_tcp_shutdown(pa.sock, w.now), 0);     /* the client closes first */
+    for (int i = 0; i < 100 && ts_tcp_get_state(pa.sock) != TS_TCP_FIN_WAIT_2; i++)
+        if (twostack_step(&w) == 0 && !twostack_idle(&w)) break;
+    assert_int_equal(ts_tcp_get_state(pa.sock), TS_TCP_FIN_WAIT_2);
+    ts_tcp_close(pb.sock, w.now);                             /* LAST_ACK: its FIN goes, in vain */
+    ts_time_t end = w.now + TS_SEC(2);
+    while (w.now < end && twostack_idle(&w)) twostack_step(&w);
+    assert_true(ts_stack_stats(w.s)->v[TS_CTR_tcp_retransmits] > 0);
+    assert_int_equal(ts_tcp_get_state(pa.sock), TS_TCP_FIN_WAIT_2);
+    client_gone = true;       /* the process is gone: nobody answers the client's challenge ACK */
+    ts_stack_shutdown(w.s, w.now);                            /* the server's process ends */
+    twostack_step(&w);
+    assert_int_equal(ts_tcp_get_state(pa.sock), TS_TCP_CLOSED);
+    assert_int_equal(ts_stack_stats(w.c)->v[TS_CTR_tcp_rsts_received], 1);
+    assert_int_equal(ts_stack_stats(w.s)->v[TS_CTR_tcp_resets_on_shutdown], 1);
+    ts_tcp_close(pa.sock, w.now);
+    ts_tcp_close(l, w.now);
+    twostack_free(&w);
+}
+
 /* A simultaneous close between two tapstacks: each enters CLOSING with an ACK that repeats its
  * FIN (tcp_output.c, plan_data), and each takes the other's ACK of its FIN from that repeated FIN
  * (tcp_input.c: the peer's FIN again, trimmed, begins at RCV.NXT): both reach TIME_WAIT in one
@@ -305,7 +353,8 @@ int main(void)
         cmocka_unit_test(one_mb_each_way_very_lossy), cmocka_unit_test(one_mb_through_reader),
         cmocka_unit_test(one_mb_through_partial_reader_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
-        cmocka_unit_test(shutdown_releases_waiting_peer), cmocka_unit_test(simultaneous_close_no_timeout),
+        cmocka_unit_test(shutdown_releases_waiting_peer),
+        cmocka_unit_test(shutdown_resets_peer_missing_fin), cmocka_unit_test(simultaneous_close_no_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

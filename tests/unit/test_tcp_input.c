@@ -480,8 +480,8 @@ static void sack_blocks_reported(void **st)
 
 /* ACK frequency (tcp_ack_merge.c): of the ACKs for a batch of segments taken before the driver
  * sends anything, a pure ACK that the ACK two after it says all of is withdrawn (the last two
- * always go); one carrying a D-SACK stays, and so does the first ACK of each new range; without
- * SACK every duplicate ACK goes (the peer counts them). */
+ * always go); one carrying a D-SACK stays, and so does the first ACK of each new range; in-order
+ * ACKs merge the same way, with SACK or without; every duplicate ACK goes (the peer counts them). */
 static void acks_merged_in_a_batch(void **st)
 {
     (void)st;
@@ -532,7 +532,8 @@ static void acks_merged_in_a_batch(void **st)
     assert_int_equal(g.o.sack[0][1], 2601);
     assert_false(tcp_out(s, T0, &g));
     assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), 3);
-    /* in order (the holes filled, then more): RFC 5681's ACK of every second segment, each goes */
+    /* in order (the holes filled, then more): RFC 5681's ACK of every second segment; of a batch
+     * of them only the last two go (each later one acknowledges more, and they leave together) */
     tcp_in(s, T0, 3000, 80, 1001, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 200);
     tcp_in(s, T0, 3000, 80, 1601, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 200);
     tcp_in(s, T0, 3000, 80, 2101, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
@@ -542,24 +543,44 @@ static void acks_merged_in_a_batch(void **st)
     uint64_t merged = ctr(s, TS_CTR_tcp_acks_merged);
     for (uint32_t i = 0; i < 6; i++)
         tcp_in(s, T0, 3000, 80, 2601 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
-    for (uint32_t i = 0; i < 3; i++) {
+    for (uint32_t i = 1; i < 3; i++) {
         assert_true(tcp_out(s, T0, &g));
         assert_int_equal(g.h.ack, 2801 + 200 * i);
         assert_int_equal(g.o.nsack, 0);
     }
     assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), merged + 1);
+    merged++;
+    /* one segment at a time (the driver sends after each): every ACK goes */
+    for (uint32_t i = 0; i < 4; i++) {
+        tcp_in(s, T0, 3000, 80, 3201 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+        if (i % 2) {
+            assert_true(tcp_out(s, T0, &g));
+            assert_int_equal(g.h.ack, 3301 + 100 * i);
+        }
+        assert_false(tcp_out(s, T0, &g));
+    }
     assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), merged);
     ts_tcp_abort(c, T0);
     (void)tcp_out(s, T0, &g);
-    /* without SACK: each duplicate ACK goes */
+    /* without SACK: in-order ACKs of a batch merge as with it; each duplicate ACK goes */
     iss = handshake(s, 3001, 80, 5000);
     c = ts_tcp_accept(l, NULL, NULL);
     assert_non_null(c);
+    for (uint32_t i = 0; i < 8; i++)
+        tcp_in(s, T0, 3001, 80, 5001 + 25 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 25);
+    for (uint32_t i = 0; i < 2; i++) {
+        assert_true(tcp_out(s, T0, &g));
+        assert_int_equal(g.h.ack, 5151 + 50 * i);
+    }
+    assert_false(tcp_out(s, T0, &g));
+    assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), merged + 2);
+    merged += 2;
     for (uint32_t i = 0; i < 3; i++)
-        tcp_in(s, T0, 3001, 80, 5201 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
+        tcp_in(s, T0, 3001, 80, 5401 + 100 * i, iss + 1, TS_TCP_ACK, 65535, NULL, 0, d, 100);
     for (int i = 0; i < 3; i++) {
         assert_true(tcp_out(s, T0, &g));
-        assert_int_equal(g.h.ack, 5001);
+        assert_int_equal(g.h.ack, 5201);
     }
     assert_false(tcp_out(s, T0, &g));
     assert_int_equal(ctr(s, TS_CTR_tcp_acks_merged), merged);
