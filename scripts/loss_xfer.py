@@ -480,7 +480,7 @@ def print_table(a, ccs, rows, results, loads):
     print(f"| loss each way | transfer | {head} |")
     print("| --- | --- |" + " ---: | ---: | ---: |" * len(ccs))
     below = []
-    for pct, d in rows:
+    for pct, d in sorted(rows, key=lambda x: (x[1] != "send", x[0])):    # sending first, then receiving
         mbs = {c: results[(pct, d, c)]["mb"] for c in ccs if (pct, d, c) in results}
         size = (f"{next(iter(mbs.values())):g} MB" if len(set(mbs.values())) == 1 else
                 ", ".join(f"{NAME[c]} {m:g} MB" for c, m in mbs.items()))
