@@ -4,6 +4,8 @@
 A = tapstack: `tapstack up --netns` in a namespace of its own; the load runs in that namespace
     (the kernel on the far side of the TAP). With the TAP's offloads (checksum, TSO), the default.
 P = the same with --no-offload (plain 1,514-byte frames), for the rows marked no_offload.
+O = with --compare PATH: another tapstack binary (an older build, say) set up as A is; the rows
+    that run A run O too, in the same alternation, and print O's figures and the ratio A/O.
 B = the kernel: two namespaces joined by a veth pair; the same load from one to servers in the
     other (bench_server for echo/discard, nginx for HTTP).
 Each scenario runs A B A B ... for --rounds rounds; the table shows medians, min-max and the ratio
@@ -22,6 +24,7 @@ NS_T = f"tsb-tap-{PID}"
 NS_A = f"tsb-ka-{PID}"
 NS_B = f"tsb-kb-{PID}"
 NS_P = f"tsb-plain-{PID}"
+NS_O = f"tsb-old-{PID}"
 TS_IP, K_SRV = "10.0.0.2", "10.1.0.2"
 BIG = 1_000_000_000
 
@@ -57,7 +60,7 @@ def cleanup():
             p.kill()
     for ns in namespaces:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    for ns in (NS_T, NS_P):
+    for ns in (NS_T, NS_P, NS_O):
         if os.path.exists(f"/run/netns/{ns}"):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -91,9 +94,9 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 10000000;
     time.sleep(0.5)
 
 
-def setup_tapstack(ns=NS_T, extra=()):
+def setup_tapstack(ns=NS_T, extra=(), binary=None):
     log = open(os.path.join(tmp, f"tapstack-{ns}.log"), "w")
-    p = spawn([TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", *extra], stdout=subprocess.PIPE, stderr=log,
+    p = spawn([binary or TAPSTACK, "up", "--netns", ns, "--ip", f"{TS_IP}/24", *extra], stdout=subprocess.PIPE, stderr=log,
               text=True)
     import threading
     ready = threading.Event()
@@ -116,7 +119,7 @@ def kv(out):
 
 # Each scenario: (name, unit, better, fn(target) -> value). target is "A" or "B".
 def where(t):
-    return {"A": (NS_T, TS_IP), "P": (NS_P, TS_IP)}.get(t, (NS_A, K_SRV))
+    return {"A": (NS_T, TS_IP), "P": (NS_P, TS_IP), "O": (NS_O, TS_IP)}.get(t, (NS_A, K_SRV))
 
 
 def bulk_up(t):
@@ -271,6 +274,7 @@ def main():
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"))
     ap.add_argument("--only", default="", help="comma-separated scenario names (tcp_loss: the rows under loss)")
     ap.add_argument("--hold", type=int, default=10000, help="idle connections for the memory scenario")
+    ap.add_argument("--compare", default="", help="another tapstack binary, run beside this one (target O)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root (it makes network namespaces); run: sudo make bench")
@@ -282,6 +286,8 @@ def main():
         setup_kernel()
         ts = setup_tapstack()
         setup_tapstack(NS_P, ["--no-offload"])
+        if a.compare:
+            setup_tapstack(NS_O, binary=os.path.abspath(a.compare))
         plain = ("P", "B")
         scen = [
             ("bulk_upload", "MB/s", "higher", bulk_up),
@@ -304,20 +310,29 @@ def main():
             if only and name not in only:
                 continue
             pair = pair[0] if pair else ("A", "B")
-            vals = {pair[0]: [], pair[1]: []}
+            old = a.compare and pair == ("A", "B") and "_mem" not in name
+            targets = ("A", "O", "B") if old else pair
+            vals = {t: [] for t in targets}
+            load0 = os.getloadavg()[0]
             for r in range(a.rounds):
-                for t in pair:
+                for t in (targets if r % 2 == 0 or not old else ("O", "A", "B")):
                     try:
                         vals[t].append(fn(t))
                     except Exception as e:  # a failed run is reported, never fatal
                         print(f"  {name} {t} round {r}: {e}", file=sys.stderr)
-            row = {"scenario": name, "unit": unit, "better": better}
+            row = {"scenario": name, "unit": unit, "better": better, "load": [load0, os.getloadavg()[0]]}
             for t, key in ((pair[0], "tapstack"), (pair[1], "kernel")):
                 v = vals[t]
                 row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
                             "max": max(v) if v else None, "runs": v}
             ma, mb = row["tapstack"]["median"], row["kernel"]["median"]
             row["ratio"] = (ma / mb) if ma is not None and mb else None
+            if old:
+                v = vals["O"]
+                row["old"] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
+                              "max": max(v) if v else None, "runs": v, "binary": os.path.abspath(a.compare)}
+                mo = row["old"]["median"]
+                row["ratio_old"] = (ma / mo) if ma is not None and mo else None
             rows.append(row)
             print_row(row)
         if not only or "tcp_loss" in only:
@@ -358,8 +373,14 @@ def print_row(row):
         header_done.append(1)
     cell = lambda d: f"{fmt(d['median'])} ({fmt(d['min'])}-{fmt(d['max'])})"
     ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
-    print(f"{row['scenario']:<28} {row['unit']:<7} {cell(row['tapstack']):<30} {cell(row['kernel']):<30} {ratio}",
+    load = f"  load {row['load'][0]:.1f}-{row['load'][1]:.1f}" if row.get("load") else ""
+    print(f"{row['scenario']:<28} {row['unit']:<7} {cell(row['tapstack']):<30} {cell(row['kernel']):<30} {ratio}{load}",
           flush=True)
+    if row.get("old"):
+        r = f"{row['ratio_old']:.2f}" if row.get("ratio_old") is not None else "-"
+        rk = row["old"]["median"] / row["kernel"]["median"] if row["old"]["median"] and row["kernel"]["median"] else None
+        print(f"{'  --compare binary':<28} {row['unit']:<7} {cell(row['old']):<30} {'(this/compare ' + r + ')':<30} "
+              f"{fmt(rk) if rk is not None else '-'}", flush=True)
 
 
 CAPTURE = os.path.join(ROOT, "bench", "capture-http-256k.pcap")

@@ -112,6 +112,15 @@ struct ts_iov { void *base; size_t len; };
 unsigned ts_tcp_send_buf(struct ts_sock *sock, struct ts_iov v[2]);
 long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n);
 
+/* The send buffer's storage, for an application that writes through ts_tcp_send_buf and would
+ * rather not write again what is already there (a body made of a repeating pattern): its first
+ * byte, its size, and an identity that names this storage and no other, ever (storage allocated
+ * anew, grown or given back gets a new one). While the identity stays the same, every byte of the
+ * storage holds what the application last wrote there (ts_tcp_send_buf or ts_tcp_send): TCP only
+ * reads it. Returns false (st zeroed) when the connection has no storage now. */
+struct ts_send_store { const uint8_t *base; size_t cap; uint64_t id; };
+bool ts_tcp_send_store(struct ts_sock *sock, struct ts_send_store *st);
+
 /* Read up to len bytes; returns the count, 0 at end of stream (peer's FIN), -TS_EAGAIN when
  * nothing is there yet, or -error once the connection failed. buf NULL: the bytes are consumed
  * without being copied (a discard server). */

@@ -12,7 +12,7 @@
 
 /* A block of memory shared by reference (a TCP send buffer's storage): freed by whoever drops
  * the last reference. The bytes follow the header at TS_EXT_HDR. */
-struct ts_ext { uint32_t refs; };
+struct ts_ext { uint32_t refs; uint64_t id; };   /* id: 0 until ts_tcp_send_store names it */
 #define TS_EXT_HDR 64u
 static inline void ts_ext_get(struct ts_ext *e) { e->refs++; }
 void ts_ext_put(struct ts_ext *e);

@@ -43,6 +43,7 @@ static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
     tcp_segs_free(&t->segs);
     ts_reass_free(&t->reass);
     ts_reass_free(&t->sacked);
+    free(t->cc_prior);
     tcp->grown_total -= t->grown;
     tcp->nconns--;
     free(t);
@@ -68,7 +69,7 @@ void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *
     if (!s->tcp) return;
     for (const struct ts_tcb *t = s->tcp->all; t; t = t->all_next) {
         ++*n;
-        *tcbs += sizeof *t;
+        *tcbs += sizeof *t + (t->cc_prior ? sizeof *t->cc_prior : 0);
         if (t->snd.buf) *buffers += t->snd.cap;
         if (t->rcv.buf) *buffers += t->rcv.cap;
         *buffers += ts_reass_memory(&t->reass) + ts_reass_memory(&t->sacked);

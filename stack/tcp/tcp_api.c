@@ -130,6 +130,17 @@ unsigned ts_tcp_send_buf(struct ts_sock *sock, struct ts_iov v[2])
     return 2;
 }
 
+bool ts_tcp_send_store(struct ts_sock *sock, struct ts_send_store *st)
+{
+    struct ts_tcb *t = ts_tcb_of(sock);
+    struct ts_ext *e = ts_ring_ext(&t->snd);
+    *st = (struct ts_send_store){ NULL, 0, 0 };
+    if (!e) return false;
+    if (e->id == 0) e->id = ++t->stack->tcp->store_ids;
+    *st = (struct ts_send_store){ t->snd.buf, t->snd.cap, e->id };
+    return true;
+}
+
 long ts_tcp_send_commit(struct ts_sock *sock, ts_time_t now, size_t n)
 {
     struct ts_tcb *t = ts_tcb_of(sock);

@@ -3,6 +3,7 @@
  * initial window (RFC 6928), choosing a controller for a connection, and the save/undo of a
  * reduction for the spurious-retransmission detectors (RFC 5682, RFC 3522, RFC 2883).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "tcp/tcp_impl.h"
 
@@ -29,7 +30,7 @@ void tcp_cc_init(struct ts_tcb *t)
     t->ssthresh = UINT32_MAX / 2;
     t->dupacks = 0;
     t->bytes_acked = 0;
-    t->cc_prior.valid = false;
+    if (t->cc_prior) t->cc_prior->valid = false;
     memset(t->cc_priv, 0, sizeof t->cc_priv);
     t->cc->init(t);
 }
@@ -39,27 +40,36 @@ void tcp_cc_select(struct ts_tcb *t, const struct tcp_cc_ops *cc)
 {
     uint32_t cwnd = t->cwnd, ssthresh = t->ssthresh;
     t->cc = cc;
-    t->cc_prior.valid = false;
+    if (t->cc_prior) t->cc_prior->valid = false;
     memset(t->cc_priv, 0, sizeof t->cc_priv);
     cc->init(t);
     if (cwnd) { t->cwnd = cwnd; t->ssthresh = ssthresh; }
 }
 
+/* The copy lives in a block of its own, made by the first reduction and kept until the TCB goes
+ * (a connection that cut its window once will likely again). Without memory for it the reduction
+ * simply cannot be undone (counted). */
 void tcp_cc_save(struct ts_tcb *t)
 {
-    t->cc_prior.valid = true;
-    t->cc_prior.cwnd = t->cwnd;
-    t->cc_prior.ssthresh = t->ssthresh;
-    memcpy(t->cc_prior.priv, t->cc_priv, sizeof t->cc_priv);
+    if (!t->cc_prior && !(t->cc_prior = malloc(sizeof *t->cc_prior))) {
+        TS_COUNT(t->stack, tcp, cc_save_nomem);
+        return;
+    }
+    struct tcp_cc_prior *p = t->cc_prior;
+    p->valid = true;
+    p->cwnd = t->cwnd;
+    p->ssthresh = t->ssthresh;
+    memcpy(p->priv, t->cc_priv, sizeof t->cc_priv);
 }
 
 bool tcp_cc_undo(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
-    if (!t->cc_prior.valid) return false;
-    if (t->cwnd < t->cc_prior.cwnd) t->cwnd = t->cc_prior.cwnd;
-    if (t->ssthresh < t->cc_prior.ssthresh) t->ssthresh = t->cc_prior.ssthresh;
-    memcpy(t->cc_priv, t->cc_prior.priv, sizeof t->cc_priv);
-    t->cc_prior.valid = false;
+    struct tcp_cc_prior *p = t->cc_prior;
+    if (!p || !p->valid) return false;
+    if (t->cwnd < p->cwnd) t->cwnd = p->cwnd;
+    if (t->ssthresh < p->ssthresh) t->ssthresh = p->ssthresh;
+    memcpy(t->cc_priv, p->priv, sizeof t->cc_priv);
+    p->valid = false;
     t->flags &= ~TF_IN_RECOVERY;
     t->dupacks = 0;
     t->recover = t->snd_una;

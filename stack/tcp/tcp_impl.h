@@ -108,7 +108,9 @@ struct ts_tcb {
     uint32_t cwnd, ssthresh, recover, bytes_acked;
     const struct tcp_cc_ops *cc;
     _Alignas(8) uint8_t cc_priv[TCP_CC_PRIV_BYTES];
-    struct tcp_cc_prior cc_prior;   /* before the last reduction, for undo */
+    struct tcp_cc_prior *cc_prior;  /* before the last reduction, for undo: allocated by the first
+                                     * reduction (tcp_cc_save), so a connection that never cut its
+                                     * window, as an idle one, carries 8 bytes for it, not 140 */
     struct tcp_undo undo;           /* spurious retransmission detectors (tcp_undo.c) */
     uint32_t undos;                 /* reductions undone over the connection's life */
     uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 */
@@ -182,6 +184,7 @@ struct ts_tcp {
     const struct tcp_cc_ops *cc_default;  /* the stack's congestion controller (cfg.tcp_cc) */
     struct tcp_tw *tw_head, *tw_tail;     /* TIME_WAIT records, earliest deadline first (tcp_tw.c) */
     unsigned ntw;
+    uint64_t store_ids;             /* identities given to send-buffer storage (ts_tcp_send_store) */
 };
 
 static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }

@@ -28,6 +28,7 @@ static uint8_t *store_new(uint32_t cap)
     struct ts_ext *e = malloc(TS_EXT_HDR + (size_t)cap);
     if (!e) return NULL;
     e->refs = 1;
+    e->id = 0;
     return (uint8_t *)e + TS_EXT_HDR;
 }
 

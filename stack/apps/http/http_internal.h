@@ -62,6 +62,16 @@ enum http_conn_state {
     C_LINGER,      /* FIN sent; reading and discarding until the peer closes */
 };
 
+/* Which bytes of a connection's send-buffer storage (ts_tcp_send_store) hold the /bytes pattern
+ * as the application last wrote it: storage index i, for i in [start, start + len) around the
+ * storage, holds pattern byte (i + phase) % 64. A download of /bytes/N writes the same bytes at
+ * the same places on every lap of the ring (its size a multiple of 64), so they need writing once. */
+struct http_gen_held {
+    uint64_t id;                   /* the storage's identity; 0: nothing held */
+    uint32_t start, len;
+    uint8_t phase;
+};
+
 struct http_conn {
     struct ts_http_server *srv;
     struct ts_sock *sock;
@@ -74,6 +84,7 @@ struct http_conn {
     uint16_t rport, lport;
     char logreq[300];              /* "GET /x HTTP/1.1" as logged, escaped */
     struct http_resp resp;
+    struct http_gen_held gen;      /* the /bytes pattern already in the send buffer (conn_gen_fill) */
     size_t in_off, in_len;
     uint8_t in[HTTP_INBUF];
     struct ts_http_parser parser;

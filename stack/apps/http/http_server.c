@@ -182,6 +182,40 @@ static long body_fill(struct http_resp *r, uint8_t *buf, size_t cap)
     return (long)n;
 }
 
+/* Write n bytes of the /bytes pattern (body offset off) at p in the connection's send buffer,
+ * skipping the ones the storage already holds (struct http_gen_held): after the first lap of the
+ * ring a download writes nothing (the pattern copy was most of tapstack's own work in one). */
+static void conn_gen_fill(struct http_conn *c, uint8_t *p, uint64_t off, size_t n)
+{
+    struct http_gen_held *g = &c->gen;
+    struct ts_send_store st;
+    if (!ts_tcp_send_store(c->sock, &st) || p < st.base || (size_t)(p - st.base) + n > st.cap ||
+        st.cap > UINT32_MAX) {
+        g->id = 0;
+        http_gen_fill(p, off, n);
+        return;
+    }
+    uint32_t cap = (uint32_t)st.cap, i = (uint32_t)(p - st.base);
+    uint8_t phase = (uint8_t)((off - i) & 63);
+    uint32_t rel = i >= g->start ? i - g->start : i + cap - g->start;   /* (i - start) around */
+    bool same = g->id == st.id && g->phase == phase && g->len > 0;
+    size_t skip = 0;
+    if (same && g->len == cap)
+        skip = n;
+    else if (same && rel < g->len)
+        skip = g->len - rel < n ? g->len - rel : n;
+    if (skip < n)
+        http_gen_fill(p + skip, off + skip, n - skip);
+    c->srv->stats.gen_bytes_held += skip;
+    if (same && rel <= g->len) {
+        uint64_t end = (uint64_t)rel + n;
+        if (end > g->len)
+            g->len = end > cap ? cap : (uint32_t)end;
+    } else {
+        *g = (struct http_gen_held){ .id = st.id, .start = i, .len = (uint32_t)n, .phase = phase };
+    }
+}
+
 /* Send what the socket takes: the rest of the head and body bytes, gathered into one send so
  * that a small response leaves as one segment. Returns 1 when the whole response is out, 0 to
  * wait for send space, -1 to abort. */
@@ -200,7 +234,14 @@ static int conn_send(struct http_conn *c, ts_time_t now)
             for (unsigned i = 0; i < nv && r->left > n; i++) {
                 r->off += n;                  /* body_fill reads at r->off, at most r->left */
                 r->left -= n;
-                long b = body_fill(r, v[i].base, v[i].len);
+                long b;
+                if (r->src == SRC_GEN) {   /* the pattern, written only where it is not already */
+                    b = (long)(v[i].len < r->left ? v[i].len : r->left);
+                    conn_gen_fill(c, v[i].base, r->off, (size_t)b);
+                } else {
+                    c->gen.id = 0;         /* other bytes go where the pattern was */
+                    b = body_fill(r, v[i].base, v[i].len);
+                }
                 r->off -= n;
                 r->left += n;
                 if (b < 0)
@@ -233,6 +274,7 @@ static int conn_send(struct http_conn *c, ts_time_t now)
             return 0;
         if (sent < 0)
             return -1;
+        c->gen.id = 0;                     /* these bytes went where the pattern may have been */
         size_t hs = (size_t)sent < h ? (size_t)sent : h;
         r->head_sent += hs;
         r->off += (uint64_t)sent - hs;

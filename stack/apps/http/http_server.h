@@ -97,6 +97,7 @@ struct ts_http_server_stats {
         responses_5xx, timeouts_408, idle_closed, aborted, bytes_sent;
     uint64_t evicted;               /* idle connections closed to admit a newcomer */
     uint64_t refused_peer;          /* newcomers refused: their address held max_per_peer */
+    uint64_t gen_bytes_held;        /* /bytes/N body bytes the send buffer already held (not rewritten) */
     unsigned open_conns, max_conns, max_per_peer;
 };
 void ts_http_server_stats(const struct ts_http_server *srv, struct ts_http_server_stats *out);
