@@ -9,24 +9,23 @@
 #include <stddef.h>
 #include <tapstack/app.h>
 
-/* Blocks of this size and more get a mapping of their own, given back to the kernel when freed. */
-#define TS_MALLOC_MMAP_MIN (64u * 1024)
+/* Blocks of this size and more get a mapping of their own, given back to the kernel when freed
+ * (glibc's own starting value, held fixed). */
+#define TS_MALLOC_MMAP_MIN (128u * 1024)
 /* The free end of the heap past this size is given back. */
 #define TS_MALLOC_TRIM_MIN (128u * 1024)
 /* The trimmer looks this often (microseconds) ... */
 #define TS_MALLOC_TRIM_EVERY 1000000u
-/* ... and gives the heap's free pages back once the bytes in use have fallen to half their peak
- * since the last time, by this much at least. */
-#define TS_MALLOC_TRIM_FALL (1024u * 1024)
+/* ... and gives the heap's free pages back when it holds this many free bytes or more. */
+#define TS_MALLOC_TRIM_FREE (1024u * 1024)
 
 /* Fix malloc's thresholds for a long-running server (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD) before
  * anything large is allocated. Returns 0, or -1 when the allocator refused (not glibc's, or a
  * sanitizer's that ignores them: nothing changes then, and nothing breaks). */
 int ts_malloc_policy(void);
 
-/* The heap trimmer's state: the peak of the bytes in use since it last trimmed. */
+/* The heap trimmer's state. */
 struct ts_malloc_trimmer {
-    size_t peak;
     unsigned long trims;       /* how many times it gave pages back */
     ts_time_t next;            /* its next look */
 };
@@ -35,9 +34,8 @@ struct ts_malloc_trimmer {
  * The first look is at now + TS_MALLOC_TRIM_EVERY. */
 void ts_malloc_trimmer_app(struct ts_malloc_trimmer *t, ts_time_t now, struct ts_app *app);
 
-/* One look: when the heap's bytes in use (in_use) have fallen to half of their peak since the
- * last trim, and by TS_MALLOC_TRIM_FALL at least, return true (the caller trims) and restart the
- * peak from in_use. The policy alone, without the allocator, for the tests. */
-bool ts_malloc_trim_due(struct ts_malloc_trimmer *t, size_t in_use);
+/* One look: true (the caller trims) when the heap holds TS_MALLOC_TRIM_FREE free bytes or more.
+ * The rule alone, without the allocator, for the tests. */
+bool ts_malloc_trim_due(const struct ts_malloc_trimmer *t, size_t free_bytes);
 
 #endif

@@ -17,6 +17,10 @@
  * lets a lookup for a port nobody uses return at once without hashing (a port scan costs one
  * array read per probe), and a bound-table probe be skipped on a port with no bound socket.
  *
+ * The connected node a lookup found last is remembered and compared first (a bulk transfer's
+ * every segment belongs to one connection: one SipHash per run instead of one per segment, which
+ * was 1-2 % of the CPU); removing the node forgets it.
+ *
  * No allocation happens on lookup or removal; insertion allocates only when a table grows.
  */
 #include <stdlib.h>
@@ -44,6 +48,7 @@ struct ts_demux_table {
 struct ts_demux {
     struct ts_siphash_key key;
     struct ts_demux_table exact, bound;
+    struct ts_demux_node *last;    /* the connected node the last lookup found (in exact), or NULL */
     /* [0] TCP, [1] UDP: per-port counts, two levels so a new stack allocates none of them */
     struct ts_port_count *ports[2][TS_DEMUX_PORT_BLOCKS];
 };
@@ -196,6 +201,8 @@ void ts_demux_remove(struct ts_demux *d, struct ts_demux_node *n)
 {
     if (!n->in_table)
         return;
+    if (d->last == n)
+        d->last = NULL;
     bool conn = is_connected(n);
     struct ts_demux_table *t = conn ? &d->exact : &d->bound;
     for (struct ts_demux_node **pp = &t->bucket[n->hash & t->mask]; *pp; pp = &(*pp)->next) {
@@ -213,7 +220,7 @@ void ts_demux_remove(struct ts_demux *d, struct ts_demux_node *n)
     }
 }
 
-struct ts_demux_node *ts_demux_lookup(const struct ts_demux *d, uint8_t proto, uint32_t laddr,
+struct ts_demux_node *ts_demux_lookup(struct ts_demux *d, uint8_t proto, uint32_t laddr,
                                       uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     int slot = proto_slot(proto);
@@ -224,10 +231,16 @@ struct ts_demux_node *ts_demux_lookup(const struct ts_demux *d, uint8_t proto, u
         return NULL;
     struct ts_demux_node *n;
     if (d->exact.count && (raddr || rport)) {
+        n = d->last;
+        if (n && n->lport == lport && n->rport == rport && n->laddr == laddr && n->raddr == raddr &&
+            n->proto == proto)
+            return n;
         n = table_find(&d->exact, key_hash(d, proto, laddr, lport, raddr, rport), proto, laddr,
                        lport, raddr, rport);
-        if (n)
+        if (n) {
+            d->last = n;
             return n;
+        }
     }
     if (pc->bound == 0)
         return NULL;

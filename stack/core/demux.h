@@ -40,8 +40,10 @@ int ts_demux_insert(struct ts_demux *d, struct ts_demux_node *n);
 /* Remove a node that is in the table; safe to call on one that is not. O(1) on average. */
 void ts_demux_remove(struct ts_demux *d, struct ts_demux_node *n);
 
-/* Find the node for an arriving segment: exact pair, then (laddr,lport) bound, then (0,lport). */
-struct ts_demux_node *ts_demux_lookup(const struct ts_demux *d, uint8_t proto, uint32_t laddr,
+/* Find the node for an arriving segment: exact pair, then (laddr,lport) bound, then (0,lport).
+ * The last connected node found is remembered (until it is removed): a run of segments of one
+ * connection costs one hash. */
+struct ts_demux_node *ts_demux_lookup(struct ts_demux *d, uint8_t proto, uint32_t laddr,
                                       uint16_t lport, uint32_t raddr, uint16_t rport);
 
 /* Is this exact socket pair (or, with raddr=rport=0, this bound local endpoint) taken? */

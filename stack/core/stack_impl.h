@@ -59,6 +59,10 @@ struct ts_stack {
      * destination sees its own sequence, no one learns another's traffic from the IDs */
     struct ts_siphash_key ip_id_key;
     uint16_t ip_id_table[TS_IP_ID_TABLE];
+    uint64_t ip_id_last_addrs;     /* the last (source, destination, protocol) hashed, and its */
+    uint64_t ip_id_last_hash;      /* hash: a flow's frames go in runs, one hash per run */
+    uint8_t ip_id_last_proto;
+    bool ip_id_last_ok;
     ts_time_t icmp_rl_last;        /* ICMP error rate limit: token bucket */
     double icmp_rl_tokens;
 

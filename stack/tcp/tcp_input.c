@@ -368,6 +368,8 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
                t->snd_max != t->snd_una && (wnd == t->snd_wnd || (sg->opts && sg->opts->nsack));
     uint32_t mark = delivered_mark(t), una0 = t->snd_una;
     t->rack.ack_rtt = 0;
+    t->rack.ack_has_tsecr = t->ts_ok && sg->opts && sg->opts->has_ts && sg->opts->ts_ecr;
+    t->rack.ack_tsecr = t->rack.ack_has_tsecr ? sg->opts->ts_ecr : 0;
     if (sg->opts && sg->opts->nsack && !SEQ_GT(sg->ack, t->snd_una)) {
         bool dsack = tcp_sack_update(t, sg->opts, sg->ack, now);
         if (dsack) tcp_rack_dsack(t);

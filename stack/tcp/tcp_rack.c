@@ -22,9 +22,17 @@ void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now
 {
     struct tcp_rack *r = &t->rack;
     ts_time_t rtt = now > g->xmit ? now - g->xmit : 1;
-    /* step 2: an ACK of a retransmitted segment sooner than min_RTT is most likely for the
-     * original: no RTT from it (RFC 8985 §6.2 step 2, without timestamps) */
-    if ((g->flags & SEG_RETRANS) && r->min_rtt && rtt < r->min_rtt) return;
+    /* step 2: a retransmitted segment's delivery may be the original's. The ACK says so when it
+     * echoes a timestamp older than the retransmission (a receiver echoes the TSval of the last
+     * segment that advanced its window, RFC 7323 §4.3), or it comes sooner than min_RTT after
+     * it; then neither RACK.rtt nor RACK.xmit_ts may come from the retransmission. Taken as
+     * sent at the retransmission's time, an original's SACK read late (behind a queue of ACKs)
+     * would mark lost everything sent before that retransmission whose SACKs are still queued:
+     * one spurious retransmission begetting hundreds (issue 18). */
+    if (g->flags & SEG_RETRANS) {
+        if (r->ack_has_tsecr && SEQ_LT(r->ack_tsecr, tcp_ts_now(t, g->xmit))) return;
+        if (r->min_rtt && rtt < r->min_rtt) return;
+    }
     r->rtt = rtt;
     if (!(g->flags & SEG_RETRANS)) {
         if (r->min_rtt == 0 || rtt < r->min_rtt) r->min_rtt = rtt;

@@ -51,6 +51,8 @@ struct tcp_rack {
     /* TLP (RFC 8985 §7) */
     bool tlp_out;               /* TLP.end_seq valid: a probe episode is open */
     bool tlp_is_retrans;
+    bool ack_has_tsecr;         /* the ACK being taken in echoes a timestamp: */
+    uint32_t ack_tsecr;         /* its TSecr (RFC 8985 §6.2 step 2) */
     uint32_t tlp_end_seq;
 };
 

@@ -14,6 +14,8 @@ void ts_rtt_init(struct ts_rtt *r, ts_time_t rto_min, ts_time_t rto_max)
     r->rttvar = 0;
     r->valid = false;
     r->rto = clamp(TS_RTO_INITIAL, rto_min, rto_max);
+    r->round_n = r->last_round_n = 0;
+    r->round_at = 0;
 }
 
 void ts_rtt_sample(struct ts_rtt *r, ts_time_t m, ts_time_t rto_min, ts_time_t rto_max)
@@ -44,6 +46,19 @@ void ts_rtt_sample_n(struct ts_rtt *r, ts_time_t m, uint32_t n, ts_time_t rto_mi
     r->srtt = srtt > 0 ? (ts_time_t)srtt : 0;
     ts_time_t k = 4 * r->rttvar;
     r->rto = clamp(r->srtt + (k > TS_RTT_G ? k : TS_RTT_G), rto_min, rto_max);
+}
+
+uint32_t ts_rtt_expected(struct ts_rtt *r, uint32_t by_flight, ts_time_t now)
+{
+    if (!r->valid || now - r->round_at >= r->srtt) {     /* a round trip has passed: a new count */
+        r->last_round_n = r->valid ? r->round_n : 0;
+        r->round_n = 0;
+        r->round_at = now;
+    }
+    r->round_n++;
+    uint32_t seen = r->last_round_n ? r->last_round_n : 1;
+    uint32_t n = by_flight < seen ? by_flight : seen;
+    return n ? n : 1;
 }
 
 ts_time_t ts_rtt_backoff(const struct ts_rtt *r, unsigned shift, ts_time_t max)

@@ -76,7 +76,7 @@ bool tcp_ts_rtt(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const struc
     ts_time_t m = TS_MS(ms);
     ts_time_t min = s->cfg.tcp_rto_min ? s->cfg.tcp_rto_min : TS_MS(200);
     uint32_t per_rtt = t->mss ? (flight + 2u * t->mss - 1) / (2u * t->mss) : 1;   /* ExpectedSamples */
-    ts_rtt_sample_n(&t->rtt, m, per_rtt ? per_rtt : 1, min, TS_RTO_MAX);
+    ts_rtt_sample_n(&t->rtt, m, ts_rtt_expected(&t->rtt, per_rtt, now), min, TS_RTO_MAX);
     TS_COUNT(s, tcp, ts_rtt_samples);
     return true;
 }

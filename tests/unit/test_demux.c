@@ -59,6 +59,39 @@ static void test_lookup_order(void **state)
     assert_int_equal(ts_demux_count(d), 0);
 }
 
+/* The connection found last is remembered: a lookup of another pair still finds its own node,
+ * and once the remembered one is removed it is never returned (a node of the same pair inserted
+ * after it is). */
+static void test_last_found_remembered(void **state)
+{
+    struct ts_demux *d = *state;
+    struct ts_demux_node bound = demux_node(TCP, ME, 80, 0, 0);
+    struct ts_demux_node a = demux_node(TCP, ME, 80, PEER, 40000);
+    struct ts_demux_node b = demux_node(TCP, ME, 80, PEER, 40001);
+    struct ts_demux_node a2 = demux_node(TCP, ME, 80, PEER, 40000);
+    struct ts_demux_node u = demux_node(UDP, ME, 80, PEER, 40000);
+    assert_int_equal(ts_demux_insert(d, &bound), 0);
+    assert_int_equal(ts_demux_insert(d, &a), 0);
+    assert_int_equal(ts_demux_insert(d, &b), 0);
+    assert_int_equal(ts_demux_insert(d, &u), 0);
+    for (int i = 0; i < 3; i++) assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000), &a);
+    assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40001), &b);
+    assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000), &a);
+    assert_ptr_equal(ts_demux_lookup(d, UDP, ME, 80, PEER, 40000), &u);   /* same pair, other protocol */
+    assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000), &a);
+    assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40002), &bound);
+    assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000), &a);
+    ts_demux_remove(d, &a);
+    assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000), &bound);
+    assert_int_equal(ts_demux_insert(d, &a2), 0);
+    assert_ptr_equal(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000), &a2);
+    ts_demux_remove(d, &b);
+    ts_demux_remove(d, &a2);
+    ts_demux_remove(d, &u);
+    ts_demux_remove(d, &bound);
+    assert_null(ts_demux_lookup(d, TCP, ME, 80, PEER, 40000));
+}
+
 static void test_duplicates_refused(void **state)
 {
     struct ts_demux *d = *state;
@@ -220,6 +253,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lookup_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_found_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicates_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_use_and_port_used, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100k, setup, teardown),

@@ -127,6 +127,13 @@ static void ip_id_per_destination(void **st)
     assert_int_equal((uint16_t)(a1 + 1), a2);        /* others' traffic does not show */
     assert_int_equal((uint16_t)(b1 + 6), b2);
     assert_int_not_equal(a1, b1);                    /* offsets differ (keyed hash; this seed) */
+    /* a run to one destination (its hash kept from the last datagram) stays consecutive, and
+     * the other's sequence picks up where it was after it */
+    uint16_t a3 = next_id_to(so, PEER_IP), a4 = next_id_to(so, PEER_IP), a5 = next_id_to(so, PEER_IP);
+    assert_int_equal((uint16_t)(a2 + 1), a3);
+    assert_int_equal((uint16_t)(a3 + 1), a4);
+    assert_int_equal((uint16_t)(a4 + 1), a5);
+    assert_int_equal((uint16_t)(b2 + 1), next_id_to(so, other));
     ts_udp_close(so);
 }
 

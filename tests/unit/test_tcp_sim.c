@@ -147,7 +147,10 @@ static void trace_cb(void *arg, const struct ts_trace_event *ev)
         frm_parse(ev->frame, ev->len, &p);
         frm_describe(&p, 0, 0, d, sizeof d);
         fprintf(stderr, "%12.6f %s out %s\n", (double)ev->now / 1e6, side, d);
-    } else if (ev->kind == TS_TRACE_TIMER)
+    } else if (ev->kind == TS_TRACE_CWND)
+        fprintf(stderr, "%12.6f %s cwnd %u ssthresh %u rto %.1f ms\n", (double)ev->now / 1e6, side, ev->cwnd,
+                ev->ssthresh, (double)ev->rto / 1000.0);
+    else if (ev->kind == TS_TRACE_TIMER)
         fprintf(stderr, "%12.6f %s timer %s\n", (double)ev->now / 1e6, side, ev->why ? ev->why : "");
 }
 
