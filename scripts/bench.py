@@ -257,7 +257,8 @@ def loss_rows(rounds):
         # loss_5pct_20MB_cubic_send: tapstack sending (a download) with CUBIC beside the kernel's CUBIC;
         # ..._recv: tapstack receiving (an upload) from the kernel sending with CUBIC, beside the kernel.
         row = {"scenario": f"loss_{c['loss_pct']}pct_{c['mb']:g}MB_{c['cc']}_{c['dir']}", "unit": "MB/s",
-               "better": "higher", "cc": c["cc"], "kernel_cc": c["kernel_cc"], "load": res["load"]}
+               "better": "higher", "cc": c["cc"], "kernel_cc": c["kernel_cc"],
+               "load": [float(x.split()[0]) for x in res["load"]]}     # the 1-minute load at start and end
         for key in ("tapstack", "kernel"):
             v = c[key]["runs"]
             row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,

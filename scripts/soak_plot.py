@@ -2,8 +2,9 @@
 """Plot a soak's CSV (tests/integration/soak_load.py): memory and connections over time, as a PNG.
 
 usage: soak_plot.py SOAK.csv OUT.png
-Top: tapstack's RSS, the bytes of its glibc heap in use (release build), its frame pool and its TCP
-buffers (MB). Bottom: TCP connections by state.
+Top: tapstack's RSS, the bytes of its glibc heap in use (release build), what of the heap and of its
+other anonymous mappings (grown TCP rings, the driver's buffers) is resident, its frame pool and its
+TCP buffers (MB). Bottom: TCP connections by state.
 Needs python3-matplotlib (scripts/deps.sh soak installs it).
 """
 import csv
@@ -27,6 +28,9 @@ def main():
     top.plot(t, [v / 1024 for v in num("rss_kb")], marker=".", label="RSS")
     if any(r.get("heap_used_kb") for r in rows):     # the release build: glibc's heap, walked
         top.plot(t, [v / 1024 for v in num("heap_used_kb")], marker=".", label="heap in use")
+    if any(r.get("heap_rss_kb") for r in rows):      # resident: the heap, and the other anonymous mappings
+        top.plot(t, [v / 1024 for v in num("heap_rss_kb")], linestyle="--", label="heap resident")
+        top.plot(t, [v / 1024 for v in num("anon_maps_rss_kb")], linestyle=":", label="other anonymous, resident")
     top.plot(t, [v / 2**20 for v in num("mem_frames")], marker=".", label="frame pool")
     top.plot(t, [v / 2**20 for v in num("mem_tcp_buffers")], marker=".", label="TCP buffers")
     top.set_ylabel("MB")

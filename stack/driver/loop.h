@@ -27,7 +27,7 @@ struct ts_loop_cfg {
     int tap_fd;
     int sig_fd;            /* a signalfd (see signals.h), or -1 */
     size_t frame_cap;      /* bytes per buffer: at least the MTU + 14 */
-    unsigned rx_depth;     /* receive buffers (rounded up to a power of two); 0 means 32 */
+    unsigned rx_depth;     /* receive buffers (rounded up to a power of two); 0: 32, or 4 with vnet (loop.c) */
     bool rx_plain;         /* rx_depth plain reads even if the kernel has multishot read */
     unsigned tx_depth;     /* write buffers; 0 means 256 */
     struct ts_obs *obs;    /* capture, trace, fault injection (driver/obs.h), or NULL */
@@ -37,6 +37,7 @@ struct ts_loop_cfg {
 
 struct ts_loop_stats {
     bool rx_multishot;     /* receiving with one multishot read (else rx_depth plain reads) */
+    unsigned rx_buffers;   /* receive buffers (frames taken per wakeup at most) */
     uint64_t rx_frames, rx_bytes, rx_errors;
     uint64_t rx_rearms;    /* times the multishot read ended (no free buffer) and was queued again */
     uint64_t rx_gso, tx_gso; /* super-segments read from / written to the TAP */
