@@ -293,18 +293,19 @@ def tapstack_cc(binary, ctl):
 
 def host_counters(pid, router):
     """tapstack's process and its TAP: [CPU time, time waiting for a CPU (ns, /proc/PID/schedstat),
-    frames the TAP dropped on their way to tapstack (its queue full), frames it dropped from it]."""
+    frames the TAP dropped on their way to tapstack (its queue full), frames it dropped from it,
+    times it was put on a CPU (schedstat's third field: each wakeup after a wait for frames)]."""
     try:
         with open(f"/proc/{pid}/schedstat") as f:
-            cpu, wait = [int(x) for x in f.read().split()[:2]]
+            cpu, wait, runs = [int(x) for x in f.read().split()[:3]]
     except (OSError, ValueError):
-        cpu = wait = 0
+        cpu = wait = runs = 0
     r = subprocess.run(in_ns(router, ["ip", "-s", "-j", "link", "show", "tap0"]), capture_output=True, text=True)
     try:
         st = json.loads(r.stdout)[0]["stats64"]
-        return [cpu, wait, st["tx"]["dropped"], st["rx"]["dropped"]]
+        return [cpu, wait, st["tx"]["dropped"], st["rx"]["dropped"], runs]
     except (ValueError, KeyError, IndexError):
-        return [cpu, wait, 0, 0]
+        return [cpu, wait, 0, 0, runs]
 
 
 def side_text(role, kind, c):
@@ -401,7 +402,8 @@ def one_transfer(a, e, d, pct, tag, n, want):
     why += (f"; nftables dropped {pc(frames[2], frames[0])} frames to {e.who}, {pc(frames[3], frames[1])} from it"
             f"; sender ({snd[0]}): {side_text('sender', *snd)}; receiver ({rcv[0]}): {side_text('receiver', *rcv)}")
     if hc:
-        why += (f"; tapstack ran {hc[0] / 1e6:.0f} ms and waited {hc[1] / 1e6:.0f} ms for a CPU, its TAP dropped"
+        why += (f"; tapstack ran {hc[0] / 1e6:.0f} ms and waited {hc[1] / 1e6:.0f} ms for a CPU ({hc[4]} times"
+                f" put on one), its TAP dropped"
                 f" {hc[2]} frames to it (queue full) and {hc[3]} from it")
     data = (frames[1], frames[3]) if d == "send" else (frames[0], frames[2])
     if v is not None and data[0] < 0.5 * n / 1500:
