@@ -4,8 +4,9 @@
 A = tapstack: `tapstack up --netns` in a namespace of its own; the load runs in that namespace
     (the kernel on the far side of the TAP). With the TAP's offloads (checksum, TSO), the default.
 P = the same with --no-offload (plain 1,514-byte frames), for the rows marked no_offload.
-O = with --compare PATH: another tapstack binary (an older build, say) set up as A is; the rows
-    that run A run O too, in the same alternation, and print O's figures and the ratio A/O.
+O = with --compare PATH: another tapstack binary (an older build, say) set up as A is, and as P is
+    for the no_offload rows; every row but the memory ones runs it too, in the same alternation,
+    and prints its figures and the ratio this/compare.
 B = the kernel: two namespaces joined by a veth pair; the same load from one to servers in the
     other (bench_server for echo/discard, nginx for HTTP).
 Each scenario runs A B A B ... for --rounds rounds; the table shows medians, min-max and the ratio
@@ -25,6 +26,7 @@ NS_A = f"tsb-ka-{PID}"
 NS_B = f"tsb-kb-{PID}"
 NS_P = f"tsb-plain-{PID}"
 NS_O = f"tsb-old-{PID}"
+NS_OP = f"tsb-oldp-{PID}"
 TS_IP, K_SRV = "10.0.0.2", "10.1.0.2"
 BIG = 1_000_000_000
 
@@ -60,7 +62,7 @@ def cleanup():
             p.kill()
     for ns in namespaces:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    for ns in (NS_T, NS_P, NS_O):
+    for ns in (NS_T, NS_P, NS_O, NS_OP):
         if os.path.exists(f"/run/netns/{ns}"):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -119,7 +121,7 @@ def kv(out):
 
 # Each scenario: (name, unit, better, fn(target) -> value). target is "A" or "B".
 def where(t):
-    return {"A": (NS_T, TS_IP), "P": (NS_P, TS_IP), "O": (NS_O, TS_IP)}.get(t, (NS_A, K_SRV))
+    return {"A": (NS_T, TS_IP), "P": (NS_P, TS_IP), "O": (NS_O, TS_IP), "OP": (NS_OP, TS_IP)}.get(t, (NS_A, K_SRV))
 
 
 def bulk_up(t):
@@ -257,7 +259,8 @@ def loss_rows(rounds):
         # loss_5pct_20MB_cubic_send: tapstack sending (a download) with CUBIC beside the kernel's CUBIC;
         # ..._recv: tapstack receiving (an upload) from the kernel sending with CUBIC, beside the kernel.
         row = {"scenario": f"loss_{c['loss_pct']}pct_{c['mb']:g}MB_{c['cc']}_{c['dir']}", "unit": "MB/s",
-               "better": "higher", "cc": c["cc"], "kernel_cc": c["kernel_cc"], "load": res["load"]}
+               "better": "higher", "cc": c["cc"], "kernel_cc": c["kernel_cc"],
+               "load": [float(x.split()[0]) for x in res["load"]]}     # the 1-minute load at start and end
         for key in ("tapstack", "kernel"):
             v = c[key]["runs"]
             row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
@@ -288,6 +291,12 @@ def main():
         setup_tapstack(NS_P, ["--no-offload"])
         if a.compare:
             setup_tapstack(NS_O, binary=os.path.abspath(a.compare))
+            try:
+                setup_tapstack(NS_OP, ["--no-offload"], binary=os.path.abspath(a.compare))
+            except RuntimeError:    # a build from before the offloads has no --no-offload: its frames are plain
+                if os.path.exists(f"/run/netns/{NS_OP}"):
+                    subprocess.run(["ip", "netns", "del", NS_OP], capture_output=True)
+                setup_tapstack(NS_OP, binary=os.path.abspath(a.compare))
         plain = ("P", "B")
         scen = [
             ("bulk_upload", "MB/s", "higher", bulk_up),
@@ -310,12 +319,13 @@ def main():
             if only and name not in only:
                 continue
             pair = pair[0] if pair else ("A", "B")
-            old = a.compare and pair == ("A", "B") and "_mem" not in name
-            targets = ("A", "O", "B") if old else pair
+            old = a.compare and "_mem" not in name
+            o = "O" if pair == ("A", "B") else "OP"      # the compared binary, with or without offloads
+            targets = (pair[0], o, pair[1]) if old else pair
             vals = {t: [] for t in targets}
             load0 = os.getloadavg()[0]
             for r in range(a.rounds):
-                for t in (targets if r % 2 == 0 or not old else ("O", "A", "B")):
+                for t in (targets if r % 2 == 0 or not old else (o, pair[0], pair[1])):
                     try:
                         vals[t].append(fn(t))
                     except Exception as e:  # a failed run is reported, never fatal
@@ -328,7 +338,7 @@ def main():
             ma, mb = row["tapstack"]["median"], row["kernel"]["median"]
             row["ratio"] = (ma / mb) if ma is not None and mb else None
             if old:
-                v = vals["O"]
+                v = vals[o]
                 row["old"] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
                               "max": max(v) if v else None, "runs": v, "binary": os.path.abspath(a.compare)}
                 mo = row["old"]["median"]

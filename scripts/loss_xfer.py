@@ -94,15 +94,24 @@ def nft_loss(router, ip, pct):
 
 def nft_counts(router):
     """The loss rules' counters in router so far: [frames to the server, from it, dropped of those
-    to it, dropped of those from it] (TCP frames other than SYNs)."""
-    r = subprocess.run(in_ns(router, ["nft", "list", "table", "inet", "tsloss"]), capture_output=True, text=True)
-    got = [int(x) for x in re.findall(r"counter packets (\d+)", r.stdout)]
-    return (got + [0, 0, 0, 0])[:4]
+    to it, dropped of those from it] (TCP frames other than SYNs), or None (after saying why) when
+    `nft list` did not give all four in three tries."""
+    for _ in range(3):
+        r = subprocess.run(in_ns(router, ["nft", "list", "table", "inet", "tsloss"]), capture_output=True, text=True)
+        got = [int(x) for x in re.findall(r"counter packets (\d+)", r.stdout)]
+        if len(got) == 4:
+            return got
+        time.sleep(0.1)
+    print(f"  loss_xfer: nft list in {router} failed (exit {r.returncode}): {(r.stderr or r.stdout)[-300:]!r}",
+          flush=True)
+    return None
 
 
 def loss_check(frames, drops, pct):
     """None if drops of frames fits a loss rate of pct % (within 5 binomial standard deviations,
     plus 2), else what is wrong."""
+    if frames < 0 or drops < 0:
+        return f"the router's counters went back ({drops} of {frames} frames): its rules were replaced"
     p = pct / 100
     mean, sd = frames * p, (frames * p * (1 - p)) ** 0.5
     if abs(drops - mean) <= 5 * sd + 2:
@@ -260,23 +269,35 @@ def ratio(a, b):
 
 def kernel_counters(ns):
     """The TCP counters of the kernel in namespace ns: {"Tcp.RetransSegs": N, "TcpExt.TCPTimeouts": N, ...}
-    (/proc/net/snmp and /proc/net/netstat, which are per namespace)."""
-    r = subprocess.run(in_ns(ns, ["cat", "/proc/net/snmp", "/proc/net/netstat"]), capture_output=True, text=True)
-    out, lines = {}, r.stdout.splitlines()
-    for names, values in zip(lines[0::2], lines[1::2]):
-        k, v = names.split(), values.split()
-        if k and v and k[0] == v[0] and k[0] in ("Tcp:", "TcpExt:"):
-            out.update({f"{k[0][:-1]}.{a}": int(b) for a, b in zip(k[1:], v[1:]) if b.lstrip("-").isdigit()})
-    return out
+    (/proc/net/snmp and /proc/net/netstat, which are per namespace), or None (after saying why) when
+    three tries gave none."""
+    for _ in range(3):
+        r = subprocess.run(in_ns(ns, ["cat", "/proc/net/snmp", "/proc/net/netstat"]), capture_output=True, text=True)
+        out, lines = {}, r.stdout.splitlines()
+        for names, values in zip(lines[0::2], lines[1::2]):
+            k, v = names.split(), values.split()
+            if k and v and k[0] == v[0] and k[0] in ("Tcp:", "TcpExt:"):
+                out.update({f"{k[0][:-1]}.{a}": int(b) for a, b in zip(k[1:], v[1:]) if b.lstrip("-").isdigit()})
+        if r.returncode == 0 and "Tcp.RetransSegs" in out:
+            return out
+        time.sleep(0.1)
+    print(f"  loss_xfer: reading the kernel's counters in {ns} failed (exit {r.returncode}): {r.stderr[-300:]!r}",
+          flush=True)
+    return None
 
 
 def tapstack_counters(binary, ctl):
-    """tapstack's TCP counters (netstat -s --json over its control socket), {"retransmits": N, ...}."""
-    r = subprocess.run([binary, "netstat", "-s", "-t", "--json", "--ctl", ctl], capture_output=True, text=True)
-    try:
-        return json.loads(r.stdout)["stats"]["tcp"]
-    except (ValueError, KeyError):
-        return {}
+    """tapstack's TCP counters (netstat -s --json over its control socket), {"retransmits": N, ...}, or
+    None (after saying why) when three tries gave none."""
+    for _ in range(3):
+        r = subprocess.run([binary, "netstat", "-s", "-t", "--json", "--ctl", ctl], capture_output=True, text=True)
+        try:
+            return json.loads(r.stdout)["stats"]["tcp"]
+        except (ValueError, KeyError) as e:
+            err = f"exit {r.returncode}, {e!r}: {(r.stderr or r.stdout)[-300:]!r}"
+        time.sleep(0.1)
+    print(f"  loss_xfer: tapstack netstat -s over {ctl} failed ({err})", flush=True)
+    return None
 
 
 def tapstack_cc(binary, ctl):
@@ -293,18 +314,19 @@ def tapstack_cc(binary, ctl):
 
 def host_counters(pid, router):
     """tapstack's process and its TAP: [CPU time, time waiting for a CPU (ns, /proc/PID/schedstat),
-    frames the TAP dropped on their way to tapstack (its queue full), frames it dropped from it]."""
+    frames the TAP dropped on their way to tapstack (its queue full), frames it dropped from it,
+    times it was put on a CPU (schedstat's third field: each wakeup after a wait for frames)]."""
     try:
         with open(f"/proc/{pid}/schedstat") as f:
-            cpu, wait = [int(x) for x in f.read().split()[:2]]
+            cpu, wait, runs = [int(x) for x in f.read().split()[:3]]
     except (OSError, ValueError):
-        cpu = wait = 0
+        cpu = wait = runs = 0
     r = subprocess.run(in_ns(router, ["ip", "-s", "-j", "link", "show", "tap0"]), capture_output=True, text=True)
     try:
         st = json.loads(r.stdout)[0]["stats64"]
-        return [cpu, wait, st["tx"]["dropped"], st["rx"]["dropped"]]
+        return [cpu, wait, st["tx"]["dropped"], st["rx"]["dropped"], runs]
     except (ValueError, KeyError, IndexError):
-        return [cpu, wait, 0, 0]
+        return [cpu, wait, 0, 0, runs]
 
 
 def side_text(role, kind, c):
@@ -380,10 +402,18 @@ def one_transfer(a, e, d, pct, tag, n, want):
     hc = host_counters(e.pid, e.router) if e.pid else []
     before = nft_counts(e.router)
     v, why, kcc = transfer(a, e, d, n, want)
-    frames = [x - y for x, y in zip(nft_counts(e.router), before)]
-    kc = {x: {k: c - kc[x].get(k, 0) for k, c in kernel_counters(x).items()} for x in kc}
+    after = nft_counts(e.router)
+    # A counter that could not be read (said above) fails the transfer: its loss is not known.
+    unread = [] if before and after else ["the router's frame counts"]
+    frames = [x - y for x, y in zip(after, before)] if not unread else [0, 0, 0, 0]
+    diff = lambda b, a: {k: c - b.get(k, 0) for k, c in a.items()} if b is not None and a is not None else None
+    kc = {x: diff(kc[x], kernel_counters(x)) for x in kc}
+    unread += [f"the kernel's counters in {x}" for x, c in kc.items() if c is None]
+    kc = {x: c or {} for x, c in kc.items()}
     if e.ctl:
-        tc = {k: c - tc.get(k, 0) for k, c in tapstack_counters(a.tapstack, e.ctl).items()}
+        tc = diff(tc, tapstack_counters(a.tapstack, e.ctl))
+        unread += [] if tc is not None else ["tapstack's counters"]
+        tc = tc or {}
         hc = [x - y for x, y in zip(host_counters(e.pid, e.router), hc)]
     if a.pcap:
         time.sleep(0.3)                          # tcpdump has written the last frames
@@ -401,9 +431,12 @@ def one_transfer(a, e, d, pct, tag, n, want):
     why += (f"; nftables dropped {pc(frames[2], frames[0])} frames to {e.who}, {pc(frames[3], frames[1])} from it"
             f"; sender ({snd[0]}): {side_text('sender', *snd)}; receiver ({rcv[0]}): {side_text('receiver', *rcv)}")
     if hc:
-        why += (f"; tapstack ran {hc[0] / 1e6:.0f} ms and waited {hc[1] / 1e6:.0f} ms for a CPU, its TAP dropped"
+        why += (f"; tapstack ran {hc[0] / 1e6:.0f} ms and waited {hc[1] / 1e6:.0f} ms for a CPU ({hc[4]} times"
+                f" put on one), its TAP dropped"
                 f" {hc[2]} frames to it (queue full) and {hc[3]} from it")
     data = (frames[1], frames[3]) if d == "send" else (frames[0], frames[2])
+    if v is not None and unread:
+        v, why = None, why + f": could not read {', '.join(unread)} (see above)"
     if v is not None and data[0] < 0.5 * n / 1500:
         v, why = None, why + (": far fewer data frames than segments of the transfer; are the frames larger than"
                               " one segment (offloads on)?")

@@ -148,13 +148,13 @@ const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const ui
                                      struct ts_frame_info *info);
 void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx);
 
-/* Gathered transmit: with on, a data segment of 512 bytes or more (a TSO super-segment or a plain
- * one) taken by ts_stack_tx_take may carry its payload by reference to the connection's send
- * buffer instead of a copy: the wire gets frame[0, len) then the ext_len bytes at ext
- * (ts_stack_tx_ext), both valid until ts_stack_tx_done; without checksum offload the checksum is
- * already complete over both. Only for a driver that writes both (a writev) and captures nothing
- * (a capture would see the headers alone); ts_stack_transmit still hands out whole frames. Off by
- * default. */
+/* Gathered transmit: with on, a segment of 512 bytes or more of new data (a TSO super-segment or
+ * a plain one; never a retransmission) taken by ts_stack_tx_take may carry its payload by
+ * reference to the connection's send buffer instead of a copy: the wire gets frame[0, len) then
+ * the ext_len bytes at ext (ts_stack_tx_ext), both valid until ts_stack_tx_done; without checksum
+ * offload the checksum is already complete over both. Only for a driver that writes both (a
+ * writev) and captures nothing (a capture would see the headers alone); ts_stack_transmit still
+ * hands out whole frames. Off by default. */
 void ts_stack_set_tx_gather(struct ts_stack *s, bool on);
 void ts_stack_tx_ext(const struct ts_tx *tx, const uint8_t **ext, size_t *ext_len);
 

@@ -40,7 +40,7 @@ struct ts_mem_usage {
     unsigned tcp_time_wait;    /* TIME_WAIT connections kept as compact records (not TCBs) */
     size_t tcp_time_wait_bytes;
     size_t frames;             /* frame pool carved so far, and large (TSO) frames */
-    size_t other;              /* the stack object, scratch buffer, ARP cache */
+    size_t other;              /* the stack object, scratch buffer, ARP cache, spare ring storage */
     unsigned frames_in_use;    /* frames of the pool taken now (queued, held by TCP or the driver) */
     unsigned frag_dgrams;      /* IPv4 datagrams in reassembly now */
     size_t frag_bytes;         /* the memory they hold (charged against the reassembly cap) */

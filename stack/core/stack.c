@@ -118,7 +118,8 @@ void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
     ts_tcp_tw_memory(s, &m->tcp_time_wait, &m->tcp_time_wait_bytes);
     m->frames = (size_t)s->frames_carved * s->frame_stride +
                 (size_t)s->big_made * (sizeof(struct ts_frame) + TS_FRAME_MAX_GSO);
-    m->other = sizeof *s + (s->scratch ? TS_SCRATCH_LEN : 0) + (size_t)s->cfg.arp_cache_size * 32u;
+    m->other = sizeof *s + (s->scratch ? TS_SCRATCH_LEN : 0) + (size_t)s->cfg.arp_cache_size * 32u +
+               ts_tcp_spare_memory(s);
     m->frames_in_use = s->frames_total - s->frames_free;
     m->frag_dgrams = ts_frag_in_progress(s);
     m->frag_bytes = ts_frag_mem_used(s);

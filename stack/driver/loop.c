@@ -25,17 +25,22 @@ enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5, OP_CA
 #define UD_KIND(ud) ((unsigned)((ud) >> 32))
 #define UD_IDX(ud) ((unsigned)((ud) & 0xffffffffu))
 
-/* Receive buffers by default. One wakeup takes at most this many frames: the multishot read
- * copies every frame the TAP holds into free buffers before we see the first, and only then do
- * we ACK them. With 64 KB super-segments (vnet) 32 buffers were 2 MB per wakeup: the kernel's
- * sender, cwnd-limited (ss: unacked = cwnd, 1,000-2,300 segments), waited for ACKs behind up to
- * 32 copies, its cwnd grew with the aggregated ACKs, and the bytes in flight between its copy
- * and ours outgrew the L2 cache (2 MB a core here): its CPU per GB sent rose by a third. Four
- * (256 KB, what the kernel's discard reference reads at a time) put each ACK out after at most
- * four copies; further frames wait in the TAP's queue for the next wakeup. Plain frames are
- * 1.5 KB: 32 of them are 50 KB. */
-#define RX_DEPTH_VNET 4
+/* Receive buffers by default. One wakeup takes at most as many frames as the kernel holds
+ * buffers of ours: the multishot read copies every frame the TAP holds into free buffers before
+ * we see the first, and only then do we ACK them. With 64 KB super-segments (vnet) 32 buffers
+ * were 2 MB per wakeup: the kernel's sender, cwnd-limited (ss: unacked = cwnd, 1,000-2,300
+ * segments), waited for ACKs behind up to 32 copies, its cwnd grew with the aggregated ACKs, and
+ * the bytes in flight between its copy and ours outgrew the L2 cache (2 MB a core here): its CPU
+ * per GB sent rose by a third. So the kernel is given only as many buffers as RX_BATCH_BYTES of
+ * the frames lately read fill (rx_give): four (256 KB, what the kernel's discard reference reads
+ * at a time) while super-segments arrive, all 32 while requests of a few hundred bytes do. Four
+ * for every kind of frame cost request/response loads a wakeup per four requests: tapstack was
+ * preempted 17 times per 100 `wrk` requests instead of 3-5, and used 15-25 % more CPU per
+ * request (issue 19). Plain frames are 1.5 KB: 32 of them are 50 KB. */
+#define RX_DEPTH_VNET 32
 #define RX_DEPTH_PLAIN 32
+#define RX_BATCH_BYTES (256u * 1024)
+#define RX_GIVEN_MIN 4u
 
 /* Consecutive failed reads after which the TAP is considered gone. */
 #define RX_ERRORS_FATAL 64
@@ -56,6 +61,9 @@ struct ts_loop {
     struct io_uring_buf_ring *br;  /* receive buffers given to the kernel (multishot mode), or NULL */
     bool br_registered;
     unsigned br_mask, br_pending;   /* buffers returned since the last advance */
+    unsigned rx_given;          /* multishot: buffers the kernel holds now */
+    unsigned *rx_held, rx_nheld;    /* multishot: free buffers not given yet (rx_give) */
+    uint32_t rx_avg;            /* multishot: bytes per frame lately (a moving average), 0: none yet */
     unsigned *tx_free;          /* stack of free write-buffer indices */
     unsigned tx_nfree;
     unsigned rx_err_run;        /* consecutive failed reads */
@@ -111,11 +119,22 @@ static void queue_read_multi(struct ts_loop *l)
     io_uring_sqe_set_data64(sqe, UD(OP_RX_MULTI, 0));
 }
 
-/* Give buffer i back to the kernel (made visible by the advance at the end of a batch). */
-static void rx_buf_return(struct ts_loop *l, unsigned i)
+/* Buffer i is free again: held until rx_give hands it to the kernel. */
+static void rx_buf_return(struct ts_loop *l, unsigned i) { l->rx_held[l->rx_nheld++] = i; }
+
+/* Give the kernel free buffers until it holds as many as RX_BATCH_BYTES of the frames lately
+ * read fill (RX_GIVEN_MIN at least, all of them before the first frame): made visible by the
+ * advance at the end of a batch. */
+static void rx_give(struct ts_loop *l)
 {
-    io_uring_buf_ring_add(l->br, rx_buf(l, i), (unsigned)l->frame_cap, (unsigned short)i, (int)l->br_mask,
-                          (int)l->br_pending++);
+    unsigned want = l->rx_avg ? RX_BATCH_BYTES / l->rx_avg : l->rx_depth;
+    if (want < RX_GIVEN_MIN) want = RX_GIVEN_MIN;
+    while (l->rx_given < want && l->rx_nheld) {
+        unsigned i = l->rx_held[--l->rx_nheld];
+        io_uring_buf_ring_add(l->br, rx_buf(l, i), (unsigned)l->frame_cap, (unsigned short)i, (int)l->br_mask,
+                              (int)l->br_pending++);
+        l->rx_given++;
+    }
 }
 
 /* Multishot receive if the kernel has it: provided-buffer ring of rx_depth buffers. */
@@ -143,6 +162,7 @@ static bool rx_multishot_setup(struct ts_loop *l)
     l->br_mask = (unsigned)io_uring_buf_ring_mask(l->rx_depth);
     io_uring_buf_ring_init(l->br);
     for (unsigned i = 0; i < l->rx_depth; i++) rx_buf_return(l, i);
+    rx_give(l);
     io_uring_buf_ring_advance(l->br, (int)l->br_pending);
     l->br_pending = 0;
     return true;
@@ -205,6 +225,7 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->tx_depth = cfg->tx_depth ? cfg->tx_depth : 256;
     l->tx_zc = ts_obs_tx_inplace(cfg->obs);
     l->rx_mem = calloc(l->rx_depth, l->frame_cap);
+    l->rx_held = calloc(l->rx_depth, sizeof *l->rx_held);
     if (l->tx_zc) {
         l->tx_held = calloc(l->tx_depth, sizeof *l->tx_held);
         l->tx_iov = calloc(l->tx_depth, sizeof *l->tx_iov);
@@ -213,7 +234,7 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
         l->tx_mem = calloc(l->tx_depth, l->frame_cap);
     }
     l->tx_free = calloc(l->tx_depth, sizeof *l->tx_free);
-    if (!l->rx_mem || !(l->tx_zc ? l->tx_held && l->tx_iov && l->tx_hdr : l->tx_mem != NULL) || !l->tx_free) {
+    if (!l->rx_mem || !l->rx_held || !(l->tx_zc ? l->tx_held && l->tx_iov && l->tx_hdr : l->tx_mem != NULL) || !l->tx_free) {
         snprintf(err, errlen, "out of memory for %u+%u frame buffers", l->rx_depth, l->tx_depth);
         ts_loop_free(l);
         return NULL;
@@ -412,6 +433,8 @@ static void on_rx_multi(struct ts_loop *l, struct ts_stack *s, const struct io_u
     if (cqe->flags & IORING_CQE_F_BUFFER) {
         unsigned i = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         if (i < l->rx_depth) {
+            if (l->rx_given) l->rx_given--;
+            if (cqe->res > 0) l->rx_avg = l->rx_avg ? (l->rx_avg * 7 + (uint32_t)cqe->res) / 8 : (uint32_t)cqe->res;
             alive = rx_result(l, s, i, cqe->res, now);
             rx_buf_return(l, i);
         }
@@ -478,6 +501,7 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
         n++;
     }
     io_uring_cq_advance(&l->ring, n);
+    if (l->br && l->st.rx_multishot) rx_give(l);
     if (l->br_pending) {
         io_uring_buf_ring_advance(l->br, (int)l->br_pending);
         l->br_pending = 0;
@@ -608,6 +632,7 @@ void ts_loop_free(struct ts_loop *l)
     }
     free(l->br);
     free(l->rx_mem);
+    free(l->rx_held);
     free(l->tx_mem);
     free(l->tx_held);
     free(l->tx_iov);

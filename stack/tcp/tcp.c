@@ -38,8 +38,8 @@ static void tcb_free(struct ts_stack *s, struct ts_tcb *t)
     }
     if (t->all_prev) t->all_prev->all_next = t->all_next; else tcp->all = t->all_next;
     if (t->all_next) t->all_next->all_prev = t->all_prev;
-    ts_ring_release(&t->snd);
-    ts_ring_release(&t->rcv);
+    tcp_ring_put(s, &t->snd);
+    tcp_ring_put(s, &t->rcv);
     tcp_segs_free(&t->segs);
     ts_reass_free(&t->reass);
     ts_reass_free(&t->sacked);
@@ -57,6 +57,7 @@ void ts_tcp_free(struct ts_stack *s)
     if (!tcp) return;
     tcp_tw_free_all(s);
     while (tcp->all) tcb_free(s, tcp->all);
+    tcp_ring_spare_free(s);
     free(tcp->heap);
     free(tcp);
     s->tcp = NULL;
@@ -84,8 +85,8 @@ uint16_t tcp_our_mss(const struct ts_stack *s)
 
 void tcp_rings_trim(struct ts_tcb *t)
 {
-    if (t->rcv.buf && t->rcv.len == 0 && t->reass.n == 0 && t->rcv.cap <= t->buf_rcv) ts_ring_release(&t->rcv);
-    if (t->snd.buf && t->snd.len == 0 && t->snd.cap <= t->buf_snd) ts_ring_release(&t->snd);
+    if (t->rcv.buf && t->rcv.len == 0 && t->reass.n == 0 && t->rcv.cap <= t->buf_rcv) tcp_ring_put(t->stack, &t->rcv);
+    if (t->snd.buf && t->snd.len == 0 && t->snd.cap <= t->buf_snd) tcp_ring_put(t->stack, &t->snd);
 }
 
 /* The window shift to offer: room for the buffer, or for the largest it may grow to. */
@@ -251,7 +252,7 @@ void tcp_set_state(struct ts_stack *s, struct ts_tcb *t, enum ts_tcp_state st, c
         }
         if (t->sock.node.in_table) ts_demux_remove(s->demux, &t->sock.node);
         tcp_timers_clear(s, t);
-        ts_ring_release(&t->snd);
+        tcp_ring_put(s, &t->snd);
         if (orphan) tcp_maybe_reap(s, t);
         else if (old != TS_TCP_LISTEN) tcp_notify(s, t, TS_EV_CLOSED | TS_EV_READABLE);
     } else if (st == TS_TCP_TIME_WAIT) {
@@ -259,8 +260,8 @@ void tcp_set_state(struct ts_stack *s, struct ts_tcb *t, enum ts_tcp_state st, c
             if (i != TS_TCP_T_DELACK) tcp_timer_stop(s, t, i);
         ts_time_t msl = s->cfg.tcp_msl ? s->cfg.tcp_msl : TS_SEC(30);
         tcp_timer_set(s, t, TS_TCP_T_2MSL, now + 2 * msl);
-        ts_ring_release(&t->snd);
-        if (t->rcv.len == 0) ts_ring_release(&t->rcv);
+        tcp_ring_put(s, &t->snd);
+        if (t->rcv.len == 0) tcp_ring_put(s, &t->rcv);
         if (tcp_app_gone(t)) tcp_tw_freeze_later(s, t);
     } else if (st == TS_TCP_FIN_WAIT_2 && tcp_app_gone(t)) {
         tcp_timer_set(s, t, TS_TCP_T_2MSL, now + TS_TCP_FIN_WAIT_2_ORPHAN);

@@ -96,6 +96,7 @@ long ts_tcp_send(struct ts_sock *sock, ts_time_t now, const void *buf, size_t le
     uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
     if (ts_ring_space(&t->snd) < want && t->snd.buf) tcp_grow_snd(t->stack, t);
     if (ts_ring_space(&t->snd) == 0) { t->flags |= TF_SND_FULL; return -TS_EAGAIN; }
+    tcp_ring_take(t->stack, &t->snd);
     uint32_t n = ts_ring_write(&t->snd, buf, want);
     if (n == 0) return -TS_ENOMEM;
     if (n < want) t->flags |= TF_SND_FULL;
@@ -121,6 +122,7 @@ unsigned ts_tcp_send_buf(struct ts_sock *sock, struct ts_iov v[2])
     if (send_allowed(t) < 0) return 0;
     if (ts_ring_space(&t->snd) < t->snd.cap / 2 && t->snd.buf) tcp_grow_snd(t->stack, t);
     uint32_t contig;
+    tcp_ring_take(t->stack, &t->snd);
     uint8_t *p = ts_ring_tail(&t->snd, &contig);
     if (!p || contig == 0) return 0;
     v[0] = (struct ts_iov){ p, contig };

@@ -22,6 +22,8 @@
 #define TS_TCP_BUF_MAX (16u * 1024 * 1024)
 #define TS_TCP_BUF_AUTO_MAX (4u * 1024 * 1024)      /* buffers grow to this when they limit throughput */
 #define TS_TCP_BUF_GROWN_BUDGET (128u * 1024 * 1024) /* all growth beyond the defaults, stack-wide */
+#define TCP_RING_SPARE_MAX 16u                      /* spare ring storages kept per stack (tcp_ring_spare.c) */
+#define TCP_RING_SPARE_CAP (128u * 1024)            /* only rings up to this size are kept */
 #define TS_TCP_MSS_MIN 48              /* floor for a peer's MSS option */
 #define TS_TCP_MSS_DEFAULT 536         /* RFC 9293 §3.7.1 when the option is absent */
 #define TS_TCP_DELACK TS_MS(40)        /* delayed ACK (<= 200 ms, RFC 9293 §3.8.6.3) */
@@ -185,7 +187,15 @@ struct ts_tcp {
     struct tcp_tw *tw_head, *tw_tail;     /* TIME_WAIT records, earliest deadline first (tcp_tw.c) */
     unsigned ntw;
     uint64_t store_ids;             /* identities given to send-buffer storage (ts_tcp_send_store) */
+    struct { uint8_t *buf; uint32_t cap; } spare[TCP_RING_SPARE_MAX];   /* tcp_ring_spare.c */
+    unsigned nspare;
 };
+
+/* tcp_ring_spare.c: ring storage given back by one connection and taken by the next, so that a
+ * request/response does not map and unmap (ts_malloc_policy) and fault in a 64 KB ring each way */
+void tcp_ring_take(struct ts_stack *s, struct ts_ring *r);
+void tcp_ring_put(struct ts_stack *s, struct ts_ring *r);
+void tcp_ring_spare_free(struct ts_stack *s);
 
 static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }
 static inline const struct ts_tcb *ts_tcb_of_c(const struct ts_sock *sock)

@@ -71,6 +71,7 @@ static void hold_syn_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, c
 {
     uint32_t len = sg->len, space = ts_ring_space(&t->rcv);
     if (!len) return;
+    tcp_ring_take(s, &t->rcv);
     if (ts_ring_alloc(&t->rcv) < 0) { DROP(s, now, drop_nomem, sg); return; }
     if (len > space) len = space;
     if (len > 65535) len = 65535;                   /* the window our SYN,ACK offers at most */
@@ -474,6 +475,7 @@ static void take_data(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const
      * window" at once (RFC 9293 §3.8.6.1), not after the delayed-ACK timer */
     if (!SEQ_GT(t->rcv_adv, sg->seq)) t->flags |= TF_ACKNOW;
     uint32_t got, took = off == 0 && t->reass.n == 0 ? reader_take(s, t, now, sg->data, len) : 0;
+    if (took < len) tcp_ring_take(s, &t->rcv);
     if (took < len && ts_ring_alloc(&t->rcv) < 0) {
         if (!took) { DROP(s, now, drop_nomem, sg); return; }
         len = took;

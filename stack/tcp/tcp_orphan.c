@@ -50,7 +50,7 @@ void tcp_orphan_add(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     struct ts_tcp *tcp = s->tcp;
     if (t->orphan || t->state == TS_TCP_CLOSED || t->state == TS_TCP_TIME_WAIT) return;
-    if (t->rcv.len == 0 && t->reass.n == 0) ts_ring_release(&t->rcv);   /* nobody will read it */
+    if (t->rcv.len == 0 && t->reass.n == 0) tcp_ring_put(s, &t->rcv);   /* nobody will read it */
     t->orphan = true;
     t->orph_next = NULL;
     t->orph_prev = tcp->orph_tail;

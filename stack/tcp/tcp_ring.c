@@ -73,6 +73,26 @@ void ts_ring_release(struct ts_ring *r)
     r->len = 0;
 }
 
+uint8_t *ts_ring_detach(struct ts_ring *r)
+{
+    struct ts_ext *e = ts_ring_ext(r);
+    if (!e || e->refs != 1 || r->len) return NULL;
+    uint8_t *buf = r->buf;
+    r->buf = NULL;
+    r->head = 0;
+    return buf;
+}
+
+void ts_ring_adopt(struct ts_ring *r, uint8_t *buf)
+{
+    ((struct ts_ext *)(void *)(buf - TS_EXT_HDR))->id = 0;
+    r->buf = buf;
+    r->head = 0;
+    r->len = 0;
+}
+
+void ts_ring_store_free(uint8_t *buf) { store_put(buf); }
+
 /* The index of position pos: pos < 3 * cap (head < cap, offsets within the ring), so at most
  * two subtractions and no division; cap need not be a power of two. */
 static uint32_t wrap(const struct ts_ring *r, uint32_t pos)

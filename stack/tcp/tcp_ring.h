@@ -40,6 +40,15 @@ struct ts_ext *ts_ring_ext(const struct ts_ring *r);
 /* Give the storage up (the ring becomes empty; cap stays): freed unless frames still hold it. */
 void ts_ring_release(struct ts_ring *r);
 
+/* Take the storage away from an empty ring (as ts_ring_release), for reuse by another ring of
+ * the same size: returned only when nothing else (a frame) holds it, else NULL and the ring keeps
+ * it. ts_ring_adopt gives such storage to a ring without any (same size), under a new identity
+ * (ts_tcp_send_store: what was there is no longer what its application wrote). ts_ring_store_free
+ * frees one. */
+uint8_t *ts_ring_detach(struct ts_ring *r);
+void ts_ring_adopt(struct ts_ring *r, uint8_t *buf);
+void ts_ring_store_free(uint8_t *buf);
+
 static inline uint32_t ts_ring_space(const struct ts_ring *r) { return r->cap - r->len; }
 
 /* Append up to n bytes (allocating if needed); returns how many were stored. */

@@ -27,7 +27,11 @@ uint32_t tcp_tso_max(const struct ts_stack *s, const struct ts_tcb *t)
 
 bool tcp_tso_gather(struct ts_stack *s, struct ts_tcb *t, struct ts_frame *f, uint32_t seq, uint32_t len)
 {
-    if (!s->tx_gather || len < TCP_GATHER_MIN) return false;
+    /* New data only. A retransmission may be acknowledged (its original arrived) while its frame
+     * still waits in the queue; the send buffer then hands its place to new bytes, and a frame
+     * that carried them by reference would go out with bytes its checksum was not computed on
+     * (a super-segment is always new data: retransmissions are MSS-sized, tcp_tso_max). */
+    if (!s->tx_gather || len < TCP_GATHER_MIN || SEQ_LT(seq, t->snd_max)) return false;
     const uint8_t *p = ts_ring_span(&t->snd, seq - t->snd_buf_seq, len);
     if (!p) return false;                                   /* wraps: copied as before */
     f->ext = ts_ring_ext(&t->snd);

@@ -250,6 +250,45 @@ static void idle_connection_memory(void **st)
     twostack_free(&w);
 }
 
+/* An empty ring's storage is kept for the next ring of its size (tcp_ring_spare.c): the second
+ * connection's send buffer is the first one's storage, under a new identity, and the spare is
+ * counted in the stack's memory. */
+static void ring_storage_recycled(void **st)
+{
+    (void)st;
+    struct twostack w;
+    wire_init(&w, 0);
+    struct twostack_end pa = { 0 }, pb = { 0 }, qa = { 0 }, qb = { 0 };
+    struct ts_sock *l, *l2;
+    twostack_connect(&w, 80, &pa, &pb, &l);
+    uint8_t buf[1024] = { 0 }, in[1024];
+    struct ts_mem_usage m0, m1;
+    ts_stack_memory(w.c, &m0);
+    assert_int_equal(ts_tcp_send(pa.sock, w.now, buf, sizeof buf), (long)sizeof buf);
+    struct ts_send_store s1, s2;
+    assert_true(ts_tcp_send_store(pa.sock, &s1));
+    twostack_run(&w, TS_MS(50));
+    assert_int_equal(ts_tcp_recv(pb.sock, w.now, in, sizeof in), (long)sizeof in);
+    twostack_run(&w, TS_MS(500));
+    assert_false(ts_tcp_send_store(pa.sock, &s2));          /* acknowledged: given back */
+    ts_stack_memory(w.c, &m1);
+    assert_int_equal(m1.other - m0.other, s1.cap);          /* kept as a spare, counted */
+    twostack_connect(&w, 81, &qa, &qb, &l2);
+    assert_int_equal(ts_tcp_send(qa.sock, w.now, buf, sizeof buf), (long)sizeof buf);
+    assert_true(ts_tcp_send_store(qa.sock, &s2));
+    assert_ptr_equal(s2.base, s1.base);                     /* the same storage ... */
+    assert_int_not_equal(s2.id, s1.id);                     /* ... under a new identity */
+    ts_stack_memory(w.c, &m1);
+    assert_int_equal(m1.other, m0.other);
+    ts_tcp_abort(pa.sock, w.now);
+    ts_tcp_abort(qa.sock, w.now);
+    ts_tcp_close(pb.sock, w.now);
+    ts_tcp_close(qb.sock, w.now);
+    ts_tcp_close(l, w.now);
+    ts_tcp_close(l2, w.now);
+    twostack_free(&w);
+}
+
 /* A link that drops, while cut[0] is set, the client's TCP segments (once its FIN is through:
  * its ACKs, the one entering CLOSING too, which repeats the FIN), and while cut[1] is set every
  * frame to the client. */
@@ -392,7 +431,7 @@ int main(void)
         cmocka_unit_test(one_mb_each_way_very_lossy), cmocka_unit_test(one_mb_through_reader),
         cmocka_unit_test(one_mb_through_partial_reader_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
-        cmocka_unit_test(idle_connection_memory),
+        cmocka_unit_test(idle_connection_memory), cmocka_unit_test(ring_storage_recycled),
         cmocka_unit_test(shutdown_releases_waiting_peer),
         cmocka_unit_test(shutdown_resets_peer_missing_fin), cmocka_unit_test(simultaneous_close_no_timeout),
     };

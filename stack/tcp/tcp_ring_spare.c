@@ -1,0 +1,51 @@
+/*
+ * Spare ring storage. A connection's rings get storage when the first byte needs it and give it
+ * back as soon as they are empty (tcp_rings_trim), so an idle connection holds none. Under
+ * request/response load that is an allocation and a free per ring per exchange, and since
+ * ts_malloc_policy puts every ring in a mapping of its own (returned to the kernel when freed),
+ * each was an mmap, a munmap with its TLB flush, and a page fault per page touched: 40-50 % more
+ * of tapstack's CPU per request than before that policy. So a stack keeps up to
+ * TCP_RING_SPARE_MAX storages of at most TCP_RING_SPARE_CAP bytes (the default rings, 64 KB)
+ * that empty rings gave back, and a ring that needs storage of the same size takes one. What is
+ * kept is bounded (2 MB at most) and counted in the stack's memory ("other"); everything else
+ * is freed at once, as before.
+ */
+#include "tcp/tcp_impl.h"
+
+void tcp_ring_take(struct ts_stack *s, struct ts_ring *r)
+{
+    struct ts_tcp *tcp = s->tcp;
+    if (r->buf) return;
+    for (unsigned i = tcp->nspare; i-- > 0;) {
+        if (tcp->spare[i].cap != r->cap) continue;
+        ts_ring_adopt(r, tcp->spare[i].buf);
+        tcp->spare[i] = tcp->spare[--tcp->nspare];
+        return;
+    }
+}
+
+void tcp_ring_put(struct ts_stack *s, struct ts_ring *r)
+{
+    struct ts_tcp *tcp = s->tcp;
+    uint8_t *buf;
+    if (r->buf && r->cap <= TCP_RING_SPARE_CAP && tcp->nspare < TCP_RING_SPARE_MAX && (buf = ts_ring_detach(r))) {
+        tcp->spare[tcp->nspare].buf = buf;
+        tcp->spare[tcp->nspare++].cap = r->cap;
+        return;
+    }
+    ts_ring_release(r);
+}
+
+void tcp_ring_spare_free(struct ts_stack *s)
+{
+    struct ts_tcp *tcp = s->tcp;
+    while (tcp->nspare) ts_ring_store_free(tcp->spare[--tcp->nspare].buf);
+}
+
+size_t ts_tcp_spare_memory(const struct ts_stack *s)
+{
+    size_t n = 0;
+    if (!s->tcp) return 0;
+    for (unsigned i = 0; i < s->tcp->nspare; i++) n += s->tcp->spare[i].cap;
+    return n;
+}
