@@ -1,14 +1,16 @@
 /*
  * Spare ring storage. A connection's rings get storage when the first byte needs it and give it
  * back as soon as they are empty (tcp_rings_trim), so an idle connection holds none. Under
- * request/response load that is an allocation and a free per ring per exchange, and since
- * ts_malloc_policy puts every ring in a mapping of its own (returned to the kernel when freed),
- * each was an mmap, a munmap with its TLB flush, and a page fault per page touched: 40-50 % more
- * of tapstack's CPU per request than before that policy. So a stack keeps up to
- * TCP_RING_SPARE_MAX storages of at most TCP_RING_SPARE_CAP bytes (the default rings, 64 KB)
- * that empty rings gave back, and a ring that needs storage of the same size takes one. What is
- * kept is bounded (2 MB at most) and counted in the stack's memory ("other"); everything else
- * is freed at once, as before.
+ * request/response load that is an allocation and a free per ring per exchange. It was built
+ * when ts_malloc_policy put every ring in a mapping of its own (an mmap threshold of 64 KiB):
+ * each exchange then cost an mmap, a munmap with its TLB flush and a page fault per page touched,
+ * 40-50 % more of tapstack's CPU per request. The policy's threshold is now 128 KiB, so the
+ * default rings (64 KB) come from the heap again, but the heap trimmer gives freed pages back
+ * once a second and the next ring would fault them in again; a spare keeps its pages. So a stack
+ * keeps up to TCP_RING_SPARE_MAX storages of at most TCP_RING_SPARE_CAP bytes (the default
+ * rings, 64 KB) that empty rings gave back, and a ring that needs storage of the same size takes
+ * one. What is kept is bounded (2 MB at most) and counted in the stack's memory ("other");
+ * everything else is freed at once, as before.
  */
 #include "tcp/tcp_impl.h"
 
