@@ -39,6 +39,19 @@ static uint64_t add_wrap(uint64_t a, uint64_t b)
     return r + (r < b);
 }
 
+/* The whole 8-byte words left after a vector or unrolled loop, then the bytes after them. */
+static uint32_t csum_finish_tail(uint64_t acc, uint32_t sum, const uint8_t *p, size_t len)
+{
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        acc = add_wrap(acc, w);
+        p += 8;
+        len -= 8;
+    }
+    return csum_finish_words(acc, sum, p, len);
+}
+
 uint32_t ts_csum_add_portable(uint32_t sum, const uint8_t *p, size_t len)
 {
     /* Whole 64-bit words on two independent chains, the carries counted apart: about twice the
@@ -55,14 +68,7 @@ uint32_t ts_csum_add_portable(uint32_t sum, const uint8_t *p, size_t len)
         len -= 16;
     }
     uint64_t acc = add_wrap(add_wrap(a, b), ca + cb);
-    if (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        acc = add_wrap(acc, w);
-        p += 8;
-        len -= 8;
-    }
-    return csum_finish_words(acc, sum, p, len);
+    return csum_finish_tail(acc, sum, p, len);
 }
 
 #if defined(__x86_64__)
@@ -86,14 +92,7 @@ __attribute__((target("avx2"))) static uint32_t csum_add_avx2(uint32_t sum, cons
      * tail call below; tcp_output ran 6x slower without it). */
     _mm256_zeroupper();
     uint64_t s = add_wrap(add_wrap(lane[0], lane[1]), add_wrap(lane[2], lane[3]));
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        s = add_wrap(s, w);
-        p += 8;
-        len -= 8;
-    }
-    return csum_finish_words(s, sum, p, len);
+    return csum_finish_tail(s, sum, p, len);
 }
 #endif
 
