@@ -18,6 +18,8 @@ static bool sent_after(ts_time_t t1, uint32_t seq1, ts_time_t t2, uint32_t seq2)
     return t1 > t2 || (t1 == t2 && SEQ_GT(seq1, seq2));
 }
 
+static void advance(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t rtt);
+
 void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now)
 {
     struct tcp_rack *r = &t->rack;
@@ -33,6 +35,13 @@ void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now
         if (r->ack_has_tsecr && SEQ_LT(r->ack_tsecr, tcp_ts_now(t, g->xmit))) return;
         if (r->min_rtt && rtt < r->min_rtt) return;
     }
+    advance(t, g, rtt);
+}
+
+/* RFC 8985 §6.2 step 2, taking g's latest transmission as delivered with that RTT. */
+static void advance(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t rtt)
+{
+    struct tcp_rack *r = &t->rack;
     r->rtt = rtt;
     if (!(g->flags & SEG_RETRANS)) {
         if (r->min_rtt == 0 || rtt < r->min_rtt) r->min_rtt = rtt;
@@ -45,6 +54,22 @@ void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now
     /* step 3: reordering, a never-retransmitted segment delivered below the forward-most one */
     if (SEQ_GT(g->end, r->fack) || r->fack == 0) r->fack = g->end;
     else if (SEQ_LT(g->end, r->fack) && !(g->flags & SEG_RETRANS)) r->reord = true;
+}
+
+/* The TSecr test above cannot clear a retransmission SACKed above a hole: a receiver takes TS.Recent
+ * only from segments at its left edge (RFC 7323 §4.3), so while the hole stays its ACKs echo an old
+ * TSval whichever copy they report. A D-SACK can: the copy it reports is a second one, so the
+ * retransmission arrived (it or the copy after it). Without this, a flight of retransmissions
+ * alone (the send buffer full behind a hole at SND.UNA, no new data to send) never moved RACK.xmit_ts, a lost
+ * retransmission sent among them was not seen, and the repair waited for the tail loss probe or
+ * the 200 ms RTO (issue 18, 10 % loss; rack_dsack_retrans.pkt). As Linux (tcp_rack_advance), a
+ * delivery sooner than min_RTT after the retransmission is still taken as the original's. */
+void tcp_rack_dsack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now)
+{
+    if (!(g->flags & SEG_RETRANS)) return;
+    ts_time_t rtt = now > g->xmit ? now - g->xmit : 1;
+    if (t->rack.min_rtt && rtt < t->rack.min_rtt) return;
+    advance(t, g, rtt);
 }
 
 void tcp_rack_dsack(struct ts_tcb *t)

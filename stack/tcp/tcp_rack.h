@@ -67,6 +67,8 @@ int tcp_segs_sent(struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now);
 void tcp_segs_acked(struct ts_tcb *t, uint32_t ack, ts_time_t now);
 /* A SACK block [l, r): the segments wholly inside it are delivered. */
 void tcp_segs_sacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now);
+/* A D-SACK block [l, r) above SND.UNA: RACK hears of the retransmissions wholly inside it. */
+void tcp_segs_dsacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now);
 /* Mark a segment lost / not lost, keeping the byte counts. */
 void tcp_seg_set_lost(struct tcp_segs *q, struct tcp_seg *g);
 /* The i-th record from SND.UNA. */
@@ -83,6 +85,9 @@ void tcp_segs_free(struct tcp_segs *q);
 /* tcp_rack.c */
 /* A segment was delivered (cumulatively or by SACK): RFC 8985 §6.2 steps 2 and 3. */
 void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now);
+/* A D-SACK reported g (a record inside it) again: if g was retransmitted, its retransmission
+ * arrived, and RACK takes it as delivered (no TSecr test; the min_RTT one stays). */
+void tcp_rack_dsack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now);
 /* A D-SACK arrived (RFC 8985 §6.2 step 4: widen the reordering window). */
 void tcp_rack_dsack(struct ts_tcb *t);
 /* RACK.reo_wnd now (RFC 8985 §6.2 step 4). */

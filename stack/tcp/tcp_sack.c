@@ -12,12 +12,15 @@
 bool tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack, ts_time_t now)
 {
     bool dsack = false;
+    uint32_t dl = 0, dr = 0;
     for (unsigned i = 0; i < o->nsack; i++) {
         uint32_t l = o->sack[i][0], r = o->sack[i][1];
         if (!SEQ_LT(l, r)) continue;
         if (i == 0 && (SEQ_LEQ(r, ack) ||
                        (o->nsack > 1 && SEQ_GEQ(l, o->sack[1][0]) && SEQ_LEQ(r, o->sack[1][1])))) {
             dsack = true;
+            dl = l;
+            dr = r;
             continue;
         }
         /* A block at or over SND.UNA is stale or a lie (the peer would have ACKed it): never let
@@ -28,6 +31,7 @@ bool tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack
         (void)ts_reass_add(&t->sacked, l - t->snd_una, r - l);   /* full: keep what we have */
         tcp_segs_sacked(t, l, r, now);
     }
+    if (dsack && SEQ_GT(dr, t->snd_una)) tcp_segs_dsacked(t, ts_seq_max(dl, t->snd_una), dr, now);
     return dsack;
 }
 

@@ -132,6 +132,16 @@ void tcp_segs_sacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now)
     }
 }
 
+void tcp_segs_dsacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now)
+{
+    struct tcp_segs *q = &t->segs;
+    for (uint32_t i = find(q, l); i < q->n; i++) {
+        struct tcp_seg *g = tcp_seg_at(q, i);
+        if (!SEQ_LEQ(g->end, r)) break;
+        if (!SEQ_LT(g->seq, l)) tcp_rack_dsack_delivered(t, g, now);
+    }
+}
+
 struct tcp_seg *tcp_segs_first_lost(const struct tcp_segs *q)
 {
     if (!q->lost_bytes) return NULL;
