@@ -531,23 +531,24 @@ static void test_per_peer_limit(void **state)
     net_free(n);
 }
 
-/* A connection that sends nothing is reset after first_byte_timeout (5 s), a quarter of it
+/* A connection that sends nothing is reset after first_byte_timeout (20 s), a quarter of it
  * while the server holds 3/4 of its limit; evictions are logged once a second at most. */
 static void test_first_byte_timeout_and_log(void **state)
 {
     (void)state;
     struct net *n = net_new(NULL, 4);
     struct client *a = client_open(n);
-    twostack_run(&n->t, TS_MS(4900));
+    twostack_run(&n->t, TS_MS(19900));
     assert_false(gone(a));
     twostack_run(&n->t, TS_MS(200));
     assert_true(gone(a));
+    assert_int_equal(a->error, TS_ECONNRESET);
     struct client *c[8];
     for (int i = 0; i < 3; i++)
-        c[i] = client_open(n);                    /* 3 of 4: timeouts tighten to 1.25 s ... */
-    twostack_run(&n->t, TS_MS(1300));
+        c[i] = client_open(n);                    /* 3 of 4: timeouts tighten to 5 s ... */
+    twostack_run(&n->t, TS_MS(5100));
     assert_true(gone(c[0]) && !gone(c[1]) && !gone(c[2]));  /* ... until below 3 of 4 again */
-    twostack_run(&n->t, TS_MS(3800));
+    twostack_run(&n->t, TS_MS(15000));
     assert_true(gone(c[1]) && gone(c[2]));
     struct ts_http_server_stats st;
     ts_http_server_stats(n->srv, &st);
@@ -571,6 +572,37 @@ static void test_first_byte_timeout_and_log(void **state)
     assert_int_equal(lines, 1);                   /* ... and told a second later */
     for (int i = 0; i < 8; i++)
         client_free(n, c[i]);
+    net_free(n);
+}
+
+/* Issue 23's soak: a `Connection: close` answer written whole into the socket, then the path to
+ * the client cut for 8 s (longer than HTTP_LINGER: under loss, retransmissions backing off can take
+ * that long). The linger ran from the last byte written, not from its delivery, and used to end in a
+ * reset that destroyed the answer in flight; now the server closes quietly and TCP delivers it.
+ * 50,000 bytes: the default send buffer takes them at once, so the linger starts at the request. */
+static void test_linger_over_keeps_answer(void **state)
+{
+    (void)state;
+    struct net *n = net_new(NULL, 0);
+    struct client *cl = client_open(n);
+    n->t.s2c_budget = 3;                          /* the first three segments of the answer only */
+    client_say(n, cl, "GET /bytes/50000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    twostack_run(&n->t, TS_SEC(8));
+    struct ts_http_server_stats st;
+    ts_http_server_stats(n->srv, &st);
+    assert_int_equal(st.linger_closed, 1);        /* the client never closed: the linger ran out */
+    assert_int_equal(st.open_conns, 0);
+    assert_false(gone(cl));
+    n->t.s2c_budget = -1;                         /* the path heals: the rest must arrive */
+    twostack_run(&n->t, TS_SEC(60));
+    struct resp r;
+    assert_true(take_response(cl, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 50000);
+    assert_memory_equal(r.body, "0123456789", 10);
+    assert_true(cl->eof);
+    assert_int_equal(cl->error, 0);               /* FIN, not reset */
+    client_free(n, cl);
     net_free(n);
 }
 
@@ -620,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_eviction_order),
         cmocka_unit_test(test_per_peer_limit),
         cmocka_unit_test(test_first_byte_timeout_and_log),
+        cmocka_unit_test(test_linger_over_keeps_answer),
         cmocka_unit_test(test_file_from_root),
     };
     return cmocka_run_group_tests_name("http_server", tests, NULL, NULL);

@@ -440,10 +440,14 @@ static void conn_timeout(void *arg, struct ts_guard_node *n, int cls, ts_time_t 
     else if (cls == HC_SEND) {
         srv->stats.aborted++;
         conn_log(c);
-    }
-    /* kept alive and idle: close quietly; never spoke (the peer may be a ghost), stalled send or
-     * linger over: reset, which frees the TCB at once */
-    conn_free(c, now, cls != HC_IDLE);
+    } else if (cls == HC_LINGER)
+        srv->stats.linger_closed++;
+    /* Kept alive and idle: close quietly. Linger over: close quietly too, because the clock ran
+     * from the last byte given to the socket, not from its delivery: under loss the answer may
+     * still be in flight, and TCP carries it to the end as an orphan (tcp_orphan.c bounds those);
+     * a reset here would destroy it. Never spoke (the peer may be a ghost) or a stalled send:
+     * reset, which frees the TCB at once. */
+    conn_free(c, now, cls != HC_IDLE && cls != HC_LINGER);
 }
 
 /* The guard's has_input callback: bytes of a request are waiting to be read. */
@@ -537,7 +541,7 @@ int ts_http_start(struct ts_stack *s, ts_time_t now, const struct ts_http_opts *
     struct ts_http_opts *d = &srv->opts;
     d->port = d->port ? d->port : 80;
     d->backlog = d->backlog ? d->backlog : 128;
-    d->first_byte_timeout = d->first_byte_timeout ? d->first_byte_timeout : TS_SEC(5);
+    d->first_byte_timeout = d->first_byte_timeout ? d->first_byte_timeout : TS_SEC(20);
     d->request_timeout = d->request_timeout ? d->request_timeout : TS_SEC(10);
     d->idle_timeout = d->idle_timeout ? d->idle_timeout : TS_SEC(15);
     d->send_timeout = d->send_timeout ? d->send_timeout : TS_SEC(60);

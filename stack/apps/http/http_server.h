@@ -28,7 +28,10 @@ struct ts_http_opts {
     unsigned max_conns;
     unsigned max_per_peer;          /* connections one client address may hold: 0 = max_conns / 4 (conn_guard.h) */
     unsigned backlog;               /* 0 = 128 */
-    ts_time_t first_byte_timeout;   /* a new connection must start a request within: 0 = 5 s */
+    /* A new connection must start a request within this, or is reset: 0 = 20 s (Apache's
+     * mod_reqtimeout header=20). Not less: a client whose SYN,ACK was lost resends its first
+     * segment with a 3 s RTO (RFC 6298 §5.7), so two losses of it cost 9 s. */
+    ts_time_t first_byte_timeout;
     ts_time_t request_timeout;      /* a started request must be complete within: 0 = 10 s (408) */
     ts_time_t idle_timeout;         /* a kept-alive connection may idle: 0 = 15 s, then closed */
     /* The three above drop to a quarter (at least 1 s) while 3/4 of max_conns are open. */
@@ -95,6 +98,7 @@ int ts_http_body_html(struct ts_http_body *b, const char *s);
 struct ts_http_server_stats {
     uint64_t accepted, refused_full, requests, responses_2xx, responses_3xx, responses_4xx,
         responses_5xx, timeouts_408, idle_closed, aborted, bytes_sent;
+    uint64_t linger_closed;         /* closed (FIN already sent) when the client had not closed in HTTP_LINGER */
     uint64_t evicted;               /* idle connections closed to admit a newcomer */
     uint64_t refused_peer;          /* newcomers refused: their address held max_per_peer */
     uint64_t gen_bytes_held;        /* /bytes/N body bytes the send buffer already held (not rewritten) */
