@@ -91,8 +91,8 @@ events {{ worker_connections 20000; }}
 http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 10000000;
   server {{ listen 80 backlog=4096; root {www}; }} }}
 """)
-    spawn(["nginx", "-c", conf], NS_B, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    spawn([SERVER, "7", "9"], NS_B)
+    SERVER_PID["B_http"] = spawn(["nginx", "-c", conf], NS_B, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
+    SERVER_PID["B"] = spawn([SERVER, "7", "9"], NS_B).pid
     time.sleep(0.5)
 
 
@@ -124,19 +124,68 @@ def where(t):
     return {"A": (NS_T, TS_IP), "P": (NS_P, TS_IP), "O": (NS_O, TS_IP), "OP": (NS_OP, TS_IP)}.get(t, (NS_A, K_SRV))
 
 
+# The process that serves each target (tapstack, or bench_server / nginx for the kernel), for the
+# CPU it uses per GB moved (bulk rows): throughput on 2 shared cores is noisy, CPU per GB less so.
+SERVER_PID = {}
+CPU_GB = {}      # (scenario, target) -> [(server s/GB, whole machine busy s/GB), ...]
+
+
+def proc_cpu_s(pid):
+    """CPU seconds (user + system) of pid and its children (nginx's worker), or 0 if gone."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pids += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    for q in pids:
+        try:
+            with open(f"/proc/{q}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick   # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def machine_busy_s():
+    """CPU seconds all cores spent on anything but idle (user nice system irq softirq steal)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(name, fn, kernel_server):
+    """fn(t) -> (MB/s, bytes moved); notes the serving process's (tapstack, or the kernel's
+    kernel_server: "B" bench_server, "B_http" nginx) and the whole machine's CPU per GB moved."""
+    def run(t):
+        pid = SERVER_PID.get(kernel_server if t == "B" else t)
+        c0, m0 = proc_cpu_s(pid) if pid else 0.0, machine_busy_s()
+        mbps, nbytes = fn(t)
+        c1, m1 = proc_cpu_s(pid) if pid else 0.0, machine_busy_s()
+        if nbytes > 0:
+            gb = nbytes / 1e9
+            CPU_GB.setdefault((name, t), []).append(((c1 - c0) / gb if pid else None, (m1 - m0) / gb))
+        return mbps
+    return run
+
+
 def bulk_up(t):
     ns, ip = where(t)
-    return kv(sh([CLIENT, "upload", ip, "9", "5", str(BIG)], ns, timeout=60))["MBps"]
+    r = kv(sh([CLIENT, "upload", ip, "9", "5", str(BIG)], ns, timeout=60))
+    return r["MBps"], r.get("bytes", 0)
 
 
 def bulk_down(t):
     ns, ip = where(t)
     url = f"http://{ip}/bytes/{BIG}" if t != "B" else f"http://{ip}/big.bin"
-    out = sh(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code} %{speed_download}", url],
-             ns, timeout=30, check=False).split()
-    if len(out) != 2 or out[0] not in ("200", "000"):
+    out = sh(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-w",
+              "%{http_code} %{speed_download} %{size_download}", url], ns, timeout=30, check=False).split()
+    if len(out) != 3 or out[0] not in ("200", "000"):
         raise RuntimeError(f"download: HTTP status {out[0] if out else '?'}")
-    return float(out[1]) / 1e6
+    return float(out[1]) / 1e6, float(out[2])
 
 
 def wrk(t, close):
@@ -288,21 +337,23 @@ def main():
     try:
         setup_kernel()
         ts = setup_tapstack()
-        setup_tapstack(NS_P, ["--no-offload"])
+        SERVER_PID["A"] = ts.pid
+        SERVER_PID["P"] = setup_tapstack(NS_P, ["--no-offload"]).pid
         if a.compare:
-            setup_tapstack(NS_O, binary=os.path.abspath(a.compare))
+            SERVER_PID["O"] = setup_tapstack(NS_O, binary=os.path.abspath(a.compare)).pid
             try:
-                setup_tapstack(NS_OP, ["--no-offload"], binary=os.path.abspath(a.compare))
+                SERVER_PID["OP"] = setup_tapstack(NS_OP, ["--no-offload"], binary=os.path.abspath(a.compare)).pid
             except RuntimeError:    # a build from before the offloads has no --no-offload: its frames are plain
                 if os.path.exists(f"/run/netns/{NS_OP}"):
                     subprocess.run(["ip", "netns", "del", NS_OP], capture_output=True)
-                setup_tapstack(NS_OP, binary=os.path.abspath(a.compare))
+                SERVER_PID["OP"] = setup_tapstack(NS_OP, binary=os.path.abspath(a.compare)).pid
         plain = ("P", "B")
         scen = [
-            ("bulk_upload", "MB/s", "higher", bulk_up),
-            ("bulk_upload_no_offload", "MB/s", "higher", bulk_up, plain),
-            ("bulk_download_http", "MB/s", "higher", bulk_down),
-            ("bulk_download_http_no_offload", "MB/s", "higher", bulk_down, plain),
+            ("bulk_upload", "MB/s", "higher", with_cpu("bulk_upload", bulk_up, "B")),
+            ("bulk_upload_no_offload", "MB/s", "higher", with_cpu("bulk_upload_no_offload", bulk_up, "B"), plain),
+            ("bulk_download_http", "MB/s", "higher", with_cpu("bulk_download_http", bulk_down, "B_http")),
+            ("bulk_download_http_no_offload", "MB/s", "higher", with_cpu("bulk_download_http_no_offload", bulk_down,
+                                                                         "B_http"), plain),
             ("http_keepalive", "req/s", "higher", lambda t: wrk(t, False)),
             ("http_close", "req/s", "higher", lambda t: wrk(t, True)),
             ("connect_1byte_close", "conn/s", "higher", connrate),
@@ -343,6 +394,7 @@ def main():
                               "max": max(v) if v else None, "runs": v, "binary": os.path.abspath(a.compare)}
                 mo = row["old"]["median"]
                 row["ratio_old"] = (ma / mo) if ma is not None and mo else None
+            cpu_row(row, name, ((pair[0], "tapstack"), (pair[1], "kernel")) + (((o, "old"),) if old else ()))
             rows.append(row)
             print_row(row)
         if not only or "tcp_loss" in only:
@@ -368,6 +420,19 @@ def main():
         cleanup()
 
 
+def cpu_row(row, name, keys):
+    """A bulk row's CPU per GB moved, medians over its rounds: the serving process's (tapstack; the
+    kernel's bench_server or nginx, whose TCP receive/send work runs in softirq, partly charged to
+    the client) and the whole machine's (both ends, everything that ran)."""
+    for t, key in keys:
+        v = CPU_GB.get((name, t))
+        if not v:
+            continue
+        srv = [a for a, _ in v if a is not None]
+        row.setdefault("cpu_s_per_GB", {})[key] = {"server": statistics.median(srv) if srv else None,
+                                                   "machine": statistics.median([b for _, b in v])}
+
+
 def fmt(v):
     if v is None:
         return "-"
@@ -386,6 +451,12 @@ def print_row(row):
     load = f"  load {row['load'][0]:.1f}-{row['load'][1]:.1f}" if row.get("load") else ""
     print(f"{row['scenario']:<28} {row['unit']:<7} {cell(row['tapstack']):<30} {cell(row['kernel']):<30} {ratio}{load}",
           flush=True)
+    cpu = row.get("cpu_s_per_GB")
+    if cpu:
+        c = lambda k: (f"{cpu[k]['server']:.3f} / {cpu[k]['machine']:.3f}" if k in cpu and cpu[k]["server"] is not None
+                       else "-")
+        print(f"{'  CPU s/GB server / machine':<36} {c('tapstack'):<30} {c('kernel'):<30}"
+              + (f" compare {c('old')}" if "old" in cpu else ""), flush=True)
     if row.get("old"):
         r = f"{row['ratio_old']:.2f}" if row.get("ratio_old") is not None else "-"
         rk = row["old"]["median"] / row["kernel"]["median"] if row["old"]["median"] and row["kernel"]["median"] else None
