@@ -221,7 +221,8 @@ static int start_apps(struct replay *r)
 static int make_stack(struct replay *r)
 {
     struct ts_config cfg = r->o.cfg;
-    if (ts_up_offload_wanted(&r->o)) cfg.offload = TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO;   /* as `up` would */
+    if (ts_up_offload_wanted(&r->o))    /* as `up` would */
+        cfg.offload = TS_OFFLOAD_CSUM | (r->o.no_tso ? 0 : TS_OFFLOAD_TSO);
     r->obs = ts_obs_new(&r->o.obs, &cfg, r->err, sizeof r->err);
     if (!r->obs && r->err[0]) return -1;
     if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;

@@ -84,7 +84,8 @@ static int up_kernel_side(struct up_run *r)
 static int up_stack(struct up_run *r)
 {
     struct ts_config cfg = r->o->cfg;
-    if (r->tap.vnet) cfg.offload = TS_OFFLOAD_CSUM | TS_OFFLOAD_TSO;   /* the TAP finishes what we leave */
+    if (r->tap.vnet)                     /* the TAP finishes what we leave */
+        cfg.offload = TS_OFFLOAD_CSUM | (r->o->no_tso ? 0 : TS_OFFLOAD_TSO);
     ts_up_pick_seed(r->o, &cfg);
     struct ts_obs_opts oo = r->o->obs;
     oo.record = true;      /* the pictures on /conn/PAIR/seq.svg: a bounded record, always kept */

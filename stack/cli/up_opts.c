@@ -168,6 +168,12 @@ static int set_no_offload(struct ts_up_opts *o, const char *v, char *err, size_t
     return 0;
 }
 
+static int set_no_tso(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    o->no_tso = true;
+    return 0;
+}
+
 bool ts_up_offload_wanted(const struct ts_up_opts *o)
 {
     return !o->no_offload && !ts_fault_cfg_active(&o->obs.fault[0]) && !ts_fault_cfg_active(&o->obs.fault[1]);
@@ -223,6 +229,8 @@ static const struct up_flag up_flags[] = {
     { "hints", NULL, "once up, print what to try (ping, curl ...) to stderr", set_hints },
     { "no-offload", NULL, "plain frames on the TAP: no checksum offload, no 64 KB segments (TSO)\n"
       "                          (default: on when the kernel has them; off with --loss and other faults)", set_no_offload },
+    { "no-tso", NULL, "checksum offload on the TAP but no 64 KB segments: every frame one MSS at most,\n"
+      "                          as a link with TSO off and checksumming on (default: TSO with the offloads)", set_no_tso },
 };
 #define N_UP_FLAGS (sizeof up_flags / sizeof up_flags[0])
 

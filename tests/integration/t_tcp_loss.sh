@@ -23,7 +23,8 @@
 # TS_LOSS_LIMIT (60 s per transfer), TS_LOSS_JSON (write the table as JSON),
 # TS_LOSS_SS=DIR (`ss -tin` every 50 ms in the kernel's namespaces, a file per transfer),
 # TS_LOSS_PCAP=DIR (tcpdump on both interfaces of each path's router, a file per transfer),
-# TS_LOSS_FLAGS (more flags for every tapstack up, e.g. "--trace").
+# TS_LOSS_FLAGS (more flags for every tapstack up, e.g. "--trace"), TS_LOSS_CSUM=1 (tapstack with
+# --no-tso instead of --no-offload: partial checksums, frames still one MSS, as the kernel's veth).
 # timeout: 900
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -39,8 +40,11 @@ rm -rf "$work"; mkdir -p "$work"
 
 # Plain frames from tapstack too: with TSO it hands the TAP 64 KB segments, which the router would
 # drop whole (dozens of segments in one loss).
+# TS_LOSS_CSUM=1: partial checksums on the TAP, frames still one MSS at most (--no-tso), as the
+# kernel's veth path has (checksumming on, GSO/TSO off).
 offload=
 "$TS_BIN" up --help | grep -q -- '--no-offload' && offload=--no-offload
+[ "${TS_LOSS_CSUM:-0}" = 1 ] && offload=--no-tso
 taps=() pids=() logs=() first=1
 for cc in $ccs; do
     ctl=$work/ctl-$cc.sock
