@@ -50,6 +50,12 @@ struct ts_mem_usage {
 /* Fill *m (walks every TCB: for netstat, not for a hot path). */
 void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m);
 
+/* Give back what the stack keeps only to reuse (the frame pool's chunks, its large frames, spare
+ * TCP ring storage) if none of it was taken or returned since the previous call and no frame is in
+ * use; each comes back on demand, as at start. Call it now and then (tapstack up: every 10 s), so
+ * that memory returns to its idle size once the load stops. Returns the bytes freed. */
+size_t ts_stack_shrink(struct ts_stack *s);
+
 /* "tcp", "drop_bad_checksum", and the description, for counter id (NULL if out of range). */
 const char *ts_counter_proto(enum ts_counter_id id);
 const char *ts_counter_name(enum ts_counter_id id);

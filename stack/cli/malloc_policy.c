@@ -35,6 +35,8 @@
 
 #include "cli/malloc_policy.h"
 
+#include "tapstack/stats.h"
+
 int ts_malloc_policy(void)
 {
     int ok = mallopt(M_MMAP_THRESHOLD, (int)TS_MALLOC_MMAP_MIN);
@@ -58,6 +60,8 @@ static void trimmer_poll(void *ctx, ts_time_t now)
     struct ts_malloc_trimmer *t = ctx;
     if (now < t->next) return;
     t->next = now + TS_MALLOC_TRIM_EVERY;
+    if (t->stack && ++t->looks % TS_MALLOC_SHRINK_LOOKS == 0)
+        t->shrunk += ts_stack_shrink(t->stack);       /* its frees land in the heap: then trim */
     struct mallinfo2 mi = mallinfo2();
     if (ts_malloc_trim_due(t, mi.fordblks > mi.keepcost ? mi.fordblks - mi.keepcost : 0)) {
         malloc_trim(0);
@@ -65,9 +69,13 @@ static void trimmer_poll(void *ctx, ts_time_t now)
     }
 }
 
-void ts_malloc_trimmer_app(struct ts_malloc_trimmer *t, ts_time_t now, struct ts_app *app)
+void ts_malloc_trimmer_app(struct ts_malloc_trimmer *t, ts_time_t now, struct ts_app *app,
+                           struct ts_stack *stack)
 {
     t->trims = 0;
+    t->stack = stack;
+    t->looks = 0;
+    t->shrunk = 0;
     t->next = now + TS_MALLOC_TRIM_EVERY;
     *app = (struct ts_app){ .name = "malloc-trim", .ctx = t, .poll_at = trimmer_poll_at, .poll = trimmer_poll };
 }

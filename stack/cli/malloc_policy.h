@@ -27,15 +27,23 @@
  * sanitizer's that ignores them: nothing changes then, and nothing breaks). */
 int ts_malloc_policy(void);
 
+/* Every this many looks the trimmer first asks the stack to free what it keeps for reuse and did
+ * not use since the time before (ts_stack_shrink): the frame pool, spare ring storage. */
+#define TS_MALLOC_SHRINK_LOOKS 10u
+
 /* The heap trimmer's state. */
 struct ts_malloc_trimmer {
     unsigned long trims;       /* how many times it gave pages back */
     ts_time_t next;            /* its next look */
+    struct ts_stack *stack;    /* shrunk every TS_MALLOC_SHRINK_LOOKS looks; NULL: never */
+    unsigned looks;
+    size_t shrunk;             /* bytes the stack gave back so far */
 };
 
 /* Fill *app with the trimmer as an app for the loop to poll (poll_at/poll only; no sockets).
- * The first look is at now + TS_MALLOC_TRIM_EVERY. */
-void ts_malloc_trimmer_app(struct ts_malloc_trimmer *t, ts_time_t now, struct ts_app *app);
+ * The first look is at now + TS_MALLOC_TRIM_EVERY. stack may be NULL. */
+void ts_malloc_trimmer_app(struct ts_malloc_trimmer *t, ts_time_t now, struct ts_app *app,
+                           struct ts_stack *stack);
 
 /* One look: true (the caller trims) when the heap holds TS_MALLOC_TRIM_FREE free bytes or more
  * inside (free_bytes: mallinfo2's fordblks less its keepcost, the free top).

@@ -272,7 +272,7 @@ int ts_cmd_up(int argc, char **argv)
     } else {
         up_ready(&r);
         /* the trimmer rides with the apps in the loop, after them: nothing else lists it */
-        ts_malloc_trimmer_app(&r.trim, ts_clock_now(), &r.apps[r.napps]);
+        ts_malloc_trimmer_app(&r.trim, ts_clock_now(), &r.apps[r.napps], r.stack);
         int how = ts_loop_run(r.loop, r.stack, r.apps, r.napps + 1);
         const struct ts_loop_stats *st = ts_loop_stats(r.loop);
         fprintf(stderr, "tapstack: stopping (%s); %llu frames in, %llu out, %llu write errors\n",

@@ -22,6 +22,7 @@ struct ts_frame *ts_frame_alloc(struct ts_stack *s)
         return NULL;
     }
     s->frames_free--;
+    s->pool_uses++;
     f->next = NULL;
     f->len = 0;
     f->info = (struct ts_frame_info){ 0 };
@@ -49,6 +50,7 @@ struct ts_frame *ts_frame_alloc_big(struct ts_stack *s)
         return NULL;
     }
     s->big_out++;
+    s->pool_uses++;
     f->next = NULL;
     f->len = 0;
     f->info = (struct ts_frame_info){ 0 };
@@ -97,6 +99,26 @@ void ts_frame_free(struct ts_stack *s, struct ts_frame *f)
 }
 
 unsigned ts_frame_pool_free(const struct ts_stack *s) { return s->frames_free; }
+
+size_t ts_frame_pool_shrink(struct ts_stack *s)
+{
+    size_t freed = 0;
+    if (s->frames_free == s->frames_total && s->frames_carved) {   /* no frame out: every chunk */
+        for (unsigned i = 0; i < TS_FRAME_POOL / TS_FRAME_CHUNK; i++) {
+            if (!s->frame_chunks[i]) continue;
+            free(s->frame_chunks[i]);
+            s->frame_chunks[i] = NULL;
+            freed += TS_FRAME_CHUNK * s->frame_stride;
+        }
+        s->frames_carved = 0;
+        s->free_list = NULL;
+    }
+    if (s->big_out == 0 && s->big_made) {
+        freed += (size_t)s->big_made * (sizeof(struct ts_frame) + TS_FRAME_MAX_GSO);
+        ts_frame_big_release(s);
+    }
+    return freed;
+}
 
 void ts_txq_push(struct ts_stack *s, struct ts_frame *f)
 {

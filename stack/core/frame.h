@@ -48,6 +48,10 @@ void ts_frame_free(struct ts_stack *s, struct ts_frame *f);
 /* Frames left in the pool (for TCP: stop producing segments when this runs low). */
 unsigned ts_frame_pool_free(const struct ts_stack *s);
 
+/* Free the pool's chunks if no frame of it is out, and the large frames if none of them is out;
+ * both are made again on demand. Returns the bytes freed. */
+size_t ts_frame_pool_shrink(struct ts_stack *s);
+
 /* Append a complete Ethernet frame (f->len bytes) to the transmit FIFO; the stack owns it. */
 void ts_txq_push(struct ts_stack *s, struct ts_frame *f);
 

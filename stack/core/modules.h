@@ -57,6 +57,8 @@ void ts_tcp_memory(const struct ts_stack *s, unsigned *n, size_t *tcbs, size_t *
 unsigned ts_tcp_orphans(const struct ts_stack *s);   /* tcp_orphan.c */
 /* Spare ring storage kept for the next ring that needs some (tcp_ring_spare.c), in bytes. */
 size_t ts_tcp_spare_memory(const struct ts_stack *s);
+/* Free the spare ring storage (tcp_ring_spare.c); returns the bytes freed. */
+size_t ts_tcp_spare_shrink(struct ts_stack *s);
 /* TIME_WAIT records (tcp_tw.c) and their bytes. */
 void ts_tcp_tw_memory(const struct ts_stack *s, unsigned *n, size_t *bytes);
 void ts_tcp_input(struct ts_stack *s, ts_time_t now, const struct ts_ipv4_info *ip,

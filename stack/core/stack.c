@@ -126,6 +126,14 @@ void ts_stack_memory(const struct ts_stack *s, struct ts_mem_usage *m)
     m->tcp_orphans = ts_tcp_orphans(s);
 }
 
+size_t ts_stack_shrink(struct ts_stack *s)
+{
+    bool quiet = s->pool_uses == s->pool_uses_seen;
+    s->pool_uses_seen = s->pool_uses;
+    if (!quiet) return 0;
+    return ts_frame_pool_shrink(s) + ts_tcp_spare_shrink(s);
+}
+
 static void eth_input(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len);
 
 void ts_stack_receive(struct ts_stack *s, ts_time_t now, const uint8_t *frame, size_t len)

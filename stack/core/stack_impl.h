@@ -45,6 +45,8 @@ struct ts_stack {
     struct ts_frame *big_free;     /* large frames (TSO super-segments), made on demand */
     unsigned big_made, big_out;
     struct ts_frame *big_all[TS_FRAME_BIG_MAX];   /* every one made, for teardown */
+    uint64_t pool_uses;            /* frames and spare ring storage taken or returned (ts_stack_shrink) */
+    uint64_t pool_uses_seen;       /* pool_uses at the last ts_stack_shrink */
     const struct ts_frame_info *rx_info;  /* the description of the frame being received, or NULL */
     bool tx_gather;                /* the driver writes a large frame's payload from the send buffer */
 

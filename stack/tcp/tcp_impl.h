@@ -195,7 +195,8 @@ struct ts_tcp {
  * request/response does not map and unmap (ts_malloc_policy) and fault in a 64 KB ring each way */
 void tcp_ring_take(struct ts_stack *s, struct ts_ring *r);
 void tcp_ring_put(struct ts_stack *s, struct ts_ring *r);
-void tcp_ring_spare_free(struct ts_stack *s);
+/* Free every spare; returns the bytes freed (ts_stack_shrink, teardown). */
+size_t tcp_ring_spare_free(struct ts_stack *s);
 
 static inline struct ts_tcb *ts_tcb_of(struct ts_sock *sock) { return (struct ts_tcb *)sock; }
 static inline const struct ts_tcb *ts_tcb_of_c(const struct ts_sock *sock)

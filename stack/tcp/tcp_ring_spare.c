@@ -10,7 +10,8 @@
  * keeps up to TCP_RING_SPARE_MAX storages of at most TCP_RING_SPARE_CAP bytes (the default
  * rings, 64 KB) that empty rings gave back, and a ring that needs storage of the same size takes
  * one. What is kept is bounded (2 MB at most) and counted in the stack's memory ("other");
- * everything else is freed at once, as before.
+ * everything else is freed at once, as before. Spares nobody took or gave back between two calls
+ * of ts_stack_shrink (tapstack up: 10 s apart) are freed, so an idle stack keeps none.
  */
 #include "tcp/tcp_impl.h"
 
@@ -22,6 +23,7 @@ void tcp_ring_take(struct ts_stack *s, struct ts_ring *r)
         if (tcp->spare[i].cap != r->cap) continue;
         ts_ring_adopt(r, tcp->spare[i].buf);
         tcp->spare[i] = tcp->spare[--tcp->nspare];
+        s->pool_uses++;
         return;
     }
 }
@@ -33,15 +35,27 @@ void tcp_ring_put(struct ts_stack *s, struct ts_ring *r)
     if (r->buf && r->cap <= TCP_RING_SPARE_CAP && tcp->nspare < TCP_RING_SPARE_MAX && (buf = ts_ring_detach(r))) {
         tcp->spare[tcp->nspare].buf = buf;
         tcp->spare[tcp->nspare++].cap = r->cap;
+        s->pool_uses++;
         return;
     }
     ts_ring_release(r);
 }
 
-void tcp_ring_spare_free(struct ts_stack *s)
+size_t tcp_ring_spare_free(struct ts_stack *s)
 {
     struct ts_tcp *tcp = s->tcp;
-    while (tcp->nspare) ts_ring_store_free(tcp->spare[--tcp->nspare].buf);
+    size_t n = 0;
+    while (tcp->nspare) {
+        tcp->nspare--;
+        n += tcp->spare[tcp->nspare].cap;
+        ts_ring_store_free(tcp->spare[tcp->nspare].buf);
+    }
+    return n;
+}
+
+size_t ts_tcp_spare_shrink(struct ts_stack *s)
+{
+    return s->tcp ? tcp_ring_spare_free(s) : 0;
 }
 
 size_t ts_tcp_spare_memory(const struct ts_stack *s)

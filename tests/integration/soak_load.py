@@ -519,6 +519,23 @@ def is_idle(row, idle):
             and row["arp_entries"] <= idle["arp_entries"] + 1)    # + tapstack fetch's 10.0.0.5
 
 
+# Pools (issue 23: "a table or pool that does not return to its idle size when the load stops"):
+# what the stack keeps only for reuse, the frame pool's chunks and spare ring storage, tapstack up
+# frees once two looks 10 s apart saw none of it used (ts_stack_shrink). After the tables are idle
+# the soak sends nothing for POOL_QUIET seconds (netstat goes over the control socket, not the
+# TAP), then reads the memory again: the frame pool must be no larger than at idle, and "other" no
+# more than idle's plus the scratch buffer (64 KiB, made once on demand): no spare ring is left.
+POOL_QUIET = 25
+SCRATCH_BYTES = 65536
+
+
+def pools_after_quiet(sk):
+    time.sleep(POOL_QUIET)
+    st = netstat(sk, "-s")
+    rss, _ = rss_kb(sk.a.pid)
+    return st["memory"], rss
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -596,7 +613,8 @@ def main():
                       f"rto_us {e.get('rto_us')} timers {json.dumps(e.get('timers'))}", flush=True)
     rows.append(after)
     write_csv(os.path.join(a.out, "soak.csv"), rows)
-    return verdict(sk, rows, idle, after, load_end)
+    quiet = pools_after_quiet(sk) if is_idle(after, idle) else None
+    return verdict(sk, rows, idle, after, load_end, quiet)
 
 
 # RSS (issue 23: "growing after the first 5 minutes by more than 5 % over the rest of the run").
@@ -649,9 +667,19 @@ def _guard(sk, who, f, args):
         sk.error(who, f"{type(e).__name__}: {e}")
 
 
-def verdict(sk, rows, idle, after, load_end):
+def verdict(sk, rows, idle, after, load_end, quiet):
     a = sk.a
     fails = list(sk.errors)
+    if quiet:
+        mem, rss = quiet
+        pool_note = (f"pools {POOL_QUIET} s after the tables were idle: frame pool {mem['frames']} B (idle "
+                     f"{idle['mem_frames']}, peak {max(r['mem_frames'] for r in rows)}), other {mem['other']} B "
+                     f"(idle {idle['mem_other']}), RSS {rss} kB")
+        if mem["frames"] > idle["mem_frames"] or mem["other"] > idle["mem_other"] + SCRATCH_BYTES:
+            fails.append("a pool did not return to its idle size: " + pool_note)
+    else:
+        pool_note = "pools not judged: the tables did not come back to idle"
+
     for who in ("wrk-close", "wrk-keep", "curl", "lftp", "udp", "tcp-echo", "abort", "slow", "fetch", "hostile"):
         if not sk.ops.get(who):
             fails.append(f"{who}: no operation completed in {a.seconds} s")
@@ -691,6 +719,7 @@ def verdict(sk, rows, idle, after, load_end):
           f"after {after['mem_frag_bytes']} B; TCBs idle/after {idle['mem_tcp_conns']}/{after['mem_tcp_conns']}; "
           f"ARP idle/after {idle['arp_entries']}/{after['arp_entries']}")
     print(rss_note)
+    print(pool_note)
     heaps = [r for r in load if r["t_s"] >= 300 and r.get("heap_kb") is not None]
     if heaps:
         print(f"glibc heap from minute 5 (kB): size {heaps[0]['heap_kb']} -> {heaps[-1]['heap_kb']} (highest "

@@ -29,7 +29,7 @@ static void test_app_polls_once_a_second(void **state)
     (void)state;
     struct ts_malloc_trimmer t;
     struct ts_app app;
-    ts_malloc_trimmer_app(&t, 5000000, &app);
+    ts_malloc_trimmer_app(&t, 5000000, &app, NULL);
     assert_string_equal(app.name, "malloc-trim");
     assert_non_null(app.poll);
     assert_null(app.stop);

@@ -289,6 +289,47 @@ static void ring_storage_recycled(void **st)
     twostack_free(&w);
 }
 
+/* What the stack keeps only for reuse goes back once the load stops (issue 23: every pool back to
+ * its idle size): ts_stack_shrink frees nothing while frames or spares were used since its last
+ * call, and then the frame pool's chunks and the spare ring storage, which come back on demand. */
+static void shrink_gives_back_when_quiet(void **st)
+{
+    (void)st;
+    struct twostack w;
+    wire_init(&w, 0);
+    struct twostack_end pa = { 0 }, pb = { 0 };
+    struct ts_sock *l;
+    twostack_connect(&w, 80, &pa, &pb, &l);
+    uint8_t buf[1024] = { 0 }, in[1024];
+    assert_int_equal(ts_tcp_send(pa.sock, w.now, buf, sizeof buf), (long)sizeof buf);
+    twostack_run(&w, TS_MS(50));
+    assert_int_equal(ts_tcp_recv(pb.sock, w.now, in, sizeof in), (long)sizeof in);
+    twostack_run(&w, TS_MS(500));                          /* acknowledged: the ring is a spare */
+    struct ts_mem_usage m0, m1;
+    ts_stack_memory(w.c, &m0);
+    assert_true(m0.frames > 0);
+    assert_int_equal(m0.frames_in_use, 0);
+    assert_int_equal(ts_stack_shrink(w.c), 0);              /* used since start: kept */
+    ts_stack_memory(w.c, &m1);
+    assert_int_equal(m1.frames, m0.frames);
+    size_t freed = ts_stack_shrink(w.c);                     /* quiet since the last call */
+    ts_stack_memory(w.c, &m1);
+    assert_int_equal(m1.frames, 0);
+    assert_true(freed >= m0.frames + (m0.other - m1.other));  /* whole chunks, carved or not */
+    assert_true(m0.other - m1.other >= 64 * 1024);          /* the spare ring went too */
+    assert_int_equal(ts_stack_shrink(w.c), 0);              /* nothing left to give */
+    assert_int_equal(ts_tcp_send(pa.sock, w.now, buf, sizeof buf), (long)sizeof buf);   /* on demand */
+    twostack_run(&w, TS_MS(50));
+    assert_int_equal(ts_tcp_recv(pb.sock, w.now, in, sizeof in), (long)sizeof in);
+    assert_memory_equal(in, buf, sizeof buf);
+    ts_stack_memory(w.c, &m1);
+    assert_true(m1.frames > 0);
+    ts_tcp_abort(pa.sock, w.now);
+    ts_tcp_close(pb.sock, w.now);
+    ts_tcp_close(l, w.now);
+    twostack_free(&w);
+}
+
 /* A link that drops, while cut[0] is set, the client's TCP segments (once its FIN is through:
  * its ACKs, the one entering CLOSING too, which repeats the FIN), and while cut[1] is set every
  * frame to the client. */
@@ -432,6 +473,7 @@ int main(void)
         cmocka_unit_test(one_mb_through_partial_reader_lossy),
         cmocka_unit_test(refused_by_closed_port), cmocka_unit_test(abort_resets_peer),
         cmocka_unit_test(idle_connection_memory), cmocka_unit_test(ring_storage_recycled),
+        cmocka_unit_test(shrink_gives_back_when_quiet),
         cmocka_unit_test(shutdown_releases_waiting_peer),
         cmocka_unit_test(shutdown_resets_peer_missing_fin), cmocka_unit_test(simultaneous_close_no_timeout),
     };
