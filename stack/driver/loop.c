@@ -1,6 +1,7 @@
 /* The io_uring driver loop (see loop.h). */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,7 @@ enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5, OP_CA
 
 /* While super-segments arrive, watch this long for the next one before sleeping (rx_spin.h). At
  * 30 µs every watch of a 4 GB upload ended with a frame (they come every 15-30 µs here). */
-#ifndef RX_SPIN_US
 #define RX_SPIN_US 30u
-#endif
 
 /* Consecutive failed reads after which the TAP is considered gone. */
 #define RX_ERRORS_FATAL 64
@@ -525,19 +524,19 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
 }
 
 /* Submit, then watch the ring until `until` for the kernel to have work for us (IORING_SQ_TASKRUN:
- * a frame to copy in) and take it without sleeping (rx_spin.h). Returns true if a completion is
- * ready. */
+ * a frame to copy in) and take it without sleeping (rx_spin.h). Between looks the CPU goes to
+ * whatever else is runnable here (sched_yield): with pause instead, on a loaded machine the watch
+ * took CPU from the sender and others (paired rounds: 0.88 of the MB/s without it; with yield 1.10,
+ * idle 1.21). Returns true if a completion is ready. */
 static bool rx_watch(struct ts_loop *l, ts_time_t until)
 {
     io_uring_submit(&l->ring);
     struct io_uring_cqe *cqe;
-    for (unsigned k = 1;; k++) {
+    for (;;) {
         if (IO_URING_READ_ONCE(*l->ring.sq.kflags) & IORING_SQ_TASKRUN) io_uring_get_events(&l->ring);
         if (io_uring_peek_cqe(&l->ring, &cqe) == 0 && cqe) return true;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-        if (k % 32 == 0 && ts_clock_now() >= until) return false;
+        if (ts_clock_now() >= until) return false;
+        sched_yield();
     }
 }
 
@@ -599,9 +598,9 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
         now = ts_clock_now();
         if (now <= l->core_now) now = l->core_now + 1;   /* a new batch has a time of its own */
         run_due(l, s, apps, napps, now);
-        uint64_t gso = l->st.rx_gso;
+        uint64_t frames = l->st.rx_frames, gso = l->st.rx_gso;
         reap(l, s, now);
-        ts_rx_spin_batch(&l->spin, l->st.rx_gso != gso);
+        ts_rx_spin_batch(&l->spin, l->st.rx_frames - frames, l->st.rx_gso - gso);
     }
     return l->stop ? l->stop : l->stop_code;
 }

@@ -15,7 +15,10 @@ ts_time_t ts_rx_spin_until(const struct ts_rx_spin *sp, ts_time_t now, ts_time_t
     return end < deadline ? end : deadline;
 }
 
-void ts_rx_spin_batch(struct ts_rx_spin *sp, bool super) { sp->bulk = super; }
+void ts_rx_spin_batch(struct ts_rx_spin *sp, uint64_t frames, uint64_t supers)
+{
+    if (frames) sp->bulk = supers > 0;
+}
 
 void ts_rx_spin_watched(struct ts_rx_spin *sp, bool hit)
 {
