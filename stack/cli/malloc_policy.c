@@ -25,8 +25,8 @@
  * What the heap frees inside itself stays resident, though, so RSS would follow the most that was
  * ever in use at once (a burst of connections, then the pages of its freed rings and sessions kept
  * behind any that outlive it). So once a second the trimmer asks glibc how many bytes are free in
- * the heap (mallinfo2), and when it is 1 MiB or more, malloc_trim(0) gives every free page inside
- * back to the kernel: RSS follows what is in use within a second, give or take 1 MiB. The cost is
+ * the heap (mallinfo2), and when it is 256 KiB or more, malloc_trim(0) gives every free page inside
+ * back to the kernel: RSS follows what is in use within a second, give or take 256 KiB. The cost is
  * one mallinfo2 a second and, when it trims, a walk of the free chunks with an madvise for each
  * free page run, and the page faults when those pages are used again: well under a millisecond of
  * CPU a second.
@@ -59,7 +59,7 @@ static void trimmer_poll(void *ctx, ts_time_t now)
     if (now < t->next) return;
     t->next = now + TS_MALLOC_TRIM_EVERY;
     struct mallinfo2 mi = mallinfo2();
-    if (ts_malloc_trim_due(t, mi.fordblks)) {
+    if (ts_malloc_trim_due(t, mi.fordblks > mi.keepcost ? mi.fordblks - mi.keepcost : 0)) {
         malloc_trim(0);
         t->trims++;
     }

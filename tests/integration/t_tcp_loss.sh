@@ -23,8 +23,9 @@
 # TS_LOSS_LIMIT (60 s per transfer), TS_LOSS_JSON (write the table as JSON),
 # TS_LOSS_SS=DIR (`ss -tin` every 50 ms in the kernel's namespaces, a file per transfer),
 # TS_LOSS_PCAP=DIR (tcpdump on both interfaces of each path's router, a file per transfer),
-# TS_LOSS_FLAGS (more flags for every tapstack up, e.g. "--trace"), TS_LOSS_CSUM=1 (tapstack with
-# --no-tso instead of --no-offload: partial checksums, frames still one MSS, as the kernel's veth).
+# TS_LOSS_FLAGS (more flags for every tapstack up, e.g. "--trace"), TS_LOSS_CSUM (1, the default:
+# tapstack with --no-tso, the offloads the kernel's veth paths have; 0: --no-offload, plain frames
+# whose checksums tapstack computes and the kernel verifies, work the Linux side never does).
 # timeout: 900
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -38,13 +39,14 @@ mb_for=${TS_LOSS_MB_FOR-cubic@10=$q}
 work=$TS_LOGDIR/tcp_loss.work
 rm -rf "$work"; mkdir -p "$work"
 
-# Plain frames from tapstack too: with TSO it hands the TAP 64 KB segments, which the router would
-# drop whole (dozens of segments in one loss).
-# TS_LOSS_CSUM=1: partial checksums on the TAP, frames still one MSS at most (--no-tso), as the
-# kernel's veth path has (checksumming on, GSO/TSO off).
+# Frames of one MSS from tapstack too: with TSO it hands the TAP 64 KB segments, which the router
+# would drop whole (dozens of segments in one loss). Like for like with the kernel's veth paths
+# (checksumming on, GSO/TSO/GRO off): partial checksums on the TAP, no super-segment (--no-tso).
+# TS_LOSS_CSUM=0: plain frames (--no-offload), tapstack computing every checksum.
 offload=
 "$TS_BIN" up --help | grep -q -- '--no-offload' && offload=--no-offload
-[ "${TS_LOSS_CSUM:-0}" = 1 ] && offload=--no-tso
+[ "${TS_LOSS_CSUM:-1}" = 1 ] && "$TS_BIN" up --help | grep -q -- '--no-tso' && offload=--no-tso
+ts_log "tapstack's frames: ${offload:-plain (a build without offloads)}"
 taps=() pids=() logs=() first=1
 for cc in $ccs; do
     ctl=$work/ctl-$cc.sock

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the heap trimmer (stack/cli/malloc_policy.c): it looks once a second and gives
- * the heap's free pages back when 1 MiB or more of it is free. The CLI is not in the libraries the
+ * the heap's free pages back when 256 KiB or more inside it is free. The CLI is not in the libraries the
  * unit tests link, so its source is compiled in here. (The effect on RSS is
  * tests/integration/t_mem_return.sh's to check, on the release build.)
  */
@@ -19,8 +19,8 @@ static void test_trim_rule(void **state)
     (void)state;
     struct ts_malloc_trimmer t = { 0 };
     assert_false(ts_malloc_trim_due(&t, 0));
-    assert_false(ts_malloc_trim_due(&t, MB - 1));
-    assert_true(ts_malloc_trim_due(&t, MB));
+    assert_false(ts_malloc_trim_due(&t, 256u * 1024 - 1));
+    assert_true(ts_malloc_trim_due(&t, 256u * 1024));
     assert_true(ts_malloc_trim_due(&t, 40 * MB));
 }
 
