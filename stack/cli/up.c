@@ -113,8 +113,10 @@ static void up_status(void *arg, FILE *out)
             r->o->netns ? r->o->netns : "", (unsigned long long)((ts_clock_now() - r->started) / 1000000u), r->napps);
     fprintf(out, "frames in %llu (%llu bytes), out %llu (%llu bytes)\n", (unsigned long long)st->rx_frames,
             (unsigned long long)st->rx_bytes, (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes);
-    fprintf(out, "receive: %s into %u buffers, re-armed %llu times\n", st->rx_multishot ? "one multishot read" : "plain reads",
-            st->rx_buffers, (unsigned long long)st->rx_rearms);
+    fprintf(out, "receive: %s into %u buffers, re-armed %llu times; awake for the next super-segment %llu times, "
+            "%llu of them in vain\n", st->rx_multishot ? "one multishot read" : "plain reads", st->rx_buffers,
+            (unsigned long long)st->rx_rearms, (unsigned long long)(st->rx_spin_hits + st->rx_spin_misses),
+            (unsigned long long)st->rx_spin_misses);
     if (r->tap.vnet)
         fprintf(out, "offloads: virtio-net header; the kernel may send us%s%s; super-segments in %llu, out %llu\n",
                 (r->tap.rx_offload & 1) ? " partial checksums" : " nothing", (r->tap.rx_offload & 2) ? " and TSO4" : "",

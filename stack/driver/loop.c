@@ -1,6 +1,7 @@
 /* The io_uring driver loop (see loop.h). */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "driver/clock.h"
 #include "driver/loop.h"
 #include "driver/obs.h"
+#include "driver/rx_spin.h"
 #include "driver/signals.h"
 #include "driver/vnet.h"
 
@@ -41,6 +43,10 @@ enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5, OP_CA
 #define RX_DEPTH_PLAIN 32
 #define RX_BATCH_BYTES (256u * 1024)
 #define RX_GIVEN_MIN 4u
+
+/* While super-segments arrive, watch this long for the next one before sleeping (rx_spin.h). At
+ * 30 µs every watch of a 4 GB upload ended with a frame (they come every 15-30 µs here). */
+#define RX_SPIN_US 30u
 
 /* Consecutive failed reads after which the TAP is considered gone. */
 #define RX_ERRORS_FATAL 64
@@ -75,6 +81,7 @@ struct ts_loop {
     unsigned nwatch;
     struct ts_obs *obs;         /* capture/trace/faults, or NULL */
     struct ts_loop_stats st;
+    struct ts_rx_spin spin;     /* whether to wait awake for the next super-segment */
     ts_time_t core_now;         /* the last time given to the stack (timers run at their deadlines) */
 };
 
@@ -197,8 +204,13 @@ static int ring_init(struct ts_loop *l, unsigned entries)
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
     /* One thread submits and reaps: let the kernel skip cross-thread work (Linux 6.1+). */
-    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
     int r = io_uring_queue_init_params(entries, &l->ring, &p);
+    if (r == -EINVAL) {   /* the flag that says work is pending (rx_spin) came with Linux 6.1 too */
+        memset(&p, 0, sizeof p);
+        p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+        r = io_uring_queue_init_params(entries, &l->ring, &p);
+    }
     if (r == -EINVAL) {
         memset(&p, 0, sizeof p);
         r = io_uring_queue_init_params(entries, &l->ring, &p);
@@ -250,6 +262,8 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
         return NULL;
     }
     l->ring_ok = true;
+    /* Watching needs the ring to say when work is pending (IORING_SETUP_TASKRUN_FLAG). */
+    ts_rx_spin_init(&l->spin, l->vnet && (l->ring.flags & IORING_SETUP_TASKRUN_FLAG) ? RX_SPIN_US : 0);
     /* A fixed file saves looking the fd up on every read and write; optional. */
     l->tap_fixed = io_uring_register_files(&l->ring, &l->tap_fd, 1) == 0;
     if (!cfg->rx_plain && rx_multishot_setup(l)) {
@@ -509,9 +523,38 @@ static unsigned reap(struct ts_loop *l, struct ts_stack *s, ts_time_t now)
     return n;
 }
 
-/* Submit what is queued and wait for one completion, at most until deadline. */
+/* Submit, then watch the ring until `until` for the kernel to have work for us (IORING_SQ_TASKRUN:
+ * a frame to copy in) and take it without sleeping (rx_spin.h). Between looks the CPU goes to
+ * whatever else is runnable here (sched_yield): with pause instead, on a loaded machine the watch
+ * took CPU from the sender and others (paired rounds: 0.88 of the MB/s without it; with yield 1.10,
+ * idle 1.21). Returns true if a completion is ready. */
+static bool rx_watch(struct ts_loop *l, ts_time_t until)
+{
+    io_uring_submit(&l->ring);
+    struct io_uring_cqe *cqe;
+    for (;;) {
+        if (IO_URING_READ_ONCE(*l->ring.sq.kflags) & IORING_SQ_TASKRUN) io_uring_get_events(&l->ring);
+        if (io_uring_peek_cqe(&l->ring, &cqe) == 0 && cqe) return true;
+        if (ts_clock_now() >= until) return false;
+        sched_yield();
+    }
+}
+
+/* Submit what is queued and wait for one completion, at most until deadline: awake first while
+ * super-segments arrive (rx_spin.h). */
 static int submit_and_wait(struct ts_loop *l, ts_time_t now, ts_time_t deadline)
 {
+    ts_time_t until = ts_rx_spin_until(&l->spin, now, deadline);
+    if (until) {
+        bool hit = rx_watch(l, until);
+        ts_rx_spin_watched(&l->spin, hit);
+        if (hit) {
+            l->st.rx_spin_hits++;
+            return 0;
+        }
+        l->st.rx_spin_misses++;
+        now = ts_clock_now();
+    }
     struct io_uring_cqe *cqe = NULL;
     struct __kernel_timespec ts;
     struct __kernel_timespec *tsp = NULL;
@@ -522,7 +565,9 @@ static int submit_and_wait(struct ts_loop *l, ts_time_t now, ts_time_t deadline)
         tsp = &ts;
     }
     l->st.waits++;
+    ts_time_t t0 = ts_clock_now();
     int r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+    ts_rx_spin_slept(&l->spin, ts_clock_now() - t0);
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) return r;
     return 0;
 }
@@ -553,7 +598,9 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
         now = ts_clock_now();
         if (now <= l->core_now) now = l->core_now + 1;   /* a new batch has a time of its own */
         run_due(l, s, apps, napps, now);
+        uint64_t frames = l->st.rx_frames, gso = l->st.rx_gso;
         reap(l, s, now);
+        ts_rx_spin_batch(&l->spin, l->st.rx_frames - frames, l->st.rx_gso - gso);
     }
     return l->stop ? l->stop : l->stop_code;
 }

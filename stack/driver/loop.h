@@ -44,6 +44,7 @@ struct ts_loop_stats {
     uint64_t rx_bad_vnet;  /* frames dropped: a virtio-net header the core cannot take (UDP/IPv6 GSO) */
     uint64_t tx_frames, tx_bytes, tx_errors, tx_short;
     uint64_t tx_full;      /* times the transmit drain stopped for want of a free write buffer */
+    uint64_t rx_spin_hits, rx_spin_misses;   /* waits for a super-segment awake: ended by one / not */
     uint64_t waits;        /* io_uring_enter calls that waited */
 };
 
