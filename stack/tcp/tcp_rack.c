@@ -205,11 +205,21 @@ ts_time_t tcp_tlp_pto(const struct ts_tcb *t)
     return pto;
 }
 
+/* Only our FIN is out: it is the highest-sequence segment sent, and it goes again. Without this a
+ * lost FIN after the last data was acknowledged waited for the probe timeout, which sent nothing,
+ * and then for the RTO: 400 ms in LAST-ACK, and a timeout counted (tlp_fin_alone.pkt). */
+static bool probe_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    if (!(t->flags & TF_SHUT_WR) || t->snd_una != data_end || t->snd_max != data_end + 1) return false;
+    return tcp_retransmit_range(s, t, data_end, 0, now) == 0;
+}
+
 /* Retransmit the highest-sequence segment sent (RFC 8985 §7.3). */
 static bool probe_last(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     struct tcp_segs *q = &t->segs;
-    if (!q->n) return false;
+    if (!q->n) return probe_fin(s, t, now);
     const struct tcp_seg *g = tcp_seg_at(q, q->n - 1);
     return tcp_retransmit_range(s, t, g->seq, g->end - g->seq, now) == 0;
 }
