@@ -178,6 +178,7 @@ struct ts_tcp {
     unsigned heap_len, heap_cap;
     struct ts_tcb *all;             /* every TCB, listeners included */
     struct ts_tcb *blk_head, *blk_tail;   /* waiting for frames */
+    bool pulling;                   /* ts_tcp_output_resume is running (pull mode: data may go) */
     struct ts_tcb *reap;            /* closed and unowned: free at the end of the call */
     unsigned nconns;
     struct ts_tcb *orph_head, *orph_tail; /* closed by the application, still carried (tcp_orphan.c) */
