@@ -46,6 +46,7 @@ struct tcp_rack {
     bool dsack_round;           /* a D-SACK grew the multiplier in this round trip */
     uint32_t rtt_seq;           /* that round trip ends when this is delivered */
     uint32_t segs_sacked;       /* segments SACKed (RFC 8985 §6.2 step 4) */
+    uint32_t reord_seen;        /* times step 3 saw reordering (netstat -s rack_reorderings) */
     ts_time_t ack_rtt;          /* RTT of the newest never-retransmitted segment this ACK
                                  * delivered (0: none), for the controller (HyStart++) */
     /* TLP (RFC 8985 §7) */

@@ -13,7 +13,8 @@ bool tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack
 {
     bool dsack = false;
     uint32_t dl = 0, dr = 0;
-    for (unsigned i = 0; i < o->nsack; i++) {
+    unsigned idx[TS_TCP_SACK_MAX], n = 0;
+    for (unsigned i = 0; i < o->nsack && i < TS_TCP_SACK_MAX; i++) {
         uint32_t l = o->sack[i][0], r = o->sack[i][1];
         if (!SEQ_LT(l, r)) continue;
         if (i == 0 && (SEQ_LEQ(r, ack) ||
@@ -23,6 +24,15 @@ bool tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack
             dr = r;
             continue;
         }
+        /* in ascending order, as Linux takes them: the receiver sends the newest block first, and
+         * RACK would take a lower block's segments, SACKed by this same ACK (its earlier ACK lost or
+         * compressed away), for segments delivered out of order (RFC 8985 §6.2 step 3) */
+        unsigned k = n++;
+        for (; k > 0 && SEQ_GT(o->sack[idx[k - 1]][0], l); k--) idx[k] = idx[k - 1];
+        idx[k] = i;
+    }
+    for (unsigned j = 0; j < n; j++) {
+        uint32_t l = o->sack[idx[j]][0], r = o->sack[idx[j]][1];
         /* A block at or over SND.UNA is stale or a lie (the peer would have ACKed it): never let
          * it mark the left edge, which must always be resent (RFC 2018 §8). */
         if (SEQ_LEQ(l, t->snd_una)) continue;
