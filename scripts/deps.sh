@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what tapstack needs on Debian, if it is missing.  Usage: scripts/deps.sh build|run|test|soak|bench|coverage
 # build: gcc, make, liburing-dev, libcmocka-dev.  test: + iproute2, python3, curl, wget, lftp, nftables, tcpdump,
-# ethtool, nginx-light, pkg-config, man-db...  bench: + iperf3, valgrind.  coverage: build + clang, libclang-rt-14-dev, llvm-14
+# ethtool, nginx-light, pkg-config, man-db, valgrind...  bench: + iperf3.  coverage: build + clang, libclang-rt-14-dev, llvm-14
 set -u
 what=${1:-build}
 need_pkgs=()
@@ -35,6 +35,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd pkg-config || need_pkgs+=(pkg-config)    # tests/install: examples built against an installed copy
   have_cmd man || need_pkgs+=(man-db)               # tests/install: man -l renders the page
   have_cmd groff || need_pkgs+=(groff-base)
+  have_cmd valgrind || need_pkgs+=(valgrind)        # t_rr_cost: instructions per echo round trip
 fi
 if [ "$what" = coverage ]; then   # make coverage: clang, libFuzzer, llvm-profdata/llvm-cov, python3
   have_cmd clang || need_pkgs+=(clang)

@@ -148,6 +148,12 @@ const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const ui
                                      struct ts_frame_info *info);
 void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx);
 
+/* Asked after taking every frame there is: whether a sender still waits for frames to be given
+ * back (ts_stack_tx_done) before it can send more (the frame pool is down to its reserve, or every
+ * large frame is taken). A driver that would sleep until its writes complete and something more
+ * happens must not then: the writes' completions alone let the stack go on. */
+bool ts_stack_tx_starved(const struct ts_stack *s);
+
 /* Gathered transmit: with on, a segment of 512 bytes or more of new data (a TSO super-segment or
  * a plain one; never a retransmission) taken by ts_stack_tx_take may carry its payload by
  * reference to the connection's send buffer instead of a copy: the wire gets frame[0, len) then

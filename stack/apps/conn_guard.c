@@ -100,6 +100,22 @@ unsigned ts_guard_peer_count(const struct ts_guard *g, uint32_t raddr)
 
 /* ---- classes ---- */
 
+static bool log_pending(const struct ts_guard *g);
+
+/* Find the earliest deadline again (g->next): after anything that may move it (a class head, the
+ * connection count that tightens timeouts, a pending log line). */
+static void renew(struct ts_guard *g)
+{
+    ts_time_t t = TS_TIME_NEVER;
+    for (int c = 0; c < TS_GUARD_CLASSES; c++) {
+        const struct ts_guard_node *h = g->list[c].head;
+        ts_time_t to = h ? ts_guard_timeout(g, c) : TS_TIME_NEVER;
+        if (to != TS_TIME_NEVER && h->since + to < t) t = h->since + to;
+    }
+    if (log_pending(g) && g->last_log + GUARD_LOG_EVERY < t) t = g->last_log + GUARD_LOG_EVERY;
+    g->next = t;
+}
+
 static void unlink_node(struct ts_guard *g, struct ts_guard_node *n)
 {
     if (n->cls == TS_GUARD_NONE) return;
@@ -126,6 +142,7 @@ void ts_guard_move(struct ts_guard *g, struct ts_guard_node *n, int cls, ts_time
 {
     unlink_node(g, n);
     append(g, n, cls, now);
+    renew(g);
 }
 
 void ts_guard_touch(struct ts_guard *g, struct ts_guard_node *n, ts_time_t now)
@@ -133,6 +150,7 @@ void ts_guard_touch(struct ts_guard *g, struct ts_guard_node *n, ts_time_t now)
     if (n->cls == TS_GUARD_NONE) return;
     if (g->list[n->cls].tail == n) {
         n->since = now;
+        renew(g);
         return;
     }
     ts_guard_move(g, n, n->cls, now);
@@ -271,6 +289,7 @@ enum ts_guard_verdict ts_guard_admit(struct ts_guard *g, struct ts_guard_node *n
             g->st.refused_peer++;
             g->unlogged_refused++;
             note_event(g, now);
+            renew(g);
             return TS_GUARD_REFUSED_PEER;
         }
         evict(g, v, now);
@@ -286,6 +305,7 @@ enum ts_guard_verdict ts_guard_admit(struct ts_guard *g, struct ts_guard_node *n
         g->st.refused_full++;
         g->unlogged_refused++;
         note_event(g, now);
+        renew(g);
         return TS_GUARD_REFUSED_FULL;
     }
     if (p) {
@@ -300,6 +320,7 @@ enum ts_guard_verdict ts_guard_admit(struct ts_guard *g, struct ts_guard_node *n
     append(g, n, cls, now);
     g->nconns++;
     g->st.admitted++;
+    renew(g);
     return TS_GUARD_ADMITTED;
 }
 
@@ -309,21 +330,12 @@ void ts_guard_leave(struct ts_guard *g, struct ts_guard_node *n)
     struct ts_guard_peer *p = peer_find(g, n->raddr);
     if (p) peer_release(g, p);
     g->nconns--;
+    renew(g);
 }
 
 /* ---- timers ---- */
 
-ts_time_t ts_guard_next(const struct ts_guard *g)
-{
-    ts_time_t t = TS_TIME_NEVER;
-    for (int c = 0; c < TS_GUARD_CLASSES; c++) {
-        const struct ts_guard_node *h = g->list[c].head;
-        ts_time_t to = ts_guard_timeout(g, c);
-        if (h && to != TS_TIME_NEVER && h->since + to < t) t = h->since + to;
-    }
-    if (log_pending(g) && g->last_log + GUARD_LOG_EVERY < t) t = g->last_log + GUARD_LOG_EVERY;
-    return t;
-}
+ts_time_t ts_guard_next(const struct ts_guard *g) { return g->next; }
 
 void ts_guard_poll(struct ts_guard *g, ts_time_t now)
 {
@@ -342,6 +354,7 @@ void ts_guard_poll(struct ts_guard *g, ts_time_t now)
         }
     }
     if (log_pending(g) && now >= g->last_log + GUARD_LOG_EVERY) guard_log(g, now);
+    renew(g);
 }
 
 /* ---- set-up ---- */
@@ -350,6 +363,7 @@ int ts_guard_init(struct ts_guard *g, const struct ts_config *stack_cfg, size_t 
                   const struct ts_guard_cfg *cfg)
 {
     memset(g, 0, sizeof *g);
+    g->next = TS_TIME_NEVER;
     if (cfg->nclasses < 1 || cfg->nclasses > TS_GUARD_CLASSES || !cfg->evict || !cfg->expire)
         return -TS_EINVAL;
     g->name = cfg->name ? cfg->name : "server";

@@ -92,6 +92,7 @@ struct ts_guard {
     ts_time_t last_evicted_idle;
     ts_time_t last_log;
     bool logged;
+    ts_time_t next;                /* what ts_guard_next says: renewed by every call that changes g */
 };
 
 /* What a server is told at start. max_conns 0 = ts_guard_default_max(stack_cfg, conn_bytes);
@@ -147,7 +148,9 @@ void ts_guard_leave(struct ts_guard *g, struct ts_guard_node *n);
 /* The timeout of class cls now (tightened near the limit). */
 ts_time_t ts_guard_timeout(const struct ts_guard *g, int cls);
 
-/* The earliest deadline of any connection (or of a pending log line), or TS_TIME_NEVER. */
+/* The earliest deadline of any connection (or of a pending log line), or TS_TIME_NEVER. O(1):
+ * the driver asks every app for its deadline several times per wakeup, so the value is kept up
+ * to date by the calls above that change g rather than found on each call. */
 ts_time_t ts_guard_next(const struct ts_guard *g);
 
 /* Run every timeout due at now (the expire callback), and the pending log line. */

@@ -69,5 +69,7 @@ ts_time_t ts_tcp_poll_at(const struct ts_stack *s);
 void ts_tcp_poll(struct ts_stack *s, ts_time_t now);
 /* Frames were freed: let connections that stopped for lack of frames send again. */
 void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now);
+/* Some connection waits for ts_tcp_output_resume (after a full drain: it wanted a frame). */
+bool ts_tcp_output_blocked(const struct ts_stack *s);
 
 #endif

@@ -278,6 +278,8 @@ void ts_stack_tx_done(struct ts_stack *s, const struct ts_tx *tx)
     ts_frame_free(s, (struct ts_frame *)(uintptr_t)tx);
 }
 
+bool ts_stack_tx_starved(const struct ts_stack *s) { return ts_tcp_output_blocked(s); }
+
 void ts_stack_poll(struct ts_stack *s, ts_time_t now)
 {
     ts_arp_poll(s, now);

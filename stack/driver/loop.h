@@ -8,8 +8,10 @@
  *     to the kernel.
  *   - After a batch of completions: ts_stack_poll and each app's poll if due, ts_stack_dispatch,
  *     then ts_stack_transmit is drained into free write buffers, one write SQE per frame.
- *   - One io_uring_enter both submits everything queued and waits for the next completion,
- *     bounded by the earliest deadline of the stack and the apps (no timer fd, no tick).
+ *   - One io_uring_enter both submits everything queued and waits until the writes in flight
+ *     have completed and one more completion came (or only the next completion while a write
+ *     slot or the frames a write holds are awaited), bounded by the earliest deadline of the
+ *     stack and the apps (no timer fd, no tick).
  * No syscalls per frame beyond the ring.
  */
 #ifndef TS_DRIVER_LOOP_H

@@ -324,6 +324,10 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     }
 }
 
+/* The list also holds connections owing a window update (tcp_output_later), but only until the
+ * driver next takes frames: once it has taken them all, whoever is listed could not get a frame. */
+bool ts_tcp_output_blocked(const struct ts_stack *s) { return s->tcp && s->tcp->blk_head; }
+
 void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now)
 {
     struct ts_tcp *tcp = s->tcp;

@@ -344,6 +344,55 @@ static void victim_by_churn(void **st)
     world_free(w);
 }
 
+/* What ts_guard_next should say, found by looking at every class head as it did before it kept
+ * the value (issue 19: the driver asks several times per wakeup). */
+static ts_time_t next_by_scan(const struct ts_guard *g)
+{
+    ts_time_t t = TS_TIME_NEVER;
+    for (int c = 0; c < TS_GUARD_CLASSES; c++) {
+        const struct ts_guard_node *h = g->list[c].head;
+        ts_time_t to = ts_guard_timeout(g, c);
+        if (h && to != TS_TIME_NEVER && h->since + to < t) t = h->since + to;
+    }
+    if ((g->unlogged_evicted || g->unlogged_refused) && g->last_log + TS_SEC(1) < t) t = g->last_log + TS_SEC(1);
+    return t;
+}
+
+/* The kept deadline is the scanned one after every kind of change: admissions (with evictions
+ * and refusals, near the limit where timeouts tighten), moves, touches, closes and polls. */
+static void next_kept_up_to_date(void **st)
+{
+    (void)st;
+    struct world *w = world_new(12, 5);
+    uint64_t x = 88172645463325252ull;
+    ts_time_t now = TS_SEC(1);
+    assert_int_equal(ts_guard_next(&w->g), next_by_scan(&w->g));
+    for (unsigned step = 0; step < 20000; step++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        unsigned i = (unsigned)(x % 64), op = (unsigned)((x >> 8) % 8);
+        int cls = (int)((x >> 16) % 4);
+        now += (ts_time_t)((x >> 24) % TS_MS(900));
+        struct conn *c = &w->c[i];
+        if (!c->open) {
+            c->input = (x >> 40) % 4 == 0;
+            open_conn(w, i, 1 + (uint32_t)((x >> 32) % 4), cls, now);
+        } else if (op == 0) {
+            close_conn(w, i);
+        } else if (op <= 2) {
+            ts_guard_move(&w->g, &c->node, cls, now);
+        } else if (op <= 4) {
+            ts_guard_touch(&w->g, &c->node, now);
+        } else {
+            ts_time_t d = ts_guard_next(&w->g);
+            if (d != TS_TIME_NEVER && d > now) now = d;
+            ts_guard_poll(&w->g, now);
+        }
+        assert_int_equal(ts_guard_next(&w->g), next_by_scan(&w->g));
+    }
+    assert_true(w->evicted > 0 && w->expired > 0 && w->logs > 1);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +400,7 @@ int main(void)
         cmocka_unit_test(peers_under_churn),  cmocka_unit_test(timeouts_and_tightening),
         cmocka_unit_test(log_once_a_second),  cmocka_unit_test(victim_by_address_and_input),
         cmocka_unit_test(victim_by_churn),    cmocka_unit_test(expired_counts_timeouts_not_checks),
+        cmocka_unit_test(next_kept_up_to_date),
     };
     return cmocka_run_group_tests_name("conn_guard", tests, NULL, NULL);
 }

@@ -511,6 +511,72 @@ static void test_gather_no_options(void **state) { (void)state; gather_held(fals
 static void test_gather_plain(void **state) { (void)state; gather_held(true, 0); }
 static void test_gather_plain_no_options(void **state) { (void)state; gather_held(false, 0); }
 
+/* ts_stack_tx_starved: while a driver holds the large frames it took (its writes not completed),
+ * a TSO sender runs out of them and waits, and says so; given back, they let it go on, and the
+ * transfer completes with nobody waiting. (The driver then waits for its writes' completions
+ * alone, not for them and one more: loop.c, wait_nr.) */
+static void test_tx_starved(void **state)
+{
+    (void)state;
+    struct twostack t;
+    struct ts_config ca, cb;
+    mk_config(&ca, IP_A, 2, 1, TSO_CSUM);
+    mk_config(&cb, IP_B, 1, 2, 0);
+    twostack_init_with(&t, &ca, &cb, false);
+    const size_t total = 6u << 20;
+    uint8_t *data = malloc(total), in_a[16];
+    assert_non_null(data);
+    for (size_t i = 0; i < total; i++) data[i] = (uint8_t)(i * 7 + (i >> 13));
+    struct twostack_end ea = { .out = data, .out_len = total, .in = in_a, .in_cap = sizeof in_a };
+    struct twostack_end eb = { .in = malloc(total + 1), .in_cap = total + 1 };
+    assert_non_null(eb.in);
+    struct ts_sock *l;
+    assert_int_equal(ts_tcp_listen(t.s, 0, 7000, 4, twostack_end_accept, &eb, &l), 0);
+    assert_int_equal(ts_tcp_connect(t.c, t.now, 0, 0, IP_B, 7000, twostack_end_event, &ea, &ea.sock), 0);
+    assert_int_equal(ts_tcp_set_buffers(ea.sock, 4u << 20, 0), 0);   /* room for every large frame */
+    twostack_run(&t, TS_MS(100));                                   /* ARP, the handshake */
+    assert_non_null(eb.sock);
+    assert_false(ts_stack_tx_starved(t.c));
+    static const struct ts_tx *held[8192];
+    unsigned nheld = 0;
+    bool starved = false;
+    for (unsigned round = 0; round < 5000 && !starved; round++) {
+        twostack_pump(&ea, t.now);
+        twostack_pump(&eb, t.now);
+        const struct ts_tx *tx;
+        const uint8_t *f;
+        size_t len;
+        struct ts_frame_info info;
+        while ((tx = ts_stack_tx_take(t.c, t.now, &f, &len, &info)) != NULL) {
+            twostack_deliver(&t, t.s, f, len, &info);       /* B has it; A's frame stays held */
+            if (len > 1514 && nheld < 8192) held[nheld++] = tx;
+            else ts_stack_tx_done(t.c, tx);
+        }
+        starved = ts_stack_tx_starved(t.c);
+        static uint8_t buf[TS_FRAME_MAX_GSO];
+        size_t n;
+        while ((n = ts_stack_transmit_info(t.s, t.now, buf, sizeof buf, &info)) > 0)
+            twostack_deliver(&t, t.c, buf, n, &info);
+        ts_stack_dispatch(t.c, t.now);
+        ts_stack_dispatch(t.s, t.now);
+        t.now += 50;
+        if (ts_stack_poll_at(t.c) <= t.now) ts_stack_poll(t.c, t.now);
+        if (ts_stack_poll_at(t.s) <= t.now) ts_stack_poll(t.s, t.now);
+    }
+    assert_true(starved);
+    assert_true(nheld > 0 && nheld < 8192);
+    assert_true(ctr(t.c, TS_CTR_tcp_output_blocked) > 0);
+    while (nheld) ts_stack_tx_done(t.c, held[--nheld]);
+    twostack_exchange(&t, &ea, &eb, 50, t.now + TS_SEC(120));
+    assert_true(eb.eof);
+    assert_int_equal(eb.in_len, total);
+    assert_memory_equal(eb.in, data, total);
+    assert_false(ts_stack_tx_starved(t.c));
+    free(data);
+    free(eb.in);
+    twostack_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_no_offload_gathered),
         cmocka_unit_test(test_gather_plain),
         cmocka_unit_test(test_gather_plain_no_options),
+        cmocka_unit_test(test_tx_starved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
