@@ -366,7 +366,7 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
     /* RFC 5681 §2 duplicate ACK; one that SACKs data counts even if the window moved (RFC 6675) */
     bool dup = sg->ack == t->snd_una && sg->len == 0 && !(sg->flags & TS_TCP_FIN) &&
                t->snd_max != t->snd_una && (wnd == t->snd_wnd || (sg->opts && sg->opts->nsack));
-    uint32_t mark = delivered_mark(t), una0 = t->snd_una, reord0 = t->rack.reord_seen;
+    uint32_t mark = delivered_mark(t), una0 = t->snd_una;
     t->rack.ack_rtt = 0;
     t->rack.ack_has_tsecr = t->ts_ok && sg->opts && sg->opts->has_ts && sg->opts->ts_ecr;
     t->rack.ack_tsecr = t->rack.ack_has_tsecr ? sg->opts->ts_ecr : 0;
@@ -388,7 +388,6 @@ static bool step_ack(struct ts_stack *s, struct ts_tcb *t, ts_time_t now, const 
             tcp_rexmt_arm(s, t, now);
         tcp_rack_timer_apply(s, t);
     }
-    TS_COUNT_ADD(s, tcp, rack_reorderings, t->rack.reord_seen - reord0);
     /* window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED) */
     if (SEQ_LT(t->snd_wl1, sg->seq) || (t->snd_wl1 == sg->seq && SEQ_LEQ(t->snd_wl2, sg->ack))) {
         t->snd_wnd = wnd;

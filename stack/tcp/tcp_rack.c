@@ -12,10 +12,15 @@
 #define RACK_WCDELACKT TS_MS(200)        /* worst-case delayed ACK (RFC 8985 §7.2) */
 #define RACK_PTO_SLACK TS_MS(2)          /* timer slack added to 2*SRTT (as Linux does) */
 
-/* Was (t1, seq1) sent after (t2, seq2)? (RFC 8985 §6.2 RACK_sent_after) */
-static bool sent_after(ts_time_t t1, uint32_t seq1, ts_time_t t2, uint32_t seq2)
+/* Was (t1, n1) sent after (t2, n2)? (RFC 8985 §6.2 RACK_sent_after.) For equal times the RFC
+ * compares the sequence numbers, as if segments sent at one instant went in sequence order; here
+ * every segment sent while one batch of frames is taken in has the batch's time, and a
+ * retransmission an ACK calls for goes after the new data an ACK before it sent. So the order of
+ * transmission (tcp_seg.xmit_n) decides: taken by sequence, a SACK of that new data would have
+ * marked the retransmission behind it lost at once, and shown it missing (tcp_rack_holes). */
+static bool sent_after(ts_time_t t1, uint32_t n1, ts_time_t t2, uint32_t n2)
 {
-    return t1 > t2 || (t1 == t2 && SEQ_GT(seq1, seq2));
+    return t1 > t2 || (t1 == t2 && (int32_t)(n1 - n2) > 0);
 }
 
 static void advance(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t rtt);
@@ -24,16 +29,20 @@ void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now
 {
     struct tcp_rack *r = &t->rack;
     ts_time_t rtt = now > g->xmit ? now - g->xmit : 1;
-    /* step 2: a retransmitted segment's delivery may be the original's. The ACK says so when it
-     * echoes a timestamp older than the retransmission (a receiver echoes the TSval of the last
-     * segment that advanced its window, RFC 7323 §4.3), or it comes sooner than min_RTT after
-     * it; then neither RACK.rtt nor RACK.xmit_ts may come from the retransmission. Taken as
-     * sent at the retransmission's time, an original's SACK read late (behind a queue of ACKs)
-     * would mark lost everything sent before that retransmission whose SACKs are still queued:
-     * one spurious retransmission begetting hundreds (issue 18). */
+    /* step 2: a retransmitted segment's delivery may be the original's. As Linux
+     * (tcp_rack_advance), one sooner than min_RTT after the retransmission is. */
     if (g->flags & SEG_RETRANS) {
-        if (r->ack_has_tsecr && SEQ_LT(r->ack_tsecr, tcp_ts_now(t, g->xmit))) return;
         if (r->min_rtt && rtt < r->min_rtt) return;
+        /* Unless every earlier copy was seen lost (SEG_EARLIER_GONE, tcp_rack_holes), the ACK
+         * must also echo a timestamp no older than the retransmission (a receiver echoes the
+         * TSval of the last segment that advanced its window, RFC 7323 §4.3). Taken as sent at
+         * the retransmission's time, an original's SACK read late (behind a queue of ACKs) would
+         * mark lost everything sent before that retransmission whose SACKs are still queued:
+         * one spurious retransmission begetting hundreds (issue 18, rack_retrans_tsecr.pkt). */
+        if (r->ack_has_tsecr && SEQ_LT(r->ack_tsecr, tcp_ts_now(t, g->xmit))) {
+            if ((g->flags & (SEG_EARLIER_GONE | SEG_GONE)) != SEG_EARLIER_GONE) return;
+            TS_COUNT(t->stack, tcp, rack_holes_taken);
+        }
     }
     advance(t, g, rtt);
 }
@@ -47,19 +56,55 @@ static void advance(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t rtt)
         if (r->min_rtt == 0 || rtt < r->min_rtt) r->min_rtt = rtt;
         if (r->ack_rtt == 0 || rtt < r->ack_rtt) r->ack_rtt = rtt;
     }
-    if (sent_after(g->xmit, g->end, r->xmit_ts, r->end_seq)) {
+    if (sent_after(g->xmit, g->xmit_n, r->xmit_ts, r->xmit_n)) {
         r->xmit_ts = g->xmit;
-        r->end_seq = g->end;
+        r->xmit_n = g->xmit_n;
     }
     /* step 3: reordering, a never-retransmitted segment delivered below the forward-most one */
     if (SEQ_GT(g->end, r->fack) || r->fack == 0) r->fack = g->end;
     else if (SEQ_LT(g->end, r->fack) && !(g->flags & SEG_RETRANS)) {
         r->reord = true;
-        r->reord_seen++;
+        TS_COUNT(t->stack, tcp, rack_reorderings);
     }
 }
 
-/* The TSecr test above cannot clear a retransmission SACKed above a hole: a receiver takes TS.Recent
+/* g is missing at the peer by the ACK being taken in. If that ACK, or one before it, reported a
+ * segment sent after g's latest copy delivered (RACK.xmit_ts), the peer had had the time to get
+ * that copy: it is lost, and with it every copy before (SEG_GONE). A copy that arrived cannot be
+ * shown missing so: whatever the peer holds it reports in every block edge and cumulative ACK
+ * after, and the ACKs from before it arrived report only segments sent before it (the path keeps
+ * the order; one that reorders beyond the hole is one that RACK's reordering window is for). */
+static void seen_missing(struct ts_tcb *t, struct tcp_seg *g)
+{
+    const struct tcp_rack *r = &t->rack;
+    if (!g || (g->flags & SEG_SACKED)) return;
+    if (sent_after(r->xmit_ts, r->xmit_n, g->xmit, g->xmit_n)) g->flags |= SEG_GONE;
+}
+
+/* The evidence the TSecr test lacks above a hole. A receiver echoes the TSval of the segment at
+ * its left edge (RFC 7323 §4.3), so while the first hole stays, the SACK of a retransmission
+ * that filled a hole above it echoes an old TSval, as the late SACK of an original does. But the
+ * SACK blocks' edges (RFC 2018: each block is a whole range the peer holds, so the byte just
+ * past each end is missing) and the cumulative ACK show which segments the peer still lacks;
+ * when they showed every copy before the latest lost, the SACK can only be the latest's
+ * (tcp_rack_delivered). Without this, when retransmissions alone were in flight (the send
+ * buffer full behind the hole at SND.UNA) a lost retransmission among them was never marked
+ * and the repair waited for the tail loss probe, or for the 200 ms RTO when the probe's ACK was
+ * lost too (issue 18 at 10 % loss, rack_sack_retrans.pkt). */
+void tcp_rack_holes(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack, bool dsack)
+{
+    struct tcp_segs *q = &t->segs;
+    if (t->rack.xmit_ts == 0 || q->n == 0) return;
+    if (tcp_seg_at(q, 0)->seq == ack) seen_missing(t, tcp_seg_at(q, 0));
+    for (unsigned i = dsack ? 1 : 0; i < o->nsack; i++) {
+        uint32_t l = o->sack[i][0], r = o->sack[i][1];
+        if (!SEQ_LT(l, r) || SEQ_LEQ(l, t->snd_una) || SEQ_GT(r, t->snd_max)) continue;
+        seen_missing(t, tcp_segs_ending(q, l));
+        seen_missing(t, tcp_segs_starting(q, r));
+    }
+}
+
+/* The TSecr test of tcp_rack_delivered cannot clear a retransmission SACKed above a hole: a receiver takes TS.Recent
  * only from segments at its left edge (RFC 7323 §4.3), so while the hole stays its ACKs echo an old
  * TSval whichever copy they report. A D-SACK can: the copy it reports is a second one, so the
  * retransmission arrived (it or the copy after it). Without this, a flight of retransmissions
@@ -115,7 +160,7 @@ unsigned tcp_rack_detect_loss(struct ts_stack *s, struct ts_tcb *t, ts_time_t no
     for (uint32_t i = 0; i < q->n; i++) {
         struct tcp_seg *g = tcp_seg_at(q, i);
         if (g->flags & (SEG_SACKED | SEG_LOST)) continue;
-        if (!sent_after(r->xmit_ts, r->end_seq, g->xmit, g->end)) {
+        if (!sent_after(r->xmit_ts, r->xmit_n, g->xmit, g->xmit_n)) {
             if (!(g->flags & SEG_RETRANS)) break;       /* every later record was sent later */
             continue;
         }
@@ -162,11 +207,21 @@ ts_time_t tcp_tlp_pto(const struct ts_tcb *t)
     return pto;
 }
 
+/* Only our FIN is out: it is the highest-sequence segment sent, and it goes again. Without this a
+ * lost FIN after the last data was acknowledged waited for the probe timeout, which sent nothing,
+ * and then for the RTO: 400 ms in LAST-ACK, and a timeout counted (tlp_fin_alone.pkt). */
+static bool probe_fin(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
+{
+    uint32_t data_end = t->snd_buf_seq + t->snd.len;
+    if (!(t->flags & TF_SHUT_WR) || t->snd_una != data_end || t->snd_max != data_end + 1) return false;
+    return tcp_retransmit_range(s, t, data_end, 0, now) == 0;
+}
+
 /* Retransmit the highest-sequence segment sent (RFC 8985 §7.3). */
 static bool probe_last(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     struct tcp_segs *q = &t->segs;
-    if (!q->n) return false;
+    if (!q->n) return probe_fin(s, t, now);
     const struct tcp_seg *g = tcp_seg_at(q, q->n - 1);
     return tcp_retransmit_range(s, t, g->seq, g->end - g->seq, now) == 0;
 }

@@ -18,25 +18,31 @@ enum {
     SEG_SACKED  = 1u << 0,
     SEG_LOST    = 1u << 1,      /* deemed lost and not retransmitted since */
     SEG_RETRANS = 1u << 2,      /* retransmitted at least once */
+    /* An ACK showed every copy sent so far missing (a SACK block's edge or the cumulative ACK at
+     * it) while it or an earlier ACK showed a segment sent after the latest copy delivered. */
+    SEG_GONE    = 1u << 3,
+    SEG_EARLIER_GONE = 1u << 4, /* SEG_GONE was set when the latest copy went: all before it lost */
 };
 
 struct tcp_seg {
     uint32_t seq, end;          /* [seq, end) */
     ts_time_t xmit;             /* the latest (re)transmission */
     uint8_t flags;
+    uint32_t xmit_n;            /* its place in the connection's order of transmissions */
     struct tcp_rate_stamp rate; /* delivery rate stamps of that transmission (tcp_rate.h) */
 };
 
 struct tcp_segs {
     struct tcp_seg *v;          /* ring, ordered by sequence; capacity a power of two */
     uint32_t head, n, cap;
+    uint32_t xmit_n;            /* the number the next transmission gets (tcp_seg.xmit_n) */
     uint32_t sacked_bytes, lost_bytes;   /* over the records */
     uint64_t lost_total;        /* bytes ever marked lost (the rate sampler's losses per ACK) */
 };
 
 struct tcp_rack {
     ts_time_t xmit_ts;          /* RACK.xmit_ts: latest transmit time of a delivered segment */
-    uint32_t end_seq;           /* RACK.end_seq */
+    uint32_t xmit_n;            /* its xmit_n, in place of RACK.end_seq (tcp_rack.c sent_after) */
     ts_time_t rtt;              /* RACK.rtt: the RTT of that segment */
     ts_time_t min_rtt;          /* 0: no sample yet */
     uint32_t fack;              /* highest sequence delivered (RACK.fack) */
@@ -46,7 +52,6 @@ struct tcp_rack {
     bool dsack_round;           /* a D-SACK grew the multiplier in this round trip */
     uint32_t rtt_seq;           /* that round trip ends when this is delivered */
     uint32_t segs_sacked;       /* segments SACKed (RFC 8985 §6.2 step 4) */
-    uint32_t reord_seen;        /* times step 3 saw reordering (netstat -s rack_reorderings) */
     ts_time_t ack_rtt;          /* RTT of the newest never-retransmitted segment this ACK
                                  * delivered (0: none), for the controller (HyStart++) */
     /* TLP (RFC 8985 §7) */
@@ -58,6 +63,7 @@ struct tcp_rack {
 };
 
 struct ts_tcb;
+struct ts_tcp_opts;
 struct ts_stack;
 
 /* tcp_segs.c */
@@ -70,6 +76,9 @@ void tcp_segs_acked(struct ts_tcb *t, uint32_t ack, ts_time_t now);
 void tcp_segs_sacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now);
 /* A D-SACK block [l, r) above SND.UNA: RACK hears of the retransmissions wholly inside it. */
 void tcp_segs_dsacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now);
+/* The record that starts at seq / ends at end, NULL if none. */
+struct tcp_seg *tcp_segs_starting(const struct tcp_segs *q, uint32_t seq);
+struct tcp_seg *tcp_segs_ending(const struct tcp_segs *q, uint32_t end);
 /* Mark a segment lost / not lost, keeping the byte counts. */
 void tcp_seg_set_lost(struct tcp_segs *q, struct tcp_seg *g);
 /* The i-th record from SND.UNA. */
@@ -86,6 +95,10 @@ void tcp_segs_free(struct tcp_segs *q);
 /* tcp_rack.c */
 /* A segment was delivered (cumulatively or by SACK): RFC 8985 §6.2 steps 2 and 3. */
 void tcp_rack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now);
+/* An ACK's SACK blocks were taken in (SND.UNA already at ack; dsack: its first block is a
+ * D-SACK): the records at the edges of its blocks and at ack are missing at the peer; those sent
+ * before a segment RACK knows delivered are marked SEG_GONE. */
+void tcp_rack_holes(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack, bool dsack);
 /* A D-SACK reported g (a record inside it) again: if g was retransmitted, its retransmission
  * arrived, and RACK takes it as delivered (no TSecr test; the min_RTT one stays). */
 void tcp_rack_dsack_delivered(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t now);

@@ -8,12 +8,15 @@
 
 /* Record the SACK blocks of an arriving ACK whose cumulative ACK is ack (SND.UNA already moved
  * for it). Returns true when the first block is a D-SACK (RFC 2883 §4): at or below the ACK, or
- * inside the second block. */
+ * inside the second block. The blocks are taken in by sequence, not in the order the ACK lists
+ * them (the most recent first, RFC 2018 §4): RACK takes a segment newly delivered below the
+ * highest delivered one for reordering (RFC 8985 §6.2 step 3), and an ACK whose predecessor was
+ * lost often reports two ranges that grew, the higher one first (rack_sack_order.pkt). */
 bool tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack, ts_time_t now)
 {
     bool dsack = false;
-    uint32_t dl = 0, dr = 0;
-    unsigned idx[TS_TCP_SACK_MAX], n = 0;
+    uint32_t dl = 0, dr = 0, b[TS_TCP_SACK_MAX][2];
+    unsigned n = 0;
     for (unsigned i = 0; i < o->nsack && i < TS_TCP_SACK_MAX; i++) {
         uint32_t l = o->sack[i][0], r = o->sack[i][1];
         if (!SEQ_LT(l, r)) continue;
@@ -24,24 +27,25 @@ bool tcp_sack_update(struct ts_tcb *t, const struct ts_tcp_opts *o, uint32_t ack
             dr = r;
             continue;
         }
-        /* in ascending order, as Linux takes them: the receiver sends the newest block first, and
-         * RACK would take a lower block's segments, SACKed by this same ACK (its earlier ACK lost or
-         * compressed away), for segments delivered out of order (RFC 8985 §6.2 step 3) */
-        unsigned k = n++;
-        for (; k > 0 && SEQ_GT(o->sack[idx[k - 1]][0], l); k--) idx[k] = idx[k - 1];
-        idx[k] = i;
-    }
-    for (unsigned j = 0; j < n; j++) {
-        uint32_t l = o->sack[idx[j]][0], r = o->sack[idx[j]][1];
         /* A block at or over SND.UNA is stale or a lie (the peer would have ACKed it): never let
          * it mark the left edge, which must always be resent (RFC 2018 §8). */
         if (SEQ_LEQ(l, t->snd_una)) continue;
         if (SEQ_GT(r, t->snd_max)) r = t->snd_max;
         if (!SEQ_LT(l, r)) continue;
-        (void)ts_reass_add(&t->sacked, l - t->snd_una, r - l);   /* full: keep what we have */
-        tcp_segs_sacked(t, l, r, now);
+        unsigned j = n++;
+        for (; j > 0 && SEQ_LT(l, b[j - 1][0]); j--) {
+            b[j][0] = b[j - 1][0];
+            b[j][1] = b[j - 1][1];
+        }
+        b[j][0] = l;
+        b[j][1] = r;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        (void)ts_reass_add(&t->sacked, b[i][0] - t->snd_una, b[i][1] - b[i][0]);   /* full: keep what we have */
+        tcp_segs_sacked(t, b[i][0], b[i][1], now);
     }
     if (dsack && SEQ_GT(dr, t->snd_una)) tcp_segs_dsacked(t, ts_seq_max(dl, t->snd_una), dr, now);
+    tcp_rack_holes(t, o, ack, dsack);                   /* after RACK heard of what it delivered */
     return dsack;
 }
 

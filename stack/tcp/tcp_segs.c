@@ -76,19 +76,23 @@ int tcp_segs_sent(struct ts_tcb *t, uint32_t seq, uint32_t len, ts_time_t now)
             if (grow(q) < 0) return -1;
         for (uint32_t at = seq; SEQ_LT(at, end); at += piece) {
             uint32_t e = end - at > piece ? at + piece : end;
-            *tcp_seg_at(q, q->n) = (struct tcp_seg){ .seq = at, .end = e, .xmit = now, .rate = st };
+            *tcp_seg_at(q, q->n) = (struct tcp_seg){ .seq = at, .end = e, .xmit = now, .rate = st,
+                                                     .xmit_n = q->xmit_n++ };
             q->n++;
         }
         return 0;
     }
-    /* a retransmission: every record it overlaps was sent again now */
+    /* a retransmission: every record it overlaps was sent again now; the copies before it are
+     * all known lost if the one before it was (SEG_GONE, tcp_rack_holes) */
     for (uint32_t i = find(q, seq); i < q->n; i++) {
         struct tcp_seg *g = tcp_seg_at(q, i);
         if (!SEQ_LT(g->seq, end)) break;
         clear_lost(q, g);
         g->xmit = now;
+        g->xmit_n = q->xmit_n++;
         g->rate = st;
-        g->flags |= SEG_RETRANS;
+        uint8_t earlier = (g->flags & SEG_GONE) ? SEG_EARLIER_GONE : 0;
+        g->flags = (uint8_t)((g->flags & ~(SEG_GONE | SEG_EARLIER_GONE)) | SEG_RETRANS | earlier);
     }
     return 0;
 }
@@ -140,6 +144,18 @@ void tcp_segs_dsacked(struct ts_tcb *t, uint32_t l, uint32_t r, ts_time_t now)
         if (!SEQ_LEQ(g->end, r)) break;
         if (!SEQ_LT(g->seq, l)) tcp_rack_dsack_delivered(t, g, now);
     }
+}
+
+struct tcp_seg *tcp_segs_starting(const struct tcp_segs *q, uint32_t seq)
+{
+    uint32_t i = find(q, seq);
+    return i < q->n && tcp_seg_at(q, i)->seq == seq ? tcp_seg_at(q, i) : NULL;
+}
+
+struct tcp_seg *tcp_segs_ending(const struct tcp_segs *q, uint32_t end)
+{
+    uint32_t i = find(q, end - 1);
+    return i < q->n && tcp_seg_at(q, i)->end == end ? tcp_seg_at(q, i) : NULL;
 }
 
 struct tcp_seg *tcp_segs_first_lost(const struct tcp_segs *q)

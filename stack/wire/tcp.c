@@ -47,6 +47,16 @@ int ts_tcp_parse(const uint8_t *seg, size_t len, struct ts_tcp_hdr *h)
 void ts_tcp_parse_opts(const uint8_t *opt, size_t len, struct ts_tcp_opts *o)
 {
     memset(o, 0, sizeof *o);
+    /* RFC 7323 Appendix A's layout (NOP, NOP, timestamps), what every segment of a connection
+     * with timestamps and nothing to SACK carries, ours and Linux's: read at once, as the loop
+     * below would (each received and each captured segment comes here: issue 19) */
+    if (len == 12 && opt[0] == TS_TCPOPT_NOP && opt[1] == TS_TCPOPT_NOP && opt[2] == TS_TCPOPT_TIMESTAMP &&
+        opt[3] == 10) {
+        o->has_ts = true;
+        o->ts_val = ts_get32(opt + 4);
+        o->ts_ecr = ts_get32(opt + 8);
+        return;
+    }
     size_t i = 0;
     while (i < len) {
         uint8_t kind = opt[i];

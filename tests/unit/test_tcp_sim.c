@@ -11,7 +11,8 @@
  *
  * SIM_BYTES=N overrides the bytes sent each way in test_bulk_table (default 10 MB; see SIZE below),
  * SIM_LINUX_BYTES=N those of test_linux_peer_table (default 4 MiB), SIM_LINUX_ROW=I runs only its row I
- * (from 0), SIM_CWND=MS prints the sender's cwnd every MS of virtual time; SIM_TRACE=1 prints state
+ * (from 0), SIM_SEED=N adds N to its rows' seeds (other loss patterns, to compare changes over many),
+ * SIM_CWND=MS prints the sender's cwnd every MS of virtual time; SIM_TRACE=1 prints state
  * changes, timers and drops; SIM_FILTER=test_bulk* runs only matching tests.
  */
 #include <stdarg.h>
@@ -131,7 +132,7 @@ struct row {
     char why[256];
 };
 
-/* SIM_TRACE=1: print state changes, timers and drops of both stacks (2: and every frame sent). */
+/* SIM_TRACE=1: print state changes, timers and drops of both stacks (2: and every frame in and out). */
 static void trace_cb(void *arg, const struct ts_trace_event *ev)
 {
     const char *side = arg;
@@ -141,12 +142,12 @@ static void trace_cb(void *arg, const struct ts_trace_event *ev)
     else if (ev->kind == TS_TRACE_DROP)
         fprintf(stderr, "%12.6f %s drop %s.%s\n", (double)ev->now / 1e6, side,
                 ts_counter_proto(ev->counter), ts_counter_name(ev->counter));
-    else if (ev->kind == TS_TRACE_FRAME_OUT && getenv("SIM_TRACE")[0] == '2') {
+    else if ((ev->kind == TS_TRACE_FRAME_OUT || ev->kind == TS_TRACE_FRAME_IN) && getenv("SIM_TRACE")[0] == '2') {
         struct frm_pkt p;
         char d[300];
         frm_parse(ev->frame, ev->len, &p);
         frm_describe(&p, 0, 0, d, sizeof d);
-        fprintf(stderr, "%12.6f %s out %s\n", (double)ev->now / 1e6, side, d);
+        fprintf(stderr, "%12.6f %s %s %s\n", (double)ev->now / 1e6, side, ev->kind == TS_TRACE_FRAME_IN ? "in " : "out", d);
     } else if (ev->kind == TS_TRACE_CWND)
         fprintf(stderr, "%12.6f %s cwnd %u ssthresh %u rto %.1f ms\n", (double)ev->now / 1e6, side, ev->cwnd,
                 ev->ssthresh, (double)ev->rto / 1000.0);
@@ -549,11 +550,12 @@ static void test_linux_peer_table(void **state)
     print_message("  cc      RTT ms  loss reord | virtual s | goodput Mbit/s |   model Mbit/s | bound | retransmits (RTO) | "
                   "peer ACKs (delayed, D-SACK) | verdict\n");
     const char *only = getenv("SIM_LINUX_ROW");    /* one row, by its index from 0 (for tracing) */
+    uint64_t seed0 = getenv("SIM_SEED") ? strtoull(getenv("SIM_SEED"), NULL, 0) : 0;
     for (size_t i = 0; i < N; i++) {
         struct lrow *r = &rows[i];
         const struct lcase *c = &linux_cases[i];
         if (only && strtoul(only, NULL, 10) != i) continue;
-        linux_transfer(c->cc, c->rtt_ms, c->loss, c->reorder, bytes, 2000 + i, r);
+        linux_transfer(c->cc, c->rtt_ms, c->loss, c->reorder, bytes, 2000 + i + seed0, r);
         const char *verdict = !r->complete ? "FAILED" : !r->below ? (c->known ? "XPASS" : "ok")
                               : c->known ? "KNOWN-FAILING: under the bound" : "FAILED: under the bound";
         print_message("  %-7s %6.0f %4.0f%% %4.0f%% | %9.3f | %14.2f | %6.2f %-6s | %5.2f | %11llu (%llu) | %12llu (%llu, %llu) | %s\n",

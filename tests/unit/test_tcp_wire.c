@@ -44,6 +44,37 @@ static void opts_good(void **st)
     assert_int_equal(p.ts_ecr, 2);
 }
 
+/* The timestamp alone in RFC 7323 Appendix A's layout (read at once), and the same bytes where
+ * they are not the whole area or not that layout: as the general parse reads them. */
+static void opts_aligned_timestamp(void **st)
+{
+    (void)st;
+    const uint8_t a[] = { 1, 1, 8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 9 };
+    struct ts_tcp_opts p, zero;
+    memset(&zero, 0, sizeof zero);
+    memset(&p, 0xa5, sizeof p);
+    ts_tcp_parse_opts(a, sizeof a, &p);
+    assert_true(p.has_ts);
+    assert_int_equal(p.ts_val, 0xdeadbeefu);
+    assert_int_equal(p.ts_ecr, 9);
+    p.has_ts = false;
+    p.ts_val = p.ts_ecr = 0;
+    assert_memory_equal(&p, &zero, sizeof p);                /* nothing else */
+    const uint8_t sack[] = { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 10, 0, 0, 0, 5, 0, 0, 0, 9 };
+    ts_tcp_parse_opts(sack, sizeof sack, &p);                /* the timestamp then a SACK block */
+    assert_true(p.has_ts);
+    assert_int_equal(p.ts_val, 1);
+    assert_int_equal(p.ts_ecr, 2);
+    assert_int_equal(p.nsack, 1);
+    assert_int_equal(p.sack[0][0], 5);
+    assert_int_equal(p.sack[0][1], 9);
+    ts_tcp_parse_opts(a, 11, &p);                            /* cut short: no timestamp */
+    assert_false(p.has_ts);
+    const uint8_t bad[] = { 1, 1, 8, 9, 0, 0, 0, 1, 0, 0, 0, 2 };   /* length 9: not a timestamp */
+    ts_tcp_parse_opts(bad, sizeof bad, &p);
+    assert_false(p.has_ts);
+}
+
 static void opts_len_zero_and_one(void **st)
 {
     (void)st;
@@ -137,7 +168,7 @@ static void emit_roundtrip(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parse_fixed), cmocka_unit_test(opts_good),
+        cmocka_unit_test(parse_fixed), cmocka_unit_test(opts_good), cmocka_unit_test(opts_aligned_timestamp),
         cmocka_unit_test(opts_len_zero_and_one), cmocka_unit_test(opts_overrun),
         cmocka_unit_test(opts_wrong_length_for_kind), cmocka_unit_test(every_short_option_area),
         cmocka_unit_test(emit_roundtrip),
