@@ -295,6 +295,7 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         if (enlist(s, t)) TS_COUNT(s, tcp, output_pulled);
         return;
     }
+    if (!s->tcp->pulling) t->flags &= ~TF_RECOVER_PULL;     /* no data waits: RecoveryPoint stands */
     struct plan p = { 0 };
     for (unsigned guard = 0; guard < 100000; guard++) {
         if ((t->flags & TF_SACK) && t->segs.lost_bytes) {
@@ -313,6 +314,10 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         }
         sent(s, t, now, &p);
         if (p.len == 0 && (!(p.flags & (TS_TCP_SYN | TS_TCP_FIN)) || p.fin_again)) break;   /* one ACK is enough */
+    }
+    if ((t->flags & TF_RECOVER_PULL) && s->tcp->pulling) {     /* tcp_recovery.c enter_recovery */
+        t->flags &= ~TF_RECOVER_PULL;
+        if (t->flags & TF_IN_RECOVERY) t->recover = t->snd_max;
     }
     if ((t->flags & TF_SACK) && may_send_data(t->state)) tcp_rate_check_app_limited(t);
     /* Unsent data and nothing in flight to bring an ACK: the persist timer takes over. */

@@ -1,12 +1,14 @@
 /* Pull mode (ts_stack_set_tx_pull, stack/tcp/tcp_output.c): TCP's data segments are built when the
  * driver takes frames, after a whole batch of received frames, not per ACK. A batch of ACKs that
  * first opens the window and then shows a loss gets the retransmission ahead of the new data;
- * a retransmission that a later ACK of the same batch makes needless is not sent at all. The same
- * batches without pull mode show what it changes (each test runs both ways). */
+ * a retransmission that a later ACK of the same batch makes needless is not sent at all; the
+ * recovery's end point takes in the data built at that pull. The same batches without pull mode
+ * show what it changes. */
 #include <stdlib.h>
 #include "lib/tcp_frames.h"
 #include "tapstack/socket.h"
 #include "tcp/tcp_seq.h"
+#include "tcp/tcp_info.h"
 
 #define T0 TS_SEC(10)
 #define ISN 5000u
@@ -136,6 +138,34 @@ static void no_retransmission_made_needless_in_the_batch(void **st)
     assert_int_equal(needless_batch(false), 1);
 }
 
+/* RecoveryPoint (RFC 6675 §5: SND.MAX as recovery begins) takes in the new data built at the pull
+ * that follows the loss's batch: per ACK, the data the ACKs before the loss released was in it;
+ * without this, recovery ended a batch early and a loss in that data began another (at 1 % loss
+ * 70 recoveries per 20 MB instead of 40). */
+static void recovery_point_takes_the_pulled_data(void **st)
+{
+    (void)st;
+    struct conn k;
+    struct tseg g;
+    struct ts_tcp_info in;
+    open_conn(&k, true);
+    peer_ack(&k, 1000, 2000, 3000);
+    peer_ack(&k, 1000, 2000, 4000);
+    peer_ack(&k, 1000, 2000, 5000);
+    while (tcp_out(k.s, T0 + TS_MS(1), &g)) {}
+    ts_tcp_get_info(k.c, &in);
+    uint32_t max = in.snd_max - (k.iss + 1);
+    assert_true(max > 10000);                          /* the pull sent new data */
+    assert_string_equal(in.cc_state, "recovery");
+    peer_ack(&k, max - 1000, 0, 0);                    /* all but the last segment */
+    ts_tcp_get_info(k.c, &in);
+    assert_string_equal(in.cc_state, "recovery");
+    assert_int_equal(ctr(k.s, TS_CTR_tcp_recoveries_done), 0);
+    peer_ack(&k, max, 0, 0);
+    assert_int_equal(ctr(k.s, TS_CTR_tcp_recoveries_done), 1);
+    close_conn(&k);
+}
+
 /* The application's data goes at the next take, not at the write; nothing waits for a timer. */
 static void data_built_when_taken(void **st)
 {
@@ -156,6 +186,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retransmission_ahead_of_new_data),
         cmocka_unit_test(no_retransmission_made_needless_in_the_batch),
+        cmocka_unit_test(recovery_point_takes_the_pulled_data),
         cmocka_unit_test(data_built_when_taken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
