@@ -165,7 +165,8 @@ void ts_stack_set_tx_gather(struct ts_stack *s, bool on);
 
 /* Pull mode: with on, TCP builds its data segments, new or resent, when the driver takes from an
  * empty transmit queue (ts_stack_tx_take, ts_stack_transmit), not while frames are received or
- * timers run; ACKs and control segments are queued at once, as with off (the default). A driver
+ * timers run, as long as the connection has data in flight; ACKs, control segments and the data
+ * of a connection with nothing in flight are queued at once, as with off (the default). A driver
  * that receives a batch of frames and then takes what is to be sent gets the segments built from
  * everything the batch said: the retransmissions first, then new data, and none that a later ACK
  * of the batch made needless. */
