@@ -51,7 +51,7 @@ per controller) and, through it, by `make bench` (scripts/bench.py reads the JSO
                             congestion controller CC, wait for the server's FIN; prints
                             "secs=S bytes=N cc=USED reply=TEXT"
 """
-import hashlib, json, os, re, socket, statistics, subprocess, sys, threading, time
+import hashlib, json, os, re, resource, socket, statistics, subprocess, sys, threading, time
 
 PAT = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-\n"   # tapstack's /bytes/N
 KCC = {"cubic": "cubic", "bbr": "bbr", "newreno": "reno"}   # tapstack's controller -> the kernel's
@@ -224,13 +224,18 @@ def serve_sink(c, _):
 
 
 def kserve(ip, path):
-    def conn(c, fn):
+    lock = threading.Lock()
+
+    def conn(c, fn, port):
         try:
             fn(c, path)
         except OSError:
             pass
         finally:
             c.close()
+            # the connection's thread's CPU time, for the table's CPU per MB (--ref-cpu)
+            with lock, open(path + ".cpu", "a") as f:
+                f.write(f"{port} {time.thread_time_ns()}\n")
 
     def listen(port, fn, cc=None):
         ls = socket.socket()
@@ -241,7 +246,7 @@ def kserve(ip, path):
         ls.listen(16)
         while True:
             c, _ = ls.accept()
-            threading.Thread(target=conn, args=(c, fn), daemon=True).start()
+            threading.Thread(target=conn, args=(c, fn, port), daemon=True).start()
 
     ts = [threading.Thread(target=listen, args=(p, serve_http, cc), daemon=True) for cc, p in KPORT.items()]
     ts.append(threading.Thread(target=listen, args=(9, serve_sink), daemon=True))
@@ -329,16 +334,73 @@ def host_counters(pid, router):
         return [cpu, wait, 0, 0, runs]
 
 
+def ksoftirqd_pids():
+    """The PIDs of the kernel's softirq threads (ksoftirqd/N)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/comm") as f:
+                    if f.read().startswith("ksoftirqd/"):
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+def cpu_sample(ks):
+    """[ns of CPU used by the ksoftirqd threads ks, by the whole machine (busy time of /proc/stat), by
+    this process's waited-for children (curl)]."""
+    soft = 0
+    for pid in ks:
+        try:
+            with open(f"/proc/{pid}/schedstat") as f:
+                soft += int(f.read().split()[0])
+        except (OSError, ValueError):
+            pass
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    tick = 1e9 / os.sysconf("SC_CLK_TCK")
+    busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * tick
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return [soft, busy, (ch.ru_utime + ch.ru_stime) * 1e9]
+
+
+def kserve_cpu(path, port, seen):
+    """The CPU time (ns) of kserve's newest connection thread on port whose line is past the first
+    `seen` lines of path (kserve writes one when the connection ends), or None."""
+    for _ in range(20):
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()[seen:]
+        except OSError:
+            lines = []
+        got = [int(x.split()[1]) for x in lines if x.split()[0] == str(port)]
+        if got:
+            return got[-1]
+        time.sleep(0.05)
+    return None
+
+
+def lines_in(path):
+    try:
+        with open(path) as f:
+            return len(f.read().splitlines())
+    except OSError:
+        return 0
+
+
 def side_text(role, kind, c):
     """One side's counter differences over a transfer, in words. role: "sender" or "receiver"."""
     g = lambda *names: sum(c.get(x, 0) for x in names)
     if role == "sender" and kind == "kernel":
         return (f"{g('Tcp.RetransSegs')} retransmitted, {g('TcpExt.TCPTimeouts')} timeouts, "
                 f"{g('TcpExt.TCPLossProbes')} probes, {g('TcpExt.TCPSackRecovery')} recoveries, "
-                f"{g('TcpExt.TCPDSACKRecv')} D-SACKs received")
+                f"{g('TcpExt.TCPDSACKRecv')} D-SACKs received, {g('TcpExt.TCPSACKReorder')} reorderings seen")
     if role == "sender":
         return (f"{g('retransmits')} retransmitted, {g('timeouts')} timeouts, {g('tail_loss_probes')} probes, "
-                f"{g('recoveries')} recoveries")
+                f"{g('recoveries')} recoveries, {g('dsacks_received')} D-SACKs received, {g('rack_marks')} RACK marks, "
+                f"{g('rack_timeouts')} RACK timer runs, {g('rack_reorderings')} reorderings seen")
     if kind == "kernel":
         return (f"{g('Tcp.OutSegs')} segments sent, {g('TcpExt.TCPOFOQueue')} out of order, "
                 f"{g('TcpExt.TCPDSACKOldSent', 'TcpExt.TCPDSACKOfoSent')} D-SACKs, "
@@ -401,7 +463,10 @@ def one_transfer(a, e, d, pct, tag, n, want):
     tc = tapstack_counters(a.tapstack, e.ctl) if e.ctl else {}
     hc = host_counters(e.pid, e.router) if e.pid else []
     before = nft_counts(e.router)
+    kseen = lines_in(a.ref_cpu) if a.ref_cpu and e.who == "kernel" else 0
+    cpu0 = cpu_sample(a.ksoftirqd)
     v, why, kcc = transfer(a, e, d, n, want)
+    cpu1 = cpu_sample(a.ksoftirqd)
     after = nft_counts(e.router)
     # A counter that could not be read (said above) fails the transfer: its loss is not known.
     unread = [] if before and after else ["the router's frame counts"]
@@ -435,6 +500,21 @@ def one_transfer(a, e, d, pct, tag, n, want):
                 f" put on one), its TAP dropped"
                 f" {hc[2]} frames to it (queue full) and {hc[3]} from it")
     data = (frames[1], frames[3]) if d == "send" else (frames[0], frames[2])
+    # CPU per MB of the sending server (tapstack, or kserve's connection thread), the client (curl,
+    # downloads only), the softirq threads and the whole machine (others' load included); ACKs per
+    # data frame and out-of-order segments per retransmission, as the routers and receivers saw them
+    mb = n / 1e6
+    srv = hc[0] if hc else (kserve_cpu(a.ref_cpu, e.port, kseen) if a.ref_cpu and d == "send" else None)
+    dc = [y - x for x, y in zip(cpu0, cpu1)]
+    why += (f"; CPU per MB: server {srv / 1e6 / mb:.2f} ms" if srv is not None else "; CPU per MB: server ?") + \
+        (f", client {dc[2] / 1e6 / mb:.2f}" if d == "send" else "") + \
+        f", ksoftirqd {dc[0] / 1e6 / mb:.2f}, machine {dc[1] / 1e6 / mb:.2f} ms"
+    if d == "send" and data[0]:
+        ack_frames = frames[0]
+        rx = rcv[1]
+        ooo = rx.get("rx_out_of_order", rx.get("TcpExt.TCPOFOQueue", 0))
+        rt = snd[1].get("retransmits", snd[1].get("Tcp.RetransSegs", 0))
+        why += f"; {ack_frames / data[0]:.3f} ACKs per data frame, {ooo / max(rt, 1):.1f} out-of-order per retransmission"
     if v is not None and unread:
         v, why = None, why + f": could not read {', '.join(unread)} (see above)"
     if v is not None and data[0] < 0.5 * n / 1500:
@@ -602,6 +682,7 @@ def main():
     t.add_argument("--rounds", type=int, default=1)
     t.add_argument("--limit", type=int, default=120)
     t.add_argument("--json")
+    t.add_argument("--ref-cpu", help="the file kserve writes its connections' CPU times to (FILE.cpu)")
     p = sub.add_parser("pattern")
     p.add_argument("path")
     p.add_argument("n", type=int)
@@ -616,6 +697,7 @@ def main():
     u.add_argument("cc")
     a = ap.parse_args()
     if a.cmd == "table":
+        a.ksoftirqd = ksoftirqd_pids()
         sys.exit(table(a))
     if a.cmd == "pattern":
         with open(a.path, "wb") as f:

@@ -162,6 +162,15 @@ bool ts_stack_tx_starved(const struct ts_stack *s);
  * writev) and captures nothing (a capture would see the headers alone); ts_stack_transmit still
  * hands out whole frames. Off by default. */
 void ts_stack_set_tx_gather(struct ts_stack *s, bool on);
+
+/* Pull mode: with on, TCP builds its data segments, new or resent, when the driver takes from an
+ * empty transmit queue (ts_stack_tx_take, ts_stack_transmit), not while frames are received or
+ * timers run, as long as the connection has data in flight; ACKs, control segments and the data
+ * of a connection with nothing in flight are queued at once, as with off (the default). A driver
+ * that receives a batch of frames and then takes what is to be sent gets the segments built from
+ * everything the batch said: the retransmissions first, then new data, and none that a later ACK
+ * of the batch made needless. */
+void ts_stack_set_tx_pull(struct ts_stack *s, bool on);
 void ts_stack_tx_ext(const struct ts_tx *tx, const uint8_t **ext, size_t *ext_len);
 
 /* Do what the wire would for a TS_FRAME_CSUM_PARTIAL frame: compute the checksum over

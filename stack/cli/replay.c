@@ -226,6 +226,7 @@ static int make_stack(struct replay *r)
     r->obs = ts_obs_new(&r->o.obs, &cfg, r->err, sizeof r->err);
     if (!r->obs && r->err[0]) return -1;
     if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
+    ts_stack_set_tx_pull(r->stack, true);   /* TCP's data built when taken, as the live loop has it */
     return start_apps(r);
 }
 

@@ -264,6 +264,8 @@ const struct ts_tx *ts_stack_tx_take(struct ts_stack *s, ts_time_t now, const ui
 
 void ts_stack_set_tx_gather(struct ts_stack *s, bool on) { s->tx_gather = on; }
 
+void ts_stack_set_tx_pull(struct ts_stack *s, bool on) { s->tx_pull = on; }
+
 void ts_stack_tx_ext(const struct ts_tx *tx, const uint8_t **ext, size_t *ext_len)
 {
     const struct ts_frame *f = (const struct ts_frame *)(const void *)tx;

@@ -49,6 +49,7 @@ struct ts_stack {
     uint64_t pool_uses_seen;       /* pool_uses at the last ts_stack_shrink */
     const struct ts_frame_info *rx_info;  /* the description of the frame being received, or NULL */
     bool tx_gather;                /* the driver writes a large frame's payload from the send buffer */
+    bool tx_pull;                  /* TCP data is built when the driver takes (ts_stack_set_tx_pull) */
 
     /* event queue for applications */
     struct ts_sock *ev_head, *ev_tail;

@@ -610,6 +610,9 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
     /* Payload gathered from the send buffer into the writev (with or without the virtio-net
      * header), when nothing captures what is sent (a capture would see the headers alone). */
     ts_stack_set_tx_gather(s, l->tx_zc && ts_obs_tx_gather_ok(l->obs));
+    /* TCP's data is built when drain_tx takes it, after each batch of frames read: with the ACKs
+     * of the whole batch taken in, retransmissions go first and none is sent needlessly (issue 18) */
+    ts_stack_set_tx_pull(s, true);
     l->stop = 0;
     l->stop_asked = false;
     /* What the core is given follows one pattern that a capture (frames and their times only)

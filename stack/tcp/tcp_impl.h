@@ -59,6 +59,7 @@ enum {
     TF_RACK_REO    = 1u << 18,  /* the REXMT deadline is RACK's reordering timer (RFC 8985 §6.2) */
     TF_RTO_LOSS    = 1u << 19,  /* after a timeout, until SND.UNA passes recover: no fast recovery */
     TF_FIN_AGAIN   = 1u << 20,  /* entered CLOSING: the ACK of the peer's FIN repeats ours */
+    TF_RECOVER_PULL = 1u << 21, /* pull mode: RecoveryPoint is SND.MAX after the next pull */
     TF_FREEZE      = 1u << 31,  /* on the reap list to become a TIME_WAIT record (tcp_tw.c) */
 };
 
@@ -178,6 +179,7 @@ struct ts_tcp {
     unsigned heap_len, heap_cap;
     struct ts_tcb *all;             /* every TCB, listeners included */
     struct ts_tcb *blk_head, *blk_tail;   /* waiting for frames */
+    bool pulling;                   /* ts_tcp_output_resume is running (pull mode: data may go) */
     struct ts_tcb *reap;            /* closed and unowned: free at the end of the call */
     unsigned nconns;
     struct ts_tcb *orph_head, *orph_tail; /* closed by the application, still carried (tcp_orphan.c) */

@@ -274,9 +274,31 @@ static int sack_rexmit(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
     return 1;
 }
 
+/* Pull mode (ts_stack_set_tx_pull): data segments, new or resent, are built when the driver
+ * takes from an empty transmit queue (ts_tcp_output_resume, "pulling"), after every frame of the
+ * batch it read has been taken in. Built per ACK instead, a retransmission that one ACK of a batch
+ * asked for went behind the new data that the ACKs before it made room for, with the same send
+ * time: RACK, which orders segments sent at one time by sequence, took the SACKs of that new data
+ * for proof that the retransmission was lost too, and resent it again; and a retransmission that a
+ * later ACK of the batch acknowledged went all the same (issue 18). ACKs, a FIN alone and a
+ * probe's segments (TF_FORCE) go at once. */
+static bool data_held(const struct ts_stack *s, const struct ts_tcb *t)
+{
+    if (!s->tx_pull || s->tcp->pulling || (t->flags & TF_FORCE) || !tcp_synchronized(t->state)) return false;
+    /* nothing in flight: no ACK of the batch can change what goes (a request's answer goes at
+     * once: a 1-byte echo round trip pays no pull, 146 instructions) */
+    if (t->snd_una == t->snd_max) return false;
+    return t->segs.lost_bytes || SEQ_LT(t->snd_nxt, t->snd_buf_seq + t->snd.len);
+}
+
 void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
 {
     if (t->state == TS_TCP_CLOSED || t->state == TS_TCP_LISTEN) return;
+    if (data_held(s, t)) {                               /* the driver's next take builds it */
+        if (enlist(s, t)) TS_COUNT(s, tcp, output_pulled);
+        return;
+    }
+    if (!s->tcp->pulling) t->flags &= ~TF_RECOVER_PULL;     /* no data waits: RecoveryPoint stands */
     struct plan p = { 0 };
     for (unsigned guard = 0; guard < 100000; guard++) {
         if ((t->flags & TF_SACK) && t->segs.lost_bytes) {
@@ -295,6 +317,10 @@ void tcp_output(struct ts_stack *s, struct ts_tcb *t, ts_time_t now)
         }
         sent(s, t, now, &p);
         if (p.len == 0 && (!(p.flags & (TS_TCP_SYN | TS_TCP_FIN)) || p.fin_again)) break;   /* one ACK is enough */
+    }
+    if ((t->flags & TF_RECOVER_PULL) && s->tcp->pulling) {     /* tcp_recovery.c enter_recovery */
+        t->flags &= ~TF_RECOVER_PULL;
+        if (t->flags & TF_IN_RECOVERY) t->recover = t->snd_max;
     }
     if ((t->flags & TF_SACK) && may_send_data(t->state)) tcp_rate_check_app_limited(t);
     /* Unsent data and nothing in flight to bring an ACK: the persist timer takes over. */
@@ -317,6 +343,7 @@ void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now)
     /* Take the list: connections that block again put themselves back at the tail. */
     struct ts_tcb *t = tcp->blk_head;
     tcp->blk_head = tcp->blk_tail = NULL;
+    tcp->pulling = true;
     while (t) {
         struct ts_tcb *next = t->blk_next;
         t->flags &= ~TF_BLOCKED;
@@ -325,6 +352,7 @@ void ts_tcp_output_resume(struct ts_stack *s, ts_time_t now)
         else block(s, t);
         t = next;
     }
+    tcp->pulling = false;
     tcp_reap(s);
 }
 

@@ -62,7 +62,10 @@ static void advance(struct ts_tcb *t, const struct tcp_seg *g, ts_time_t rtt)
     }
     /* step 3: reordering, a never-retransmitted segment delivered below the forward-most one */
     if (SEQ_GT(g->end, r->fack) || r->fack == 0) r->fack = g->end;
-    else if (SEQ_LT(g->end, r->fack) && !(g->flags & SEG_RETRANS)) r->reord = true;
+    else if (SEQ_LT(g->end, r->fack) && !(g->flags & SEG_RETRANS)) {
+        r->reord = true;
+        TS_COUNT(t->stack, tcp, rack_reorderings);
+    }
 }
 
 /* g is missing at the peer by the ACK being taken in. If that ACK, or one before it, reported a
@@ -126,7 +129,6 @@ void tcp_rack_dsack(struct ts_tcb *t)
     r->rtt_seq = t->snd_max;
     if (r->reo_wnd_mult < 255) r->reo_wnd_mult++;
     r->reo_wnd_persist = 16;
-    r->reord = true;
 }
 
 void tcp_rack_recovery_started(struct ts_tcb *t)

@@ -91,7 +91,7 @@ python3 "$TS_ROOT/scripts/loss_xfer.py" table "${taps[@]}" --tapstack "$TS_BIN" 
     --ref-client "$TS_KCLIENT" --ref-router "$TS_KROUTER" --ref-server "$TS_KSERVER" --ref-ip "$TS_K_IP" \
     --tap-ifs "vr tap0" --ref-ifs "vrc vrs" --mb "$mb" --mb-for "$mb_for" \
     --send "${TS_LOSS_PCTS-1 5 10}" --recv "${TS_LOSS_RECV_PCTS-5}" --rounds "${TS_LOSS_ROUNDS:-1}" \
-    --limit "${TS_LOSS_LIMIT:-60}" ${TS_LOSS_JSON:+--json "$TS_LOSS_JSON"} ${TS_LOSS_SS:+--ss "$TS_LOSS_SS"} \
+    --limit "${TS_LOSS_LIMIT:-60}" --ref-cpu "$work/pattern.cpu" ${TS_LOSS_JSON:+--json "$TS_LOSS_JSON"} ${TS_LOSS_SS:+--ss "$TS_LOSS_SS"} \
     ${TS_LOSS_PCAP:+--pcap "$TS_LOSS_PCAP"} || rc=1
 for i in "${!pids[@]}"; do ts_stop_more "${pids[$i]}" "${logs[$i]}" || rc=1; done
 [ "$rc" = 0 ] || ts_fail "a transfer under loss was not exact, not in time or not as asked (see above), or a tapstack did not stop cleanly"
