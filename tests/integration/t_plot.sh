@@ -109,7 +109,9 @@ cmp -s "$work/got.bin" "$work/root/big.bin" || bad "the 2 MB download with 2 % l
 
 # ---- 3b. the same pictures live, from the running stack's own record, linked from /netstat ----
 ts_ns curl -sf --max-time 10 "http://10.0.0.2/netstat?refresh=0" >"$work/netstat.html" || bad "no /netstat page"
-conn=$(ls "$work/conns" | grep '_80\.pcap$' | head -1)
+# The download is the largest capture: by name, the /netstat request sorts first whenever the
+# kernel gave curl a lower port for it (its ports are not handed out in order).
+conn=$(ls -S "$work/conns" | grep '_80\.pcap$' | head -1)
 conn=${conn%.pcap}
 live=/conn/$conn/seq.svg
 if [ -z "$conn" ] || ! grep -q "href=\"$live\"" "$work/netstat.html"; then
