@@ -126,8 +126,6 @@ static void up_status(void *arg, FILE *out)
     fprintf(out, "read errors %llu, write errors %llu, write buffers exhausted %llu, ring waits %llu\n",
             (unsigned long long)st->rx_errors, (unsigned long long)st->tx_errors, (unsigned long long)st->tx_full,
             (unsigned long long)st->waits);
-    fprintf(out, "sending held for the next batch %llu times (super-segments waiting in the TAP)\n",
-            (unsigned long long)st->tx_held);
 }
 
 /* The control socket: --ctl PATH must work; the default path is best effort. */

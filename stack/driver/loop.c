@@ -14,7 +14,6 @@
 #include "driver/obs.h"
 #include "driver/rx_spin.h"
 #include "driver/signals.h"
-#include "driver/tx_hold.h"
 #include "driver/vnet.h"
 
 /* What a completion is about: the kind in the top 32 bits of user_data, a buffer index below. */
@@ -48,12 +47,6 @@ enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5, OP_CA
 /* While super-segments arrive, watch this long for the next one before sleeping (rx_spin.h). At
  * 30 µs every watch of a 4 GB upload ended with a frame (they come every 15-30 µs here). */
 #define RX_SPIN_US 30u
-
-/* While frames wait in the TAP during a bulk receive, the drain may wait for this many batches in
- * a row (tx_hold.h): the ACKs of 4 batches of 4 super-segments merge into 2. A held drain's wait
- * ends by this many µs at the latest, should the frames that waited be gone. */
-#define TX_HOLD_BATCHES 3u
-#define TX_HOLD_WAIT_US 100u
 
 /* Consecutive failed reads after which the TAP is considered gone. */
 #define RX_ERRORS_FATAL 64
@@ -91,8 +84,6 @@ struct ts_loop {
     struct ts_loop_stats st;
     struct ts_rx_spin spin;     /* whether to wait awake for the next super-segment */
     ts_time_t core_now;         /* the last time given to the stack (timers run at their deadlines) */
-    struct ts_tx_hold hold;     /* whether to take the next batch before draining (tx_hold.h) */
-    bool rx_waiting;            /* this batch's multishot read ended with frames left in the TAP */
 };
 
 static uint8_t *rx_buf(struct ts_loop *l, unsigned i) { return l->rx_mem + (size_t)i * l->frame_cap; }
@@ -274,8 +265,6 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->ring_ok = true;
     /* Watching needs the ring to say when work is pending (IORING_SETUP_TASKRUN_FLAG). */
     ts_rx_spin_init(&l->spin, l->vnet && (l->ring.flags & IORING_SETUP_TASKRUN_FLAG) ? RX_SPIN_US : 0);
-    /* Not while anything captures or injects faults: a capture's replay drains after each batch. */
-    ts_tx_hold_init(&l->hold, l->vnet && l->tx_zc ? TX_HOLD_BATCHES : 0);
     /* A fixed file saves looking the fd up on every read and write; optional. */
     l->tap_fixed = io_uring_register_files(&l->ring, &l->tap_fd, 1) == 0;
     if (!cfg->rx_plain && rx_multishot_setup(l)) {
@@ -478,9 +467,7 @@ static void on_rx_multi(struct ts_loop *l, struct ts_stack *s, const struct io_u
         l->st.rx_multishot = false;
         for (unsigned i = 0; i < l->rx_depth; i++) queue_read(l, i);
         return;
-    } else if (cqe->res == -ENOBUFS) {
-        l->rx_waiting = true;   /* a frame came with no buffer given: it waits in the TAP */
-    } else if (cqe->res < 0) {
+    } else if (cqe->res < 0 && cqe->res != -ENOBUFS) {
         alive = rx_result(l, s, 0, cqe->res, now);
     }
     if (alive && !(cqe->flags & IORING_CQE_F_MORE)) {
@@ -622,16 +609,12 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
      * now. The batch matters (ACK merging withdraws queued pure ACKs; one drain after several
      * ACKs makes larger segments): the replay takes frames with the same time as one batch. */
     ts_time_t now = ts_clock_now();
-    uint64_t supers = 0;            /* super-segments in the last batch */
     while (!l->stop && !l->stop_asked) {
         run_due(l, s, apps, napps, now, NULL);
-        bool hold = ts_tx_hold_drain(&l->hold, l->rx_waiting, supers);
-        if (hold) l->st.tx_held++;
-        else drain_tx(l, s, now);
+        drain_tx(l, s, now);
         if (l->stop_asked) break;   /* asked from an app's poll: no need to wait */
         ts_time_t deadline = next_deadline(l, s, apps, napps);
-        ts_time_t until = hold && deadline > now + TX_HOLD_WAIT_US ? now + TX_HOLD_WAIT_US : deadline;
-        int r = submit_and_wait(l, s, now, until);
+        int r = submit_and_wait(l, s, now, deadline);
         if (r < 0) {
             fprintf(stderr, "tapstack: io_uring wait failed: %s\n", strerror(-r));
             return r;
@@ -640,10 +623,8 @@ int ts_loop_run(struct ts_loop *l, struct ts_stack *s, struct ts_app *apps, unsi
         if (now <= l->core_now) now = l->core_now + 1;   /* a new batch has a time of its own */
         run_due(l, s, apps, napps, now, &deadline);   /* the wait changed nothing of theirs */
         uint64_t frames = l->st.rx_frames, gso = l->st.rx_gso;
-        l->rx_waiting = false;
         reap(l, s, now);
-        supers = l->st.rx_gso - gso;
-        ts_rx_spin_batch(&l->spin, l->st.rx_frames - frames, supers);
+        ts_rx_spin_batch(&l->spin, l->st.rx_frames - frames, l->st.rx_gso - gso);
     }
     return l->stop ? l->stop : l->stop_code;
 }

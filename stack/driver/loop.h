@@ -7,8 +7,7 @@
  *     Each frame goes to ts_stack_receive(now) and then ts_stack_dispatch, and its buffer back
  *     to the kernel.
  *   - After a batch of completions: ts_stack_poll and each app's poll if due, ts_stack_dispatch,
- *     then ts_stack_transmit is drained into free write buffers, one write SQE per frame; while
- *     super-segments wait in the TAP, after the next batch instead (at most 3 in a row, tx_hold.h).
+ *     then ts_stack_transmit is drained into free write buffers, one write SQE per frame.
  *   - One io_uring_enter both submits everything queued and waits until the writes in flight
  *     have completed and one more completion came (or only the next completion while a write
  *     slot or the frames a write holds are awaited), bounded by the earliest deadline of the
@@ -49,7 +48,6 @@ struct ts_loop_stats {
     uint64_t tx_full;      /* times the transmit drain stopped for want of a free write buffer */
     uint64_t rx_spin_hits, rx_spin_misses;   /* waits for a super-segment awake: ended by one / not */
     uint64_t waits;        /* io_uring_enter calls that waited */
-    uint64_t tx_held;      /* drains held for the next batch while super-segments waited (tx_hold.h) */
 };
 
 struct ts_loop;
