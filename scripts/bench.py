@@ -359,6 +359,7 @@ def main():
             ("connect_1byte_close", "conn/s", "higher", connrate),
             ("rr_1byte_p50", "us", "lower", lambda t: rr(t, "p50_us")),
             ("rr_1byte_p99", "us", "lower", lambda t: rr(t, "p99_us")),
+            ("rr_1byte_p50_no_offload", "us", "lower", lambda t: rr(t, "p50_us"), plain),
             ("ping_rtt", "ms", "lower", ping_rtt),
             ("time_wait_mem", "B/conn", "lower", time_wait_mem),
             (f"idle_conn_{a.hold}_mem", "B/conn", "lower", lambda t: hold(t, a.hold, ts.pid)),
