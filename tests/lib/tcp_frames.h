@@ -5,6 +5,7 @@
 
 #include "core_util.h"
 #include "wire/tcp.h"
+#include "tapstack/socket.h"
 
 struct tseg {
     struct ts_tcp_hdr h;
@@ -32,6 +33,17 @@ static inline void tcp_in(struct ts_stack *s, ts_time_t now, uint16_t sport, uin
     if (dlen) memcpy(t + 20 + optlen, data, dlen);
     ts_tcp_fill_csum(t, tl, PEER_IP, OUR_IP);
     ts_stack_receive(s, now, f, n + tl);
+}
+
+/* A listener's callback for ts_tcp_listen with arg = a struct ts_sock **: each connection that
+ * becomes readable on the queue is accepted and stored there (the latest one wins). */
+static inline void tcp_accept_into(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
+{
+    (void)now;
+    if (events & TS_EV_READABLE) {
+        struct ts_sock *c = ts_tcp_accept(sock, NULL, NULL);
+        if (c) *(struct ts_sock **)arg = c;
+    }
 }
 
 /* The next TCP segment the stack sends (skipping ARP and other frames); false if none. */

@@ -17,16 +17,6 @@ static struct ts_stack *stack_with_peer(void)
     return s;
 }
 
-static struct ts_sock *accepted;
-static void acc_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
-{
-    (void)arg; (void)now;
-    if (events & TS_EV_READABLE) {
-        struct ts_sock *c = ts_tcp_accept(sock, NULL, NULL);
-        if (c) accepted = c;
-    }
-}
-
 /* Handshake from the peer: returns our ISS; the connection is on the accept queue. */
 static uint32_t handshake(struct ts_stack *s, uint16_t sport, uint16_t dport, uint32_t peer_isn)
 {
@@ -72,7 +62,8 @@ static void syn_fin_and_land_dropped(void **st)
     struct ts_stack *s = stack_with_peer();
     struct ts_sock *l;
     struct tseg g;
-    assert_int_equal(ts_tcp_listen(s, 0, 80, 8, acc_cb, NULL, &l), 0);
+    struct ts_sock *accepted = NULL;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 8, tcp_accept_into, &accepted, &l), 0);
     /* by default SYN+FIN is a SYN (RFC 9293 §3.10.7.2); the drop_synfin knob drops it */
     assert_int_equal(ts_stack_set_knob(s, "drop_synfin", true), 0);
     assert_int_equal(ts_stack_set_knob(s, "no_such_knob", true), -1);
@@ -98,8 +89,8 @@ static void syn_flood_gets_cookies_and_real_client_gets_in(void **st)
     struct ts_stack *s = stack_with_peer();
     struct ts_sock *l;
     struct tseg g;
-    accepted = NULL;
-    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, acc_cb, NULL, &l), 0);
+    struct ts_sock *accepted = NULL;
+    assert_int_equal(ts_tcp_listen(s, 0, 80, 4, tcp_accept_into, &accepted, &l), 0);
     uint32_t cookie_isn[20] = { 0 };
     for (uint16_t i = 0; i < 20; i++) {
         tcp_in(s, T0, (uint16_t)(1000 + i), 80, 5000u * i, 0, TS_TCP_SYN, 65535, OPT_MSS1460, 4, NULL, 0);

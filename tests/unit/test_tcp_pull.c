@@ -16,16 +16,6 @@
 /* SACK-permitted and MSS 1000 in the SYN; one SACK block [l, r) in an ACK */
 static const uint8_t OPT_SYN[8] = { 2, 4, 0x03, 0xe8, 1, 1, 4, 2 };
 
-static struct ts_sock *accepted;
-static void acc_cb(void *arg, struct ts_sock *sock, unsigned events, ts_time_t now)
-{
-    (void)arg; (void)now;
-    if (events & TS_EV_READABLE) {
-        struct ts_sock *c = ts_tcp_accept(sock, NULL, NULL);
-        if (c) accepted = c;
-    }
-}
-
 struct conn {
     struct ts_stack *s;
     struct ts_sock *l, *c;
@@ -40,8 +30,8 @@ static void open_conn(struct conn *k, bool pull)
     k->s = new_stack();
     ts_stack_set_tx_pull(k->s, pull);
     assert_int_equal(ts_stack_arp_add(k->s, T0, PEER_IP, PEER_MAC, true), 0);
-    accepted = NULL;
-    assert_int_equal(ts_tcp_listen(k->s, 0, 80, 8, acc_cb, NULL, &k->l), 0);
+    struct ts_sock *accepted = NULL;
+    assert_int_equal(ts_tcp_listen(k->s, 0, 80, 8, tcp_accept_into, &accepted, &k->l), 0);
     tcp_in(k->s, T0, 4000, 80, ISN, 0, TS_TCP_SYN, 65535, OPT_SYN, sizeof OPT_SYN, NULL, 0);
     assert_true(tcp_out(k->s, T0, &g));
     k->iss = g.h.seq;
