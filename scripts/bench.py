@@ -375,11 +375,13 @@ def main():
             o = "O" if pair == ("A", "B") else "OP"      # the compared binary, with or without offloads
             targets = (pair[0], o, pair[1]) if old else pair
             vals = {t: [] for t in targets}
+            by_round = {t: {} for t in targets}    # round -> value: paired ratios of neighbours in time
             load0 = os.getloadavg()[0]
             for r in range(a.rounds):
                 for t in (targets if r % 2 == 0 or not old else (o, pair[0], pair[1])):
                     try:
                         vals[t].append(fn(t))
+                        by_round[t][r] = vals[t][-1]
                     except Exception as e:  # a failed run is reported, never fatal
                         print(f"  {name} {t} round {r}: {e}", file=sys.stderr)
             row = {"scenario": name, "unit": unit, "better": better, "load": [load0, os.getloadavg()[0]]}
@@ -395,6 +397,11 @@ def main():
                               "max": max(v) if v else None, "runs": v, "binary": os.path.abspath(a.compare)}
                 mo = row["old"]["median"]
                 row["ratio_old"] = (ma / mo) if ma is not None and mo else None
+                # Each round runs this binary and the compared one back to back: the median of the
+                # rounds' own ratios is steadier than the ratio of medians when the machine drifts.
+                pr = [by_round[pair[0]][r] / by_round[o][r] for r in by_round[pair[0]]
+                      if by_round[o].get(r)]
+                row["ratio_old_paired"] = statistics.median(pr) if pr else None
             cpu_row(row, name, ((pair[0], "tapstack"), (pair[1], "kernel")) + (((o, "old"),) if old else ()))
             rows.append(row)
             print_row(row)
@@ -461,6 +468,8 @@ def print_row(row):
     if row.get("old"):
         r = f"{row['ratio_old']:.2f}" if row.get("ratio_old") is not None else "-"
         rk = row["old"]["median"] / row["kernel"]["median"] if row["old"]["median"] and row["kernel"]["median"] else None
+        if row.get("ratio_old_paired") is not None:
+            r += f", paired {row['ratio_old_paired']:.3f}"
         print(f"{'  --compare binary':<28} {row['unit']:<7} {cell(row['old']):<30} {'(this/compare ' + r + ')':<30} "
               f"{fmt(rk) if rk is not None else '-'}", flush=True)
 
