@@ -6,7 +6,8 @@ A = tapstack: `tapstack up --netns` in a namespace of its own; the load runs in 
 P = the same with --no-offload (plain 1,514-byte frames), for the rows marked no_offload.
 O = with --compare PATH: another tapstack binary (an older build, say) set up as A is, and as P is
     for the no_offload rows; every row but the memory ones runs it too, in the same alternation,
-    and prints its figures and the ratio this/compare.
+    and prints its figures, the ratio this/compare of the medians, and the median of the rounds'
+    own ratios ("paired": A and O run back to back in each round, so the host's drift cancels).
 B = the kernel: two namespaces joined by a veth pair; the same load from one to servers in the
     other (bench_server for echo/discard, nginx for HTTP).
 Each scenario runs A B A B ... for --rounds rounds; the table shows medians, min-max and the ratio
