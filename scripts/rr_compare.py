@@ -9,7 +9,7 @@ it and deletes it when it stops), all at once; then, for --rounds rounds, `bench
 round), and its p50 is kept. The first binary is the reference. Per binary it prints the median
 p50, the median of the per-round ratios to the reference (two runs a few milliseconds apart see the
 same machine, so these are far steadier than a ratio of medians when the host drifts) with a 95 %
-bootstrap interval, and the CPU time of tapstack's thread per round trip (/proc/PID/schedstat) with
+bootstrap interval (within this run: the same binaries in another run moved by about 1 %), and the CPU time of tapstack's thread per round trip (/proc/PID/schedstat) with
 its kernel share. --pin CLIENT:STACK pins the client and the stacks (taskset) to those CPUs; 0:1 is
 the case where the stack's own work is all on the round trip's path. Nothing here fails on a number;
 nothing is sent outside the namespaces. Needs root and build/bench/bench_client.
