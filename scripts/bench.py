@@ -375,25 +375,23 @@ def main():
             old = a.compare and "_mem" not in name
             o = "O" if pair == ("A", "B") else "OP"      # the compared binary, with or without offloads
             targets = (pair[0], o, pair[1]) if old else pair
-            vals = {t: [] for t in targets}
-            by_round = {t: {} for t in targets}    # round -> value: paired ratios of neighbours in time
+            by_round = {t: {} for t in targets}    # round -> value (rounds in order; paired ratios)
             load0 = os.getloadavg()[0]
             for r in range(a.rounds):
                 for t in (targets if r % 2 == 0 or not old else (o, pair[0], pair[1])):
                     try:
-                        vals[t].append(fn(t))
-                        by_round[t][r] = vals[t][-1]
+                        by_round[t][r] = fn(t)
                     except Exception as e:  # a failed run is reported, never fatal
                         print(f"  {name} {t} round {r}: {e}", file=sys.stderr)
             row = {"scenario": name, "unit": unit, "better": better, "load": [load0, os.getloadavg()[0]]}
             for t, key in ((pair[0], "tapstack"), (pair[1], "kernel")):
-                v = vals[t]
+                v = list(by_round[t].values())
                 row[key] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
                             "max": max(v) if v else None, "runs": v}
             ma, mb = row["tapstack"]["median"], row["kernel"]["median"]
             row["ratio"] = (ma / mb) if ma is not None and mb else None
             if old:
-                v = vals[o]
+                v = list(by_round[o].values())
                 row["old"] = {"median": statistics.median(v) if v else None, "min": min(v) if v else None,
                               "max": max(v) if v else None, "runs": v, "binary": os.path.abspath(a.compare)}
                 mo = row["old"]["median"]
