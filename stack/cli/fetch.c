@@ -287,7 +287,8 @@ static int make_stack(struct fetch_run *r)
     if (!r->obs && r->err[0]) return -1;
     if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
     struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd,
-                              .frame_cap = ts_stack_config(r->stack)->mtu + 18u, .obs = r->obs };
+                              .frame_cap = ts_stack_config(r->stack)->mtu + 18u, .obs = r->obs,
+                              .busy_poll_us = r->c->up.busy_poll_us };
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
     return r->loop ? 0 : -1;
 }

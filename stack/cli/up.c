@@ -97,7 +97,7 @@ static int up_stack(struct up_run *r)
     if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
     struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs,
-                              .vnet = r->tap.vnet };
+                              .vnet = r->tap.vnet, .busy_poll_us = r->o->busy_poll_us };
     if (r->tap.vnet) lc.frame_cap = TS_FRAME_MAX_GSO + 4;   /* 64 KB segments both ways */
     lc.rx_plain = getenv("TAPSTACK_RX_PLAIN") != NULL;   /* for comparing the two receive paths */
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
@@ -113,10 +113,10 @@ static void up_status(void *arg, FILE *out)
             r->o->netns ? r->o->netns : "", (unsigned long long)((ts_clock_now() - r->started) / 1000000u), r->napps);
     fprintf(out, "frames in %llu (%llu bytes), out %llu (%llu bytes)\n", (unsigned long long)st->rx_frames,
             (unsigned long long)st->rx_bytes, (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes);
-    fprintf(out, "receive: %s into %u buffers, re-armed %llu times; awake for the next super-segment %llu times, "
-            "%llu of them in vain\n", st->rx_multishot ? "one multishot read" : "plain reads", st->rx_buffers,
+    fprintf(out, "receive: %s into %u buffers, re-armed %llu times; awake for the next frame %llu times, "
+            "%llu of them in vain (--busy-poll %u)\n", st->rx_multishot ? "one multishot read" : "plain reads", st->rx_buffers,
             (unsigned long long)st->rx_rearms, (unsigned long long)(st->rx_spin_hits + st->rx_spin_misses),
-            (unsigned long long)st->rx_spin_misses);
+            (unsigned long long)st->rx_spin_misses, r->o->busy_poll_us);
     if (r->tap.vnet)
         fprintf(out, "offloads: virtio-net header; the kernel may send us%s%s; super-segments in %llu, out %llu\n",
                 (r->tap.rx_offload & 1) ? " partial checksums" : " nothing", (r->tap.rx_offload & 2) ? " and TSO4" : "",

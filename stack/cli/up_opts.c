@@ -9,6 +9,7 @@
 #include "cli/parse.h"
 #include "cli/up_opts.h"
 #include "driver/clock.h"
+#include "driver/loop.h"
 #include "driver/netns.h"
 
 /* ---- the stack's own flags ---- */
@@ -168,6 +169,15 @@ static int set_no_offload(struct ts_up_opts *o, const char *v, char *err, size_t
     return 0;
 }
 
+static int set_busy_poll(struct ts_up_opts *o, const char *v, char *err, size_t n)
+{
+    uint64_t x;
+    if (!ts_parse_uint(v, 0, TS_LOOP_BUSY_POLL_MAX_US, &x))
+        return BAD("--busy-poll '%s': expected microseconds from 0 (sleep at once) to %u", v, TS_LOOP_BUSY_POLL_MAX_US);
+    o->busy_poll_us = (unsigned)x;
+    return 0;
+}
+
 static int set_no_tso(struct ts_up_opts *o, const char *v, char *err, size_t n)
 {
     o->no_tso = true;
@@ -231,6 +241,8 @@ static const struct up_flag up_flags[] = {
       "                          (default: on when the kernel has them; off with --loss and other faults)", set_no_offload },
     { "no-tso", NULL, "checksum offload on the TAP but no 64 KB segments: every frame one MSS at most,\n"
       "                          as a link with TSO off and checksumming on (default: TSO with the offloads)", set_no_tso },
+    { "busy-poll", "US", "after frames arrive, wait awake up to US µs for the next before sleeping, giving the\n"
+      "                          CPU to others between looks, as Linux's busy_read (default 50; 0: sleep at once)", set_busy_poll },
 };
 #define N_UP_FLAGS (sizeof up_flags / sizeof up_flags[0])
 
@@ -277,6 +289,7 @@ static void opts_defaults(struct ts_up_opts *o)
     memset(o, 0, sizeof *o);
     ts_config_default(&o->cfg);
     o->tap = "tap0";
+    o->busy_poll_us = TS_LOOP_BUSY_POLL_US;
 }
 
 /* Allocate and fill each app's options with its defaults. */

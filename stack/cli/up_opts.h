@@ -21,6 +21,7 @@ struct ts_up_opts {
     bool hints;               /* print what to try once up */
     bool no_offload;          /* --no-offload: plain frames on the TAP (no virtio-net header) */
     bool no_tso;              /* --no-tso: partial checksums on the TAP, no segment past the MSS */
+    unsigned busy_poll_us;    /* --busy-poll: µs to wait awake for the next frame (driver/rx_spin.h) */
     bool app_on[TS_CLI_APPS_MAX];
     void *app_opts[TS_CLI_APPS_MAX];   /* each app's options (opts_size bytes), or NULL */
     struct ts_obs_opts obs;   /* --pcap, --trace, --loss ... (cli/obs_opts.h) */

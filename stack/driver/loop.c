@@ -44,10 +44,6 @@ enum { OP_RX = 1, OP_TX = 2, OP_SIGNAL = 3, OP_WATCH = 4, OP_RX_MULTI = 5, OP_CA
 #define RX_BATCH_BYTES (256u * 1024)
 #define RX_GIVEN_MIN 4u
 
-/* While super-segments arrive, watch this long for the next one before sleeping (rx_spin.h). At
- * 30 µs every watch of a 4 GB upload ended with a frame (they come every 15-30 µs here). */
-#define RX_SPIN_US 30u
-
 /* Consecutive failed reads after which the TAP is considered gone. */
 #define RX_ERRORS_FATAL 64
 
@@ -82,7 +78,7 @@ struct ts_loop {
     unsigned nwatch;
     struct ts_obs *obs;         /* capture/trace/faults, or NULL */
     struct ts_loop_stats st;
-    struct ts_rx_spin spin;     /* whether to wait awake for the next super-segment */
+    struct ts_rx_spin spin;     /* whether to wait awake for the next frame (busy polling) */
     ts_time_t core_now;         /* the last time given to the stack (timers run at their deadlines) */
 };
 
@@ -264,7 +260,8 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     }
     l->ring_ok = true;
     /* Watching needs the ring to say when work is pending (IORING_SETUP_TASKRUN_FLAG). */
-    ts_rx_spin_init(&l->spin, l->vnet && (l->ring.flags & IORING_SETUP_TASKRUN_FLAG) ? RX_SPIN_US : 0);
+    unsigned bp = cfg->busy_poll_us < TS_LOOP_BUSY_POLL_MAX_US ? cfg->busy_poll_us : TS_LOOP_BUSY_POLL_MAX_US;
+    ts_rx_spin_init(&l->spin, (l->ring.flags & IORING_SETUP_TASKRUN_FLAG) ? bp : 0);
     /* A fixed file saves looking the fd up on every read and write; optional. */
     l->tap_fixed = io_uring_register_files(&l->ring, &l->tap_fd, 1) == 0;
     if (!cfg->rx_plain && rx_multishot_setup(l)) {
@@ -561,9 +558,10 @@ static unsigned wait_nr(const struct ts_loop *l, const struct ts_stack *s)
 }
 
 /* Submit what is queued and wait for wait_nr completions, at most until deadline: awake first
- * while super-segments arrive (rx_spin.h). */
+ * after frames arrived (busy polling, rx_spin.h). */
 static int submit_and_wait(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t deadline)
 {
+    ts_time_t start = ts_clock_now();   /* the wait starts: an empty watch counts in it (stays cold) */
     ts_time_t until = ts_rx_spin_until(&l->spin, now, deadline);
     if (until) {
         bool hit = rx_watch(l, until);
@@ -585,9 +583,8 @@ static int submit_and_wait(struct ts_loop *l, struct ts_stack *s, ts_time_t now,
         tsp = &ts;
     }
     l->st.waits++;
-    ts_time_t t0 = ts_clock_now();
     int r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, wait_nr(l, s), tsp, NULL);
-    ts_rx_spin_slept(&l->spin, ts_clock_now() - t0);
+    ts_rx_spin_slept(&l->spin, ts_clock_now() - start);
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) return r;
     return 0;
 }

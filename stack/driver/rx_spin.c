@@ -1,23 +1,32 @@
-/* Waiting awake for the next super-segment (see rx_spin.h). */
+/* Waiting awake for the next frame (see rx_spin.h). */
 #include "driver/rx_spin.h"
 
 void ts_rx_spin_init(struct ts_rx_spin *sp, ts_time_t budget)
 {
     sp->budget = budget;
+    sp->armed = false;
     sp->bulk = false;
     sp->cold = false;
 }
 
+/* The budget now: the given one, capped while super-segments arrive. */
+static ts_time_t budget_now(const struct ts_rx_spin *sp)
+{
+    return sp->bulk && sp->budget > TS_RX_SPIN_BULK_US ? TS_RX_SPIN_BULK_US : sp->budget;
+}
+
 ts_time_t ts_rx_spin_until(const struct ts_rx_spin *sp, ts_time_t now, ts_time_t deadline)
 {
-    if (!sp->budget || !sp->bulk || sp->cold || deadline <= now) return 0;
-    ts_time_t end = now + sp->budget;
+    if (!sp->budget || !sp->armed || sp->cold || deadline <= now) return 0;
+    ts_time_t end = now + budget_now(sp);
     return end < deadline ? end : deadline;
 }
 
 void ts_rx_spin_batch(struct ts_rx_spin *sp, uint64_t frames, uint64_t supers)
 {
-    if (frames) sp->bulk = supers > 0;
+    if (!frames) return;
+    sp->armed = true;
+    sp->bulk = supers > 0;
 }
 
 void ts_rx_spin_watched(struct ts_rx_spin *sp, bool hit)
@@ -25,7 +34,7 @@ void ts_rx_spin_watched(struct ts_rx_spin *sp, bool hit)
     if (!hit) sp->cold = true;
 }
 
-void ts_rx_spin_slept(struct ts_rx_spin *sp, ts_time_t slept)
+void ts_rx_spin_slept(struct ts_rx_spin *sp, ts_time_t waited)
 {
-    if (slept < sp->budget) sp->cold = false;
+    if (waited < budget_now(sp)) sp->cold = false;
 }

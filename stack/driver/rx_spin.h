@@ -1,16 +1,22 @@
 /*
- * Whether the driver waits awake for the next super-segment before it sleeps (loop.c).
+ * Whether the driver waits awake for the next frame before it sleeps: busy polling (loop.c).
  *
- * Receiving a bulk upload with offloads, the kernel's sender (BBR here) is cwnd-limited toward
- * us: each ACK it waits for goes only after tapstack has been woken, has copied the frame in and
- * has written the ACK. When tapstack sleeps between super-segments that arrive every 15-30 µs, the
- * wakeup (on a VM, an interrupt to a halted virtual CPU) is on every ACK's way and costs CPU of
- * its own. So while super-segments arrive, the loop first watches the ring for up to a budget of
+ * A sleeping loop is woken by the kernel when a frame arrives; on a VM that is an interrupt to a
+ * halted virtual CPU, and it lies on the way of every frame that answers one of ours. Two cases
+ * gain from waiting awake instead:
+ *   - a bulk upload with offloads: the kernel's sender is cwnd-limited toward us, each ACK goes
+ *     only after tapstack has woken, and super-segments come every 15-30 µs;
+ *   - request/response: a client that answers within microseconds (a 1-byte echo, the next
+ *     request on a keep-alive connection) finds tapstack awake, as Linux's busy polling
+ *     (net.core.busy_read, SO_BUSY_POLL; 50 µs is the value its documentation suggests) does for
+ *     a socket's reader.
+ * So after a batch that brought frames the loop first watches the ring for up to a budget of
  * microseconds, yielding the CPU to anything else runnable between looks, and sleeps only if
- * nothing came. Never for anything else (a lone frame, requests,
- * plain frames): those wait asleep as before. A watch that ends empty makes the policy cold (sleep
- * at once) until a sleep again ends sooner than the budget, so a slow sender costs at most one
- * empty watch per slow spell. No I/O here: the loop says what happened, this says what to do.
+ * nothing came: the budget given (--busy-poll, default 50 µs) after other frames, at most
+ * TS_RX_SPIN_BULK_US while super-segments arrive (more only spent CPU there). A watch that ends
+ * empty makes the policy cold (sleep at once) until a whole wait, watch included, is again shorter
+ * than the budget; so a peer slower than the budget costs one empty watch per slow spell, never one
+ * per frame. No I/O here: the loop says what happened, this says what to do.
  */
 #ifndef TS_DRIVER_RX_SPIN_H
 #define TS_DRIVER_RX_SPIN_H
@@ -18,13 +24,17 @@
 #include <stdbool.h>
 #include "tapstack/stack.h"
 
+/* Watching longer than this for the next super-segment only spent CPU (docs/performance.md). */
+#define TS_RX_SPIN_BULK_US 30u
+
 struct ts_rx_spin {
-    ts_time_t budget;   /* µs to watch at most; 0: never */
-    bool bulk;          /* the last batch brought a super-segment */
-    bool cold;          /* the last watch ended empty and no sleep since was shorter than budget */
+    ts_time_t budget;   /* µs to watch at most after frames; 0: never */
+    bool armed;         /* a batch has brought frames (writes and timers alone change nothing) */
+    bool bulk;          /* the last batch with frames brought a super-segment */
+    bool cold;          /* the last watch ended empty and no wait since was shorter than budget */
 };
 
-/* A policy with the given budget (µs; 0 turns it off), neither bulk nor cold. */
+/* A policy with the given budget (µs; 0 turns it off): sleep at once until frames arrive. */
 void ts_rx_spin_init(struct ts_rx_spin *sp, ts_time_t budget);
 
 /* Until when to watch before sleeping, at now with the next timer at deadline; 0: sleep at once. */
@@ -37,7 +47,8 @@ void ts_rx_spin_batch(struct ts_rx_spin *sp, uint64_t frames, uint64_t supers);
 /* A watch ended: hit, a completion came during it; else it ran out. */
 void ts_rx_spin_watched(struct ts_rx_spin *sp, bool hit);
 
-/* The loop slept for slept µs (it woke with a completion or at a timer). */
-void ts_rx_spin_slept(struct ts_rx_spin *sp, ts_time_t slept);
+/* A wait that slept ended after waited µs, counted from its start: the watch before the sleep,
+ * if there was one, included (it woke with a completion or at a timer). */
+void ts_rx_spin_slept(struct ts_rx_spin *sp, ts_time_t waited);
 
 #endif
