@@ -210,6 +210,31 @@ def rr(t, key):
     return kv(sh([CLIENT, "rr", ip, "7", "3000"], ns, timeout=60))[key]
 
 
+CPU_RT = {}      # (scenario, target) -> [(server µs, whole machine busy µs) per round trip, ...]
+RR_CROSS_N = 10000
+
+
+def rr_cross_core(name):
+    """The 1-byte round trip with the client on CPU 0 and the server (tapstack, or the kernel's
+    bench_server) on CPU 1, so that every wakeup crosses cores: p50, and CPU per round trip of the
+    server and of the whole machine (tapstack waits awake for the next request, busy polling: what
+    that costs shows here). The server is pinned for the run and given all CPUs back after."""
+    def run(t):
+        pid = SERVER_PID["B" if t == "B" else t]
+        every = f"0-{os.cpu_count() - 1}"
+        subprocess.run(["taskset", "-a", "-p", "-c", "1", str(pid)], capture_output=True, check=True)
+        try:
+            c0, m0 = proc_cpu_s(pid), machine_busy_s()
+            ns, ip = where(t)
+            r = kv(sh(["taskset", "-c", "0", CLIENT, "rr", ip, "7", str(RR_CROSS_N)], ns, timeout=60))
+            c1, m1 = proc_cpu_s(pid), machine_busy_s()
+        finally:
+            subprocess.run(["taskset", "-a", "-p", "-c", every, str(pid)], capture_output=True)
+        CPU_RT.setdefault((name, t), []).append(((c1 - c0) * 1e6 / RR_CROSS_N, (m1 - m0) * 1e6 / RR_CROSS_N))
+        return r["p50_us"]
+    return run
+
+
 def ping_rtt(t):
     ns, ip = where(t)
     out = sh(["ping", "-q", "-c", "200", "-i", "0.002", ip], ns, timeout=60)
@@ -361,6 +386,7 @@ def main():
             ("rr_1byte_p50", "us", "lower", lambda t: rr(t, "p50_us")),
             ("rr_1byte_p99", "us", "lower", lambda t: rr(t, "p99_us")),
             ("rr_1byte_p50_no_offload", "us", "lower", lambda t: rr(t, "p50_us"), plain),
+            ("rr_1byte_p50_cross_core", "us", "lower", rr_cross_core("rr_1byte_p50_cross_core")),
             ("ping_rtt", "ms", "lower", ping_rtt),
             ("time_wait_mem", "B/conn", "lower", time_wait_mem),
             (f"idle_conn_{a.hold}_mem", "B/conn", "lower", lambda t: hold(t, a.hold, ts.pid)),
@@ -428,16 +454,17 @@ def main():
 
 
 def cpu_row(row, name, keys):
-    """A bulk row's CPU per GB moved, medians over its rounds: the serving process's (tapstack; the
-    kernel's bench_server or nginx, whose TCP receive/send work runs in softirq, partly charged to
-    the client) and the whole machine's (both ends, everything that ran)."""
-    for t, key in keys:
-        v = CPU_GB.get((name, t))
-        if not v:
-            continue
-        srv = [a for a, _ in v if a is not None]
-        row.setdefault("cpu_s_per_GB", {})[key] = {"server": statistics.median(srv) if srv else None,
-                                                   "machine": statistics.median([b for _, b in v])}
+    """A bulk row's CPU per GB moved (or a round trip's, in µs), medians over its rounds: the serving
+    process's (tapstack; the kernel's bench_server or nginx, whose TCP receive/send work runs in
+    softirq, partly charged to the client) and the whole machine's (both ends, everything that ran)."""
+    for src, field in ((CPU_GB, "cpu_s_per_GB"), (CPU_RT, "cpu_us_per_round_trip")):
+        for t, key in keys:
+            v = src.get((name, t))
+            if not v:
+                continue
+            srv = [a for a, _ in v if a is not None]
+            row.setdefault(field, {})[key] = {"server": statistics.median(srv) if srv else None,
+                                              "machine": statistics.median([b for _, b in v])}
 
 
 def fmt(v):
@@ -458,11 +485,14 @@ def print_row(row):
     load = f"  load {row['load'][0]:.1f}-{row['load'][1]:.1f}" if row.get("load") else ""
     print(f"{row['scenario']:<28} {row['unit']:<7} {cell(row['tapstack']):<30} {cell(row['kernel']):<30} {ratio}{load}",
           flush=True)
-    cpu = row.get("cpu_s_per_GB")
-    if cpu:
-        c = lambda k: (f"{cpu[k]['server']:.3f} / {cpu[k]['machine']:.3f}" if k in cpu and cpu[k]["server"] is not None
+    for field, label, f in (("cpu_s_per_GB", "  CPU s/GB server / machine", ".3f"),
+                            ("cpu_us_per_round_trip", "  CPU us/round trip srv / machine", ".1f")):
+        cpu = row.get(field)
+        if not cpu:
+            continue
+        c = lambda k: (f"{cpu[k]['server']:{f}} / {cpu[k]['machine']:{f}}" if k in cpu and cpu[k]["server"] is not None
                        else "-")
-        print(f"{'  CPU s/GB server / machine':<36} {c('tapstack'):<30} {c('kernel'):<30}"
+        print(f"{label:<36} {c('tapstack'):<30} {c('kernel'):<30}"
               + (f" compare {c('old')}" if "old" in cpu else ""), flush=True)
     if row.get("old"):
         r = f"{row['ratio_old']:.2f}" if row.get("ratio_old") is not None else "-"

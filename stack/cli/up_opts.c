@@ -241,8 +241,9 @@ static const struct up_flag up_flags[] = {
       "                          (default: on when the kernel has them; off with --loss and other faults)", set_no_offload },
     { "no-tso", NULL, "checksum offload on the TAP but no 64 KB segments: every frame one MSS at most,\n"
       "                          as a link with TSO off and checksumming on (default: TSO with the offloads)", set_no_tso },
-    { "busy-poll", "US", "after frames arrive, wait awake up to US µs for the next before sleeping, giving the\n"
-      "                          CPU to others between looks, as Linux's busy_read (default 50; 0: sleep at once)", set_busy_poll },
+    { "busy-poll", "US", "after a frame arrives, wait awake up to US µs for the next before sleeping, yielding\n"
+      "                          the CPU between looks, as Linux's busy_read; 50 is typical (default 0: sleep at\n"
+      "                          once; super-segments are always watched for 30 µs)", set_busy_poll },
 };
 #define N_UP_FLAGS (sizeof up_flags / sizeof up_flags[0])
 
@@ -289,7 +290,6 @@ static void opts_defaults(struct ts_up_opts *o)
     memset(o, 0, sizeof *o);
     ts_config_default(&o->cfg);
     o->tap = "tap0";
-    o->busy_poll_us = TS_LOOP_BUSY_POLL_US;
 }
 
 /* Allocate and fill each app's options with its defaults. */

@@ -261,7 +261,8 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->ring_ok = true;
     /* Watching needs the ring to say when work is pending (IORING_SETUP_TASKRUN_FLAG). */
     unsigned bp = cfg->busy_poll_us < TS_LOOP_BUSY_POLL_MAX_US ? cfg->busy_poll_us : TS_LOOP_BUSY_POLL_MAX_US;
-    ts_rx_spin_init(&l->spin, (l->ring.flags & IORING_SETUP_TASKRUN_FLAG) ? bp : 0);
+    bool watch = l->ring.flags & IORING_SETUP_TASKRUN_FLAG;
+    ts_rx_spin_init(&l->spin, watch ? TS_RX_SPIN_BULK_US : 0, watch ? bp : 0);
     /* A fixed file saves looking the fd up on every read and write; optional. */
     l->tap_fixed = io_uring_register_files(&l->ring, &l->tap_fd, 1) == 0;
     if (!cfg->rx_plain && rx_multishot_setup(l)) {
@@ -558,7 +559,7 @@ static unsigned wait_nr(const struct ts_loop *l, const struct ts_stack *s)
 }
 
 /* Submit what is queued and wait for wait_nr completions, at most until deadline: awake first
- * after frames arrived (busy polling, rx_spin.h). */
+ * while super-segments arrive, or after other frames with --busy-poll (rx_spin.h). */
 static int submit_and_wait(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t deadline)
 {
     ts_time_t start = ts_clock_now();   /* the wait starts: an empty watch counts in it (stays cold) */

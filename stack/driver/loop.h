@@ -35,13 +35,10 @@ struct ts_loop_cfg {
     struct ts_obs *obs;    /* capture, trace, fault injection (driver/obs.h), or NULL */
     bool vnet;             /* the TAP leads each frame with a virtio-net header (vnet.h); frame_cap
                             * is then the largest frame without it */
-    unsigned busy_poll_us; /* after frames arrive, wait awake this long for the next before sleeping
-                            * (rx_spin.h); 0: sleep at once. TS_LOOP_BUSY_POLL_US is the default */
+    unsigned busy_poll_us; /* after frames other than super-segments arrive, wait awake this long for
+                            * the next before sleeping (rx_spin.h); 0: sleep at once */
 };
 
-/* The default of busy_poll_us (and `tapstack up --busy-poll`): what Linux suggests for its own
- * busy polling (net.core.busy_read). */
-#define TS_LOOP_BUSY_POLL_US 50u
 /* The most busy_poll_us may be. */
 #define TS_LOOP_BUSY_POLL_MAX_US 1000u
 
@@ -54,7 +51,7 @@ struct ts_loop_stats {
     uint64_t rx_bad_vnet;  /* frames dropped: a virtio-net header the core cannot take (UDP/IPv6 GSO) */
     uint64_t tx_frames, tx_bytes, tx_errors, tx_short;
     uint64_t tx_full;      /* times the transmit drain stopped for want of a free write buffer */
-    uint64_t rx_spin_hits, rx_spin_misses;   /* waits awake for the next frame: ended by one / not */
+    uint64_t rx_spin_hits, rx_spin_misses;   /* waits awake for the next frame (rx_spin.h): ended by one / not */
     uint64_t waits;        /* io_uring_enter calls that waited */
 };
 

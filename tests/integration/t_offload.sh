@@ -6,9 +6,9 @@
 # buffer's bytes in one writev). A small request/response still works on both (no batching).
 # netstat -s reports memory by kind, and once the transfers are over no ring holds storage. The
 # receive ring gives the kernel 4 of its 32 buffers while super-segments arrive: an echo across a
-# 300 ms stall comes back intact. After frames arrive the loop waits awake for the next one before
-# it sleeps (busy polling, driver/rx_spin.c): status counts those waits with offloads; with
-# --no-offload --busy-poll 0 there are none (t_busy_poll.sh tests busy polling on plain frames).
+# 300 ms stall comes back intact. While super-segments arrive the loop waits awake for the next one
+# before it sleeps (driver/rx_spin.c): status counts those waits with offloads, none without
+# (t_busy_poll.sh tests --busy-poll, the same for other frames).
 set -u
 . "$(dirname "$0")/lib.sh"
 ts_init offload
@@ -95,11 +95,11 @@ echo "$mem" | grep -qE '^    [0-9]+ bytes in [0-9]+ TCP control blocks' || ts_fa
 echo "$mem" | grep -qE '^    0 bytes of TCP send and receive buffers' || ts_fail "idle connections still hold buffers"
 ts_stop
 
-ts_start --no-offload --busy-poll 0
+ts_start --no-offload
 transfers plain
 st=$(status)
 echo "$st" | grep -q '^offloads: off' || ts_fail "--no-offload: status does not say off: $st"
-echo "$st" | grep -q 'awake for the next frame 0 times' || ts_fail "--busy-poll 0: the loop waited awake: $st"
+echo "$st" | grep -q 'awake for the next frame 0 times' || ts_fail "--no-offload: the loop waited awake: $st"
 # plain frames too carry their payload from the send buffer (a writev of headers and payload)
 g=$("$TS_BIN" netstat -s --netns "$TS_NS" 2>&1 | sed -n 's/^ *\([0-9]*\) data segments whose payload the driver wrote straight.*/\1/p')
 [ "${g:-0}" -gt 1000 ] || ts_fail "--no-offload: ${g:-no} segments gathered from the send buffer (expected most of them)"

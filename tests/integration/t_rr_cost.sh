@@ -33,8 +33,8 @@ cat >"$WRAP" <<EOF
 exec valgrind --tool=callgrind --callgrind-out-file=$CG --log-file=$TS_LOGDIR/rr_cost.valgrind "$REAL" "\$@"
 EOF
 chmod +x "$WRAP"
-# The sleeping path is what is counted: busy polling (rx_spin.h) would add the looks it makes
-# while the client answers, as many as its timing gives, to the instructions.
+# The sleeping path is what is counted (the default): busy polling (rx_spin.h) would add the looks
+# it makes while the client answers, as many as its timing gives, to the instructions.
 TS_BIN=$WRAP TS_READY_TIMEOUT=60 ts_start --busy-poll 0
 
 status() { "$REAL" status --netns "$TS_NS" || ts_fail "tapstack status failed"; }

@@ -67,7 +67,7 @@ static void test_defaults(void **state)
     assert_null(o.ctl);
     assert_false(o.seed_set);
     assert_false(o.hints);
-    assert_int_equal(o.busy_poll_us, 50);   /* Linux's suggested busy_read */
+    assert_int_equal(o.busy_poll_us, 0);    /* off, as Linux's busy_read */
     assert_int_equal(o.cfg.ip, IP(10, 0, 0, 2));
     assert_int_equal(o.cfg.prefix_len, 24);
     const uint8_t mac[6] = { 2, 0, 0, 0, 0, 2 };
@@ -86,7 +86,7 @@ static void test_every_flag(void **state)
     int r = parse(&o, err, sizeof err, "--tap", "tapX", "--ip=192.168.7.9/16", "--mac", "0a:BB:cc:dd:ee:0f",
                   "--gateway", "192.168.0.1", "--mtu", "9000", "--netns", "ns-1.a_b", "--ctl", "/tmp/ts.sock",
                   "--seed", "18446744073709551615", "--ports", "1000-2000", "--port-alg", "sequential",
-                  "--msl", "250", "--rto-min=5", "--max-conns", "10", "--arp-cache", "3", "--hints", "--busy-poll", "0", NULL);
+                  "--msl", "250", "--rto-min=5", "--max-conns", "10", "--arp-cache", "3", "--hints", "--busy-poll", "50", NULL);
     assert_int_equal(r, 0);
     assert_string_equal(o.tap, "tapX");
     assert_int_equal(o.cfg.ip, IP(192, 168, 7, 9));
@@ -107,7 +107,7 @@ static void test_every_flag(void **state)
     assert_int_equal(o.cfg.tcp_max_conns, 10);
     assert_int_equal(o.cfg.arp_cache_size, 3);
     assert_true(o.hints);
-    assert_int_equal(o.busy_poll_us, 0);
+    assert_int_equal(o.busy_poll_us, 50);
     assert_int_equal(ts_up_peer_ip(&o.cfg), IP(192, 168, 0, 1));
     ts_up_opts_free(&o);
 }
