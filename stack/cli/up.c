@@ -81,6 +81,14 @@ static int up_kernel_side(struct up_run *r)
     return 0;
 }
 
+/* The loop's before_wait: the log lines of the batch (one per HTTP request, FTP command ...) go
+ * out in one write before its frames are submitted, instead of one write each. */
+static void flush_log(void *arg)
+{
+    (void)arg;
+    fflush(stderr);
+}
+
 static int up_stack(struct up_run *r)
 {
     struct ts_config cfg = r->o->cfg;
@@ -97,7 +105,7 @@ static int up_stack(struct up_run *r)
     if (ts_obs_stack_new(&cfg, r->obs, &r->stack, r->err, sizeof r->err) < 0) return -1;
     size_t mtu = ts_stack_config(r->stack)->mtu;
     struct ts_loop_cfg lc = { .tap_fd = r->tap.fd, .sig_fd = r->sig_fd, .frame_cap = mtu + 18, .obs = r->obs,
-                              .vnet = r->tap.vnet, .busy_poll_us = r->o->busy_poll_us };
+                              .vnet = r->tap.vnet, .busy_poll_us = r->o->busy_poll_us, .before_wait = flush_log };
     if (r->tap.vnet) lc.frame_cap = TS_FRAME_MAX_GSO + 4;   /* 64 KB segments both ways */
     lc.rx_plain = getenv("TAPSTACK_RX_PLAIN") != NULL;   /* for comparing the two receive paths */
     r->loop = ts_loop_new(&lc, r->err, sizeof r->err);
@@ -260,6 +268,9 @@ int ts_cmd_up(int argc, char **argv)
         return p > 0 ? TS_EXIT_OK : TS_EXIT_USAGE;
     }
     ts_malloc_policy();   /* before the first ring: rings go back to the kernel when freed */
+    /* Log lines are buffered and written once per batch (flush_log): unbuffered, each HTTP request
+     * cost a write of its own: 5-9 % of keep-alive's requests per second. */
+    setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     struct up_run r;
     memset(&r, 0, sizeof r);
     r.o = &o;

@@ -79,6 +79,8 @@ struct ts_loop {
     struct ts_obs *obs;         /* capture/trace/faults, or NULL */
     struct ts_loop_stats st;
     struct ts_rx_spin spin;     /* whether to wait awake for the next frame (busy polling) */
+    void (*before_wait)(void *arg);   /* see ts_loop_cfg */
+    void *before_wait_arg;
     ts_time_t core_now;         /* the last time given to the stack (timers run at their deadlines) */
 };
 
@@ -226,6 +228,8 @@ struct ts_loop *ts_loop_new(const struct ts_loop_cfg *cfg, char *err, size_t err
     l->sig_fd = cfg->sig_fd;
     l->obs = cfg->obs;
     l->vnet = cfg->vnet;
+    l->before_wait = cfg->before_wait;
+    l->before_wait_arg = cfg->before_wait_arg;
     l->frame_cap = (cfg->frame_cap + (cfg->vnet ? TS_VNET_HLEN : 0) + 63) & ~(size_t)63;
     l->rx_depth = 1;   /* a power of two (the buffer ring needs it), at most 32768 */
     unsigned want = cfg->rx_depth ? cfg->rx_depth : cfg->vnet ? RX_DEPTH_VNET : RX_DEPTH_PLAIN;
@@ -562,6 +566,7 @@ static unsigned wait_nr(const struct ts_loop *l, const struct ts_stack *s)
  * while super-segments arrive, or after other frames with --busy-poll (rx_spin.h). */
 static int submit_and_wait(struct ts_loop *l, struct ts_stack *s, ts_time_t now, ts_time_t deadline)
 {
+    if (l->before_wait) l->before_wait(l->before_wait_arg);
     ts_time_t start = ts_clock_now();   /* the wait starts: an empty watch counts in it (stays cold) */
     ts_time_t until = ts_rx_spin_until(&l->spin, now, deadline);
     if (until) {

@@ -37,6 +37,11 @@ struct ts_loop_cfg {
                             * is then the largest frame without it */
     unsigned busy_poll_us; /* after frames other than super-segments arrive, wait awake this long for
                             * the next before sleeping (rx_spin.h); 0: sleep at once */
+    /* Called each time the loop is about to wait for the kernel (asleep, or awake with busy
+     * polling), after the batch's frames were queued and before they are submitted; or NULL.
+     * `tapstack up` writes its buffered log lines here: one write per batch, not per line. */
+    void (*before_wait)(void *arg);
+    void *before_wait_arg;
 };
 
 /* The most busy_poll_us may be. */
