@@ -217,10 +217,10 @@ RR_CROSS_N = 10000
 def rr_cross_core(name):
     """The 1-byte round trip with the client on CPU 0 and the server (tapstack, or the kernel's
     bench_server) on CPU 1, so that every wakeup crosses cores: p50, and CPU per round trip of the
-    server and of the whole machine (tapstack waits awake for the next request, busy polling: what
-    that costs shows here). The server is pinned for the run and given all CPUs back after."""
+    server and of the whole machine (with --busy-poll, what waiting awake costs shows here). The
+    server is pinned for the run and given all CPUs back after."""
     def run(t):
-        pid = SERVER_PID["B" if t == "B" else t]
+        pid = SERVER_PID[t]
         every = f"0-{os.cpu_count() - 1}"
         subprocess.run(["taskset", "-a", "-p", "-c", "1", str(pid)], capture_output=True, check=True)
         try:
